@@ -1,0 +1,647 @@
+//! Host ABI v1: the functions a contract imports from module `vellum` (reference: `docs/abi.md`).
+//!
+//! Conventions, chosen so that no guest value can hurt the host:
+//! - Pointers and lengths are `i32` read as unsigned 32-bit; every `(ptr, len)` is bounds-checked
+//!   against the contract's memory, and a bad one traps the call with
+//!   [`TrapKind::HostMemoryOutOfBounds`], never the host.
+//! - Every function first checks the schedule's size limits, then charges its fuel, and only then
+//!   reads guest memory or touches storage, so unaffordable or oversized requests cost the host
+//!   nothing.
+//! - Variable-length results (storage values, iterated keys) are not written into guest memory
+//!   directly: the host keeps them in a key buffer and a value buffer and returns their length, and
+//!   the guest copies them out with `key_read` / `value_read` into memory it has sized. This keeps
+//!   the host from ever allocating inside the guest.
+
+use crate::{
+    outcome::{Event, TrapKind},
+    schedule::{Price, Schedule},
+    storage::{Cursor, Order, Overlay, StorageError},
+};
+use k256::ecdsa::{signature::hazmat::PrehashVerifier, Signature, VerifyingKey};
+use sha3::{Digest, Keccak256, Sha3_256};
+use std::{ops::Bound, sync::Arc};
+use wasmparser::{FuncType, ValType};
+use wasmtime::{Caller, Linker, Memory, ResourceLimiter};
+
+/// The import module every host function lives in.
+pub const MODULE: &str = "vellum";
+
+/// A 32-byte account or contract address.
+pub type Address = [u8; 32];
+
+/// `storage_iter` flag: iterate from the largest key down.
+pub const ITER_DESCENDING: i32 = 1;
+/// `storage_iter` flag: ignore `start`; the range has no lower bound.
+pub const ITER_NO_START: i32 = 2;
+/// `storage_iter` flag: ignore `end`; the range has no upper bound.
+pub const ITER_NO_END: i32 = 4;
+
+const I32: ValType = ValType::I32;
+const I64: ValType = ValType::I64;
+
+/// Every host function of ABI v1 with its parameter and result types. Validation accepts exactly
+/// these imports; [`link`] defines exactly these functions (a test holds the two together).
+pub const HOST_FUNCTIONS: &[(&str, &[ValType], &[ValType])] = &[
+    ("input_len", &[], &[I32]),
+    ("input_read", &[I32], &[]),
+    ("set_return", &[I32, I32], &[]),
+    ("abort", &[I32, I32, I32], &[]),
+    ("debug_log", &[I32, I32], &[]),
+    ("caller", &[I32], &[]),
+    ("contract_address", &[I32], &[]),
+    ("block_height", &[], &[I64]),
+    ("block_time", &[], &[I64]),
+    ("storage_get", &[I32, I32], &[I32]),
+    ("storage_has", &[I32, I32], &[I32]),
+    ("storage_set", &[I32, I32, I32, I32], &[]),
+    ("storage_remove", &[I32, I32], &[]),
+    ("storage_iter", &[I32, I32, I32, I32, I32], &[I32]),
+    ("storage_next", &[I32], &[I32]),
+    ("storage_iter_close", &[I32], &[]),
+    ("key_read", &[I32], &[]),
+    ("value_len", &[], &[I32]),
+    ("value_read", &[I32], &[]),
+    ("emit_event", &[I32, I32, I32, I32], &[]),
+    ("keccak256", &[I32, I32, I32], &[]),
+    ("sha3_256", &[I32, I32, I32], &[]),
+    ("secp256k1_verify", &[I32, I32, I32, I32], &[I32]),
+];
+
+/// The ABI signature of host function `name`, if it exists.
+pub fn signature(name: &str) -> Option<FuncType> {
+    HOST_FUNCTIONS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, params, results)| crate::validate::func_type(params, results))
+}
+
+/// Who is calling, and in which block: everything a contract may know about its environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Context {
+    /// The account that signed the transaction (or the querying account).
+    pub caller: Address,
+    /// The contract being executed.
+    pub contract: Address,
+    /// Height of the block being executed.
+    pub block_height: u64,
+    /// The block's timestamp in milliseconds since the Unix epoch, chosen by its proposer and agreed
+    /// by consensus: never the local clock.
+    pub block_time_ms: u64,
+}
+
+/// Why a host function stopped the call. Converted to an outcome (or, for storage failures, to an
+/// error) by the executor.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum HostStop {
+    #[error("out of fuel")]
+    OutOfFuel,
+    #[error("abort({code}): {message}")]
+    Abort { code: u32, message: String },
+    #[error(transparent)]
+    Trap(#[from] TrapKind),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Caps on memory and table growth, enforced by wasmtime through [`ResourceLimiter`].
+pub(crate) struct GrowthLimits {
+    pub(crate) memory_bytes_max: usize,
+    pub(crate) table_elements_max: usize,
+}
+
+impl ResourceLimiter for GrowthLimits {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= self.memory_bytes_max)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= self.table_elements_max)
+    }
+}
+
+/// Everything one call's host functions share: the store data of its wasmtime `Store`.
+pub(crate) struct CallState {
+    pub(crate) schedule: Arc<Schedule>,
+    pub(crate) metered: bool,
+    pub(crate) context: Context,
+    pub(crate) input: Vec<u8>,
+    pub(crate) read_only: bool,
+    pub(crate) overlay: Overlay,
+    pub(crate) memory: Option<Memory>,
+    pub(crate) growth: GrowthLimits,
+    key_buffer: Vec<u8>,
+    value_buffer: Option<Vec<u8>>,
+    iterators: Vec<Option<Cursor>>,
+    pub(crate) return_data: Vec<u8>,
+    pub(crate) events: Vec<Event>,
+    pub(crate) debug_log: Vec<String>,
+}
+
+impl CallState {
+    pub(crate) fn new(
+        schedule: Arc<Schedule>,
+        metered: bool,
+        context: Context,
+        input: Vec<u8>,
+        read_only: bool,
+        overlay: Overlay,
+    ) -> Self {
+        let limits = &schedule.limits;
+        let growth = GrowthLimits {
+            memory_bytes_max: usize::try_from(limits.memory_pages_max * 65_536)
+                .unwrap_or(usize::MAX),
+            table_elements_max: usize::try_from(limits.table_elements_max).unwrap_or(usize::MAX),
+        };
+        Self {
+            schedule,
+            metered,
+            context,
+            input,
+            read_only,
+            overlay,
+            memory: None,
+            growth,
+            key_buffer: Vec::new(),
+            value_buffer: None,
+            iterators: Vec::new(),
+            return_data: Vec::new(),
+            events: Vec::new(),
+            debug_log: Vec::new(),
+        }
+    }
+}
+
+type Ctx<'a> = Caller<'a, CallState>;
+
+fn stop(stop: impl Into<HostStop>) -> wasmtime::Error {
+    wasmtime::Error::new(stop.into())
+}
+
+/// Charge `fuel`; if the call cannot pay, drain what is left and stop it.
+fn charge(caller: &mut Ctx<'_>, fuel: u64) -> wasmtime::Result<()> {
+    if !caller.data().metered {
+        return Ok(());
+    }
+    let left = caller.get_fuel()?;
+    match left.checked_sub(fuel) {
+        Some(rest) => caller.set_fuel(rest),
+        None => {
+            caller.set_fuel(0)?;
+            Err(stop(HostStop::OutOfFuel))
+        }
+    }
+}
+
+fn charge_price(
+    caller: &mut Ctx<'_>,
+    price: fn(&Schedule) -> Price,
+    bytes: u64,
+) -> wasmtime::Result<()> {
+    let fuel = price(&caller.data().schedule).of(bytes);
+    charge(caller, fuel)
+}
+
+fn memory(caller: &Ctx<'_>) -> wasmtime::Result<Memory> {
+    caller
+        .data()
+        .memory
+        .ok_or_else(|| wasmtime::Error::msg("contract memory not bound before the call"))
+}
+
+/// The guest range `[ptr, ptr + len)`, if it lies inside linear memory.
+fn range(memory_len: usize, ptr: i32, len: i32) -> Option<std::ops::Range<usize>> {
+    let start = ptr as u32 as usize;
+    let end = start.checked_add(len as u32 as usize)?;
+    (end <= memory_len).then_some(start..end)
+}
+
+fn read(caller: &Ctx<'_>, function: &'static str, ptr: i32, len: i32) -> wasmtime::Result<Vec<u8>> {
+    let data = memory(caller)?.data(caller);
+    range(data.len(), ptr, len)
+        .map(|r| data[r].to_vec())
+        .ok_or_else(|| stop(TrapKind::HostMemoryOutOfBounds { function }))
+}
+
+fn write(
+    caller: &mut Ctx<'_>,
+    function: &'static str,
+    ptr: i32,
+    bytes: &[u8],
+) -> wasmtime::Result<()> {
+    let len = i32::try_from(bytes.len())
+        .map_err(|_| stop(TrapKind::HostMemoryOutOfBounds { function }))?;
+    let memory = memory(caller)?;
+    let data = memory.data_mut(caller);
+    let r = range(data.len(), ptr, len)
+        .ok_or_else(|| stop(TrapKind::HostMemoryOutOfBounds { function }))?;
+    data[r].copy_from_slice(bytes);
+    Ok(())
+}
+
+fn ensure_within(what: &'static str, found: i32, max: usize) -> wasmtime::Result<u64> {
+    let found = u64::from(found as u32);
+    if found > max as u64 {
+        return Err(stop(TrapKind::LimitExceeded {
+            what,
+            found,
+            max: max as u64,
+        }));
+    }
+    Ok(found)
+}
+
+fn ensure_writable(caller: &Ctx<'_>, function: &'static str) -> wasmtime::Result<()> {
+    if caller.data().read_only {
+        return Err(stop(TrapKind::ReadOnly { function }));
+    }
+    Ok(())
+}
+
+fn invalid(function: &'static str, reason: &'static str) -> wasmtime::Error {
+    stop(TrapKind::InvalidArgument { function, reason })
+}
+
+/// Lengths handed back to the guest: bounded by the schedule's limits, so they fit an `i32`.
+fn length(len: usize) -> i32 {
+    i32::try_from(len).unwrap_or(i32::MAX)
+}
+
+fn read_key(
+    caller: &mut Ctx<'_>,
+    function: &'static str,
+    price: fn(&Schedule) -> Price,
+    ptr: i32,
+    len: i32,
+) -> wasmtime::Result<Vec<u8>> {
+    let key_len = ensure_within(
+        "key bytes",
+        len,
+        caller.data().schedule.limits.key_bytes_max,
+    )?;
+    charge_price(caller, price, key_len)?;
+    read(caller, function, ptr, len)
+}
+
+/// Define every function of [`HOST_FUNCTIONS`] in `linker`.
+pub(crate) fn link(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    linker.func_wrap(MODULE, "input_len", |mut caller: Ctx<'_>| {
+        charge_price(&mut caller, |s| s.costs.context_read, 0)?;
+        Ok(length(caller.data().input.len()))
+    })?;
+    linker.func_wrap(MODULE, "input_read", |mut caller: Ctx<'_>, ptr: i32| {
+        let len = caller.data().input.len() as u64;
+        charge_price(&mut caller, |s| s.costs.input_read, len)?;
+        let input = std::mem::take(&mut caller.data_mut().input);
+        let result = write(&mut caller, "input_read", ptr, &input);
+        caller.data_mut().input = input;
+        result
+    })?;
+    linker.func_wrap(
+        MODULE,
+        "set_return",
+        |mut caller: Ctx<'_>, ptr: i32, len: i32| {
+            let max = caller.data().schedule.limits.return_bytes_max;
+            let bytes = ensure_within("return bytes", len, max)?;
+            charge_price(&mut caller, |s| s.costs.set_return, bytes)?;
+            caller.data_mut().return_data = read(&caller, "set_return", ptr, len)?;
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "abort",
+        |mut caller: Ctx<'_>, code: i32, ptr: i32, len: i32| -> wasmtime::Result<()> {
+            let max = caller.data().schedule.limits.abort_message_bytes_max;
+            let kept = length((len as u32 as usize).min(max));
+            charge_price(&mut caller, |s| s.costs.abort, u64::from(kept as u32))?;
+            let message = read(&caller, "abort", ptr, kept)?;
+            Err(stop(HostStop::Abort {
+                code: code as u32,
+                message: String::from_utf8_lossy(&message).into_owned(),
+            }))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "debug_log",
+        |mut caller: Ctx<'_>, ptr: i32, len: i32| {
+            charge_price(&mut caller, |s| s.costs.debug_log, u64::from(len as u32))?;
+            let line = read(&caller, "debug_log", ptr, len)?;
+            let state = caller.data_mut();
+            if state.debug_log.len() < state.schedule.limits.debug_lines_max {
+                state
+                    .debug_log
+                    .push(String::from_utf8_lossy(&line).into_owned());
+            }
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(MODULE, "caller", |mut caller: Ctx<'_>, ptr: i32| {
+        charge_price(&mut caller, |s| s.costs.context_read, 0)?;
+        let address = caller.data().context.caller;
+        write(&mut caller, "caller", ptr, &address)
+    })?;
+    linker.func_wrap(
+        MODULE,
+        "contract_address",
+        |mut caller: Ctx<'_>, ptr: i32| {
+            charge_price(&mut caller, |s| s.costs.context_read, 0)?;
+            let address = caller.data().context.contract;
+            write(&mut caller, "contract_address", ptr, &address)
+        },
+    )?;
+    linker.func_wrap(MODULE, "block_height", |mut caller: Ctx<'_>| {
+        charge_price(&mut caller, |s| s.costs.context_read, 0)?;
+        Ok(caller.data().context.block_height as i64)
+    })?;
+    linker.func_wrap(MODULE, "block_time", |mut caller: Ctx<'_>| {
+        charge_price(&mut caller, |s| s.costs.context_read, 0)?;
+        Ok(caller.data().context.block_time_ms as i64)
+    })?;
+    linker.func_wrap(
+        MODULE,
+        "storage_get",
+        |mut caller: Ctx<'_>, ptr: i32, len: i32| {
+            let key = read_key(
+                &mut caller,
+                "storage_get",
+                |s| s.costs.storage_read,
+                ptr,
+                len,
+            )?;
+            let value = caller.data().overlay.get(&key).map_err(stop)?;
+            let found = value.as_ref().map_or(-1, |v| length(v.len()));
+            if let Some(value) = &value {
+                let per_byte = caller.data().schedule.costs.storage_read.per_byte;
+                charge(&mut caller, per_byte.saturating_mul(value.len() as u64))?;
+            }
+            caller.data_mut().value_buffer = value;
+            Ok(found)
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "storage_has",
+        |mut caller: Ctx<'_>, ptr: i32, len: i32| {
+            let key = read_key(
+                &mut caller,
+                "storage_has",
+                |s| s.costs.storage_read,
+                ptr,
+                len,
+            )?;
+            let value = caller.data().overlay.get(&key).map_err(stop)?;
+            Ok(i32::from(value.is_some()))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "storage_set",
+        |mut caller: Ctx<'_>, key_ptr: i32, key_len: i32, value_ptr: i32, value_len: i32| {
+            ensure_writable(&caller, "storage_set")?;
+            let limits = &caller.data().schedule.limits;
+            let key_bytes = ensure_within("key bytes", key_len, limits.key_bytes_max)?;
+            let value_bytes = ensure_within("value bytes", value_len, limits.value_bytes_max)?;
+            charge_price(
+                &mut caller,
+                |s| s.costs.storage_write,
+                key_bytes + value_bytes,
+            )?;
+            let key = read(&caller, "storage_set", key_ptr, key_len)?;
+            let value = read(&caller, "storage_set", value_ptr, value_len)?;
+            caller.data_mut().overlay.set(key, value);
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "storage_remove",
+        |mut caller: Ctx<'_>, ptr: i32, len: i32| {
+            ensure_writable(&caller, "storage_remove")?;
+            let key = read_key(
+                &mut caller,
+                "storage_remove",
+                |s| s.costs.storage_remove,
+                ptr,
+                len,
+            )?;
+            caller.data_mut().overlay.remove(key);
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "storage_iter",
+        |mut caller: Ctx<'_>,
+         start_ptr: i32,
+         start_len: i32,
+         end_ptr: i32,
+         end_len: i32,
+         flags: i32| {
+            const FUNCTION: &str = "storage_iter";
+            if flags & !(ITER_DESCENDING | ITER_NO_START | ITER_NO_END) != 0 {
+                return Err(invalid(FUNCTION, "unknown flag bits"));
+            }
+            let state = caller.data();
+            let open = state.iterators.iter().filter(|c| c.is_some()).count();
+            let max = state.schedule.limits.iterators_max;
+            if open >= max {
+                return Err(stop(TrapKind::LimitExceeded {
+                    what: "open iterators",
+                    found: open as u64 + 1,
+                    max: max as u64,
+                }));
+            }
+            let key_max = state.schedule.limits.key_bytes_max;
+            let start_bytes = ensure_within("key bytes", start_len, key_max)?;
+            let end_bytes = ensure_within("key bytes", end_len, key_max)?;
+            charge_price(&mut caller, |s| s.costs.iter_open, start_bytes + end_bytes)?;
+            let lower = if flags & ITER_NO_START != 0 {
+                Bound::Unbounded
+            } else {
+                Bound::Included(read(&caller, FUNCTION, start_ptr, start_len)?)
+            };
+            let upper = if flags & ITER_NO_END != 0 {
+                Bound::Unbounded
+            } else {
+                Bound::Excluded(read(&caller, FUNCTION, end_ptr, end_len)?)
+            };
+            let order = if flags & ITER_DESCENDING != 0 {
+                Order::Descending
+            } else {
+                Order::Ascending
+            };
+            let cursor = Some(Cursor {
+                lower,
+                upper,
+                order,
+            });
+            let iterators = &mut caller.data_mut().iterators;
+            // Reuse the lowest free slot: ids stay small and deterministic.
+            let id = match iterators.iter().position(Option::is_none) {
+                Some(free) => {
+                    iterators[free] = cursor;
+                    free
+                }
+                None => {
+                    iterators.push(cursor);
+                    iterators.len() - 1
+                }
+            };
+            Ok(length(id))
+        },
+    )?;
+    linker.func_wrap(MODULE, "storage_next", |mut caller: Ctx<'_>, id: i32| {
+        charge_price(&mut caller, |s| s.costs.iter_next, 0)?;
+        let state = caller.data_mut();
+        let cursor = state
+            .iterators
+            .get_mut(id as u32 as usize)
+            .and_then(Option::as_mut)
+            .ok_or_else(|| invalid("storage_next", "no open iterator with this id"))?;
+        let Some((key, value)) = state.overlay.next(cursor).map_err(stop)? else {
+            return Ok(-1);
+        };
+        let per_byte = state.schedule.costs.iter_next.per_byte;
+        let found = length(key.len());
+        let bytes = (key.len() + value.len()) as u64;
+        state.key_buffer = key;
+        state.value_buffer = Some(value);
+        charge(&mut caller, per_byte.saturating_mul(bytes))?;
+        Ok(found)
+    })?;
+    linker.func_wrap(
+        MODULE,
+        "storage_iter_close",
+        |mut caller: Ctx<'_>, id: i32| {
+            charge_price(&mut caller, |s| s.costs.context_read, 0)?;
+            let slot = caller
+                .data_mut()
+                .iterators
+                .get_mut(id as u32 as usize)
+                .filter(|slot| slot.is_some())
+                .ok_or_else(|| invalid("storage_iter_close", "no open iterator with this id"))?;
+            *slot = None;
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(MODULE, "key_read", |mut caller: Ctx<'_>, ptr: i32| {
+        let key = std::mem::take(&mut caller.data_mut().key_buffer);
+        let result = charge_price(&mut caller, |s| s.costs.buffer_read, key.len() as u64)
+            .and_then(|()| write(&mut caller, "key_read", ptr, &key));
+        caller.data_mut().key_buffer = key;
+        result
+    })?;
+    linker.func_wrap(MODULE, "value_len", |mut caller: Ctx<'_>| {
+        charge_price(&mut caller, |s| s.costs.context_read, 0)?;
+        Ok(caller
+            .data()
+            .value_buffer
+            .as_ref()
+            .map_or(-1, |v| length(v.len())))
+    })?;
+    linker.func_wrap(MODULE, "value_read", |mut caller: Ctx<'_>, ptr: i32| {
+        let value = caller.data_mut().value_buffer.take().ok_or_else(|| {
+            invalid(
+                "value_read",
+                "no value buffered (the last lookup found nothing)",
+            )
+        })?;
+        let result = charge_price(&mut caller, |s| s.costs.buffer_read, value.len() as u64)
+            .and_then(|()| write(&mut caller, "value_read", ptr, &value));
+        caller.data_mut().value_buffer = Some(value);
+        result
+    })?;
+    linker.func_wrap(
+        MODULE,
+        "emit_event",
+        |mut caller: Ctx<'_>, topic_ptr: i32, topic_len: i32, data_ptr: i32, data_len: i32| {
+            ensure_writable(&caller, "emit_event")?;
+            let state = caller.data();
+            let limits = &state.schedule.limits;
+            if state.events.len() >= limits.events_max {
+                return Err(stop(TrapKind::LimitExceeded {
+                    what: "events",
+                    found: state.events.len() as u64 + 1,
+                    max: limits.events_max as u64,
+                }));
+            }
+            let topic_bytes =
+                ensure_within("event topic bytes", topic_len, limits.event_topic_bytes_max)?;
+            let data_bytes =
+                ensure_within("event data bytes", data_len, limits.event_data_bytes_max)?;
+            charge_price(
+                &mut caller,
+                |s| s.costs.emit_event,
+                topic_bytes + data_bytes,
+            )?;
+            let topic = read(&caller, "emit_event", topic_ptr, topic_len)?;
+            let data = read(&caller, "emit_event", data_ptr, data_len)?;
+            caller.data_mut().events.push(Event { topic, data });
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "keccak256",
+        |mut caller: Ctx<'_>, ptr: i32, len: i32, out: i32| {
+            charge_price(&mut caller, |s| s.costs.hash, u64::from(len as u32))?;
+            let digest = Keccak256::digest(read(&caller, "keccak256", ptr, len)?);
+            write(&mut caller, "keccak256", out, &digest)
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "sha3_256",
+        |mut caller: Ctx<'_>, ptr: i32, len: i32, out: i32| {
+            charge_price(&mut caller, |s| s.costs.hash, u64::from(len as u32))?;
+            let digest = Sha3_256::digest(read(&caller, "sha3_256", ptr, len)?);
+            write(&mut caller, "sha3_256", out, &digest)
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "secp256k1_verify",
+        |mut caller: Ctx<'_>, hash_ptr: i32, sig_ptr: i32, key_ptr: i32, key_len: i32| {
+            const FUNCTION: &str = "secp256k1_verify";
+            if key_len != 33 && key_len != 65 {
+                return Err(invalid(
+                    FUNCTION,
+                    "public key must be 33 (compressed) or 65 bytes",
+                ));
+            }
+            charge_price(&mut caller, |s| s.costs.secp256k1_verify, 0)?;
+            let hash = read(&caller, FUNCTION, hash_ptr, 32)?;
+            let signature = read(&caller, FUNCTION, sig_ptr, 64)?;
+            let key = read(&caller, FUNCTION, key_ptr, key_len)?;
+            Ok(i32::from(verify_secp256k1(&hash, &signature, &key)))
+        },
+    )?;
+    Ok(())
+}
+
+/// ECDSA over secp256k1 with a 32-byte prehash, accepting only low-S signatures (as transactions
+/// do), so a signature has exactly one valid encoding. Malformed keys and signatures are simply
+/// invalid: a contract checking user-supplied data must not trap on it.
+pub fn verify_secp256k1(hash: &[u8], signature: &[u8], public_key: &[u8]) -> bool {
+    let Ok(key) = VerifyingKey::from_sec1_bytes(public_key) else {
+        return false;
+    };
+    let Ok(signature) = Signature::from_slice(signature) else {
+        return false;
+    };
+    if signature.normalize_s().is_some() {
+        return false;
+    }
+    key.verify_prehash(hash, &signature).is_ok()
+}

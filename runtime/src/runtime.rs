@@ -1,0 +1,352 @@
+//! The runtime: deploy-time preparation and call execution.
+
+use crate::{
+    abi::{self, CallState, Context, HostStop},
+    cache::{CodeHash, Contract, ModuleCache},
+    engine::{self, Metering},
+    instrument::{self, InstrumentError, STACK_EXPORT},
+    outcome::{Execution, Outcome, TrapKind},
+    schedule::Schedule,
+    storage::{Overlay, Storage, StorageError},
+    validate::{self, ModuleInfo, ValidationError, RESERVED_EXPORT_PREFIX},
+};
+use std::{collections::BTreeSet, path::PathBuf, sync::Arc};
+use wasmtime::{Engine, ExternType, Instance, Linker, Module, Store, Trap};
+
+/// How to build a [`Runtime`].
+#[derive(Clone, Debug)]
+pub struct RuntimeConfig {
+    /// Limits and prices; every node of a network must use the same one.
+    pub schedule: Schedule,
+    /// Always [`Metering::On`] outside benchmarks.
+    pub metering: Metering,
+    /// Compiled code kept in memory, in bytes.
+    pub cache_code_bytes_max: usize,
+    /// Where to keep compiled artifacts across restarts (the node's own data directory: artifacts
+    /// are machine code and are trusted as such). `None` keeps them in memory only.
+    pub artifact_dir: Option<PathBuf>,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            schedule: Schedule::v1(),
+            metering: Metering::On,
+            cache_code_bytes_max: 256 * 1024 * 1024,
+            artifact_dir: None,
+        }
+    }
+}
+
+/// Whether a call may change state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Part of a transaction: writes and events take effect if the call succeeds.
+    Transaction,
+    /// A read-only query: any write or event traps with [`TrapKind::ReadOnly`].
+    Query,
+}
+
+/// One call of a contract entry point.
+#[derive(Clone, Debug)]
+pub struct Call<'a> {
+    /// The exported function to run.
+    pub entry_point: &'a str,
+    /// The bytes `input_read` returns.
+    pub input: &'a [u8],
+    /// Caller, contract and block.
+    pub context: Context,
+    /// Fuel the call may consume.
+    pub fuel_limit: u64,
+    /// Transaction or query.
+    pub mode: Mode,
+}
+
+/// Building the engine failed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the wasm engine: {0}")]
+pub struct EngineError(String);
+
+/// A module could not be prepared for execution.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    /// The module breaks a validation rule: the deploy is rejected.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// Instrumentation failed on a valid module (a runtime defect).
+    #[error(transparent)]
+    Instrument(#[from] InstrumentError),
+    /// wasmtime could not compile a valid module.
+    #[error("compiling the module failed: {0}")]
+    Compile(String),
+}
+
+/// A call could not be carried out, so there is no deterministic outcome to record. The node must
+/// treat these as its own failure (retry, or halt), never as the transaction's.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecuteError {
+    /// The host's storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// wasmtime's native stack guard fired before the deterministic budget: the budget's safety
+    /// margin is wrong for this machine, and the result cannot be trusted to match other nodes'.
+    #[error("native stack exhausted before the deterministic stack budget")]
+    NativeStackOverflow,
+    /// Instantiation failed for a host reason (for example all pooled instance slots are in use).
+    #[error("instantiation failed: {0}")]
+    Instantiate(String),
+    /// Any other failure inside wasmtime.
+    #[error("wasm engine failure: {0}")]
+    Engine(String),
+}
+
+/// Deterministic, fuel-metered execution of Vellum contracts.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<CallState>,
+    schedule: Arc<Schedule>,
+    metering: Metering,
+    cache: ModuleCache,
+    artifact_dir: Option<PathBuf>,
+}
+
+impl Runtime {
+    /// Build a runtime.
+    pub fn new(config: RuntimeConfig) -> Result<Self, EngineError> {
+        let engine = engine::build(&config.schedule, config.metering)
+            .map_err(|e| EngineError(format!("{e:#}")))?;
+        let mut linker = Linker::new(&engine);
+        abi::link(&mut linker).map_err(|e| EngineError(format!("{e:#}")))?;
+        Ok(Self {
+            engine,
+            linker,
+            schedule: Arc::new(config.schedule),
+            metering: config.metering,
+            cache: ModuleCache::new(config.cache_code_bytes_max),
+            artifact_dir: config.artifact_dir,
+        })
+    }
+
+    /// The schedule this runtime enforces.
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    /// Check a module against the deploy rules without compiling it.
+    pub fn validate(&self, wasm: &[u8]) -> Result<ModuleInfo, ValidationError> {
+        validate::validate(wasm, &self.schedule.limits)
+    }
+
+    /// The compiled contract for `hash`, if it is cached in memory.
+    pub fn cached(&self, hash: &CodeHash) -> Option<Arc<Contract>> {
+        self.cache.get(hash)
+    }
+
+    /// Number of contracts in the in-memory cache.
+    pub fn cached_count(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// Validate, instrument and compile `wasm` (or load its artifact), and cache the result.
+    pub fn prepare(&self, wasm: &[u8]) -> Result<Arc<Contract>, PrepareError> {
+        let hash = CodeHash::of(wasm);
+        if let Some(contract) = self.cache.get(&hash) {
+            return Ok(contract);
+        }
+        let module = match self.load_artifact(&hash) {
+            Some(module) => module,
+            None => {
+                let info = self.validate(wasm)?;
+                let metered =
+                    instrument::instrument(wasm, &info, self.schedule.limits.stack_slots_max)?;
+                let module = Module::new(&self.engine, &metered)
+                    .map_err(|e| PrepareError::Compile(format!("{e:#}")))?;
+                self.store_artifact(&hash, &module);
+                module
+            }
+        };
+        let entry_points = module
+            .exports()
+            .filter(|export| matches!(export.ty(), ExternType::Func(_)))
+            .map(|export| export.name().to_string())
+            .filter(|name| !name.starts_with(RESERVED_EXPORT_PREFIX))
+            .collect::<BTreeSet<_>>();
+        let image = module.image_range();
+        let code_bytes = (image.end as usize).saturating_sub(image.start as usize);
+        let pre = self
+            .linker
+            .instantiate_pre(&module)
+            .map_err(|e| PrepareError::Compile(format!("{e:#}")))?;
+        let contract = Arc::new(Contract {
+            hash,
+            pre,
+            entry_points,
+            code_bytes,
+        });
+        self.cache.insert(contract.clone());
+        Ok(contract)
+    }
+
+    fn artifact_path(&self, hash: &CodeHash) -> Option<PathBuf> {
+        let dir = self.artifact_dir.as_ref()?;
+        Some(dir.join(format!("{hash}.cwasm")))
+    }
+
+    fn load_artifact(&self, hash: &CodeHash) -> Option<Module> {
+        let path = self.artifact_path(hash)?;
+        if !path.exists() {
+            return None;
+        }
+        // SAFETY: artifacts are written only by `store_artifact` into the node's own data
+        // directory, from modules this runtime validated and compiled; wasmtime itself rejects an
+        // artifact built by another engine version or configuration (we then recompile).
+        #[allow(unsafe_code)]
+        let module = unsafe { Module::deserialize_file(&self.engine, &path) };
+        module.ok()
+    }
+
+    fn store_artifact(&self, hash: &CodeHash, module: &Module) {
+        let Some(path) = self.artifact_path(hash) else {
+            return;
+        };
+        // Best effort: a missing artifact only costs a recompilation. Written to a temporary
+        // name and renamed so a crash never leaves a truncated artifact under the real name.
+        let Ok(bytes) = module.serialize() else {
+            return;
+        };
+        let temporary = path.with_extension("cwasm.tmp");
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if std::fs::write(&temporary, bytes).is_ok() {
+            let _ = std::fs::rename(&temporary, &path);
+        }
+    }
+
+    /// Run `call` against `storage`. Deterministic failures of the contract are an [`Outcome`];
+    /// an `Err` means the host could not complete the call and nothing may be recorded.
+    pub fn execute(
+        &self,
+        contract: &Contract,
+        call: Call<'_>,
+        storage: Arc<dyn Storage>,
+    ) -> Result<Execution, ExecuteError> {
+        let metered = self.metering == Metering::On;
+        let state = CallState::new(
+            self.schedule.clone(),
+            metered,
+            call.context,
+            call.input.to_vec(),
+            call.mode == Mode::Query,
+            Overlay::new(storage),
+        );
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.growth);
+        if metered {
+            store
+                .set_fuel(call.fuel_limit)
+                .map_err(|e| ExecuteError::Engine(format!("{e:#}")))?;
+        }
+        let outcome = if contract.entry_points.contains(call.entry_point) {
+            self.run(contract, call.entry_point, &mut store)?
+        } else {
+            Outcome::Trap(TrapKind::NoSuchEntryPoint(call.entry_point.to_string()))
+        };
+        let fuel_used = match (metered, &outcome) {
+            (false, _) => 0,
+            (true, Outcome::OutOfFuel) => call.fuel_limit,
+            (true, _) => {
+                let left = store
+                    .get_fuel()
+                    .map_err(|e| ExecuteError::Engine(format!("{e:#}")))?;
+                call.fuel_limit - left
+            }
+        };
+        let state = store.into_data();
+        let (events, writes) = if outcome.is_success() {
+            (state.events, state.overlay.into_writes())
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Ok(Execution {
+            outcome,
+            fuel_used,
+            events,
+            writes,
+            debug_log: state.debug_log,
+        })
+    }
+
+    fn run(
+        &self,
+        contract: &Contract,
+        entry_point: &str,
+        store: &mut Store<CallState>,
+    ) -> Result<Outcome, ExecuteError> {
+        let instance = match contract.pre.instantiate(&mut *store) {
+            Ok(instance) => instance,
+            Err(error) if error.downcast_ref::<Trap>().is_some() => {
+                return self.classify(error, store, None)
+            }
+            Err(error) => return Err(ExecuteError::Instantiate(format!("{error:#}"))),
+        };
+        let memory = instance
+            .get_memory(&mut *store, validate::MEMORY_EXPORT)
+            .ok_or_else(|| ExecuteError::Engine("validated contract lost its memory".into()))?;
+        store.data_mut().memory = Some(memory);
+        let function = instance
+            .get_typed_func::<(), ()>(&mut *store, entry_point)
+            .map_err(|e| ExecuteError::Engine(format!("{e:#}")))?;
+        match function.call(&mut *store, ()) {
+            Ok(()) => Ok(Outcome::Success(std::mem::take(
+                &mut store.data_mut().return_data,
+            ))),
+            Err(error) => self.classify(error, store, Some(instance)),
+        }
+    }
+
+    /// Turn a wasmtime error into the call's outcome, or into a host failure.
+    fn classify(
+        &self,
+        error: wasmtime::Error,
+        store: &mut Store<CallState>,
+        instance: Option<Instance>,
+    ) -> Result<Outcome, ExecuteError> {
+        let error = match error.downcast::<HostStop>() {
+            Ok(HostStop::OutOfFuel) => return Ok(Outcome::OutOfFuel),
+            Ok(HostStop::Abort { code, message }) => {
+                return Ok(Outcome::ContractError { code, message })
+            }
+            Ok(HostStop::Trap(kind)) => return Ok(Outcome::Trap(kind)),
+            Ok(HostStop::Storage(error)) => return Err(ExecuteError::Storage(error)),
+            Err(error) => error,
+        };
+        let Some(trap) = error.downcast_ref::<Trap>() else {
+            return Err(ExecuteError::Engine(format!("{error:#}")));
+        };
+        let kind = match trap {
+            Trap::OutOfFuel => return Ok(Outcome::OutOfFuel),
+            Trap::StackOverflow => return Err(ExecuteError::NativeStackOverflow),
+            Trap::UnreachableCodeReached => {
+                let used = instance
+                    .and_then(|i| i.get_global(&mut *store, STACK_EXPORT))
+                    .and_then(|g| g.get(&mut *store).i32())
+                    .map_or(0, |v| v as u32);
+                if used > self.schedule.limits.stack_slots_max {
+                    TrapKind::StackExhausted
+                } else {
+                    TrapKind::Unreachable
+                }
+            }
+            Trap::MemoryOutOfBounds => TrapKind::MemoryOutOfBounds,
+            Trap::IntegerDivisionByZero => TrapKind::IntegerDivisionByZero,
+            Trap::IntegerOverflow => TrapKind::IntegerOverflow,
+            Trap::BadConversionToInteger => TrapKind::InvalidConversion,
+            Trap::IndirectCallToNull => TrapKind::IndirectCallToNull,
+            Trap::BadSignature => TrapKind::IndirectCallSignature,
+            Trap::TableOutOfBounds => TrapKind::TableOutOfBounds,
+            other => TrapKind::Other(other.to_string()),
+        };
+        Ok(Outcome::Trap(kind))
+    }
+}

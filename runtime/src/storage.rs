@@ -1,0 +1,233 @@
+//! Contract storage as the runtime sees it: a read-only view the host provides, and the write
+//! overlay a call accumulates on top of it.
+//!
+//! The runtime never writes to the host's storage. Every `storage_set` and `storage_remove` lands in
+//! an [`Overlay`] that reads see immediately (a contract reads its own writes) and that the host
+//! receives, sorted by key, only when the call succeeds. A call that traps, aborts or runs out of fuel
+//! therefore leaves no trace, without any rollback machinery in the host.
+//!
+//! Iteration is by key order (bytewise), merging the host's entries with the overlay's. The host
+//! interface is a single "first entry within bounds" seek rather than a live iterator, so it can be
+//! served by any ordered store (a redb range, a `BTreeMap`) without lifetimes crossing into the
+//! runtime.
+
+use std::{collections::BTreeMap, ops::Bound, sync::Arc};
+
+/// Key order of an iteration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Smallest key first.
+    Ascending,
+    /// Largest key first.
+    Descending,
+}
+
+/// A key-value entry.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// A failure of the host's storage (I/O, corruption). Not a contract outcome: the call's result is
+/// unknown, so the host must not record one.
+#[derive(Debug, thiserror::Error)]
+#[error("storage failure: {0}")]
+pub struct StorageError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
+/// The contract's committed state, as the host serves it. Keys are already scoped to the contract.
+pub trait Storage: Send + Sync {
+    /// The value at `key`, if any.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+
+    /// The first entry within `(lower, upper)` in `order`: the smallest key for ascending, the
+    /// largest for descending.
+    fn first(
+        &self,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        order: Order,
+    ) -> Result<Option<Entry>, StorageError>;
+}
+
+/// One change a successful call made: a new value, or `None` for a removal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Write {
+    /// The key (contract-scoped).
+    pub key: Vec<u8>,
+    /// The new value, or `None` if the key was removed.
+    pub value: Option<Vec<u8>>,
+}
+
+/// Writes buffered during one call, layered over the host's storage.
+pub(crate) struct Overlay {
+    base: Arc<dyn Storage>,
+    changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl Overlay {
+    pub(crate) fn new(base: Arc<dyn Storage>) -> Self {
+        Self {
+            base,
+            changes: BTreeMap::new(),
+        }
+    }
+
+    pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.changes.get(key) {
+            Some(change) => Ok(change.clone()),
+            None => self.base.get(key),
+        }
+    }
+
+    pub(crate) fn set(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.changes.insert(key, Some(value));
+    }
+
+    pub(crate) fn remove(&mut self, key: Vec<u8>) {
+        self.changes.insert(key, None);
+    }
+
+    /// Advance `cursor` to its next live entry, merging the base with the buffered changes.
+    pub(crate) fn next(&self, cursor: &mut Cursor) -> Result<Option<Entry>, StorageError> {
+        loop {
+            if cursor.is_empty_range() {
+                return Ok(None);
+            }
+            let bounds = (as_ref(&cursor.lower), as_ref(&cursor.upper));
+            let base = self.base.first(bounds.0, bounds.1, cursor.order)?;
+            let mut changes = self.changes.range::<[u8], _>(bounds);
+            let change = match cursor.order {
+                Order::Ascending => changes.next(),
+                Order::Descending => changes.next_back(),
+            };
+            match (base, change) {
+                (None, None) => return Ok(None),
+                // The base entry comes strictly first (on a tie the buffered change wins).
+                (Some(entry), None) => return Ok(Some(cursor.yield_entry(entry))),
+                (Some(entry), Some((key, _))) if cursor.order.precedes(&entry.0, key) => {
+                    return Ok(Some(cursor.yield_entry(entry)))
+                }
+                (_, Some((key, value))) => {
+                    cursor.advance_past(key.clone());
+                    if let Some(value) = value {
+                        return Ok(Some((key.clone(), value.clone())));
+                    }
+                    // A buffered removal hides the base entry with the same key: look further.
+                }
+            }
+        }
+    }
+
+    /// The buffered changes in key order, consuming the overlay.
+    pub(crate) fn into_writes(self) -> Vec<Write> {
+        self.changes
+            .into_iter()
+            .map(|(key, value)| Write { key, value })
+            .collect()
+    }
+}
+
+fn as_ref(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match bound {
+        Bound::Included(key) => Bound::Included(key.as_slice()),
+        Bound::Excluded(key) => Bound::Excluded(key.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+/// An open iteration: the part of the range not yet visited.
+#[derive(Clone, Debug)]
+pub(crate) struct Cursor {
+    pub(crate) lower: Bound<Vec<u8>>,
+    pub(crate) upper: Bound<Vec<u8>>,
+    pub(crate) order: Order,
+}
+
+impl Order {
+    /// Whether `a` is visited strictly before `b` in this order.
+    fn precedes(self, a: &[u8], b: &[u8]) -> bool {
+        match self {
+            Order::Ascending => a < b,
+            Order::Descending => a > b,
+        }
+    }
+}
+
+impl Cursor {
+    fn yield_entry(&mut self, entry: Entry) -> Entry {
+        self.advance_past(entry.0.clone());
+        entry
+    }
+
+    fn advance_past(&mut self, key: Vec<u8>) {
+        match self.order {
+            Order::Ascending => self.lower = Bound::Excluded(key),
+            Order::Descending => self.upper = Bound::Excluded(key),
+        }
+    }
+
+    /// Whether the range can hold no key at all (lower above upper): such a range is empty, not an
+    /// error, and must never reach `BTreeMap::range`, which panics on it.
+    pub(crate) fn is_empty_range(&self) -> bool {
+        match (&self.lower, &self.upper) {
+            (Bound::Included(l), Bound::Included(u)) => l > u,
+            (Bound::Included(l), Bound::Excluded(u))
+            | (Bound::Excluded(l), Bound::Included(u))
+            | (Bound::Excluded(l), Bound::Excluded(u)) => l >= u,
+            _ => false,
+        }
+    }
+}
+
+/// An in-memory [`Storage`]: for tests, benchmarks and the SDK's native test host.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemoryStorage {
+    entries: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+impl MemoryStorage {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Apply a successful call's writes.
+    pub fn apply(&mut self, writes: &[Write]) {
+        for write in writes {
+            match &write.value {
+                Some(value) => self.entries.insert(write.key.clone(), value.clone()),
+                None => self.entries.remove(&write.key),
+            };
+        }
+    }
+
+    /// All entries in key order.
+    pub fn entries(&self) -> &BTreeMap<Vec<u8>, Vec<u8>> {
+        &self.entries
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.entries.get(key).cloned())
+    }
+
+    fn first(
+        &self,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        order: Order,
+    ) -> Result<Option<Entry>, StorageError> {
+        let cursor = Cursor {
+            lower: lower.map(<[u8]>::to_vec),
+            upper: upper.map(<[u8]>::to_vec),
+            order,
+        };
+        if cursor.is_empty_range() {
+            return Ok(None);
+        }
+        let mut range = self.entries.range::<[u8], _>((lower, upper));
+        let entry = match order {
+            Order::Ascending => range.next(),
+            Order::Descending => range.next_back(),
+        };
+        Ok(entry.map(|(k, v)| (k.clone(), v.clone())))
+    }
+}
