@@ -335,13 +335,16 @@ pub(crate) fn link(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
         MODULE,
         "debug_log",
         |mut caller: Ctx<'_>, ptr: i32, len: i32| {
-            charge_price(&mut caller, |s| s.costs.debug_log, u64::from(len as u32))?;
-            let line = read(&caller, "debug_log", ptr, len)?;
-            let state = caller.data_mut();
-            if state.debug_log.len() < state.schedule.limits.debug_lines_max {
-                state
-                    .debug_log
-                    .push(String::from_utf8_lossy(&line).into_owned());
+            let limits = &caller.data().schedule.limits;
+            let kept = length((len as u32 as usize).min(limits.debug_line_bytes_max));
+            let keep = caller.data().debug_log.len() < limits.debug_lines_max;
+            charge_price(&mut caller, |s| s.costs.debug_log, u64::from(kept as u32))?;
+            // Read (and bounds-checked) whether or not the line is kept, so the outcome never
+            // depends on how many lines came before.
+            let line = read(&caller, "debug_log", ptr, kept)?;
+            if keep {
+                let line = String::from_utf8_lossy(&line).into_owned();
+                caller.data_mut().debug_log.push(line);
             }
             Ok(())
         },
@@ -401,6 +404,9 @@ pub(crate) fn link(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
                 len,
             )?;
             let value = caller.data().overlay.get(&key).map_err(stop)?;
+            let value_bytes = value.as_ref().map_or(0, |v| v.len() as u64);
+            let per_byte = caller.data().schedule.costs.storage_read.per_byte;
+            charge(&mut caller, per_byte.saturating_mul(value_bytes))?;
             Ok(i32::from(value.is_some()))
         },
     )?;
@@ -463,8 +469,15 @@ pub(crate) fn link(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
                 }));
             }
             let key_max = state.schedule.limits.key_bytes_max;
-            let start_bytes = ensure_within("key bytes", start_len, key_max)?;
-            let end_bytes = ensure_within("key bytes", end_len, key_max)?;
+            // A bound the flags say to ignore is neither checked nor charged nor read.
+            let start_bytes = match flags & ITER_NO_START {
+                0 => ensure_within("key bytes", start_len, key_max)?,
+                _ => 0,
+            };
+            let end_bytes = match flags & ITER_NO_END {
+                0 => ensure_within("key bytes", end_len, key_max)?,
+                _ => 0,
+            };
             charge_price(&mut caller, |s| s.costs.iter_open, start_bytes + end_bytes)?;
             let lower = if flags & ITER_NO_START != 0 {
                 Bound::Unbounded
@@ -502,14 +515,40 @@ pub(crate) fn link(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
         },
     )?;
     linker.func_wrap(MODULE, "storage_next", |mut caller: Ctx<'_>, id: i32| {
-        charge_price(&mut caller, |s| s.costs.iter_next, 0)?;
+        // Each entry examined costs the base price, including entries hidden by this call's own
+        // removals; the steps affordable are fixed before the lookups so none goes unpaid.
+        let base = caller.data().schedule.costs.iter_next.base.max(1);
+        let steps_max = match caller.data().metered {
+            true => caller.get_fuel()? / base,
+            false => u64::MAX,
+        };
+        let mut steps = 0u64;
         let state = caller.data_mut();
         let cursor = state
             .iterators
             .get_mut(id as u32 as usize)
             .and_then(Option::as_mut)
             .ok_or_else(|| invalid("storage_next", "no open iterator with this id"))?;
-        let Some((key, value)) = state.overlay.next(cursor).map_err(stop)? else {
+        let next = state.overlay.next(cursor, || {
+            steps += 1;
+            match steps > steps_max {
+                true => Err(HostStop::OutOfFuel),
+                false => Ok(()),
+            }
+        });
+        let next = match next {
+            Ok(next) => next,
+            Err(HostStop::OutOfFuel) => {
+                return Err(charge(&mut caller, u64::MAX)
+                    .err()
+                    .unwrap_or_else(|| stop(HostStop::OutOfFuel)))
+            }
+            Err(other) => return Err(stop(other)),
+        };
+        let Some((key, value)) = next else {
+            state.key_buffer.clear();
+            state.value_buffer = None;
+            charge(&mut caller, base.saturating_mul(steps))?;
             return Ok(-1);
         };
         let per_byte = state.schedule.costs.iter_next.per_byte;
@@ -517,7 +556,10 @@ pub(crate) fn link(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
         let bytes = (key.len() + value.len()) as u64;
         state.key_buffer = key;
         state.value_buffer = Some(value);
-        charge(&mut caller, per_byte.saturating_mul(bytes))?;
+        let fuel = base
+            .saturating_mul(steps)
+            .saturating_add(per_byte.saturating_mul(bytes));
+        charge(&mut caller, fuel)?;
         Ok(found)
     })?;
     linker.func_wrap(

@@ -8,7 +8,7 @@
 use crate::abi::CallState;
 use sha3::{Digest, Keccak256};
 use std::{
-    collections::{BTreeMap, BTreeSet, HashMap},
+    collections::{BTreeMap, HashMap},
     fmt,
     sync::{Arc, Mutex},
 };
@@ -41,7 +41,8 @@ impl fmt::Debug for CodeHash {
 pub struct Contract {
     pub(crate) hash: CodeHash,
     pub(crate) pre: InstancePre<CallState>,
-    pub(crate) entry_points: BTreeSet<String>,
+    /// Entry point names with the stack slots their own frame costs.
+    pub(crate) entry_points: BTreeMap<String, u32>,
     pub(crate) code_bytes: usize,
 }
 
@@ -52,8 +53,8 @@ impl Contract {
     }
 
     /// The entry points it exports, sorted.
-    pub fn entry_points(&self) -> &BTreeSet<String> {
-        &self.entry_points
+    pub fn entry_points(&self) -> impl Iterator<Item = &str> {
+        self.entry_points.keys().map(String::as_str)
     }
 
     /// Size of its compiled machine code, the cache's measure of its weight.

@@ -40,14 +40,18 @@ pub const FEATURES: WasmFeatures = WasmFeatures::WASM1
     .union(WasmFeatures::MULTI_VALUE);
 
 /// Native stack wasmtime lets wasm use before it traps. The deterministic budget
-/// ([`crate::Limits::stack_slots_max`]) at 8 bytes per slot is 512 KiB; the backstop is four times
-/// that so a budgeted call never reaches it. Callers must run contracts on a thread with at least
-/// [`HOST_STACK_BYTES_MIN`] of stack.
-pub const NATIVE_STACK_BYTES_MAX: usize = 2 * 1024 * 1024;
+/// ([`crate::Limits::stack_slots_max`]) at 8 bytes per slot is 512 KiB; the backstop is twice that,
+/// so ordinary frames hit the budget first. (A frame whose compiled size far exceeds its slot
+/// count, e.g. after Cranelift hoists many loop invariants, can reach the backstop first; that
+/// trap is deterministic on one CPU architecture, which is why a network pins one. See
+/// `docs/abi.md`.) Callers must run contracts on a thread with at least [`HOST_STACK_BYTES_MIN`]
+/// of stack.
+pub const NATIVE_STACK_BYTES_MAX: usize = 1024 * 1024;
 
 /// The smallest thread stack on which the runtime may execute a contract: the wasm backstop plus
-/// room for the host functions it calls.
-pub const HOST_STACK_BYTES_MIN: usize = NATIVE_STACK_BYTES_MAX + 1024 * 1024;
+/// room for the host functions it calls. Equal to Rust's default for spawned threads, so any
+/// ordinary thread qualifies; the main thread has 8 MiB.
+pub const HOST_STACK_BYTES_MIN: usize = 2 * 1024 * 1024;
 
 /// Whether a runtime charges fuel.
 ///

@@ -10,6 +10,9 @@
 //!   `used += cost(f); if used > budget { unreachable }; call f; used -= cost(f)`;
 //! - a `call_indirect` is charged the largest cost of any function of the matching type.
 //!
+//! The entry point's own frame is charged by the executor, which sets the global to that frame's
+//! cost before calling in.
+//!
 //! The global is exported as [`STACK_EXPORT`] so that, after an `unreachable` trap, the executor can
 //! tell a budget overrun (`used > budget`) from a contract's own `unreachable`. Because accounting
 //! happens at call sites, every way out of a callee (`return`, a branch to its outermost label,
@@ -22,6 +25,10 @@ use wasm_encoder::{
     ConstExpr, ExportKind, ExportSection, GlobalSection, GlobalType, Instruction, SectionId,
     ValType,
 };
+
+/// Version of this pass. Compiled artifacts carry it in their name, so a change here can never
+/// run against code instrumented by an older pass.
+pub const INSTRUMENT_VERSION: u32 = 1;
 
 /// The export holding the stack slots in use.
 pub const STACK_EXPORT: &str = "__vellum_stack";

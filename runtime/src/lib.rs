@@ -50,6 +50,8 @@
 //! assert!(execution.fuel_used > 0);
 //! ```
 
+#![warn(clippy::unwrap_used)]
+
 pub mod abi;
 mod cache;
 pub mod engine;

@@ -40,6 +40,10 @@ pub enum TrapKind {
     /// The call nested deeper than the schedule's deterministic stack budget.
     #[error("stack budget exhausted")]
     StackExhausted,
+    /// wasmtime's native stack guard fired before the deterministic budget (see
+    /// [`crate::engine::NATIVE_STACK_BYTES_MAX`]): deterministic on one CPU architecture.
+    #[error("native stack exhausted")]
+    NativeStackExhausted,
     /// Integer division or remainder by zero.
     #[error("integer division by zero")]
     IntegerDivisionByZero,

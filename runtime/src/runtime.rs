@@ -8,10 +8,10 @@ use crate::{
     outcome::{Execution, Outcome, TrapKind},
     schedule::Schedule,
     storage::{Overlay, Storage, StorageError},
-    validate::{self, ModuleInfo, ValidationError, RESERVED_EXPORT_PREFIX},
+    validate::{self, ModuleInfo, ValidationError},
 };
-use std::{collections::BTreeSet, path::PathBuf, sync::Arc};
-use wasmtime::{Engine, ExternType, Instance, Linker, Module, Store, Trap};
+use std::{path::PathBuf, sync::Arc};
+use wasmtime::{Engine, Instance, Linker, Module, Store, Trap};
 
 /// How to build a [`Runtime`].
 #[derive(Clone, Debug)]
@@ -88,10 +88,6 @@ pub enum ExecuteError {
     /// The host's storage failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
-    /// wasmtime's native stack guard fired before the deterministic budget: the budget's safety
-    /// margin is wrong for this machine, and the result cannot be trusted to match other nodes'.
-    #[error("native stack exhausted before the deterministic stack budget")]
-    NativeStackOverflow,
     /// Instantiation failed for a host reason (for example all pooled instance slots are in use).
     #[error("instantiation failed: {0}")]
     Instantiate(String),
@@ -153,10 +149,12 @@ impl Runtime {
         if let Some(contract) = self.cache.get(&hash) {
             return Ok(contract);
         }
+        // Validation always runs (it is cheap next to compiling), so a cached artifact can never
+        // admit a module the current rules reject.
+        let info = self.validate(wasm)?;
         let module = match self.load_artifact(&hash) {
             Some(module) => module,
             None => {
-                let info = self.validate(wasm)?;
                 let metered =
                     instrument::instrument(wasm, &info, self.schedule.limits.stack_slots_max)?;
                 let module = Module::new(&self.engine, &metered)
@@ -165,12 +163,6 @@ impl Runtime {
                 module
             }
         };
-        let entry_points = module
-            .exports()
-            .filter(|export| matches!(export.ty(), ExternType::Func(_)))
-            .map(|export| export.name().to_string())
-            .filter(|name| !name.starts_with(RESERVED_EXPORT_PREFIX))
-            .collect::<BTreeSet<_>>();
         let image = module.image_range();
         let code_bytes = (image.end as usize).saturating_sub(image.start as usize);
         let pre = self
@@ -180,7 +172,7 @@ impl Runtime {
         let contract = Arc::new(Contract {
             hash,
             pre,
-            entry_points,
+            entry_points: info.entry_points,
             code_bytes,
         });
         self.cache.insert(contract.clone());
@@ -189,19 +181,22 @@ impl Runtime {
 
     fn artifact_path(&self, hash: &CodeHash) -> Option<PathBuf> {
         let dir = self.artifact_dir.as_ref()?;
-        Some(dir.join(format!("{hash}.cwasm")))
+        // The name carries everything that shapes the compiled code besides the engine (which
+        // wasmtime checks itself): the schedule (stack budget) and the instrumentation pass.
+        let version = self.schedule.version;
+        let pass = instrument::INSTRUMENT_VERSION;
+        Some(dir.join(format!("{hash}-s{version}-i{pass}.cwasm")))
     }
 
     fn load_artifact(&self, hash: &CodeHash) -> Option<Module> {
         let path = self.artifact_path(hash)?;
-        if !path.exists() {
-            return None;
-        }
+        // Read, not mapped: a mapped file truncated by anyone else would crash the node (SIGBUS).
+        let bytes = std::fs::read(path).ok()?;
         // SAFETY: artifacts are written only by `store_artifact` into the node's own data
         // directory, from modules this runtime validated and compiled; wasmtime itself rejects an
         // artifact built by another engine version or configuration (we then recompile).
         #[allow(unsafe_code)]
-        let module = unsafe { Module::deserialize_file(&self.engine, &path) };
+        let module = unsafe { Module::deserialize(&self.engine, bytes) };
         module.ok()
     }
 
@@ -247,8 +242,8 @@ impl Runtime {
                 .set_fuel(call.fuel_limit)
                 .map_err(|e| ExecuteError::Engine(format!("{e:#}")))?;
         }
-        let outcome = if contract.entry_points.contains(call.entry_point) {
-            self.run(contract, call.entry_point, &mut store)?
+        let outcome = if let Some(frame) = contract.entry_points.get(call.entry_point) {
+            self.run(contract, call.entry_point, *frame, &mut store)?
         } else {
             Outcome::Trap(TrapKind::NoSuchEntryPoint(call.entry_point.to_string()))
         };
@@ -281,6 +276,7 @@ impl Runtime {
         &self,
         contract: &Contract,
         entry_point: &str,
+        entry_frame: u32,
         store: &mut Store<CallState>,
     ) -> Result<Outcome, ExecuteError> {
         let instance = match contract.pre.instantiate(&mut *store) {
@@ -294,6 +290,15 @@ impl Runtime {
             .get_memory(&mut *store, validate::MEMORY_EXPORT)
             .ok_or_else(|| ExecuteError::Engine("validated contract lost its memory".into()))?;
         store.data_mut().memory = Some(memory);
+        // The entry point's own frame counts against the stack budget like any callee's.
+        let stack = instance
+            .get_global(&mut *store, STACK_EXPORT)
+            .ok_or_else(|| {
+                ExecuteError::Engine("instrumented contract lost its stack global".into())
+            })?;
+        stack
+            .set(&mut *store, wasmtime::Val::I32(entry_frame as i32))
+            .map_err(|e| ExecuteError::Engine(format!("{e:#}")))?;
         let function = instance
             .get_typed_func::<(), ()>(&mut *store, entry_point)
             .map_err(|e| ExecuteError::Engine(format!("{e:#}")))?;
@@ -326,7 +331,7 @@ impl Runtime {
         };
         let kind = match trap {
             Trap::OutOfFuel => return Ok(Outcome::OutOfFuel),
-            Trap::StackOverflow => return Err(ExecuteError::NativeStackOverflow),
+            Trap::StackOverflow => TrapKind::NativeStackExhausted,
             Trap::UnreachableCodeReached => {
                 let used = instance
                     .and_then(|i| i.get_global(&mut *store, STACK_EXPORT))

@@ -41,7 +41,8 @@ pub struct FuelCosts {
     pub input_read: Price,
     /// `set_return`: per byte of return data.
     pub set_return: Price,
-    /// `storage_get` and `storage_has`: per byte of key and of value read.
+    /// `storage_get` and `storage_has`: per byte of key and of value read (the value's part is
+    /// charged after the lookup, when its size is known; it is bounded by `value_bytes_max`).
     pub storage_read: Price,
     /// `storage_set`: per byte of key and value written.
     pub storage_write: Price,
@@ -49,7 +50,8 @@ pub struct FuelCosts {
     pub storage_remove: Price,
     /// `storage_iter`: per byte of the two bounds.
     pub iter_open: Price,
-    /// `storage_next`: per byte of the key and value it yields.
+    /// `storage_next`: the base once per entry examined (including entries hidden by the call's
+    /// own removals), plus per byte of the key and value it yields.
     pub iter_next: Price,
     /// `key_read` and `value_read`: per byte copied into guest memory.
     pub buffer_read: Price,
@@ -116,6 +118,8 @@ pub struct Limits {
     pub abort_message_bytes_max: usize,
     /// Debug log lines kept per call (the rest are dropped; they are not consensus).
     pub debug_lines_max: usize,
+    /// Bytes kept of one debug log line.
+    pub debug_line_bytes_max: usize,
 }
 
 /// A complete, versioned execution schedule.
@@ -158,6 +162,7 @@ impl Schedule {
                 iterators_max: 16,
                 abort_message_bytes_max: 1_024,
                 debug_lines_max: 64,
+                debug_line_bytes_max: 1_024,
             },
             costs: FuelCosts {
                 context_read: Price::new(20, 0),

@@ -85,8 +85,15 @@ impl Overlay {
     }
 
     /// Advance `cursor` to its next live entry, merging the base with the buffered changes.
-    pub(crate) fn next(&self, cursor: &mut Cursor) -> Result<Option<Entry>, StorageError> {
+    /// `step` is called before each lookup, so the caller can charge for entries the call's own
+    /// removals hide (otherwise a contract could make one `next` skip unboundedly many).
+    pub(crate) fn next<E: From<StorageError>>(
+        &self,
+        cursor: &mut Cursor,
+        mut step: impl FnMut() -> Result<(), E>,
+    ) -> Result<Option<Entry>, E> {
         loop {
+            step()?;
             if cursor.is_empty_range() {
                 return Ok(None);
             }

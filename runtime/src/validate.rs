@@ -10,7 +10,7 @@
 //! of its operand stack, as computed by wasmparser's own function validator).
 
 use crate::{abi, engine::FEATURES, schedule::Limits};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use wasmparser::{
     CompositeInnerType, ExternalKind, FuncType, Parser, Payload, TypeRef, ValType, Validator,
 };
@@ -121,24 +121,42 @@ pub struct ModuleInfo {
     pub types: Vec<Option<FuncType>>,
     /// Number of globals, imported and defined.
     pub globals: u32,
-    /// Exported entry points (functions of type `[] -> []`), sorted.
-    pub entry_points: BTreeSet<String>,
+    /// The indirect-call charge for each type index (see [`ModuleInfo::indirect_cost`]).
+    pub indirect_costs: Vec<u32>,
+    /// Exported entry points (functions of type `[] -> []`) with their frame cost, which the
+    /// executor charges before calling in.
+    pub entry_points: BTreeMap<String, u32>,
 }
 
 impl ModuleInfo {
-    /// The largest frame cost of any function whose type equals `type_index`'s: the cost charged
-    /// for an indirect call, whose target is unknown until run time.
+    /// The stack slots charged for an indirect call through `type_index`: the largest frame of any
+    /// function whose type is structurally equal, since the target is only known at run time.
     pub fn indirect_cost(&self, type_index: u32) -> u32 {
-        let Some(Some(wanted)) = self.types.get(type_index as usize) else {
-            return 0;
-        };
-        self.function_types
-            .iter()
-            .zip(&self.function_costs)
-            .filter(|(ty, _)| self.types.get(**ty as usize) == Some(&Some(wanted.clone())))
-            .map(|(_, cost)| *cost)
-            .max()
+        self.indirect_costs
+            .get(type_index as usize)
+            .copied()
             .unwrap_or(0)
+    }
+
+    /// Computed once per module: a per-call scan would make instrumentation quadratic.
+    fn compute_indirect_costs(&mut self) {
+        let mut largest: BTreeMap<&FuncType, u32> = BTreeMap::new();
+        for (ty, cost) in self.function_types.iter().zip(&self.function_costs) {
+            if let Some(Some(func_type)) = self.types.get(*ty as usize) {
+                let entry = largest.entry(func_type).or_default();
+                *entry = (*entry).max(*cost);
+            }
+        }
+        self.indirect_costs = self
+            .types
+            .iter()
+            .map(|ty| {
+                ty.as_ref()
+                    .and_then(|t| largest.get(t))
+                    .copied()
+                    .unwrap_or(0)
+            })
+            .collect();
     }
 }
 
@@ -179,7 +197,8 @@ pub fn validate(wasm: &[u8], limits: &Limits) -> Result<ModuleInfo, ValidationEr
         function_costs: Vec::new(),
         types: Vec::new(),
         globals: 0,
-        entry_points: BTreeSet::new(),
+        indirect_costs: Vec::new(),
+        entry_points: BTreeMap::new(),
     };
     let mut exports: Vec<(String, ExternalKind, u32)> = Vec::new();
     let mut has_memory = false;
@@ -364,7 +383,12 @@ pub fn validate(wasm: &[u8], limits: &Limits) -> Result<ModuleInfo, ValidationEr
             .and_then(|ty| info.types.get(*ty as usize).cloned().flatten());
         match ty {
             Some(ty) if ty.params().is_empty() && ty.results().is_empty() => {
-                info.entry_points.insert(name.clone());
+                let cost = info
+                    .function_costs
+                    .get(*index as usize)
+                    .copied()
+                    .unwrap_or(0);
+                info.entry_points.insert(name.clone(), cost);
             }
             Some(ty) => {
                 return Err(ValidationError::EntryPointSignature {
@@ -380,12 +404,13 @@ pub fn validate(wasm: &[u8], limits: &Limits) -> Result<ModuleInfo, ValidationEr
             }
         }
     }
-    if !info.entry_points.contains(INSTANTIATE_EXPORT) {
+    if !info.entry_points.contains_key(INSTANTIATE_EXPORT) {
         return Err(ValidationError::MissingExport {
             name: INSTANTIATE_EXPORT,
             kind: "function of type [] -> []",
         });
     }
+    info.compute_indirect_costs();
     Ok(info)
 }
 
