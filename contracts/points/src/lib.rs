@@ -1,0 +1,339 @@
+//! Loyalty points across issuers (the UnionPay pattern on Fabric).
+//!
+//! An operator registers issuers (an airline, a bank, a retailer), each with its own admin. An
+//! issuer mints points to its members; members transfer them and redeem (burn) them. Two issuers
+//! can agree a conversion rate: each side's admin calls `agree_rate` with identical terms, and once
+//! both have, any member may `swap` points of one issuer into the other at that rate, both legs in
+//! one atomic call. Every movement is appended to the member's history, which pages newest first.
+#![no_std]
+
+extern crate alloc;
+
+use alloc::{format, string::String, vec::Vec};
+use serde::{Deserialize, Serialize};
+use vellum_sdk::{contract, ensure, env, env::Order, Address, Error, Item, Map, Result};
+
+/// The contract type.
+pub struct Points;
+
+/// An issuer of points.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Issuer {
+    /// Short identifier, e.g. `"air"`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The account that mints and agrees rates for this issuer.
+    pub admin: Address,
+    /// Points in circulation.
+    pub supply: u128,
+}
+
+/// A conversion rate from one issuer's points to another's: `to = from * numerator / denominator`
+/// (rounded down).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rate {
+    /// Multiplier.
+    pub numerator: u64,
+    /// Divisor.
+    pub denominator: u64,
+    /// The `from` issuer's admin agreed to these terms.
+    pub agreed_by_from: bool,
+    /// The `to` issuer's admin agreed to these terms.
+    pub agreed_by_to: bool,
+}
+
+impl Rate {
+    /// Whether both issuers agreed.
+    pub fn active(&self) -> bool {
+        self.agreed_by_from && self.agreed_by_to
+    }
+}
+
+/// One line of a member's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Movement {
+    /// `minted`, `sent`, `received`, `redeemed`, `swapped_out` or `swapped_in`.
+    pub kind: String,
+    /// The issuer whose points moved.
+    pub issuer: String,
+    /// How many.
+    pub amount: u128,
+    /// The other party, if any.
+    pub counterparty: Option<Address>,
+    /// Block height.
+    pub height: u64,
+    /// Block time (ms).
+    pub time_ms: u64,
+}
+
+const OPERATOR: Item<Address> = Item::new("operator");
+const ISSUERS: Map<String, Issuer> = Map::new("issuers");
+const BALANCES: Map<(String, Address), u128> = Map::new("balances");
+const RATES: Map<(String, String), Rate> = Map::new("rates");
+const HISTORY: Map<(Address, u64), Movement> = Map::new("history");
+const HISTORY_LENGTH: Map<Address, u64> = Map::new("history_length");
+
+/// Largest page of a history query.
+pub const PAGE_MAX: u32 = 100;
+
+fn load_issuer(id: &str) -> Result<Issuer> {
+    ISSUERS
+        .load(&String::from(id))?
+        .ok_or_else(|| Error::not_found(format!("no issuer `{id}`")))
+}
+
+fn balance_of(issuer: &str, member: Address) -> Result<u128> {
+    Ok(BALANCES.load(&(String::from(issuer), member))?.unwrap_or(0))
+}
+
+fn set_balance(issuer: &str, member: Address, amount: u128) {
+    let key = (String::from(issuer), member);
+    match amount {
+        0 => BALANCES.remove(&key),
+        _ => BALANCES.save(&key, &amount),
+    }
+}
+
+fn record(
+    member: Address,
+    kind: &str,
+    issuer: &str,
+    amount: u128,
+    counterparty: Option<Address>,
+) -> Result<()> {
+    let seq = HISTORY_LENGTH.load(&member)?.unwrap_or(0);
+    let movement = Movement {
+        kind: String::from(kind),
+        issuer: String::from(issuer),
+        amount,
+        counterparty,
+        height: env::block_height(),
+        time_ms: env::block_time_ms(),
+    };
+    HISTORY.save(&(member, seq), &movement);
+    HISTORY_LENGTH.save(&member, &(seq + 1));
+    Ok(())
+}
+
+fn ensure_admin(issuer: &Issuer) -> Result<()> {
+    ensure!(
+        env::caller() == issuer.admin,
+        Error::unauthorized(format!("only the admin of `{}` may do this", issuer.id))
+    );
+    Ok(())
+}
+
+fn ensure_positive(amount: u128) -> Result<()> {
+    ensure!(amount > 0, Error::invalid("amount must be positive"));
+    Ok(())
+}
+
+#[contract]
+impl Points {
+    /// The deployer becomes the operator, who registers issuers.
+    #[instantiate]
+    pub fn instantiate() -> Result<()> {
+        OPERATOR.save(&env::caller());
+        Ok(())
+    }
+
+    /// Register issuer `id` with its admin account (operator only).
+    #[execute]
+    pub fn register_issuer(id: String, name: String, admin: Address) -> Result<()> {
+        ensure!(
+            env::caller() == OPERATOR.get()?,
+            Error::unauthorized("only the operator registers issuers")
+        );
+        ensure!(
+            !id.is_empty() && id.len() <= 32,
+            Error::invalid("issuer id must be 1 to 32 bytes")
+        );
+        ensure!(
+            !ISSUERS.has(&id),
+            Error::conflict(format!("issuer `{id}` already exists"))
+        );
+        let issuer = Issuer {
+            id: id.clone(),
+            name,
+            admin,
+            supply: 0,
+        };
+        ISSUERS.save(&id, &issuer);
+        env::emit("issuer_registered", &issuer);
+        Ok(())
+    }
+
+    /// Mint `amount` points of `issuer` to `to` (the issuer's admin only).
+    #[execute]
+    pub fn mint(issuer: String, to: Address, amount: u128) -> Result<u128> {
+        ensure_positive(amount)?;
+        let mut record_issuer = load_issuer(&issuer)?;
+        ensure_admin(&record_issuer)?;
+        record_issuer.supply = record_issuer
+            .supply
+            .checked_add(amount)
+            .ok_or_else(|| Error::invalid("supply would overflow"))?;
+        let balance = balance_of(&issuer, to)? + amount;
+        set_balance(&issuer, to, balance);
+        ISSUERS.save(&issuer, &record_issuer);
+        record(to, "minted", &issuer, amount, None)?;
+        env::emit("minted", &(issuer, to, amount));
+        Ok(balance)
+    }
+
+    /// Send `amount` of the caller's `issuer` points to `to`.
+    #[execute]
+    pub fn transfer(issuer: String, to: Address, amount: u128) -> Result<()> {
+        ensure_positive(amount)?;
+        load_issuer(&issuer)?;
+        let from = env::caller();
+        ensure!(from != to, Error::invalid("cannot transfer to yourself"));
+        let balance = balance_of(&issuer, from)?;
+        ensure!(
+            balance >= amount,
+            Error::invalid(format!(
+                "insufficient `{issuer}` balance: {balance} < {amount}"
+            ))
+        );
+        set_balance(&issuer, from, balance - amount);
+        set_balance(&issuer, to, balance_of(&issuer, to)? + amount);
+        record(from, "sent", &issuer, amount, Some(to))?;
+        record(to, "received", &issuer, amount, Some(from))?;
+        env::emit("transferred", &(issuer, from, to, amount));
+        Ok(())
+    }
+
+    /// Burn `amount` of the caller's `issuer` points (redeemed for goods off chain).
+    #[execute]
+    pub fn redeem(issuer: String, amount: u128) -> Result<()> {
+        ensure_positive(amount)?;
+        let mut record_issuer = load_issuer(&issuer)?;
+        let member = env::caller();
+        let balance = balance_of(&issuer, member)?;
+        ensure!(
+            balance >= amount,
+            Error::invalid(format!(
+                "insufficient `{issuer}` balance: {balance} < {amount}"
+            ))
+        );
+        set_balance(&issuer, member, balance - amount);
+        record_issuer.supply -= amount;
+        ISSUERS.save(&issuer, &record_issuer);
+        record(member, "redeemed", &issuer, amount, None)?;
+        env::emit("redeemed", &(issuer, member, amount));
+        Ok(())
+    }
+
+    /// Agree the rate `from -> to` as `numerator / denominator`. Each issuer's admin calls this with
+    /// the same terms; the rate is active once both have. Changed terms restart the agreement.
+    #[execute]
+    pub fn agree_rate(from: String, to: String, numerator: u64, denominator: u64) -> Result<Rate> {
+        ensure!(
+            from != to,
+            Error::invalid("a rate needs two different issuers")
+        );
+        ensure!(
+            numerator > 0 && denominator > 0,
+            Error::invalid("numerator and denominator must be positive")
+        );
+        let (from_issuer, to_issuer) = (load_issuer(&from)?, load_issuer(&to)?);
+        let caller = env::caller();
+        let (is_from, is_to) = (caller == from_issuer.admin, caller == to_issuer.admin);
+        ensure!(
+            is_from || is_to,
+            Error::unauthorized("only the admin of one of the two issuers may agree a rate")
+        );
+        let key = (from.clone(), to.clone());
+        let mut rate = match RATES.load(&key)? {
+            Some(rate) if rate.numerator == numerator && rate.denominator == denominator => rate,
+            _ => Rate {
+                numerator,
+                denominator,
+                agreed_by_from: false,
+                agreed_by_to: false,
+            },
+        };
+        rate.agreed_by_from |= is_from;
+        rate.agreed_by_to |= is_to;
+        RATES.save(&key, &rate);
+        env::emit("rate_agreed", &(from, to, &rate));
+        Ok(rate)
+    }
+
+    /// Convert `amount` of the caller's `from` points into `to` points at the agreed rate: both
+    /// legs happen in this call or neither does. Returns the points received.
+    #[execute]
+    pub fn swap(from: String, to: String, amount: u128) -> Result<u128> {
+        ensure_positive(amount)?;
+        let rate = RATES
+            .load(&(from.clone(), to.clone()))?
+            .filter(Rate::active)
+            .ok_or_else(|| {
+                Error::not_found(format!("no rate agreed by both `{from}` and `{to}`"))
+            })?;
+        let (mut from_issuer, mut to_issuer) = (load_issuer(&from)?, load_issuer(&to)?);
+        let member = env::caller();
+        let balance = balance_of(&from, member)?;
+        ensure!(
+            balance >= amount,
+            Error::invalid(format!(
+                "insufficient `{from}` balance: {balance} < {amount}"
+            ))
+        );
+        let received = amount
+            .checked_mul(u128::from(rate.numerator))
+            .map(|x| x / u128::from(rate.denominator))
+            .ok_or_else(|| Error::invalid("amount too large to convert"))?;
+        ensure!(
+            received > 0,
+            Error::invalid("amount converts to zero points")
+        );
+        set_balance(&from, member, balance - amount);
+        from_issuer.supply -= amount;
+        to_issuer.supply = to_issuer
+            .supply
+            .checked_add(received)
+            .ok_or_else(|| Error::invalid("supply would overflow"))?;
+        set_balance(&to, member, balance_of(&to, member)? + received);
+        ISSUERS.save(&from, &from_issuer);
+        ISSUERS.save(&to, &to_issuer);
+        record(member, "swapped_out", &from, amount, None)?;
+        record(member, "swapped_in", &to, received, None)?;
+        env::emit("swapped", &(member, from, amount, to, received));
+        Ok(received)
+    }
+
+    /// The `issuer` balance of `member`.
+    #[query]
+    pub fn balance(issuer: String, member: Address) -> Result<u128> {
+        balance_of(&issuer, member)
+    }
+
+    /// Issuer `id`, with its supply.
+    #[query]
+    pub fn issuer(id: String) -> Result<Issuer> {
+        load_issuer(&id)
+    }
+
+    /// The rate `from -> to`, agreed or pending.
+    #[query]
+    pub fn rate(from: String, to: String) -> Result<Option<Rate>> {
+        RATES.load(&(from, to))
+    }
+
+    /// Up to `limit` (at most 100) movements of `member`, newest first, before sequence number
+    /// `before` (exclusive; `None` starts at the newest). Each entry is `[sequence, movement]`.
+    #[query]
+    pub fn history(
+        member: Address,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<(u64, Movement)>> {
+        HISTORY.prefix(&member).page(
+            before.as_ref(),
+            limit.min(PAGE_MAX) as usize,
+            Order::Descending,
+        )
+    }
+}
