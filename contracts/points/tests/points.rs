@@ -145,6 +145,13 @@ fn scenario(run: &mut Recorder<impl Host>) {
         run.execute(BANK, "agree_rate", rate).json()["agreed_by_from"],
         json!(true)
     );
+    let agreed = run
+        .query("rate", json!({"from": "air", "to": "bank"}))
+        .json();
+    assert_eq!(agreed["numerator"], json!(1));
+    assert_eq!(agreed["agreed_by_to"], json!(true));
+    let reverse = run.query("rate", json!({"from": "bank", "to": "air"}));
+    assert_eq!(reverse.json(), json!(null), "rates are directional");
 
     // Both legs in one call: 300 air points out, 30 bank points in, supplies follow.
     assert_eq!(run.execute(ALICE, "swap", swap).json(), json!(30));
