@@ -68,5 +68,5 @@ pub use engine::Metering;
 pub use outcome::{Event, Execution, Outcome, TrapKind};
 pub use runtime::{Call, EngineError, ExecuteError, Mode, PrepareError, Runtime, RuntimeConfig};
 pub use schedule::{FuelCosts, Limits, Price, Schedule};
-pub use storage::{MemoryStorage, Order, Storage, StorageError, Write};
+pub use storage::{MemoryStorage, Order, Overlay, Storage, StorageError, Write};
 pub use validate::{ModuleInfo, ValidationError};

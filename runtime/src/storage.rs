@@ -55,32 +55,38 @@ pub struct Write {
     pub value: Option<Vec<u8>>,
 }
 
-/// Writes buffered during one call, layered over the host's storage.
-pub(crate) struct Overlay {
+/// Writes buffered over a base [`Storage`]: reads see them at once, iteration merges them in key
+/// order, and nothing reaches the base. The runtime gives each call one; a host can stack them
+/// (the ledger keeps a block's pending writes in one, under each call's).
+pub struct Overlay {
     base: Arc<dyn Storage>,
     changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
 }
 
 impl Overlay {
-    pub(crate) fn new(base: Arc<dyn Storage>) -> Self {
+    /// An empty overlay over `base`.
+    pub fn new(base: Arc<dyn Storage>) -> Self {
         Self {
             base,
             changes: BTreeMap::new(),
         }
     }
 
-    pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+    /// The value at `key`, buffered or from the base.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         match self.changes.get(key) {
             Some(change) => Ok(change.clone()),
             None => self.base.get(key),
         }
     }
 
-    pub(crate) fn set(&mut self, key: Vec<u8>, value: Vec<u8>) {
+    /// Buffer a write.
+    pub fn set(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.changes.insert(key, Some(value));
     }
 
-    pub(crate) fn remove(&mut self, key: Vec<u8>) {
+    /// Buffer a removal.
+    pub fn remove(&mut self, key: Vec<u8>) {
         self.changes.insert(key, None);
     }
 
@@ -122,12 +128,44 @@ impl Overlay {
         }
     }
 
+    /// Buffer a successful call's writes.
+    pub fn apply(&mut self, writes: &[Write]) {
+        for write in writes {
+            self.changes.insert(write.key.clone(), write.value.clone());
+        }
+    }
+
+    /// The buffered changes, in key order.
+    pub fn changes(&self) -> &BTreeMap<Vec<u8>, Option<Vec<u8>>> {
+        &self.changes
+    }
+
     /// The buffered changes in key order, consuming the overlay.
-    pub(crate) fn into_writes(self) -> Vec<Write> {
+    pub fn into_writes(self) -> Vec<Write> {
         self.changes
             .into_iter()
             .map(|(key, value)| Write { key, value })
             .collect()
+    }
+}
+
+impl Storage for Overlay {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Overlay::get(self, key)
+    }
+
+    fn first(
+        &self,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        order: Order,
+    ) -> Result<Option<Entry>, StorageError> {
+        let mut cursor = Cursor {
+            lower: lower.map(<[u8]>::to_vec),
+            upper: upper.map(<[u8]>::to_vec),
+            order,
+        };
+        self.next(&mut cursor, || Ok::<(), StorageError>(()))
     }
 }
 

@@ -1,0 +1,154 @@
+//! Blocks, receipts and the commitments in a block header.
+//!
+//! A header commits to everything a node derives from its block:
+//!
+//! - `parent`: the previous header's hash (for block 1, the genesis hash), chaining history;
+//! - `transactions_root` and `receipts_root`: binary Merkle roots (commonware's `bmt` with
+//!   Keccak-256) over the transaction hashes and the receipt hashes, in block order, so a single
+//!   transaction or receipt can be proven against a header;
+//! - `state_root`: `keccak256(previous state_root || keccak256(borsh(writes)))`, where `writes` is
+//!   the block's final state changes sorted by key. It chains every state change since genesis
+//!   in one 32-byte value that any node can recompute from the blocks alone, at the cost of one
+//!   hash over the block's writes (a full state Merkle tree would cost a tree update per write).
+//!
+//! Two nodes that executed the same blocks have the same headers, bit for bit; the first field
+//! that differs names the kind of disagreement.
+
+use super::transaction::{keccak256, Address, Hash, SignedTransaction};
+use borsh::{BorshDeserialize, BorshSerialize};
+use commonware_cryptography::Keccak256;
+use commonware_storage::bmt::Builder;
+
+/// A block header.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Header {
+    /// 1 for the first block after genesis.
+    pub height: u64,
+    /// Hash of the previous header (the genesis hash for block 1).
+    pub parent: Hash,
+    /// Block time, ms since the Unix epoch, chosen by the proposer; strictly increasing.
+    pub time_ms: u64,
+    /// The proposing validator's identity (zeros outside consensus).
+    pub proposer: [u8; 32],
+    /// Merkle root of the transaction hashes.
+    pub transactions_root: Hash,
+    /// Merkle root of the receipt hashes.
+    pub receipts_root: Hash,
+    /// State commitment after this block.
+    pub state_root: Hash,
+    /// Fuel used by all transactions.
+    pub fuel_used: u64,
+    /// The runtime schedule version that executed the block.
+    pub schedule_version: u32,
+}
+
+impl Header {
+    /// `keccak256(borsh(header))`.
+    pub fn hash(&self) -> Hash {
+        keccak256(&borsh::to_vec(self).unwrap_or_default())
+    }
+}
+
+/// A block: its header and its transactions.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Block {
+    /// The header.
+    pub header: Header,
+    /// Transactions in execution order.
+    pub transactions: Vec<SignedTransaction>,
+}
+
+/// An event as recorded in a receipt.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct LedgerEvent {
+    /// The emitting contract.
+    pub contract: Address,
+    /// Its topic.
+    pub topic: Vec<u8>,
+    /// Its data.
+    pub data: Vec<u8>,
+}
+
+/// How a transaction ended.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum Status {
+    /// It took effect.
+    Success,
+    /// The contract returned an error.
+    ContractError {
+        /// The contract's code.
+        code: u32,
+        /// Its message.
+        message: String,
+    },
+    /// The contract trapped.
+    Trap(String),
+    /// It ran out of fuel.
+    OutOfFuel,
+    /// The ledger refused it: policy, unknown contract, invalid code.
+    Refused(String),
+}
+
+/// What one transaction did. A failed transaction changes nothing but its sender's nonce.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Receipt {
+    /// The transaction's hash.
+    pub transaction: Hash,
+    /// How it ended.
+    pub status: Status,
+    /// The contract's return data (JSON with the SDK); empty on failure.
+    pub output: Vec<u8>,
+    /// Fuel used, including the transaction's intrinsic cost.
+    pub fuel_used: u64,
+    /// Events, if it succeeded.
+    pub events: Vec<LedgerEvent>,
+    /// The new contract's address, for a successful deploy.
+    pub contract: Option<Address>,
+}
+
+impl Receipt {
+    /// `keccak256(borsh(receipt))`.
+    pub fn hash(&self) -> Hash {
+        keccak256(&borsh::to_vec(self).unwrap_or_default())
+    }
+}
+
+/// The binary Merkle root of `leaves`.
+pub fn merkle_root(leaves: impl ExactSizeIterator<Item = Hash>) -> Hash {
+    let mut builder = Builder::<Keccak256>::new(leaves.len());
+    for leaf in leaves {
+        builder.add(&commonware_cryptography::keccak256::Digest(leaf));
+    }
+    let root = builder.build().root();
+    let mut out = [0u8; 32];
+    out.copy_from_slice(root.as_ref());
+    out
+}
+
+/// The state commitment after a block whose sorted final writes are `writes`.
+pub fn next_state_root(previous: &Hash, writes: &[StateWrite]) -> Hash {
+    let digest = keccak256(&borsh::to_vec(writes).unwrap_or_default());
+    let mut input = [0u8; 64];
+    input[..32].copy_from_slice(previous);
+    input[32..].copy_from_slice(&digest);
+    keccak256(&input)
+}
+
+/// A state change by full key: the new value, or `None` for a removal.
+pub type StateWrite = (Vec<u8>, Option<Vec<u8>>);
+
+/// One transaction's write, for the history index: (position in block, full key, value).
+pub type VersionWrite = (u32, Vec<u8>, Option<Vec<u8>>);
+
+/// A block executed but not yet committed: everything the store writes for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecutedBlock {
+    /// The block, with its computed header.
+    pub block: Block,
+    /// One receipt per transaction.
+    pub receipts: Vec<Receipt>,
+    /// Final state changes by full key, sorted: what `state_root` commits to.
+    pub writes: Vec<StateWrite>,
+    /// Every version written, as (transaction position, full key, value), for the history index.
+    pub versions: Vec<VersionWrite>,
+}

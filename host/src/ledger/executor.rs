@@ -1,0 +1,996 @@
+//! The block executor: turns an ordered list of signed transactions into receipts, state changes
+//! and a header, deterministically.
+//!
+//! Execution has two kinds of failure, kept strictly apart:
+//!
+//! - A **transaction that fails** (a contract error, a trap, out of fuel, a refused policy) still
+//!   belongs in the block: its receipt says why, and it changes nothing but its sender's nonce.
+//! - A **block that is invalid** (a bad signature, a wrong chain id, an unknown sender, a wrong
+//!   nonce, a duplicate, limits exceeded, a wrong parent or time) is rejected whole with a
+//!   [`BlockError`] naming the first offending transaction and the rule it broke. A proposer
+//!   checks these before proposing; a verifier rejects the proposal.
+//!
+//! Signatures are checked before execution, in parallel on all cores, and every verified
+//! transaction hash is remembered, so a transaction the mempool verified is not verified again.
+//! Each call runs in the runtime against a contract-scoped view of the block's pending writes,
+//! layered over a read snapshot of committed state; the block's writes reach the store only when
+//! [`Store::commit`] writes them all in one transaction.
+
+use super::{
+    block::{
+        merkle_root, next_state_root, Block, ExecutedBlock, Header, LedgerEvent, Receipt,
+        StateWrite, Status, VersionWrite,
+    },
+    genesis::{DeployPolicy, Genesis},
+    records::{self, ContractInfo, Member},
+    store::{full_key, Store, StoreError},
+    transaction::{
+        address_of, hex, Action, Address, Hash, Role, SignedTransaction, TransactionError,
+    },
+};
+use std::{
+    collections::{HashSet, VecDeque},
+    ops::Bound,
+    sync::{Arc, Mutex, RwLock},
+};
+use vellum_runtime::{
+    Call, Context, Contract, ExecuteError, Mode, Order, Outcome, Overlay, Runtime, RuntimeConfig,
+    Storage, StorageError,
+};
+
+/// Fuel every transaction pays before it runs: its signature check, decoding and bookkeeping.
+pub const INTRINSIC_FUEL_BASE: u64 = 50_000;
+/// Fuel per byte of the encoded transaction (storing and gossiping it).
+pub const INTRINSIC_FUEL_PER_BYTE: u64 = 10;
+/// Verified transaction hashes remembered between mempool and execution.
+pub const SIGNATURE_CACHE_ENTRIES: usize = 200_000;
+/// Longest method name.
+pub const METHOD_BYTES_MAX: usize = 64;
+
+/// What consensus (or a single node) asks the executor to run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proposal {
+    /// Must be the store's height + 1.
+    pub height: u64,
+    /// Must be the hash of the store's head.
+    pub parent: Hash,
+    /// Must be later than the head's time.
+    pub time_ms: u64,
+    /// The proposing validator.
+    pub proposer: [u8; 32],
+    /// Transactions in order.
+    pub transactions: Vec<SignedTransaction>,
+}
+
+/// Why a proposal cannot become a block.
+#[derive(Debug, thiserror::Error)]
+pub enum BlockError {
+    /// A transaction breaks a validity rule.
+    #[error("transaction {index} ({hash}): {error}")]
+    Transaction {
+        /// Its position in the proposal.
+        index: usize,
+        /// Its hash.
+        hash: String,
+        /// The rule broken.
+        error: TransactionError,
+    },
+    /// The proposal does not extend the head.
+    #[error("proposal for height {height} with parent {parent} does not extend the head (height {head_height}, hash {head_hash})")]
+    WrongParent {
+        /// Proposed height.
+        height: u64,
+        /// Proposed parent.
+        parent: String,
+        /// The head's height.
+        head_height: u64,
+        /// The head's hash.
+        head_hash: String,
+    },
+    /// The block time does not increase.
+    #[error("block time {time_ms} is not after the parent's {parent_ms}")]
+    TimeNotIncreasing {
+        /// Proposed time.
+        time_ms: u64,
+        /// Parent's time.
+        parent_ms: u64,
+    },
+    /// Too many transactions or too much fuel.
+    #[error("block exceeds its {what} limit: {found} > {max}")]
+    LimitExceeded {
+        /// Which limit.
+        what: &'static str,
+        /// Found.
+        found: u64,
+        /// Allowed.
+        max: u64,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The runtime could not complete a call (a node fault, not the transaction's).
+    #[error("runtime failure: {0}")]
+    Runtime(String),
+}
+
+impl From<ExecuteError> for BlockError {
+    fn from(error: ExecuteError) -> Self {
+        BlockError::Runtime(error.to_string())
+    }
+}
+
+impl From<StorageError> for BlockError {
+    fn from(error: StorageError) -> Self {
+        BlockError::Runtime(error.to_string())
+    }
+}
+
+/// Transaction hashes whose signatures were verified: bounded, oldest forgotten first.
+#[derive(Default)]
+struct SignatureCache {
+    inner: Mutex<(HashSet<Hash>, VecDeque<Hash>)>,
+}
+
+impl SignatureCache {
+    fn contains(&self, hash: &Hash) -> bool {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .0
+            .contains(hash)
+    }
+
+    fn insert(&self, hash: Hash) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.0.insert(hash) {
+            inner.1.push_back(hash);
+            if inner.1.len() > SIGNATURE_CACHE_ENTRIES {
+                if let Some(oldest) = inner.1.pop_front() {
+                    inner.0.remove(&oldest);
+                }
+            }
+        }
+    }
+}
+
+/// A contract's view of state during a block: its own namespace of the block's pending writes,
+/// which sit over committed state.
+struct ContractView {
+    block: Arc<RwLock<Overlay>>,
+    namespace: Address,
+}
+
+fn poisoned() -> StorageError {
+    StorageError("block state lock poisoned by an earlier panic".into())
+}
+
+/// The smallest key greater than every key starting with `prefix`, if any.
+fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+impl Storage for ContractView {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        let block = self.block.read().map_err(|_| poisoned())?;
+        block.get(&full_key(&self.namespace, key))
+    }
+
+    fn first(
+        &self,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        order: Order,
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StorageError> {
+        let scope = |key: &[u8]| full_key(&self.namespace, key);
+        let lower = match lower {
+            Bound::Included(k) => Bound::Included(scope(k)),
+            Bound::Excluded(k) => Bound::Excluded(scope(k)),
+            Bound::Unbounded => Bound::Included(self.namespace.to_vec()),
+        };
+        let upper = match upper {
+            Bound::Included(k) => Bound::Included(scope(k)),
+            Bound::Excluded(k) => Bound::Excluded(scope(k)),
+            Bound::Unbounded => {
+                successor(&self.namespace).map_or(Bound::Unbounded, Bound::Excluded)
+            }
+        };
+        let block = self.block.read().map_err(|_| poisoned())?;
+        let entry = block.first(as_slice(&lower), as_slice(&upper), order)?;
+        Ok(entry.map(|(key, value)| (key[self.namespace.len()..].to_vec(), value)))
+    }
+}
+
+fn as_slice(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match bound {
+        Bound::Included(k) => Bound::Included(k.as_slice()),
+        Bound::Excluded(k) => Bound::Excluded(k.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+/// The effects of a transaction that succeeded.
+struct Effects {
+    output: Vec<u8>,
+    events: Vec<LedgerEvent>,
+    writes: Vec<StateWrite>,
+    contract: Option<Address>,
+    fuel_used: u64,
+}
+
+/// Why a transaction failed, and the fuel it used getting there.
+struct Failure {
+    status: Status,
+    fuel_used: u64,
+}
+
+fn refused(message: impl Into<String>) -> Failure {
+    Failure {
+        status: Status::Refused(message.into()),
+        fuel_used: 0,
+    }
+}
+
+/// One block in progress.
+struct BlockContext {
+    height: u64,
+    time_ms: u64,
+    state: Arc<RwLock<Overlay>>,
+}
+
+impl BlockContext {
+    fn read(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BlockError> {
+        let state = self.state.read().map_err(|_| poisoned())?;
+        Ok(state.get(key)?)
+    }
+
+    fn record<T: borsh::BorshDeserialize>(
+        &self,
+        key: &[u8],
+        what: &'static str,
+    ) -> Result<Option<T>, BlockError> {
+        self.read(key)?
+            .map(|bytes| borsh::from_slice(&bytes))
+            .transpose()
+            .map_err(|e| {
+                BlockError::Store(StoreError::Corrupt {
+                    table: what,
+                    detail: e.to_string(),
+                })
+            })
+    }
+
+    fn view(&self, namespace: Address) -> Arc<dyn Storage> {
+        Arc::new(ContractView {
+            block: self.state.clone(),
+            namespace,
+        })
+    }
+
+    fn apply(
+        &self,
+        position: u32,
+        writes: &[StateWrite],
+        versions: &mut Vec<VersionWrite>,
+    ) -> Result<(), BlockError> {
+        let mut state = self.state.write().map_err(|_| poisoned())?;
+        for (key, value) in writes {
+            match value {
+                Some(value) => state.set(key.clone(), value.clone()),
+                None => state.remove(key.clone()),
+            }
+            versions.push((position, key.clone(), value.clone()));
+        }
+        Ok(())
+    }
+}
+
+/// Executes blocks against a [`Store`].
+pub struct Executor {
+    runtime: Runtime,
+    genesis: Genesis,
+    verified: SignatureCache,
+}
+
+impl Executor {
+    /// An executor for the network `genesis` describes.
+    pub fn new(genesis: Genesis, runtime: RuntimeConfig) -> Result<Self, BlockError> {
+        let runtime = Runtime::new(runtime).map_err(|e| BlockError::Runtime(e.to_string()))?;
+        Ok(Self {
+            runtime,
+            genesis,
+            verified: SignatureCache::default(),
+        })
+    }
+
+    /// The runtime's schedule version (recorded in every header).
+    pub fn schedule_version(&self) -> u32 {
+        self.runtime.schedule().version
+    }
+
+    /// The genesis this executor follows.
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    /// Check every signature not checked before, in parallel, remembering the good ones.
+    pub fn verify_signatures(
+        &self,
+        transactions: &[SignedTransaction],
+    ) -> Result<Vec<Hash>, BlockError> {
+        let hashes: Vec<Hash> = transactions.iter().map(SignedTransaction::hash).collect();
+        let pending: Vec<usize> = (0..transactions.len())
+            .filter(|&i| !self.verified.contains(&hashes[i]))
+            .collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(pending.len().max(1));
+        let chunk = pending.len().div_ceil(threads).max(1);
+        let failures: Vec<(usize, TransactionError)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = pending
+                .chunks(chunk)
+                .map(|indexes| {
+                    scope.spawn(move || {
+                        indexes
+                            .iter()
+                            .filter_map(|&i| {
+                                transactions[i].verify_signature().err().map(|e| (i, e))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        if let Some((index, error)) = failures.into_iter().min_by_key(|(i, _)| *i) {
+            return Err(BlockError::Transaction {
+                index,
+                hash: hex(&hashes[index]),
+                error,
+            });
+        }
+        for &i in &pending {
+            self.verified.insert(hashes[i]);
+        }
+        Ok(hashes)
+    }
+
+    /// Execute `proposal` on top of `store`'s head. Nothing is written: commit the result with
+    /// [`Store::commit`].
+    pub fn execute(&self, store: &Store, proposal: Proposal) -> Result<ExecutedBlock, BlockError> {
+        let head = store.head()?;
+        if proposal.height != head.height + 1 || proposal.parent != head.hash() {
+            return Err(BlockError::WrongParent {
+                height: proposal.height,
+                parent: hex(&proposal.parent),
+                head_height: head.height,
+                head_hash: hex(&head.hash()),
+            });
+        }
+        if proposal.time_ms <= head.time_ms {
+            return Err(BlockError::TimeNotIncreasing {
+                time_ms: proposal.time_ms,
+                parent_ms: head.time_ms,
+            });
+        }
+        let limits = &self.genesis.limits;
+        let count = proposal.transactions.len();
+        if count > limits.block_transactions_max {
+            return Err(BlockError::LimitExceeded {
+                what: "transactions",
+                found: count as u64,
+                max: limits.block_transactions_max as u64,
+            });
+        }
+        let fuel: u64 = proposal
+            .transactions
+            .iter()
+            .map(|t| t.transaction.fuel_limit)
+            .fold(0, u64::saturating_add);
+        if fuel > limits.block_fuel_max {
+            return Err(BlockError::LimitExceeded {
+                what: "fuel",
+                found: fuel,
+                max: limits.block_fuel_max,
+            });
+        }
+        let hashes = self.verify_signatures(&proposal.transactions)?;
+
+        let context = BlockContext {
+            height: proposal.height,
+            time_ms: proposal.time_ms,
+            state: Arc::new(RwLock::new(Overlay::new(Arc::new(store.snapshot()?)))),
+        };
+        let mut receipts = Vec::with_capacity(count);
+        let mut versions = Vec::new();
+        let mut seen = HashSet::with_capacity(count);
+        for (index, (transaction, hash)) in proposal.transactions.iter().zip(&hashes).enumerate() {
+            let invalid = |error| BlockError::Transaction {
+                index,
+                hash: hex(hash),
+                error,
+            };
+            if !seen.insert(*hash) || store.transaction_location(hash)?.is_some() {
+                return Err(invalid(TransactionError::Duplicate(hex(hash))));
+            }
+            let receipt = self
+                .apply(&context, index as u32, transaction, *hash, &mut versions)
+                .map_err(|e| match e {
+                    Rejection::Invalid(error) => invalid(error),
+                    Rejection::Fault(fault) => fault,
+                })?;
+            receipts.push(receipt);
+        }
+
+        let state = Arc::try_unwrap(context.state)
+            .map_err(|_| BlockError::Runtime("block state still shared after execution".into()))?
+            .into_inner()
+            .map_err(|_| BlockError::Runtime("block state lock poisoned".into()))?;
+        let writes: Vec<StateWrite> = state
+            .into_writes()
+            .into_iter()
+            .map(|w| (w.key, w.value))
+            .collect();
+        let header = Header {
+            height: proposal.height,
+            parent: proposal.parent,
+            time_ms: proposal.time_ms,
+            proposer: proposal.proposer,
+            transactions_root: merkle_root(hashes.iter().copied()),
+            receipts_root: merkle_root(
+                receipts
+                    .iter()
+                    .map(Receipt::hash)
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            ),
+            state_root: next_state_root(&head.state_root, &writes),
+            fuel_used: receipts.iter().map(|r| r.fuel_used).sum(),
+            schedule_version: self.schedule_version(),
+        };
+        Ok(ExecutedBlock {
+            block: Block {
+                header,
+                transactions: proposal.transactions,
+            },
+            receipts,
+            writes,
+            versions,
+        })
+    }
+
+    /// Check `transaction` as it would be checked in the next block, without executing it: what
+    /// a mempool asks before accepting a transaction.
+    pub fn check(
+        &self,
+        store: &Store,
+        transaction: &SignedTransaction,
+    ) -> Result<Hash, TransactionError> {
+        let hash = transaction.hash();
+        if !self.verified.contains(&hash) {
+            transaction.verify_signature()?;
+            self.verified.insert(hash);
+        }
+        if store.transaction_location(&hash).ok().flatten().is_some() {
+            return Err(TransactionError::Duplicate(hex(&hash)));
+        }
+        let snapshot = store
+            .snapshot()
+            .map_err(|e| TransactionError::Malformed(e.to_string()))?;
+        let read = |key: &[u8]| snapshot.get(key).ok().flatten();
+        self.check_sender(
+            transaction,
+            read(&records::member_key(&transaction.sender())).is_some(),
+            read(&records::nonce_key(&transaction.sender())),
+        )?;
+        Ok(hash)
+    }
+
+    /// The stateful validity rules: chain, fuel limit, membership, nonce.
+    fn check_sender(
+        &self,
+        transaction: &SignedTransaction,
+        is_member: bool,
+        nonce: Option<Vec<u8>>,
+    ) -> Result<u64, TransactionError> {
+        let tx = &transaction.transaction;
+        if tx.chain_id != self.genesis.chain_id {
+            return Err(TransactionError::WrongChain {
+                expected: self.genesis.chain_id.clone(),
+                found: tx.chain_id.clone(),
+            });
+        }
+        let max = self.genesis.limits.transaction_fuel_max;
+        if tx.fuel_limit > max {
+            return Err(TransactionError::FuelLimit {
+                found: tx.fuel_limit,
+                max,
+            });
+        }
+        if !is_member {
+            return Err(TransactionError::UnknownSender(hex(&transaction.sender())));
+        }
+        let expected = nonce
+            .and_then(|n| n.try_into().ok())
+            .map_or(0, u64::from_be_bytes);
+        if tx.nonce != expected {
+            return Err(TransactionError::BadNonce {
+                expected,
+                found: tx.nonce,
+            });
+        }
+        Ok(expected)
+    }
+
+    fn apply(
+        &self,
+        context: &BlockContext,
+        position: u32,
+        signed: &SignedTransaction,
+        hash: Hash,
+        versions: &mut Vec<VersionWrite>,
+    ) -> Result<Receipt, Rejection> {
+        let sender = signed.sender();
+        let member: Option<Member> = context.record(&records::member_key(&sender), "member")?;
+        let nonce = context.read(&records::nonce_key(&sender))?;
+        let nonce = self
+            .check_sender(signed, member.is_some(), nonce)
+            .map_err(Rejection::Invalid)?;
+        let Some(member) = member else {
+            return Err(Rejection::Invalid(TransactionError::UnknownSender(hex(
+                &sender,
+            ))));
+        };
+        let nonce_write = (
+            records::nonce_key(&sender),
+            Some((nonce + 1).to_be_bytes().to_vec()),
+        );
+        let tx = &signed.transaction;
+        let intrinsic = INTRINSIC_FUEL_BASE
+            .saturating_add(INTRINSIC_FUEL_PER_BYTE.saturating_mul(signed.encode().len() as u64));
+        let result = if intrinsic > tx.fuel_limit {
+            Err(Failure {
+                status: Status::OutOfFuel,
+                fuel_used: tx.fuel_limit,
+            })
+        } else {
+            let call = Caller {
+                context,
+                sender,
+                nonce,
+                member: &member,
+                fuel: tx.fuel_limit - intrinsic,
+            };
+            self.dispatch(&call, &tx.action)?
+        };
+        let receipt = match result {
+            Ok(effects) => {
+                let mut writes = vec![nonce_write];
+                writes.extend(effects.writes);
+                context.apply(position, &writes, versions)?;
+                Receipt {
+                    transaction: hash,
+                    status: Status::Success,
+                    output: effects.output,
+                    fuel_used: intrinsic + effects.fuel_used,
+                    events: effects.events,
+                    contract: effects.contract,
+                }
+            }
+            Err(failure) => {
+                context.apply(position, &[nonce_write], versions)?;
+                Receipt {
+                    transaction: hash,
+                    status: failure.status,
+                    output: Vec::new(),
+                    fuel_used: intrinsic
+                        .saturating_add(failure.fuel_used)
+                        .min(tx.fuel_limit),
+                    events: Vec::new(),
+                    contract: None,
+                }
+            }
+        };
+        Ok(receipt)
+    }
+
+    fn dispatch(
+        &self,
+        call: &Caller<'_>,
+        action: &Action,
+    ) -> Result<Result<Effects, Failure>, BlockError> {
+        match action {
+            Action::Deploy { code, init_args } => self.deploy(call, code, init_args),
+            Action::Call {
+                contract,
+                method,
+                args,
+            } => self.call(call, contract, method, args),
+            Action::Upgrade {
+                contract,
+                code,
+                migrate_args,
+            } => self.upgrade(call, contract, code, migrate_args),
+            Action::ApproveCode { code_hash } => Ok(self.approve(call, code_hash)),
+            Action::AddMember {
+                public_key,
+                organisation,
+                role,
+            } => Ok(self.add_member(call, public_key, organisation, *role)),
+            Action::RemoveMember { public_key } => self.remove_member(call, public_key),
+        }
+    }
+
+    /// Whether `call`'s sender may deploy or upgrade to `code_hash`.
+    fn allowed_code(
+        &self,
+        call: &Caller<'_>,
+        code_hash: &Hash,
+    ) -> Result<Result<(), Failure>, BlockError> {
+        if call.member.role != Role::Admin {
+            return Ok(Err(refused(
+                "only organisation admins deploy or upgrade contracts",
+            )));
+        }
+        if self.genesis.deploy_policy == DeployPolicy::AnyAdmin {
+            return Ok(Ok(()));
+        }
+        let organisations = &self.genesis.organisations;
+        let mut approvals = 0;
+        for organisation in organisations {
+            if call
+                .context
+                .read(&records::approval_key(code_hash, &organisation.name))?
+                .is_some()
+            {
+                approvals += 1;
+            }
+        }
+        if approvals * 2 <= organisations.len() {
+            return Ok(Err(refused(format!(
+                "code {} is approved by {approvals} of {} organisations; more than half must approve it",
+                hex(code_hash),
+                organisations.len()
+            ))));
+        }
+        Ok(Ok(()))
+    }
+
+    fn run(
+        &self,
+        call: &Caller<'_>,
+        contract: &Contract,
+        address: Address,
+        entry_point: &str,
+        input: &str,
+        fuel: u64,
+    ) -> Result<Result<Effects, Failure>, BlockError> {
+        let execution = self.runtime.execute(
+            contract,
+            Call {
+                entry_point,
+                input: input.as_bytes(),
+                context: Context {
+                    caller: call.sender,
+                    contract: address,
+                    block_height: call.context.height,
+                    block_time_ms: call.context.time_ms,
+                },
+                fuel_limit: fuel,
+                mode: Mode::Transaction,
+            },
+            call.context.view(address),
+        )?;
+        let status = match execution.outcome {
+            Outcome::Success(output) => {
+                return Ok(Ok(Effects {
+                    output,
+                    events: execution
+                        .events
+                        .into_iter()
+                        .map(|e| LedgerEvent {
+                            contract: address,
+                            topic: e.topic,
+                            data: e.data,
+                        })
+                        .collect(),
+                    writes: execution
+                        .writes
+                        .into_iter()
+                        .map(|w| (full_key(&address, &w.key), w.value))
+                        .collect(),
+                    contract: None,
+                    fuel_used: execution.fuel_used,
+                }))
+            }
+            Outcome::ContractError { code, message } => Status::ContractError { code, message },
+            Outcome::Trap(kind) => Status::Trap(kind.to_string()),
+            Outcome::OutOfFuel => Status::OutOfFuel,
+        };
+        Ok(Err(Failure {
+            status,
+            fuel_used: execution.fuel_used,
+        }))
+    }
+
+    fn prepare(&self, code: &[u8]) -> Result<Arc<Contract>, Failure> {
+        self.runtime
+            .prepare(code)
+            .map_err(|e| refused(format!("invalid contract code: {e}")))
+    }
+
+    fn deploy(
+        &self,
+        call: &Caller<'_>,
+        code: &[u8],
+        init_args: &str,
+    ) -> Result<Result<Effects, Failure>, BlockError> {
+        let code_hash = vellum_runtime::CodeHash::of(code).0;
+        if let Err(failure) = self.allowed_code(call, &code_hash)? {
+            return Ok(Err(failure));
+        }
+        let contract = match self.prepare(code) {
+            Ok(contract) => contract,
+            Err(failure) => return Ok(Err(failure)),
+        };
+        let address = records::contract_address(&call.sender, call.nonce);
+        let mut effects = match self.run(
+            call,
+            &contract,
+            address,
+            "instantiate",
+            init_args,
+            call.fuel,
+        )? {
+            Ok(effects) => effects,
+            Err(failure) => return Ok(Err(failure)),
+        };
+        let info = ContractInfo {
+            code_hash,
+            version: 1,
+            deployer: call.sender,
+            deployed_at: call.context.height,
+            interface: interface_of(code),
+        };
+        effects
+            .writes
+            .push((records::code_key(&code_hash), Some(code.to_vec())));
+        effects.writes.push((
+            records::contract_key(&address),
+            Some(borsh::to_vec(&info).unwrap_or_default()),
+        ));
+        effects.contract = Some(address);
+        Ok(Ok(effects))
+    }
+
+    fn loaded(&self, call: &Caller<'_>, info: &ContractInfo) -> Result<Arc<Contract>, BlockError> {
+        if let Some(contract) = self
+            .runtime
+            .cached(&vellum_runtime::CodeHash(info.code_hash))
+        {
+            return Ok(contract);
+        }
+        let code = call
+            .context
+            .read(&records::code_key(&info.code_hash))?
+            .ok_or_else(|| {
+                BlockError::Store(StoreError::Corrupt {
+                    table: "state",
+                    detail: format!("code {} is missing", hex(&info.code_hash)),
+                })
+            })?;
+        self.runtime
+            .prepare(&code)
+            .map_err(|e| BlockError::Runtime(format!("stored code no longer prepares: {e}")))
+    }
+
+    fn call(
+        &self,
+        call: &Caller<'_>,
+        address: &Address,
+        method: &str,
+        args: &str,
+    ) -> Result<Result<Effects, Failure>, BlockError> {
+        if method.is_empty()
+            || method.len() > METHOD_BYTES_MAX
+            || !method
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return Ok(Err(refused(format!("`{method}` is not a method name (letters, digits and _, at most {METHOD_BYTES_MAX})"))));
+        }
+        let Some(info) = call
+            .context
+            .record::<ContractInfo>(&records::contract_key(address), "contract")?
+        else {
+            return Ok(Err(refused(format!("no contract at {}", hex(address)))));
+        };
+        let contract = self.loaded(call, &info)?;
+        self.run(
+            call,
+            &contract,
+            *address,
+            &format!("execute.{method}"),
+            args,
+            call.fuel,
+        )
+    }
+
+    fn upgrade(
+        &self,
+        call: &Caller<'_>,
+        address: &Address,
+        code: &[u8],
+        migrate_args: &str,
+    ) -> Result<Result<Effects, Failure>, BlockError> {
+        let Some(mut info) = call
+            .context
+            .record::<ContractInfo>(&records::contract_key(address), "contract")?
+        else {
+            return Ok(Err(refused(format!("no contract at {}", hex(address)))));
+        };
+        let code_hash = vellum_runtime::CodeHash::of(code).0;
+        if let Err(failure) = self.allowed_code(call, &code_hash)? {
+            return Ok(Err(failure));
+        }
+        let contract = match self.prepare(code) {
+            Ok(contract) => contract,
+            Err(failure) => return Ok(Err(failure)),
+        };
+        let mut effects = if contract.entry_points().any(|e| e == "migrate") {
+            match self.run(
+                call,
+                &contract,
+                *address,
+                "migrate",
+                migrate_args,
+                call.fuel,
+            )? {
+                Ok(effects) => effects,
+                Err(failure) => return Ok(Err(failure)),
+            }
+        } else if matches!(migrate_args.trim(), "" | "{}" | "null") {
+            Effects {
+                output: Vec::new(),
+                events: Vec::new(),
+                writes: Vec::new(),
+                contract: None,
+                fuel_used: 0,
+            }
+        } else {
+            return Ok(Err(refused(
+                "the new code has no `migrate` entry point to take migrate_args",
+            )));
+        };
+        info.code_hash = code_hash;
+        info.version += 1;
+        info.interface = interface_of(code);
+        effects
+            .writes
+            .push((records::code_key(&code_hash), Some(code.to_vec())));
+        effects.writes.push((
+            records::contract_key(address),
+            Some(borsh::to_vec(&info).unwrap_or_default()),
+        ));
+        Ok(Ok(effects))
+    }
+
+    fn approve(&self, call: &Caller<'_>, code_hash: &Hash) -> Result<Effects, Failure> {
+        if call.member.role != Role::Admin {
+            return Err(refused("only organisation admins approve code"));
+        }
+        let key = records::approval_key(code_hash, &call.member.organisation);
+        Ok(system_effects(vec![(
+            key,
+            Some(call.context.height.to_be_bytes().to_vec()),
+        )]))
+    }
+
+    fn add_member(
+        &self,
+        call: &Caller<'_>,
+        public_key: &[u8; 33],
+        organisation: &str,
+        role: Role,
+    ) -> Result<Effects, Failure> {
+        if call.member.role != Role::Admin || call.member.organisation != organisation {
+            return Err(refused(format!(
+                "only admins of `{organisation}` add its members"
+            )));
+        }
+        if k256::PublicKey::from_sec1_bytes(public_key).is_err() {
+            return Err(refused("not a compressed secp256k1 public key"));
+        }
+        let member = Member {
+            public_key: *public_key,
+            organisation: organisation.to_string(),
+            role,
+        };
+        let key = records::member_key(&address_of(public_key));
+        Ok(system_effects(vec![(
+            key,
+            Some(borsh::to_vec(&member).unwrap_or_default()),
+        )]))
+    }
+
+    fn remove_member(
+        &self,
+        call: &Caller<'_>,
+        public_key: &[u8; 33],
+    ) -> Result<Result<Effects, Failure>, BlockError> {
+        let address = address_of(public_key);
+        let Some(target) = call
+            .context
+            .record::<Member>(&records::member_key(&address), "member")?
+        else {
+            return Ok(Err(refused(format!("{} is not a member", hex(&address)))));
+        };
+        if call.member.role != Role::Admin || call.member.organisation != target.organisation {
+            return Ok(Err(refused(format!(
+                "only admins of `{}` remove its members",
+                target.organisation
+            ))));
+        }
+        if address == call.sender {
+            return Ok(Err(refused("an admin cannot remove itself")));
+        }
+        Ok(Ok(system_effects(vec![(
+            records::member_key(&address),
+            None,
+        )])))
+    }
+}
+
+/// Who is executing what, within a block.
+struct Caller<'a> {
+    context: &'a BlockContext,
+    sender: Address,
+    nonce: u64,
+    member: &'a Member,
+    fuel: u64,
+}
+
+/// Why a transaction could not be applied: it makes the block invalid, or the node failed.
+enum Rejection {
+    Invalid(TransactionError),
+    Fault(BlockError),
+}
+
+impl From<BlockError> for Rejection {
+    fn from(error: BlockError) -> Self {
+        Rejection::Fault(error)
+    }
+}
+
+fn system_effects(writes: Vec<StateWrite>) -> Effects {
+    Effects {
+        output: Vec::new(),
+        events: Vec::new(),
+        writes,
+        contract: None,
+        fuel_used: 0,
+    }
+}
+
+/// The `vellum:interface` custom section of `code`, or empty.
+pub fn interface_of(code: &[u8]) -> String {
+    wasmparser::Parser::new(0)
+        .parse_all(code)
+        .filter_map(Result::ok)
+        .find_map(|payload| match payload {
+            wasmparser::Payload::CustomSection(reader) if reader.name() == "vellum:interface" => {
+                Some(String::from_utf8_lossy(reader.data()).into_owned())
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}

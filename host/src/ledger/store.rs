@@ -1,0 +1,493 @@
+//! The node's durable store: blocks, receipts, indexes, world state and its history, in redb.
+//!
+//! # Tables
+//!
+//! | table | key | value |
+//! |---|---|---|
+//! | `meta` | name | genesis hash, height |
+//! | `blocks` | height | borsh(`Block`) |
+//! | `receipts` | height | borsh(`Vec<Receipt>`) |
+//! | `transactions` | tx hash | (height, position) |
+//! | `state` | namespace (32) ‖ key | value |
+//! | `history` | len(full key) u32 BE ‖ full key ‖ height u64 BE ‖ position u32 BE | borsh(`Option<value>`) |
+//!
+//! A namespace is a contract's address, or [`SYSTEM`] for the ledger's own records (nonces,
+//! members, code, contracts, approvals), so the ledger's state has the same history and commitment
+//! as contract state. The history key sorts all versions of one key together, oldest first: the
+//! history of a key is one range scan, and its value at a past height is the last version at or
+//! below that height.
+//!
+//! # Crash safety
+//!
+//! Each block is committed by exactly one redb write transaction with immediate durability, which
+//! redb makes atomic: after a crash the store holds every block whose commit returned and nothing
+//! of any other. Opening a store re-checks the genesis hash and the head.
+
+use super::{
+    block::{merkle_root, next_state_root, Block, ExecutedBlock, Header, Receipt},
+    genesis::Genesis,
+    records,
+    transaction::{hex, Hash},
+};
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use std::{ops::Bound, path::Path, sync::Arc};
+use vellum_runtime::{Order, Storage, StorageError};
+
+/// The namespace of the ledger's own records.
+pub const SYSTEM: [u8; 32] = [0; 32];
+
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
+const TRANSACTIONS: TableDefinition<&[u8], (u64, u32)> = TableDefinition::new("transactions");
+const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
+const HISTORY: TableDefinition<&[u8], &[u8]> = TableDefinition::new("history");
+
+/// A failure of the store itself.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// redb failed (I/O, corruption).
+    #[error("database: {0}")]
+    Database(String),
+    /// A stored record does not decode: the file is damaged or from an incompatible version.
+    #[error("corrupt record in `{table}`: {detail}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// What failed.
+        detail: String,
+    },
+    /// The store was created from another genesis file.
+    #[error("this data directory belongs to genesis {stored}, not {given}; use the matching genesis file or a new directory")]
+    GenesisMismatch {
+        /// Genesis hash in the store.
+        stored: String,
+        /// Genesis hash given.
+        given: String,
+    },
+}
+
+fn db_error<E: std::fmt::Display>(error: E) -> StoreError {
+    StoreError::Database(error.to_string())
+}
+
+fn corrupt(table: &'static str, error: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        table,
+        detail: error.to_string(),
+    }
+}
+
+/// The full key of `key` in `namespace`.
+pub fn full_key(namespace: &[u8; 32], key: &[u8]) -> Vec<u8> {
+    let mut full = Vec::with_capacity(32 + key.len());
+    full.extend_from_slice(namespace);
+    full.extend_from_slice(key);
+    full
+}
+
+/// The prefix under which every version of `full` is stored in `history`.
+fn history_prefix(full: &[u8]) -> Vec<u8> {
+    let mut prefix = Vec::with_capacity(4 + full.len() + 12);
+    prefix.extend_from_slice(&(full.len() as u32).to_be_bytes());
+    prefix.extend_from_slice(full);
+    prefix
+}
+
+fn history_key(full: &[u8], height: u64, position: u32) -> Vec<u8> {
+    let mut key = history_prefix(full);
+    key.extend_from_slice(&height.to_be_bytes());
+    key.extend_from_slice(&position.to_be_bytes());
+    key
+}
+
+/// One version of a key: what a transaction set it to (or that it removed it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Version {
+    /// Height of the block.
+    pub height: u64,
+    /// Position of the transaction in the block.
+    pub position: u32,
+    /// The value written, or `None` for a removal.
+    pub value: Option<Vec<u8>>,
+}
+
+/// The durable store of one node.
+pub struct Store {
+    db: Database,
+    genesis_hash: Hash,
+}
+
+impl Store {
+    /// Open (or create) the store at `path` for `genesis`. A new store commits block 0: no
+    /// transactions, the genesis identities as its writes.
+    pub fn open(path: &Path, genesis: &Genesis, schedule_version: u32) -> Result<Self, StoreError> {
+        let db = Database::create(path).map_err(db_error)?;
+        let genesis_hash = genesis.hash();
+        let write = db.begin_write().map_err(db_error)?;
+        {
+            let mut meta = write.open_table(META).map_err(db_error)?;
+            let stored = meta
+                .get("genesis")
+                .map_err(db_error)?
+                .map(|v| v.value().to_vec());
+            match stored {
+                Some(stored) if stored != genesis_hash => {
+                    return Err(StoreError::GenesisMismatch {
+                        stored: hex(&stored),
+                        given: hex(&genesis_hash),
+                    })
+                }
+                Some(_) => {}
+                None => {
+                    meta.insert("genesis", genesis_hash.as_slice())
+                        .map_err(db_error)?;
+                }
+            }
+            // Create every table so readers never meet a missing one.
+            write.open_table(BLOCKS).map_err(db_error)?;
+            write.open_table(RECEIPTS).map_err(db_error)?;
+            write.open_table(TRANSACTIONS).map_err(db_error)?;
+            write.open_table(STATE).map_err(db_error)?;
+            write.open_table(HISTORY).map_err(db_error)?;
+        }
+        write.commit().map_err(db_error)?;
+        let store = Self { db, genesis_hash };
+        if store.block(0)?.is_none() {
+            store.commit(&genesis_block(genesis, schedule_version))?;
+        }
+        Ok(store)
+    }
+
+    /// The genesis hash this store was created for.
+    pub fn genesis_hash(&self) -> Hash {
+        self.genesis_hash
+    }
+
+    /// Height of the last committed block (0 before the first).
+    pub fn height(&self) -> Result<u64, StoreError> {
+        let read = self.db.begin_read().map_err(db_error)?;
+        let meta = read.open_table(META).map_err(db_error)?;
+        let height = meta
+            .get("height")
+            .map_err(db_error)?
+            .ok_or_else(|| corrupt("meta", "no height"))?;
+        let bytes: [u8; 8] = height
+            .value()
+            .try_into()
+            .map_err(|_| corrupt("meta", "height is not 8 bytes"))?;
+        Ok(u64::from_be_bytes(bytes))
+    }
+
+    /// The block at `height`.
+    pub fn block(&self, height: u64) -> Result<Option<Block>, StoreError> {
+        let read = self.db.begin_read().map_err(db_error)?;
+        let blocks = read.open_table(BLOCKS).map_err(db_error)?;
+        let Some(bytes) = blocks.get(height).map_err(db_error)? else {
+            return Ok(None);
+        };
+        borsh::from_slice(bytes.value())
+            .map(Some)
+            .map_err(|e| corrupt("blocks", e))
+    }
+
+    /// The header at `height`.
+    pub fn header(&self, height: u64) -> Result<Option<Header>, StoreError> {
+        Ok(self.block(height)?.map(|b| b.header))
+    }
+
+    /// The last committed header.
+    pub fn head(&self) -> Result<Header, StoreError> {
+        let height = self.height()?;
+        self.header(height)?
+            .ok_or_else(|| corrupt("blocks", format!("head block {height} is missing")))
+    }
+
+    /// The receipts of the block at `height`.
+    pub fn receipts(&self, height: u64) -> Result<Vec<Receipt>, StoreError> {
+        let read = self.db.begin_read().map_err(db_error)?;
+        let receipts = read.open_table(RECEIPTS).map_err(db_error)?;
+        let Some(bytes) = receipts.get(height).map_err(db_error)? else {
+            return Ok(Vec::new());
+        };
+        borsh::from_slice(bytes.value()).map_err(|e| corrupt("receipts", e))
+    }
+
+    /// Where a transaction was committed: (height, position).
+    pub fn transaction_location(&self, hash: &Hash) -> Result<Option<(u64, u32)>, StoreError> {
+        let read = self.db.begin_read().map_err(db_error)?;
+        let index = read.open_table(TRANSACTIONS).map_err(db_error)?;
+        Ok(index
+            .get(hash.as_slice())
+            .map_err(db_error)?
+            .map(|v| v.value()))
+    }
+
+    /// The receipt of a committed transaction, with its location.
+    pub fn receipt(&self, hash: &Hash) -> Result<Option<(u64, u32, Receipt)>, StoreError> {
+        let Some((height, position)) = self.transaction_location(hash)? else {
+            return Ok(None);
+        };
+        let receipts = self.receipts(height)?;
+        let receipt = receipts.into_iter().nth(position as usize).ok_or_else(|| {
+            corrupt(
+                "receipts",
+                format!("no receipt {position} at height {height}"),
+            )
+        })?;
+        Ok(Some((height, position, receipt)))
+    }
+
+    /// The current value of `key` in `namespace`.
+    pub fn get(&self, namespace: &[u8; 32], key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.snapshot()?
+            .get(&full_key(namespace, key))
+            .map_err(db_error)
+    }
+
+    /// The value of `key` in `namespace` after the block at `height`.
+    pub fn get_at(
+        &self,
+        namespace: &[u8; 32],
+        key: &[u8],
+        height: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let page = self.history(
+            namespace,
+            key,
+            Some((height, u32::MAX)),
+            1,
+            Order::Descending,
+        )?;
+        Ok(page.into_iter().next().and_then(|v| v.value))
+    }
+
+    /// Up to `limit` versions of `key` in `namespace`, in `order` (by height, then position),
+    /// strictly beyond `cursor` (a version's `(height, position)`: older than it when descending,
+    /// newer when ascending; `None` starts at the newest or oldest).
+    pub fn history(
+        &self,
+        namespace: &[u8; 32],
+        key: &[u8],
+        cursor: Option<(u64, u32)>,
+        limit: usize,
+        order: Order,
+    ) -> Result<Vec<Version>, StoreError> {
+        let full = full_key(namespace, key);
+        let prefix = history_prefix(&full);
+        let read = self.db.begin_read().map_err(db_error)?;
+        let history = read.open_table(HISTORY).map_err(db_error)?;
+        let lowest = history_key(&full, 0, 0);
+        let highest = history_key(&full, u64::MAX, u32::MAX);
+        let (lower, upper) = match (order, cursor) {
+            (Order::Descending, Some((h, p))) => (
+                Bound::Included(lowest),
+                Bound::Excluded(history_key(&full, h, p)),
+            ),
+            (Order::Ascending, Some((h, p))) => (
+                Bound::Excluded(history_key(&full, h, p)),
+                Bound::Included(highest),
+            ),
+            (_, None) => (Bound::Included(lowest), Bound::Included(highest)),
+        };
+        let bounds = (as_slice(&lower), as_slice(&upper));
+        let range = history.range::<&[u8]>(bounds).map_err(db_error)?;
+        let decode = |entry: redb::Result<(Guard<'_>, Guard<'_>)>| {
+            let (k, v) = entry.map_err(db_error)?;
+            decode_version(prefix.len(), k.value(), v.value())
+        };
+        match order {
+            Order::Ascending => range.take(limit).map(decode).collect(),
+            Order::Descending => range.rev().take(limit).map(decode).collect(),
+        }
+    }
+
+    /// A consistent read view of current state, for executing the next block.
+    pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        let read = self.db.begin_read().map_err(db_error)?;
+        let state = read.open_table(STATE).map_err(db_error)?;
+        Ok(Snapshot {
+            state: Arc::new(state),
+        })
+    }
+
+    /// Commit an executed block in one atomic, durable write transaction.
+    pub fn commit(&self, executed: &ExecutedBlock) -> Result<(), StoreError> {
+        let height = executed.block.header.height;
+        let mut write = self.db.begin_write().map_err(db_error)?;
+        write
+            .set_durability(Durability::Immediate)
+            .map_err(db_error)?;
+        {
+            let mut blocks = write.open_table(BLOCKS).map_err(db_error)?;
+            let encoded = borsh::to_vec(&executed.block).map_err(|e| corrupt("blocks", e))?;
+            blocks
+                .insert(height, encoded.as_slice())
+                .map_err(db_error)?;
+            let mut receipts = write.open_table(RECEIPTS).map_err(db_error)?;
+            let encoded = borsh::to_vec(&executed.receipts).map_err(|e| corrupt("receipts", e))?;
+            receipts
+                .insert(height, encoded.as_slice())
+                .map_err(db_error)?;
+            let mut index = write.open_table(TRANSACTIONS).map_err(db_error)?;
+            for (position, receipt) in executed.receipts.iter().enumerate() {
+                index
+                    .insert(receipt.transaction.as_slice(), (height, position as u32))
+                    .map_err(db_error)?;
+            }
+            let mut state = write.open_table(STATE).map_err(db_error)?;
+            for (key, value) in &executed.writes {
+                match value {
+                    Some(value) => state
+                        .insert(key.as_slice(), value.as_slice())
+                        .map_err(db_error)?,
+                    None => state.remove(key.as_slice()).map_err(db_error)?,
+                };
+            }
+            let mut history = write.open_table(HISTORY).map_err(db_error)?;
+            for (position, key, value) in &executed.versions {
+                let encoded = borsh::to_vec(value).map_err(|e| corrupt("history", e))?;
+                history
+                    .insert(
+                        history_key(key, height, *position).as_slice(),
+                        encoded.as_slice(),
+                    )
+                    .map_err(db_error)?;
+            }
+            let mut meta = write.open_table(META).map_err(db_error)?;
+            meta.insert("height", height.to_be_bytes().as_slice())
+                .map_err(db_error)?;
+        }
+        write.commit().map_err(db_error)
+    }
+
+    /// Every entry of current state, in key order (for checks and tests).
+    pub fn state_entries(&self) -> Result<Vec<Entry>, StoreError> {
+        let read = self.db.begin_read().map_err(db_error)?;
+        let state = read.open_table(STATE).map_err(db_error)?;
+        state
+            .iter()
+            .map_err(db_error)?
+            .map(|entry| {
+                let (k, v) = entry.map_err(db_error)?;
+                Ok((k.value().to_vec(), v.value().to_vec()))
+            })
+            .collect()
+    }
+}
+
+/// Block 0: the genesis identities written at height 0, on top of the genesis hash.
+fn genesis_block(genesis: &Genesis, schedule_version: u32) -> ExecutedBlock {
+    let writes = records::genesis_writes(genesis);
+    let header = Header {
+        height: 0,
+        parent: genesis.hash(),
+        time_ms: genesis.time_ms,
+        proposer: [0; 32],
+        transactions_root: merkle_root(std::iter::empty()),
+        receipts_root: merkle_root(std::iter::empty()),
+        state_root: next_state_root(&genesis.hash(), &writes),
+        fuel_used: 0,
+        schedule_version,
+    };
+    ExecutedBlock {
+        block: Block {
+            header,
+            transactions: Vec::new(),
+        },
+        receipts: Vec::new(),
+        versions: writes
+            .iter()
+            .map(|(k, v)| (0, k.clone(), v.clone()))
+            .collect(),
+        writes,
+    }
+}
+
+type Guard<'a> = redb::AccessGuard<'a, &'static [u8]>;
+
+/// A state entry: full key and value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+fn decode_version(prefix_len: usize, key: &[u8], value: &[u8]) -> Result<Version, StoreError> {
+    let suffix = key
+        .get(prefix_len..prefix_len + 12)
+        .ok_or_else(|| corrupt("history", "short key"))?;
+    let (height, position) = suffix.split_at(8);
+    Ok(Version {
+        height: u64::from_be_bytes(
+            height
+                .try_into()
+                .map_err(|_| corrupt("history", "short key"))?,
+        ),
+        position: u32::from_be_bytes(
+            position
+                .try_into()
+                .map_err(|_| corrupt("history", "short key"))?,
+        ),
+        value: borsh::from_slice(value).map_err(|e| corrupt("history", e))?,
+    })
+}
+
+fn as_slice(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match bound {
+        Bound::Included(k) => Bound::Included(k.as_slice()),
+        Bound::Excluded(k) => Bound::Excluded(k.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
+/// Current state as of one read transaction: the base layer the executor stacks a block on.
+#[derive(Clone)]
+pub struct Snapshot {
+    state: Arc<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>,
+}
+
+fn storage_error(error: impl std::error::Error + Send + Sync + 'static) -> StorageError {
+    StorageError(Box::new(error))
+}
+
+fn is_empty(lower: &Bound<&[u8]>, upper: &Bound<&[u8]>) -> bool {
+    match (lower, upper) {
+        (Bound::Included(l), Bound::Included(u)) => l > u,
+        (Bound::Included(l) | Bound::Excluded(l), Bound::Excluded(u))
+        | (Bound::Excluded(l), Bound::Included(u)) => l >= u,
+        _ => false,
+    }
+}
+
+impl Storage for Snapshot {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self
+            .state
+            .get(key)
+            .map_err(storage_error)?
+            .map(|v| v.value().to_vec()))
+    }
+
+    fn first(
+        &self,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        order: Order,
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StorageError> {
+        if is_empty(&lower, &upper) {
+            return Ok(None);
+        }
+        let mut range = self
+            .state
+            .range::<&[u8]>((lower, upper))
+            .map_err(storage_error)?;
+        let entry = match order {
+            Order::Ascending => range.next(),
+            Order::Descending => range.next_back(),
+        };
+        match entry {
+            None => Ok(None),
+            Some(entry) => {
+                let (k, v) = entry.map_err(storage_error)?;
+                Ok(Some((k.value().to_vec(), v.value().to_vec())))
+            }
+        }
+    }
+}

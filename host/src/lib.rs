@@ -1,0 +1,11 @@
+//! The Vellum node.
+//!
+//! Data flows one way through it: JSON-RPC → mempool → consensus orders a block → executor →
+//! runtime → state → receipts and events. This crate holds every stage after the runtime's
+//! boundary; the modules follow that order and none reaches back up it.
+//!
+//! - [`ledger`]: transactions (borsh, secp256k1, `docs/transactions.md`), genesis and membership,
+//!   the block executor, and the redb store of blocks, receipts, state and its history.
+#![warn(clippy::unwrap_used)]
+
+pub mod ledger;

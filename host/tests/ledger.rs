@@ -1,0 +1,632 @@
+//! A single node executing blocks of real signed transactions against a real redb file.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use vellum::ledger::{
+    records::{self, ContractInfo},
+    transaction::{address_of, public_key, Action, TransactionError},
+    BlockError, DeployPolicy, Status, SYSTEM,
+};
+use vellum_runtime::{Order, RuntimeConfig};
+use vellum_sdk::{
+    testing::{Host, TestHost},
+    Address as SdkAddress,
+};
+
+fn address(seed: u8) -> [u8; 32] {
+    address_of(&public_key(&key(seed)))
+}
+
+fn deploy(node: &Node, signer: u8, nonce: u64, name: &str) -> [u8; 32] {
+    let executed = node.block(vec![sign(
+        signer,
+        nonce,
+        Action::Deploy {
+            code: artifact(name),
+            init_args: "{}".into(),
+        },
+    )]);
+    let receipt = &executed.receipts[0];
+    assert_eq!(receipt.status, Status::Success, "{receipt:?}");
+    receipt
+        .contract
+        .expect("deploy returns the contract address")
+}
+
+/// The contract's namespace of committed state, keys relative to the contract.
+fn contract_state(node: &Node, contract: &[u8; 32]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    node.store
+        .state_entries()
+        .expect("state")
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(contract))
+        .map(|(k, v)| (k[32..].to_vec(), v))
+        .collect()
+}
+
+#[test]
+fn signed_transactions_deploy_and_call_a_contract_like_the_native_model() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let points = deploy(&node, 1, 0, "points");
+    let info: ContractInfo = borsh::from_slice(
+        &node
+            .store
+            .get(&SYSTEM, &records::contract_key(&points)[32..])
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(info.version, 1);
+    assert!(info.interface.contains("execute.swap"));
+
+    // The same calls through the ledger and through the SDK's native host must leave the
+    // contract's state byte for byte the same.
+    let (operator, member) = (SdkAddress(address(1)), SdkAddress(address(3)));
+    let calls = [
+        (
+            1u8,
+            "register_issuer",
+            json!({"id": "air", "name": "Air", "admin": operator}),
+        ),
+        (
+            1,
+            "mint",
+            json!({"issuer": "air", "to": member, "amount": 500}),
+        ),
+        (
+            3,
+            "transfer",
+            json!({"issuer": "air", "to": operator, "amount": 120}),
+        ),
+        (
+            3,
+            "transfer",
+            json!({"issuer": "air", "to": operator, "amount": 1000}),
+        ), // fails: short
+        (
+            1,
+            "mint",
+            json!({"issuer": "air", "to": member, "amount": 5}),
+        ),
+    ];
+    let mut model = TestHost::<vellum_points::Points>::new();
+    model.instantiate(operator, json!({}));
+    let next = node.proposal(vec![]);
+    model.set_block(next.height, next.time_ms);
+    let mut nonces = [0u64; 10];
+    nonces[1] = 1;
+    let transactions = calls
+        .iter()
+        .map(|(signer, method, args)| {
+            model.execute(SdkAddress(address(*signer)), method, args.clone());
+            let nonce = nonces[*signer as usize];
+            nonces[*signer as usize] += 1;
+            call(*signer, nonce, points, method, args.clone())
+        })
+        .collect();
+    let executed = node.block(transactions);
+    let statuses: Vec<bool> = executed
+        .receipts
+        .iter()
+        .map(|r| r.status == Status::Success)
+        .collect();
+    assert_eq!(statuses, [true, true, true, false, true]);
+    assert!(
+        matches!(&executed.receipts[3].status, Status::ContractError { code: 4, message } if message.contains("insufficient"))
+    );
+    assert!(executed.receipts[3].events.is_empty());
+    assert_eq!(executed.receipts[1].output, b"500");
+    assert_eq!(executed.receipts[1].events[0].topic, b"minted");
+    assert_eq!(executed.receipts[1].events[0].contract, points);
+    let model_state: Vec<(Vec<u8>, Vec<u8>)> = model
+        .state()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert_eq!(contract_state(&node, &points), model_state);
+
+    // Receipts are served by transaction hash.
+    let hash = executed.block.transactions[2].hash();
+    let (height, position, receipt) = node.store.receipt(&hash).unwrap().expect("receipt indexed");
+    assert_eq!((height, position), (2, 2));
+    assert_eq!(receipt, executed.receipts[2]);
+    // Failed transactions still advance their sender's nonce.
+    let nonce = node
+        .store
+        .get(&SYSTEM, &records::nonce_key(&address(3))[32..])
+        .unwrap()
+        .unwrap();
+    assert_eq!(nonce, 2u64.to_be_bytes());
+}
+
+#[test]
+fn the_history_of_a_key_is_a_range_scan_and_past_state_is_served_from_it() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let points = deploy(&node, 1, 0, "points");
+    let operator = SdkAddress(address(1));
+    node.block(vec![call(
+        1,
+        1,
+        points,
+        "register_issuer",
+        json!({"id": "air", "name": "Air", "admin": operator}),
+    )]);
+    let mut expected = Vec::new();
+    for (i, amount) in [10u64, 20, 30].iter().enumerate() {
+        let executed = node.block(vec![call(
+            1,
+            2 + i as u64,
+            points,
+            "mint",
+            json!({"issuer": "air", "to": operator, "amount": amount}),
+        )]);
+        expected.push(executed.block.header.height);
+    }
+    // Find the balance key: the only key whose history has three versions.
+    let keys: Vec<Vec<u8>> = contract_state(&node, &points)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    let balance = keys
+        .iter()
+        .find(|k| {
+            node.store
+                .history(&points, k, None, 10, Order::Ascending)
+                .unwrap()
+                .len()
+                == 3
+        })
+        .expect("a key minted three times");
+    let versions = node
+        .store
+        .history(&points, balance, None, 10, Order::Ascending)
+        .unwrap();
+    let heights: Vec<u64> = versions.iter().map(|v| v.height).collect();
+    assert_eq!(heights, expected);
+    let values: Vec<&[u8]> = versions
+        .iter()
+        .map(|v| v.value.as_deref().unwrap())
+        .collect();
+    assert_eq!(values, [&b"10"[..], b"30", b"60"]);
+
+    // Newest first, paged by cursor.
+    let page = node
+        .store
+        .history(&points, balance, None, 2, Order::Descending)
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|v| v.height).collect::<Vec<_>>(),
+        [expected[2], expected[1]]
+    );
+    let rest = node
+        .store
+        .history(
+            &points,
+            balance,
+            Some((page[1].height, page[1].position)),
+            2,
+            Order::Descending,
+        )
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|v| v.height).collect::<Vec<_>>(),
+        [expected[0]]
+    );
+
+    // Reads at a past height.
+    assert_eq!(
+        node.store
+            .get_at(&points, balance, expected[0] - 1)
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        node.store
+            .get_at(&points, balance, expected[1])
+            .unwrap()
+            .as_deref(),
+        Some(&b"30"[..])
+    );
+    assert_eq!(
+        node.store
+            .get_at(&points, balance, u64::MAX)
+            .unwrap()
+            .as_deref(),
+        Some(&b"60"[..])
+    );
+}
+
+fn rejection(
+    node: &Node,
+    transactions: Vec<vellum::ledger::SignedTransaction>,
+) -> (usize, TransactionError) {
+    match node
+        .executor
+        .execute(&node.store, node.proposal(transactions))
+    {
+        Err(BlockError::Transaction { index, error, .. }) => (index, error),
+        other => panic!("expected a transaction rejection, got {other:?}"),
+    }
+}
+
+#[test]
+fn each_invalid_transaction_class_is_rejected_with_its_own_error() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let points = deploy(&node, 1, 0, "points");
+    let good = || {
+        call(
+            1,
+            1,
+            points,
+            "register_issuer",
+            json!({"id": "a", "name": "A", "admin": SdkAddress(address(1))}),
+        )
+    };
+
+    let mut forged = good();
+    forged.transaction.fuel_limit += 1;
+    assert_eq!(
+        rejection(&node, vec![forged]),
+        (0, TransactionError::BadSignature)
+    );
+
+    let mut high_s = good();
+    let signature = k256::ecdsa::Signature::from_slice(&high_s.signature).unwrap();
+    let (r, s) = signature.split_scalars();
+    high_s.signature = k256::ecdsa::Signature::from_scalars(r, -*s)
+        .unwrap()
+        .to_bytes()
+        .into();
+    assert_eq!(rejection(&node, vec![high_s]), (0, TransactionError::HighS));
+
+    let mut other_chain = good().transaction;
+    other_chain.chain_id = "elsewhere".into();
+    assert!(matches!(
+        rejection(&node, vec![other_chain.sign(&key(1))]),
+        (0, TransactionError::WrongChain { .. })
+    ));
+
+    assert!(matches!(
+        rejection(&node, vec![call(9, 0, points, "x", json!({}))]),
+        (0, TransactionError::UnknownSender(_))
+    ));
+    assert_eq!(
+        rejection(&node, vec![call(1, 5, points, "x", json!({}))]),
+        (
+            0,
+            TransactionError::BadNonce {
+                expected: 1,
+                found: 5
+            }
+        )
+    );
+    assert!(matches!(
+        rejection(&node, vec![good(), good()]),
+        (1, TransactionError::Duplicate(_))
+    ));
+
+    let mut greedy = good().transaction;
+    greedy.fuel_limit = vellum::ledger::genesis::ChainLimits::default().transaction_fuel_max + 1;
+    assert!(matches!(
+        rejection(&node, vec![greedy.sign(&key(1))]),
+        (0, TransactionError::FuelLimit { .. })
+    ));
+
+    // A committed transaction cannot be replayed.
+    let once = good();
+    node.block(vec![once.clone()]);
+    assert!(matches!(
+        rejection(&node, vec![once]),
+        (0, TransactionError::Duplicate(_))
+    ));
+
+    // Malformed bytes never become a transaction.
+    let bytes = good().encode();
+    assert!(matches!(
+        vellum::ledger::SignedTransaction::decode(&bytes[..bytes.len() - 1]),
+        Err(TransactionError::Malformed(_))
+    ));
+
+    // Proposals that do not extend the head are rejected too.
+    let mut stale = node.proposal(vec![]);
+    stale.height -= 1;
+    assert!(matches!(
+        node.executor.execute(&node.store, stale),
+        Err(BlockError::WrongParent { .. })
+    ));
+    let mut early = node.proposal(vec![]);
+    early.time_ms = 0;
+    assert!(matches!(
+        node.executor.execute(&node.store, early),
+        Err(BlockError::TimeNotIncreasing { .. })
+    ));
+}
+
+#[test]
+fn hostile_contracts_deployed_by_transaction_fail_alone() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let hostile = wat::parse_str(
+        r#"(module
+             (import "vellum" "storage_set" (func $set (param i32 i32 i32 i32)))
+             (memory (export "memory") 1)
+             (func (export "instantiate"))
+             (func (export "execute.spin") (call $set (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 1)) (loop $l (br $l)))
+             (func $r (export "execute.recurse") (call $r))
+             (func (export "execute.bomb") (drop (memory.grow (i32.const 60000)))
+               (call $set (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 1)) unreachable))"#,
+    )
+    .unwrap();
+    let executed = node.block(vec![sign(
+        1,
+        0,
+        Action::Deploy {
+            code: hostile,
+            init_args: String::new(),
+        },
+    )]);
+    let contract = executed.receipts[0].contract.expect("deployed");
+    let before = node.store.state_entries().unwrap();
+    let executed = node.block(vec![
+        call(1, 1, contract, "spin", json!({})),
+        call(1, 2, contract, "recurse", json!({})),
+        call(1, 3, contract, "bomb", json!({})),
+    ]);
+    assert_eq!(executed.receipts[0].status, Status::OutOfFuel);
+    assert_eq!(executed.receipts[0].fuel_used, FUEL);
+    assert!(matches!(&executed.receipts[1].status, Status::Trap(t) if t.contains("stack")));
+    assert!(matches!(&executed.receipts[2].status, Status::Trap(t) if t.contains("unreachable")));
+    // Only the sender's nonce moved.
+    let after = node.store.state_entries().unwrap();
+    let changed: Vec<&Vec<u8>> = after
+        .iter()
+        .filter(|e| !before.contains(e))
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(changed, [&records::nonce_key(&address(1))]);
+
+    // Invalid code is refused at deploy with the validator's reason, and the node goes on.
+    let executed = node.block(vec![sign(
+        1,
+        4,
+        Action::Deploy {
+            code: b"\0asm junk".to_vec(),
+            init_args: String::new(),
+        },
+    )]);
+    assert!(
+        matches!(&executed.receipts[0].status, Status::Refused(m) if m.contains("invalid contract code"))
+    );
+    let start = wat::parse_str(r#"(module (memory (export "memory") 1) (func $s) (start $s) (func (export "instantiate")))"#).unwrap();
+    let executed = node.block(vec![sign(
+        1,
+        5,
+        Action::Deploy {
+            code: start,
+            init_args: String::new(),
+        },
+    )]);
+    assert!(
+        matches!(&executed.receipts[0].status, Status::Refused(m) if m.contains("start function"))
+    );
+}
+
+#[test]
+fn membership_and_code_policy_are_enforced_on_chain() {
+    let node = Node::new(genesis(DeployPolicy::MajorityOfOrganisations));
+    let code = artifact("notary");
+    let hash = vellum_runtime::CodeHash::of(&code).0;
+    let deploy_tx = |nonce| {
+        sign(
+            1,
+            nonce,
+            Action::Deploy {
+                code: code.clone(),
+                init_args: "{}".into(),
+            },
+        )
+    };
+
+    // A plain member cannot approve; one approval of three organisations is not a majority.
+    let executed = node.block(vec![
+        sign(3, 0, Action::ApproveCode { code_hash: hash }),
+        sign(1, 0, Action::ApproveCode { code_hash: hash }),
+        deploy_tx(1),
+    ]);
+    assert!(
+        matches!(&executed.receipts[0].status, Status::Refused(m) if m.contains("admins approve"))
+    );
+    assert_eq!(executed.receipts[1].status, Status::Success);
+    assert!(
+        matches!(&executed.receipts[2].status, Status::Refused(m) if m.contains("approved by 1 of 3"))
+    );
+    // A second organisation's approval makes a majority.
+    let executed = node.block(vec![
+        sign(2, 0, Action::ApproveCode { code_hash: hash }),
+        deploy_tx(2),
+    ]);
+    assert_eq!(
+        executed.receipts[1].status,
+        Status::Success,
+        "{:?}",
+        executed.receipts[1]
+    );
+
+    // Admins manage their own organisation's members only.
+    let newcomer = public_key(&key(9));
+    let add = |signer, nonce, organisation: &str| {
+        sign(
+            signer,
+            nonce,
+            Action::AddMember {
+                public_key: newcomer,
+                organisation: organisation.into(),
+                role: vellum::ledger::Role::Member,
+            },
+        )
+    };
+    let executed = node.block(vec![
+        add(2, 1, "bank-a"),
+        add(3, 1, "bank-a"),
+        add(1, 3, "bank-a"),
+    ]);
+    let statuses: Vec<bool> = executed
+        .receipts
+        .iter()
+        .map(|r| r.status == Status::Success)
+        .collect();
+    assert_eq!(statuses, [false, false, true]);
+    // The newcomer can now transact; once removed, it cannot.
+    node.block(vec![sign(9, 0, Action::ApproveCode { code_hash: hash })]);
+    let executed = node.block(vec![sign(
+        1,
+        4,
+        Action::RemoveMember {
+            public_key: newcomer,
+        },
+    )]);
+    assert_eq!(executed.receipts[0].status, Status::Success);
+    assert!(matches!(
+        rejection(
+            &node,
+            vec![sign(9, 1, Action::ApproveCode { code_hash: hash })]
+        ),
+        (0, TransactionError::UnknownSender(_))
+    ));
+}
+
+#[test]
+fn upgrades_keep_address_and_state_and_record_the_version() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let points = deploy(&node, 1, 0, "points");
+    let operator = SdkAddress(address(1));
+    node.block(vec![call(
+        1,
+        1,
+        points,
+        "register_issuer",
+        json!({"id": "air", "name": "Air", "admin": operator}),
+    )]);
+    let state_before = contract_state(&node, &points);
+    // A plain member may not upgrade; an admin may, to any valid code.
+    let upgrade = |signer, nonce| {
+        sign(
+            signer,
+            nonce,
+            Action::Upgrade {
+                contract: points,
+                code: artifact("notary"),
+                migrate_args: String::new(),
+            },
+        )
+    };
+    let executed = node.block(vec![upgrade(3, 0), upgrade(1, 2)]);
+    assert!(matches!(executed.receipts[0].status, Status::Refused(_)));
+    assert_eq!(executed.receipts[1].status, Status::Success);
+    let info: ContractInfo = borsh::from_slice(
+        &node
+            .store
+            .get(&SYSTEM, &records::contract_key(&points)[32..])
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(info.version, 2);
+    assert_eq!(
+        info.code_hash,
+        vellum_runtime::CodeHash::of(&artifact("notary")).0
+    );
+    assert_eq!(
+        contract_state(&node, &points),
+        state_before,
+        "state survives an upgrade"
+    );
+    // Calls now reach the new code at the same address.
+    let executed = node.block(vec![call(1, 3, points, "mint", json!({}))]);
+    assert!(
+        matches!(&executed.receipts[0].status, Status::Trap(t) if t.contains("no entry point"))
+    );
+}
+
+/// The same blocks on two fresh stores, one with a warm artifact cache, give identical headers,
+/// receipts and state.
+#[test]
+fn execution_is_deterministic_across_nodes_and_cache_states() {
+    let artifacts = tempfile::tempdir().unwrap();
+    let warm = RuntimeConfig {
+        artifact_dir: Some(artifacts.path().to_path_buf()),
+        ..RuntimeConfig::default()
+    };
+    // Warm the cache with the contract this scenario deploys.
+    vellum_runtime::Runtime::new(warm.clone())
+        .unwrap()
+        .prepare(&artifact("points"))
+        .unwrap();
+    let a = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let b = Node::with_runtime(genesis(DeployPolicy::AnyAdmin), warm);
+    let points = vellum::ledger::records::contract_address(&address(1), 0);
+    let operator = SdkAddress(address(1));
+    let blocks = vec![
+        vec![sign(
+            1,
+            0,
+            Action::Deploy {
+                code: artifact("points"),
+                init_args: "{}".into(),
+            },
+        )],
+        vec![
+            call(
+                1,
+                1,
+                points,
+                "register_issuer",
+                json!({"id": "air", "name": "Air", "admin": operator}),
+            ),
+            call(
+                1,
+                2,
+                points,
+                "mint",
+                json!({"issuer": "air", "to": SdkAddress(address(3)), "amount": 77}),
+            ),
+            call(
+                3,
+                0,
+                points,
+                "transfer",
+                json!({"issuer": "air", "to": operator, "amount": 7}),
+            ),
+        ],
+    ];
+    for transactions in blocks {
+        let x = a.block(transactions.clone());
+        let y = b.block(transactions);
+        assert_eq!(x.block.header, y.block.header);
+        assert_eq!(x.receipts, y.receipts);
+    }
+    assert_eq!(
+        a.store.state_entries().unwrap(),
+        b.store.state_entries().unwrap()
+    );
+}
+
+#[test]
+fn a_store_refuses_another_genesis_and_reopens_at_its_head() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    deploy(&node, 1, 0, "points");
+    let head = node.store.head().unwrap();
+    let path = node.path().join("ledger.redb");
+    let Node { store, dir, .. } = node;
+    drop(store);
+    let reopened = vellum::ledger::Store::open(&path, &genesis(DeployPolicy::AnyAdmin), 1).unwrap();
+    assert_eq!(reopened.head().unwrap(), head);
+    drop(reopened);
+    let other = genesis(DeployPolicy::MajorityOfOrganisations);
+    assert!(matches!(
+        vellum::ledger::Store::open(&path, &other, 1),
+        Err(vellum::ledger::StoreError::GenesisMismatch { .. })
+    ));
+    drop(dir);
+}
