@@ -630,3 +630,189 @@ fn a_store_refuses_another_genesis_and_reopens_at_its_head() {
     ));
     drop(dir);
 }
+
+/// Blocks executed while their predecessor is still being committed come out identical to
+/// blocks executed one after another, and a transaction of the in-flight block cannot be replayed.
+#[test]
+fn pipelined_execution_matches_sequential_execution() {
+    let sequential = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let piped = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let points = vellum::ledger::records::contract_address(&address(1), 0);
+    let operator = SdkAddress(address(1));
+    let mut blocks = vec![vec![
+        sign(
+            1,
+            0,
+            Action::Deploy {
+                code: artifact("points"),
+                init_args: "{}".into(),
+            },
+        ),
+        call(
+            1,
+            1,
+            points,
+            "register_issuer",
+            json!({"id": "air", "name": "Air", "admin": operator}),
+        ),
+    ]];
+    for round in 0..4u64 {
+        blocks.push((0..5).map(|i| call(1, 2 + round * 5 + i, points, "mint", json!({"issuer": "air", "to": SdkAddress([i as u8; 32]), "amount": round + 1}))).collect());
+    }
+    let Node {
+        store,
+        executor,
+        dir,
+    } = piped;
+    let store = std::sync::Arc::new(store);
+    let mut pipeline = vellum::ledger::Pipeline::new(store.clone());
+    for (height, transactions) in blocks.iter().enumerate() {
+        let expected = sequential.block(transactions.clone());
+        let head = pipeline_head(&expected);
+        let proposal = vellum::ledger::Proposal {
+            transactions: transactions.clone(),
+            ..head
+        };
+        // Replaying a transaction of the block still being committed is caught.
+        if height > 0 {
+            let replay = vellum::ledger::Proposal {
+                transactions: vec![blocks[height - 1][0].clone()],
+                ..proposal.clone()
+            };
+            let pending = pipeline.push(&executor, proposal).expect("valid block");
+            assert_eq!(pending.block.header, expected.block.header);
+            let next = vellum::ledger::Proposal {
+                height: replay.height + 1,
+                parent: pending.block.header.hash(),
+                time_ms: replay.time_ms + 1_000,
+                ..replay
+            };
+            let result = executor.execute_after(&store, Some(&pending), next);
+            assert!(
+                matches!(
+                    result,
+                    Err(BlockError::Transaction {
+                        error: TransactionError::Duplicate(_),
+                        ..
+                    })
+                ),
+                "{result:?}"
+            );
+        } else {
+            let pending = pipeline.push(&executor, proposal).expect("valid block");
+            assert_eq!(pending.block.header, expected.block.header);
+        }
+    }
+    pipeline.flush().expect("durable");
+    assert_eq!(
+        store.state_entries().unwrap(),
+        sequential.store.state_entries().unwrap()
+    );
+    drop(dir);
+}
+
+/// The proposal fields (height, parent, time) of an already executed block.
+fn pipeline_head(executed: &vellum::ledger::ExecutedBlock) -> vellum::ledger::Proposal {
+    let header = &executed.block.header;
+    vellum::ledger::Proposal {
+        height: header.height,
+        parent: header.parent,
+        time_ms: header.time_ms,
+        proposer: header.proposer,
+        transactions: Vec::new(),
+    }
+}
+
+/// Each use-case contract deploys by transaction and runs a first method through the ledger.
+#[test]
+fn all_four_contracts_deploy_and_run_by_transaction() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let names = ["points", "ballot", "notary", "trace"];
+    let deploys = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            sign(
+                1,
+                i as u64,
+                Action::Deploy {
+                    code: artifact(name),
+                    init_args: "{}".into(),
+                },
+            )
+        })
+        .collect();
+    let executed = node.block(deploys);
+    let addresses: Vec<[u8; 32]> = executed
+        .receipts
+        .iter()
+        .map(|r| r.contract.unwrap_or_else(|| panic!("{r:?}")))
+        .collect();
+    let me = SdkAddress(address(1));
+    let document = format!("0x{}", "ab".repeat(32));
+    let calls = vec![
+        call(
+            1,
+            4,
+            addresses[0],
+            "register_issuer",
+            json!({"id": "air", "name": "Air", "admin": me}),
+        ),
+        call(
+            1,
+            5,
+            addresses[1],
+            "create_meeting",
+            json!({"id": "agm", "title": "AGM", "items": ["accounts"], "voters": [[me, 10]], "quorum_bps": 5000, "secret": false}),
+        ),
+        call(
+            1,
+            6,
+            addresses[2],
+            "add_notary",
+            json!({"notary": me, "name": "Consul"}),
+        ),
+        call(
+            1,
+            7,
+            addresses[2],
+            "anchor",
+            json!({"hash": document, "doc_type": "passport", "issuer": "Consulate"}),
+        ),
+        call(
+            1,
+            8,
+            addresses[3],
+            "register_party",
+            json!({"address": me, "name": "Finca", "role": "farm"}),
+        ),
+        call(
+            1,
+            9,
+            addresses[3],
+            "create_lot",
+            json!({"id": "m-1", "product": "mangoes", "quantity": 10, "unit": "kg"}),
+        ),
+    ];
+    let executed = node.block(calls);
+    for receipt in &executed.receipts {
+        assert_eq!(receipt.status, Status::Success, "{receipt:?}");
+        assert!(!receipt.events.is_empty());
+    }
+    let topics: Vec<&[u8]> = executed
+        .receipts
+        .iter()
+        .map(|r| r.events[0].topic.as_slice())
+        .collect();
+    assert_eq!(
+        topics,
+        [
+            &b"issuer_registered"[..],
+            b"meeting_created",
+            b"notary_added",
+            b"anchored",
+            b"party_registered",
+            b"lot_created"
+        ]
+    );
+}

@@ -235,6 +235,12 @@ impl<C: Contract> TestHost<C> {
             contract: PhantomData,
         }
     }
+
+    /// Put `value` at `key` directly, as an earlier version of the contract might have: for
+    /// testing migrations and reads of existing state.
+    pub fn seed(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.state.insert(key, value);
+    }
 }
 
 impl<C: Contract> Host for TestHost<C> {

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod ledger;
+
 /// The committed wasm artifact of contract `name` (`points`, `ballot`, `notary`, `trace`).
 pub fn artifact(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

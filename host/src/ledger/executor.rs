@@ -367,7 +367,25 @@ impl Executor {
     /// Execute `proposal` on top of `store`'s head. Nothing is written: commit the result with
     /// [`Store::commit`].
     pub fn execute(&self, store: &Store, proposal: Proposal) -> Result<ExecutedBlock, BlockError> {
-        let head = store.head()?;
+        self.execute_after(store, None, proposal)
+    }
+
+    /// Execute `proposal` on top of `pending`, a block executed on top of `store`'s head whose
+    /// commit may still be in flight (see [`super::pipeline`]); without one, on top of the head.
+    ///
+    /// This is safe because a store snapshot is a consistent view as of one moment: the snapshot
+    /// plus `pending`'s writes is the state after `pending`, whether or not its commit has landed
+    /// by the time the snapshot is taken (its writes are then simply applied twice, identically).
+    pub fn execute_after(
+        &self,
+        store: &Store,
+        pending: Option<&ExecutedBlock>,
+        proposal: Proposal,
+    ) -> Result<ExecutedBlock, BlockError> {
+        let head = match pending {
+            Some(pending) => pending.block.header.clone(),
+            None => store.head()?,
+        };
         if proposal.height != head.height + 1 || proposal.parent != head.hash() {
             return Err(BlockError::WrongParent {
                 height: proposal.height,
@@ -408,8 +426,11 @@ impl Executor {
         let context = BlockContext {
             height: proposal.height,
             time_ms: proposal.time_ms,
-            state: Arc::new(RwLock::new(Overlay::new(Arc::new(store.snapshot()?)))),
+            state: Arc::new(RwLock::new(Overlay::new(base_state(store, pending)?))),
         };
+        let pending_hashes: HashSet<Hash> = pending.map_or_else(HashSet::new, |p| {
+            p.receipts.iter().map(|r| r.transaction).collect()
+        });
         let mut receipts = Vec::with_capacity(count);
         let mut versions = Vec::new();
         let mut seen = HashSet::with_capacity(count);
@@ -419,7 +440,10 @@ impl Executor {
                 hash: hex(hash),
                 error,
             };
-            if !seen.insert(*hash) || store.transaction_location(hash)?.is_some() {
+            if !seen.insert(*hash)
+                || pending_hashes.contains(hash)
+                || store.transaction_location(hash)?.is_some()
+            {
                 return Err(invalid(TransactionError::Duplicate(hex(hash))));
             }
             let receipt = self
@@ -979,6 +1003,25 @@ fn system_effects(writes: Vec<StateWrite>) -> Effects {
         contract: None,
         fuel_used: 0,
     }
+}
+
+/// Committed state, with `pending`'s writes on top if a block is still being committed.
+fn base_state(
+    store: &Store,
+    pending: Option<&ExecutedBlock>,
+) -> Result<Arc<dyn Storage>, BlockError> {
+    let snapshot = Arc::new(store.snapshot()?);
+    let Some(pending) = pending else {
+        return Ok(snapshot);
+    };
+    let mut state = Overlay::new(snapshot);
+    for (key, value) in &pending.writes {
+        match value {
+            Some(value) => state.set(key.clone(), value.clone()),
+            None => state.remove(key.clone()),
+        }
+    }
+    Ok(Arc::new(state))
 }
 
 /// The `vellum:interface` custom section of `code`, or empty.

@@ -5,6 +5,7 @@
 pub mod block;
 pub mod executor;
 pub mod genesis;
+pub mod pipeline;
 pub mod records;
 pub mod store;
 pub mod transaction;
@@ -12,6 +13,7 @@ pub mod transaction;
 pub use block::{Block, ExecutedBlock, Header, LedgerEvent, Receipt, Status};
 pub use executor::{BlockError, Executor, Proposal};
 pub use genesis::{DeployPolicy, Genesis};
+pub use pipeline::Pipeline;
 pub use store::{Store, StoreError, Version, SYSTEM};
 pub use transaction::{
     Action, Address, Hash, Role, SignedTransaction, Transaction, TransactionError,

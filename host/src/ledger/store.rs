@@ -245,6 +245,15 @@ impl Store {
             .map_err(db_error)
     }
 
+    /// The nonce `address`'s next transaction must carry.
+    pub fn next_nonce(&self, address: &Hash) -> Result<u64, StoreError> {
+        let key = records::nonce_key(address);
+        let value = self.snapshot()?.get(&key).map_err(db_error)?;
+        Ok(value
+            .and_then(|v| v.try_into().ok())
+            .map_or(0, u64::from_be_bytes))
+    }
+
     /// The value of `key` in `namespace` after the block at `height`.
     pub fn get_at(
         &self,

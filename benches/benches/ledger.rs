@@ -1,0 +1,284 @@
+//! Ledger benchmarks: executing and durably committing blocks of signed point transfers, from a
+//! cold signature cache (verification included), on a real redb file.
+#![allow(missing_docs)] // criterion_group! generates undocumented items
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use k256::ecdsa::SigningKey;
+use serde_json::json;
+use std::path::PathBuf;
+use vellum::ledger::{
+    genesis::{ChainLimits, GenesisMember, Organisation},
+    records::contract_address,
+    transaction::{address_of, hex, public_key},
+    Action, DeployPolicy, Executor, Genesis, Proposal, Role, SignedTransaction, Store, Transaction,
+};
+use vellum_runtime::RuntimeConfig;
+
+fn operator() -> SigningKey {
+    SigningKey::from_slice(&[1; 32]).expect("valid scalar")
+}
+
+fn genesis() -> Genesis {
+    Genesis {
+        chain_id: "bench".into(),
+        time_ms: 1_700_000_000_000,
+        organisations: vec![Organisation {
+            name: "org".into(),
+            members: vec![GenesisMember {
+                public_key: hex(&public_key(&operator())),
+                role: Role::Admin,
+            }],
+        }],
+        deploy_policy: DeployPolicy::AnyAdmin,
+        limits: ChainLimits::default(),
+    }
+}
+
+struct Ledger {
+    store: std::sync::Arc<Store>,
+    executor: Executor,
+    points: [u8; 32],
+    nonce: std::cell::Cell<u64>,
+    _dir: tempfile::TempDir,
+}
+
+impl Ledger {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let genesis = genesis();
+        let executor = Executor::new(genesis.clone(), RuntimeConfig::default()).expect("executor");
+        let store = Store::open(
+            &dir.path().join("ledger.redb"),
+            &genesis,
+            executor.schedule_version(),
+        )
+        .expect("store");
+        let code = std::fs::read(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../contracts/artifacts/points.wasm"),
+        )
+        .expect("artifact");
+        let operator_address = address_of(&public_key(&operator()));
+        let ledger = Self {
+            store: std::sync::Arc::new(store),
+            executor,
+            points: contract_address(&operator_address, 0),
+            nonce: Default::default(),
+            _dir: dir,
+        };
+        let admin = hex(&operator_address);
+        let setup = vec![
+            ledger.sign(Action::Deploy {
+                code,
+                init_args: "{}".into(),
+            }),
+            ledger.call(
+                "register_issuer",
+                json!({"id": "air", "name": "Air", "admin": admin}),
+            ),
+            ledger.call(
+                "mint",
+                json!({"issuer": "air", "to": admin, "amount": u64::MAX}),
+            ),
+        ];
+        ledger.commit(setup);
+        ledger
+    }
+
+    fn sign(&self, action: Action) -> SignedTransaction {
+        let nonce = self.nonce.get();
+        self.nonce.set(nonce + 1);
+        let tx = Transaction {
+            chain_id: "bench".into(),
+            sender: public_key(&operator()),
+            nonce,
+            fuel_limit: 10_000_000,
+            action,
+        };
+        tx.sign(&operator())
+    }
+
+    fn call(&self, method: &str, args: serde_json::Value) -> SignedTransaction {
+        self.sign(Action::Call {
+            contract: self.points,
+            method: method.into(),
+            args: args.to_string(),
+        })
+    }
+
+    /// `count` transfers from the operator to distinct members.
+    fn transfers(&self, count: usize) -> Vec<SignedTransaction> {
+        (0..count)
+            .map(|i| {
+                let to = hex(&[
+                    (self.nonce.get() % 256) as u8,
+                    (i % 256) as u8,
+                    (i / 256) as u8,
+                    7,
+                ]
+                .repeat(8));
+                self.call("transfer", json!({"issuer": "air", "to": to, "amount": 1}))
+            })
+            .collect()
+    }
+
+    fn proposal(&self, transactions: Vec<SignedTransaction>) -> Proposal {
+        let head = self.store.head().expect("head");
+        Proposal {
+            height: head.height + 1,
+            parent: head.hash(),
+            time_ms: head.time_ms + 1_000,
+            proposer: [0; 32],
+            transactions,
+        }
+    }
+
+    fn commit(&self, transactions: Vec<SignedTransaction>) {
+        let executed = self
+            .executor
+            .execute(&self.store, self.proposal(transactions))
+            .expect("valid block");
+        assert!(executed
+            .receipts
+            .iter()
+            .all(|r| r.status == vellum::ledger::Status::Success));
+        self.store.commit(&executed).expect("commit");
+    }
+}
+
+fn execute_commit(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ledger::execute_commit");
+    group.sample_size(10);
+    for count in [100usize, 1000] {
+        let ledger = Ledger::new();
+        group.throughput(Throughput::Elements(count as u64));
+        group.bench_function(
+            format!("transactions={count} contract=points method=transfer"),
+            |b| {
+                b.iter_batched(
+                    || ledger.transfers(count),
+                    |block| ledger.commit(block),
+                    BatchSize::PerIteration,
+                )
+            },
+        );
+    }
+    group.finish();
+}
+
+fn phases(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ledger::phase");
+    group.sample_size(10);
+    let ledger = Ledger::new();
+    group.throughput(Throughput::Elements(1000));
+    // Signing only: these transactions are never executed, so they get a ledger of their own.
+    let signer = Ledger::new();
+    group.bench_function("phase=verify_signatures transactions=1000", |b| {
+        b.iter_batched(
+            || {
+                (
+                    Executor::new(genesis(), RuntimeConfig::default()).expect("executor"),
+                    signer.transfers(1000),
+                )
+            },
+            |(executor, block)| executor.verify_signatures(&block).expect("valid"),
+            BatchSize::PerIteration,
+        )
+    });
+    // Executing and committing are timed apart; each iteration commits the previous block
+    // outside the measurement so the ledger keeps advancing.
+    let pending = std::cell::RefCell::new(None::<vellum::ledger::ExecutedBlock>);
+    let next_block = |ledger: &Ledger| {
+        if let Some(executed) = pending.borrow_mut().take() {
+            ledger.store.commit(&executed).expect("commit");
+        }
+        let block = ledger.transfers(1000);
+        ledger.executor.verify_signatures(&block).expect("valid");
+        ledger.proposal(block)
+    };
+    group.bench_function("phase=execute transactions=1000", |b| {
+        b.iter_batched(
+            || next_block(&ledger),
+            |proposal| {
+                *pending.borrow_mut() = Some(
+                    ledger
+                        .executor
+                        .execute(&ledger.store, proposal)
+                        .expect("valid"),
+                )
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("phase=commit transactions=1000", |b| {
+        b.iter_batched(
+            || {
+                let proposal = next_block(&ledger);
+                ledger
+                    .executor
+                    .execute(&ledger.store, proposal)
+                    .expect("valid")
+            },
+            |executed| ledger.store.commit(&executed).expect("commit"),
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+/// Blocks in one run of `overlap`.
+const RUN_BLOCKS: usize = 4;
+
+fn overlap(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ledger::blocks");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements((RUN_BLOCKS * 1000) as u64));
+    for overlapped in [false, true] {
+        let ledger = Ledger::new();
+        let mode = if overlapped {
+            "overlapped"
+        } else {
+            "sequential"
+        };
+        group.bench_function(
+            format!("mode={mode} blocks={RUN_BLOCKS} transactions=1000"),
+            |b| {
+                b.iter_batched(
+                    || {
+                        (0..RUN_BLOCKS)
+                            .map(|_| ledger.transfers(1000))
+                            .collect::<Vec<_>>()
+                    },
+                    |blocks| {
+                        if !overlapped {
+                            blocks.into_iter().for_each(|block| ledger.commit(block));
+                            return;
+                        }
+                        let mut pipeline = vellum::ledger::Pipeline::new(ledger.store.clone());
+                        let mut head = ledger.store.head().expect("head");
+                        for transactions in blocks {
+                            let proposal = Proposal {
+                                height: head.height + 1,
+                                parent: head.hash(),
+                                time_ms: head.time_ms + 1_000,
+                                proposer: [0; 32],
+                                transactions,
+                            };
+                            head = pipeline
+                                .push(&ledger.executor, proposal)
+                                .expect("valid")
+                                .block
+                                .header
+                                .clone();
+                        }
+                        pipeline.flush().expect("durable");
+                    },
+                    BatchSize::PerIteration,
+                )
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, execute_commit, phases, overlap);
+criterion_main!(benches);
