@@ -816,3 +816,37 @@ fn all_four_contracts_deploy_and_run_by_transaction() {
         ]
     );
 }
+
+/// What a mempool asks before accepting a transaction: the same rules a block enforces.
+#[test]
+fn entry_checks_reject_each_class_before_execution() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let contract = [9; 32];
+    let good = call(1, 0, contract, "ping", json!({}));
+    assert_eq!(node.executor.check(&node.store, &good), Ok(good.hash()));
+    let check = |tx| node.executor.check(&node.store, &tx).unwrap_err();
+    assert_eq!(
+        check(call(1, 3, contract, "ping", json!({}))),
+        TransactionError::BadNonce {
+            expected: 0,
+            found: 3
+        }
+    );
+    assert!(matches!(
+        check(call(9, 0, contract, "ping", json!({}))),
+        TransactionError::UnknownSender(_)
+    ));
+    let mut forged = good.clone();
+    forged.transaction.nonce = 1;
+    assert_eq!(check(forged), TransactionError::BadSignature);
+    let mut elsewhere = good.transaction.clone();
+    elsewhere.chain_id = "other".into();
+    assert!(matches!(
+        check(elsewhere.sign(&key(1))),
+        TransactionError::WrongChain { .. }
+    ));
+    // Once committed (its call fails: no contract there), the same bytes are a replay.
+    let executed = node.block(vec![good.clone()]);
+    assert!(matches!(executed.receipts[0].status, Status::Refused(_)));
+    assert!(matches!(check(good), TransactionError::Duplicate(_)));
+}
