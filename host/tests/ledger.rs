@@ -850,3 +850,113 @@ fn entry_checks_reject_each_class_before_execution() {
     assert!(matches!(executed.receipts[0].status, Status::Refused(_)));
     assert!(matches!(check(good), TransactionError::Duplicate(_)));
 }
+
+/// Found in review: an admin could move another organisation's admin into its own organisation
+/// (and demote it) by adding its key.
+#[test]
+fn an_organisation_cannot_take_over_another_organisations_identities() {
+    let node = Node::new(genesis(DeployPolicy::MajorityOfOrganisations));
+    let takeover = sign(
+        1,
+        0,
+        Action::AddMember {
+            public_key: public_key(&key(2)),
+            organisation: "bank-a".into(),
+            role: vellum::ledger::Role::Member,
+        },
+    );
+    let executed = node.block(vec![takeover]);
+    assert!(
+        matches!(&executed.receipts[0].status, Status::Refused(m) if m.contains("already a member")),
+        "{:?}",
+        executed.receipts[0]
+    );
+    // bank-b's admin is still an admin of bank-b: its approval still counts.
+    let hash = [5; 32];
+    let executed = node.block(vec![sign(2, 0, Action::ApproveCode { code_hash: hash })]);
+    assert_eq!(executed.receipts[0].status, Status::Success);
+}
+
+#[test]
+fn blocks_are_bounded_in_time_step_bytes_and_receipts() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let mut leap = node.proposal(vec![]);
+    leap.time_ms += 2 * 3_600_000;
+    assert!(matches!(
+        node.executor.execute(&node.store, leap),
+        Err(BlockError::LimitExceeded {
+            what: "time step (ms)",
+            ..
+        })
+    ));
+
+    let huge = sign(
+        1,
+        0,
+        Action::Deploy {
+            code: vec![0; vellum::ledger::transaction::TRANSACTION_BYTES_MAX],
+            init_args: String::new(),
+        },
+    );
+    let result = node
+        .executor
+        .execute(&node.store, node.proposal(vec![huge]));
+    assert!(
+        matches!(
+            result,
+            Err(BlockError::Transaction {
+                error: TransactionError::TooLarge { .. },
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+
+    // Receipts count against the block: with a 2 KB budget, a few registrations overflow it.
+    let mut small = genesis(DeployPolicy::AnyAdmin);
+    small.limits.block_receipt_bytes_max = 2_000;
+    let node = Node::new(small);
+    let points = deploy(&node, 1, 0, "points");
+    let operator = SdkAddress(address(1));
+    let calls = (1..=10)
+        .map(|i| {
+            call(
+                1,
+                i,
+                points,
+                "register_issuer",
+                json!({"id": format!("i{i}"), "name": "x".repeat(100), "admin": operator}),
+            )
+        })
+        .collect();
+    let result = node.executor.execute(&node.store, node.proposal(calls));
+    assert!(
+        matches!(
+            result,
+            Err(BlockError::LimitExceeded {
+                what: "receipt bytes",
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn the_store_commits_only_the_block_that_extends_its_head() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let executed = node
+        .executor
+        .execute(&node.store, node.proposal(vec![]))
+        .unwrap();
+    node.store.commit(&executed).unwrap();
+    assert!(matches!(
+        node.store.commit(&executed),
+        Err(vellum::ledger::StoreError::NotNext {
+            height: 1,
+            head: 1,
+            ..
+        })
+    ));
+    assert_eq!(node.store.height().unwrap(), 1);
+}

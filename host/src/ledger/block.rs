@@ -2,7 +2,8 @@
 //!
 //! A header commits to everything a node derives from its block:
 //!
-//! - `parent`: the previous header's hash (for block 1, the genesis hash), chaining history;
+//! - `parent`: the previous header's hash, chaining history back to block 0, the genesis block,
+//!   whose parent is the genesis file's hash and whose writes are the genesis identities;
 //! - `transactions_root` and `receipts_root`: binary Merkle roots (commonware's `bmt` with
 //!   Keccak-256) over the transaction hashes and the receipt hashes, in block order, so a single
 //!   transaction or receipt can be proven against a header;
@@ -24,7 +25,7 @@ use commonware_storage::bmt::Builder;
 pub struct Header {
     /// 1 for the first block after genesis.
     pub height: u64,
-    /// Hash of the previous header (the genesis hash for block 1).
+    /// Hash of the previous header (for block 0, the genesis file's hash).
     pub parent: Hash,
     /// Block time, ms since the Unix epoch, chosen by the proposer; strictly increasing.
     pub time_ms: u64,

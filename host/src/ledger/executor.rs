@@ -26,6 +26,7 @@ use super::{
     store::{full_key, Store, StoreError},
     transaction::{
         address_of, hex, Action, Address, Hash, Role, SignedTransaction, TransactionError,
+        TRANSACTION_BYTES_MAX,
     },
 };
 use std::{
@@ -34,8 +35,8 @@ use std::{
     sync::{Arc, Mutex, RwLock},
 };
 use vellum_runtime::{
-    Call, Context, Contract, ExecuteError, Mode, Order, Outcome, Overlay, Runtime, RuntimeConfig,
-    Storage, StorageError,
+    Call, Context, Contract, ExecuteError, Mode, Order, Outcome, Overlay, PrepareError, Runtime,
+    RuntimeConfig, Storage, StorageError,
 };
 
 /// Fuel every transaction pays before it runs: its signature check, decoding and bookkeeping.
@@ -348,9 +349,12 @@ impl Executor {
                 .collect();
             workers
                 .into_iter()
-                .flat_map(|w| w.join().unwrap_or_default())
-                .collect()
-        });
+                .map(|w| w.join())
+                .collect::<Result<Vec<_>, _>>()
+                .map(|chunks| chunks.into_iter().flatten().collect::<Vec<_>>())
+        })
+        // A worker that panicked verified nothing: fail closed, and cache nothing.
+        .map_err(|_| BlockError::Runtime("a signature verification thread panicked".into()))?;
         if let Some((index, error)) = failures.into_iter().min_by_key(|(i, _)| *i) {
             return Err(BlockError::Transaction {
                 index,
@@ -401,6 +405,14 @@ impl Executor {
             });
         }
         let limits = &self.genesis.limits;
+        let step_ms = proposal.time_ms - head.time_ms;
+        if step_ms > limits.block_time_step_max_ms {
+            return Err(BlockError::LimitExceeded {
+                what: "time step (ms)",
+                found: step_ms,
+                max: limits.block_time_step_max_ms,
+            });
+        }
         let count = proposal.transactions.len();
         if count > limits.block_transactions_max {
             return Err(BlockError::LimitExceeded {
@@ -421,6 +433,28 @@ impl Executor {
                 max: limits.block_fuel_max,
             });
         }
+        let mut block_bytes = 0u64;
+        for (index, transaction) in proposal.transactions.iter().enumerate() {
+            let size = transaction.encode().len();
+            if size > TRANSACTION_BYTES_MAX {
+                return Err(BlockError::Transaction {
+                    index,
+                    hash: hex(&transaction.hash()),
+                    error: TransactionError::TooLarge {
+                        size,
+                        max: TRANSACTION_BYTES_MAX,
+                    },
+                });
+            }
+            block_bytes += size as u64;
+        }
+        if block_bytes > limits.block_bytes_max {
+            return Err(BlockError::LimitExceeded {
+                what: "transaction bytes",
+                found: block_bytes,
+                max: limits.block_bytes_max,
+            });
+        }
         let hashes = self.verify_signatures(&proposal.transactions)?;
 
         let context = BlockContext {
@@ -432,6 +466,7 @@ impl Executor {
             p.receipts.iter().map(|r| r.transaction).collect()
         });
         let mut receipts = Vec::with_capacity(count);
+        let mut receipt_bytes = 0u64;
         let mut versions = Vec::new();
         let mut seen = HashSet::with_capacity(count);
         for (index, (transaction, hash)) in proposal.transactions.iter().zip(&hashes).enumerate() {
@@ -452,6 +487,16 @@ impl Executor {
                     Rejection::Invalid(error) => invalid(error),
                     Rejection::Fault(fault) => fault,
                 })?;
+            // Receipts are stored with the block: their size is bounded like the block's, or a
+            // block could execute everywhere and then fail to commit everywhere.
+            receipt_bytes += borsh::to_vec(&receipt).map_or(0, |r| r.len() as u64);
+            if receipt_bytes > limits.block_receipt_bytes_max {
+                return Err(BlockError::LimitExceeded {
+                    what: "receipt bytes",
+                    found: receipt_bytes,
+                    max: limits.block_receipt_bytes_max,
+                });
+            }
             receipts.push(receipt);
         }
 
@@ -649,7 +694,7 @@ impl Executor {
                 public_key,
                 organisation,
                 role,
-            } => Ok(self.add_member(call, public_key, organisation, *role)),
+            } => self.add_member(call, public_key, organisation, *role),
             Action::RemoveMember { public_key } => self.remove_member(call, public_key),
         }
     }
@@ -746,10 +791,18 @@ impl Executor {
         }))
     }
 
-    fn prepare(&self, code: &[u8]) -> Result<Arc<Contract>, Failure> {
-        self.runtime
-            .prepare(code)
-            .map_err(|e| refused(format!("invalid contract code: {e}")))
+    /// Only a validation failure is the transaction's fault (and the same on every node); a
+    /// compiler or instrumentation failure is this node's, and must not become a receipt.
+    fn prepare(&self, code: &[u8]) -> Result<Result<Arc<Contract>, Failure>, BlockError> {
+        match self.runtime.prepare(code) {
+            Ok(contract) => Ok(Ok(contract)),
+            Err(PrepareError::Invalid(error)) => {
+                Ok(Err(refused(format!("invalid contract code: {error}"))))
+            }
+            Err(error) => Err(BlockError::Runtime(format!(
+                "preparing valid code failed on this node: {error}"
+            ))),
+        }
     }
 
     fn deploy(
@@ -762,7 +815,7 @@ impl Executor {
         if let Err(failure) = self.allowed_code(call, &code_hash)? {
             return Ok(Err(failure));
         }
-        let contract = match self.prepare(code) {
+        let contract = match self.prepare(code)? {
             Ok(contract) => contract,
             Err(failure) => return Ok(Err(failure)),
         };
@@ -830,7 +883,8 @@ impl Executor {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_')
         {
-            return Ok(Err(refused(format!("`{method}` is not a method name (letters, digits and _, at most {METHOD_BYTES_MAX})"))));
+            let shown: String = method.chars().take(METHOD_BYTES_MAX).collect();
+            return Ok(Err(refused(format!("`{shown}` is not a method name (letters, digits and _, at most {METHOD_BYTES_MAX} bytes)"))));
         }
         let Some(info) = call
             .context
@@ -866,7 +920,7 @@ impl Executor {
         if let Err(failure) = self.allowed_code(call, &code_hash)? {
             return Ok(Err(failure));
         }
-        let contract = match self.prepare(code) {
+        let contract = match self.prepare(code)? {
             Ok(contract) => contract,
             Err(failure) => return Ok(Err(failure)),
         };
@@ -925,25 +979,34 @@ impl Executor {
         public_key: &[u8; 33],
         organisation: &str,
         role: Role,
-    ) -> Result<Effects, Failure> {
+    ) -> Result<Result<Effects, Failure>, BlockError> {
         if call.member.role != Role::Admin || call.member.organisation != organisation {
-            return Err(refused(format!(
+            return Ok(Err(refused(format!(
                 "only admins of `{organisation}` add its members"
-            )));
+            ))));
         }
         if k256::PublicKey::from_sec1_bytes(public_key).is_err() {
-            return Err(refused("not a compressed secp256k1 public key"));
+            return Ok(Err(refused("not a compressed secp256k1 public key")));
+        }
+        // An identity belongs to one organisation and changes only through that organisation's
+        // admins: adding an existing member would let one organisation take over (or demote)
+        // another's identities.
+        let key = records::member_key(&address_of(public_key));
+        if call.context.read(&key)?.is_some() {
+            return Ok(Err(refused(format!(
+                "{} is already a member; its organisation must remove it first",
+                hex(&address_of(public_key))
+            ))));
         }
         let member = Member {
             public_key: *public_key,
             organisation: organisation.to_string(),
             role,
         };
-        let key = records::member_key(&address_of(public_key));
-        Ok(system_effects(vec![(
+        Ok(Ok(system_effects(vec![(
             key,
             Some(borsh::to_vec(&member).unwrap_or_default()),
-        )]))
+        )])))
     }
 
     fn remove_member(

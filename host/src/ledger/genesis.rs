@@ -37,8 +37,9 @@ pub struct Organisation {
     pub members: Vec<GenesisMember>,
 }
 
-/// Chain-wide limits, agreed at genesis.
+/// Chain-wide limits, agreed at genesis. Fields left out of a genesis file take their defaults.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ChainLimits {
     /// Fuel one transaction may request.
     pub transaction_fuel_max: u64,
@@ -46,6 +47,13 @@ pub struct ChainLimits {
     pub block_fuel_max: u64,
     /// Transactions in one block.
     pub block_transactions_max: usize,
+    /// Sum of the encoded sizes of one block's transactions.
+    pub block_bytes_max: u64,
+    /// Sum of the encoded sizes of one block's receipts (return data and events).
+    pub block_receipt_bytes_max: u64,
+    /// Largest step from a block's time to its child's: a proposer cannot push the chain's clock
+    /// far into the future, where no later block could follow.
+    pub block_time_step_max_ms: u64,
 }
 
 impl Default for ChainLimits {
@@ -54,6 +62,9 @@ impl Default for ChainLimits {
             transaction_fuel_max: 1_000_000_000,
             block_fuel_max: 200_000_000_000,
             block_transactions_max: 10_000,
+            block_bytes_max: 32 * 1024 * 1024,
+            block_receipt_bytes_max: 64 * 1024 * 1024,
+            block_time_step_max_ms: 3_600_000,
         }
     }
 }

@@ -21,7 +21,8 @@
 //!
 //! Each block is committed by exactly one redb write transaction with immediate durability, which
 //! redb makes atomic: after a crash the store holds every block whose commit returned and nothing
-//! of any other. Opening a store re-checks the genesis hash and the head.
+//! of any other. A commit checks, inside its transaction, that the block extends the stored head;
+//! opening a store checks that it was created for the same genesis.
 
 use super::{
     block::{merkle_root, next_state_root, Block, ExecutedBlock, Header, Receipt},
@@ -56,6 +57,18 @@ pub enum StoreError {
         table: &'static str,
         /// What failed.
         detail: String,
+    },
+    /// A block that does not extend the head was handed to `commit`.
+    #[error(
+        "block {height} with parent {parent} does not extend the stored head at height {head}"
+    )]
+    NotNext {
+        /// The block's height.
+        height: u64,
+        /// The block's parent.
+        parent: String,
+        /// The stored head's height.
+        head: u64,
     },
     /// The store was created from another genesis file.
     #[error("this data directory belongs to genesis {stored}, not {given}; use the matching genesis file or a new directory")]
@@ -329,6 +342,35 @@ impl Store {
             .map_err(db_error)?;
         {
             let mut blocks = write.open_table(BLOCKS).map_err(db_error)?;
+            // Checked inside the write transaction, so no concurrent commit can slip in between:
+            // a second block at one height would leave stale index and history entries.
+            let head = write
+                .open_table(META)
+                .map_err(db_error)?
+                .get("height")
+                .map_err(db_error)?
+                .and_then(|v| v.value().try_into().ok().map(u64::from_be_bytes));
+            let extends = match head {
+                None => height == 0,
+                Some(head) => {
+                    let parent = blocks
+                        .get(head)
+                        .map_err(db_error)?
+                        .map(|b| b.value().to_vec());
+                    let parent_hash = parent
+                        .map(|bytes| borsh::from_slice::<Block>(&bytes).map(|b| b.header.hash()))
+                        .transpose()
+                        .map_err(|e| corrupt("blocks", e))?;
+                    height == head + 1 && parent_hash == Some(executed.block.header.parent)
+                }
+            };
+            if !extends {
+                return Err(StoreError::NotNext {
+                    height,
+                    parent: hex(&executed.block.header.parent),
+                    head: head.unwrap_or(0),
+                });
+            }
             let encoded = borsh::to_vec(&executed.block).map_err(|e| corrupt("blocks", e))?;
             blocks
                 .insert(height, encoded.as_slice())
