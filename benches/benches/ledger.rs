@@ -47,12 +47,7 @@ impl Ledger {
         let dir = tempfile::tempdir().expect("temporary directory");
         let genesis = genesis();
         let executor = Executor::new(genesis.clone(), RuntimeConfig::default()).expect("executor");
-        let store = Store::open(
-            &dir.path().join("ledger.redb"),
-            &genesis,
-            executor.schedule_version(),
-        )
-        .expect("store");
+        let store = Store::open(&dir.path().join("ledger.redb"), &genesis).expect("store");
         let code = std::fs::read(
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../contracts/artifacts/points.wasm"),
         )

@@ -620,12 +620,12 @@ fn a_store_refuses_another_genesis_and_reopens_at_its_head() {
     let path = node.path().join("ledger.redb");
     let Node { store, dir, .. } = node;
     drop(store);
-    let reopened = vellum::ledger::Store::open(&path, &genesis(DeployPolicy::AnyAdmin), 1).unwrap();
+    let reopened = vellum::ledger::Store::open(&path, &genesis(DeployPolicy::AnyAdmin)).unwrap();
     assert_eq!(reopened.head().unwrap(), head);
     drop(reopened);
     let other = genesis(DeployPolicy::MajorityOfOrganisations);
     assert!(matches!(
-        vellum::ledger::Store::open(&path, &other, 1),
+        vellum::ledger::Store::open(&path, &other),
         Err(vellum::ledger::StoreError::GenesisMismatch { .. })
     ));
     drop(dir);

@@ -60,7 +60,7 @@ fn killed_during_commits_recovers_every_reported_block_and_nothing_partial() {
         }
 
         // Every reported block is there, with the reported state root; nothing beyond the head.
-        let store = Store::open(&path, &genesis, 1).expect("the store reopens after SIGKILL");
+        let store = Store::open(&path, &genesis).expect("the store reopens after SIGKILL");
         let height = store.height().expect("height");
         let last = reported.keys().next_back().copied().unwrap_or(0);
         assert!(
@@ -87,15 +87,10 @@ fn killed_during_commits_recovers_every_reported_block_and_nothing_partial() {
 
     // Replaying every committed block from genesis on a fresh store reproduces each header and the
     // whole state.
-    let store = Store::open(&path, &genesis, 1).expect("reopen");
+    let store = Store::open(&path, &genesis).expect("reopen");
     let fresh_dir = tempfile::tempdir().expect("temporary directory");
     let executor = Executor::new(genesis.clone(), RuntimeConfig::default()).expect("executor");
-    let fresh = Store::open(
-        &fresh_dir.path().join("ledger.redb"),
-        &genesis,
-        executor.schedule_version(),
-    )
-    .expect("fresh store");
+    let fresh = Store::open(&fresh_dir.path().join("ledger.redb"), &genesis).expect("fresh store");
     let height = store.height().expect("height");
     for h in 1..=height {
         let block = store.block(h).expect("read").expect("block");

@@ -23,7 +23,7 @@ use super::{
     },
     genesis::{DeployPolicy, Genesis},
     records::{self, ContractInfo, Member},
-    store::{full_key, Store, StoreError},
+    store::{full_key, Snapshot, Store, StoreError},
     transaction::{
         address_of, hex, Action, Address, Hash, Role, SignedTransaction, TransactionError,
         TRANSACTION_BYTES_MAX,
@@ -386,9 +386,11 @@ impl Executor {
         pending: Option<&ExecutedBlock>,
         proposal: Proposal,
     ) -> Result<ExecutedBlock, BlockError> {
+        // Head, state and the transaction index all come from one read transaction.
+        let snapshot = store.snapshot()?;
         let head = match pending {
             Some(pending) => pending.block.header.clone(),
-            None => store.head()?,
+            None => snapshot.head().clone(),
         };
         if proposal.height != head.height + 1 || proposal.parent != head.hash() {
             return Err(BlockError::WrongParent {
@@ -460,7 +462,10 @@ impl Executor {
         let context = BlockContext {
             height: proposal.height,
             time_ms: proposal.time_ms,
-            state: Arc::new(RwLock::new(Overlay::new(base_state(store, pending)?))),
+            state: Arc::new(RwLock::new(Overlay::new(base_state(
+                snapshot.clone(),
+                pending,
+            )))),
         };
         let pending_hashes: HashSet<Hash> = pending.map_or_else(HashSet::new, |p| {
             p.receipts.iter().map(|r| r.transaction).collect()
@@ -477,7 +482,7 @@ impl Executor {
             };
             if !seen.insert(*hash)
                 || pending_hashes.contains(hash)
-                || store.transaction_location(hash)?.is_some()
+                || snapshot.contains_transaction(hash)?
             {
                 return Err(invalid(TransactionError::Duplicate(hex(hash))));
             }
@@ -1069,13 +1074,10 @@ fn system_effects(writes: Vec<StateWrite>) -> Effects {
 }
 
 /// Committed state, with `pending`'s writes on top if a block is still being committed.
-fn base_state(
-    store: &Store,
-    pending: Option<&ExecutedBlock>,
-) -> Result<Arc<dyn Storage>, BlockError> {
-    let snapshot = Arc::new(store.snapshot()?);
+fn base_state(snapshot: Snapshot, pending: Option<&ExecutedBlock>) -> Arc<dyn Storage> {
+    let snapshot = Arc::new(snapshot);
     let Some(pending) = pending else {
-        return Ok(snapshot);
+        return snapshot;
     };
     let mut state = Overlay::new(snapshot);
     for (key, value) in &pending.writes {
@@ -1084,7 +1086,7 @@ fn base_state(
             None => state.remove(key.clone()),
         }
     }
-    Ok(Arc::new(state))
+    Arc::new(state)
 }
 
 /// The `vellum:interface` custom section of `code`, or empty.

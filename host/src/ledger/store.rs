@@ -134,7 +134,7 @@ pub struct Store {
 impl Store {
     /// Open (or create) the store at `path` for `genesis`. A new store commits block 0: no
     /// transactions, the genesis identities as its writes.
-    pub fn open(path: &Path, genesis: &Genesis, schedule_version: u32) -> Result<Self, StoreError> {
+    pub fn open(path: &Path, genesis: &Genesis) -> Result<Self, StoreError> {
         let db = Database::create(path).map_err(db_error)?;
         let genesis_hash = genesis.hash();
         let write = db.begin_write().map_err(db_error)?;
@@ -167,7 +167,7 @@ impl Store {
         write.commit().map_err(db_error)?;
         let store = Self { db, genesis_hash };
         if store.block(0)?.is_none() {
-            store.commit(&genesis_block(genesis, schedule_version))?;
+            store.commit(&genesis_block(genesis))?;
         }
         Ok(store)
     }
@@ -327,9 +327,22 @@ impl Store {
     /// A consistent read view of current state, for executing the next block.
     pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
         let read = self.db.begin_read().map_err(db_error)?;
-        let state = read.open_table(STATE).map_err(db_error)?;
+        let meta = read.open_table(META).map_err(db_error)?;
+        let height = meta
+            .get("height")
+            .map_err(db_error)?
+            .and_then(|v| v.value().try_into().ok().map(u64::from_be_bytes))
+            .ok_or_else(|| corrupt("meta", "no height"))?;
+        let blocks = read.open_table(BLOCKS).map_err(db_error)?;
+        let head = blocks
+            .get(height)
+            .map_err(db_error)?
+            .ok_or_else(|| corrupt("blocks", format!("head block {height} is missing")))?;
+        let head: Block = borsh::from_slice(head.value()).map_err(|e| corrupt("blocks", e))?;
         Ok(Snapshot {
-            state: Arc::new(state),
+            head: head.header,
+            state: Arc::new(read.open_table(STATE).map_err(db_error)?),
+            transactions: Arc::new(read.open_table(TRANSACTIONS).map_err(db_error)?),
         })
     }
 
@@ -427,8 +440,9 @@ impl Store {
     }
 }
 
-/// Block 0: the genesis identities written at height 0, on top of the genesis hash.
-fn genesis_block(genesis: &Genesis, schedule_version: u32) -> ExecutedBlock {
+/// Block 0: the genesis identities written at height 0, on top of the genesis hash. It executes
+/// nothing, so its schedule version is 0: block 0 depends on the genesis file alone.
+fn genesis_block(genesis: &Genesis) -> ExecutedBlock {
     let writes = records::genesis_writes(genesis);
     let header = Header {
         height: 0,
@@ -439,7 +453,7 @@ fn genesis_block(genesis: &Genesis, schedule_version: u32) -> ExecutedBlock {
         receipts_root: merkle_root(std::iter::empty()),
         state_root: next_state_root(&genesis.hash(), &writes),
         fuel_used: 0,
-        schedule_version,
+        schedule_version: 0,
     };
     ExecutedBlock {
         block: Block {
@@ -488,10 +502,29 @@ fn as_slice(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
     }
 }
 
-/// Current state as of one read transaction: the base layer the executor stacks a block on.
+/// The store as of one read transaction: head, state and transaction index, consistent with each
+/// other whatever commits land meanwhile. The base layer the executor stacks a block on.
 #[derive(Clone)]
 pub struct Snapshot {
+    head: Header,
     state: Arc<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>,
+    transactions: Arc<redb::ReadOnlyTable<&'static [u8], (u64, u32)>>,
+}
+
+impl Snapshot {
+    /// The head as of this snapshot.
+    pub fn head(&self) -> &Header {
+        &self.head
+    }
+
+    /// Whether a transaction with `hash` was committed as of this snapshot.
+    pub fn contains_transaction(&self, hash: &Hash) -> Result<bool, StoreError> {
+        Ok(self
+            .transactions
+            .get(hash.as_slice())
+            .map_err(db_error)?
+            .is_some())
+    }
 }
 
 fn storage_error(error: impl std::error::Error + Send + Sync + 'static) -> StorageError {

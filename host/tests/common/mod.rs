@@ -99,12 +99,7 @@ impl Node {
     pub fn with_runtime(genesis: Genesis, runtime: RuntimeConfig) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let executor = Executor::new(genesis.clone(), runtime).expect("executor");
-        let store = Store::open(
-            &dir.path().join("ledger.redb"),
-            &genesis,
-            executor.schedule_version(),
-        )
-        .expect("store opens");
+        let store = Store::open(&dir.path().join("ledger.redb"), &genesis).expect("store opens");
         Self {
             store,
             executor,

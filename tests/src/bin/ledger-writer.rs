@@ -24,11 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let target: u64 = target.parse()?;
     let genesis = ledger::genesis();
     let executor = Executor::new(genesis.clone(), RuntimeConfig::default())?;
-    let store = Store::open(
-        &std::path::Path::new(&dir).join("ledger.redb"),
-        &genesis,
-        executor.schedule_version(),
-    )?;
+    let store = Store::open(&std::path::Path::new(&dir).join("ledger.redb"), &genesis)?;
     let operator = ledger::key(1);
     let operator_address = address_of(&public_key(&operator));
     let points = contract_address(&operator_address, 0);
