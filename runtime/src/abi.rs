@@ -633,24 +633,8 @@ pub(crate) fn link(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
             Ok(())
         },
     )?;
-    linker.func_wrap(
-        MODULE,
-        "keccak256",
-        |mut caller: Ctx<'_>, ptr: i32, len: i32, out: i32| {
-            charge_price(&mut caller, |s| s.costs.hash, u64::from(len as u32))?;
-            let digest = Keccak256::digest(read(&caller, "keccak256", ptr, len)?);
-            write(&mut caller, "keccak256", out, &digest)
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "sha3_256",
-        |mut caller: Ctx<'_>, ptr: i32, len: i32, out: i32| {
-            charge_price(&mut caller, |s| s.costs.hash, u64::from(len as u32))?;
-            let digest = Sha3_256::digest(read(&caller, "sha3_256", ptr, len)?);
-            write(&mut caller, "sha3_256", out, &digest)
-        },
-    )?;
+    link_hash::<Keccak256>(linker, "keccak256")?;
+    link_hash::<Sha3_256>(linker, "sha3_256")?;
     linker.func_wrap(
         MODULE,
         "secp256k1_verify",
@@ -667,6 +651,23 @@ pub(crate) fn link(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
             let signature = read(&caller, FUNCTION, sig_ptr, 64)?;
             let key = read(&caller, FUNCTION, key_ptr, key_len)?;
             Ok(i32::from(verify_secp256k1(&hash, &signature, &key)))
+        },
+    )?;
+    Ok(())
+}
+
+/// Define hash function `name`: `(ptr, len, out_ptr)`, writing the 32-byte digest of the input.
+fn link_hash<D: Digest>(
+    linker: &mut Linker<CallState>,
+    name: &'static str,
+) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        MODULE,
+        name,
+        move |mut caller: Ctx<'_>, ptr: i32, len: i32, out: i32| {
+            charge_price(&mut caller, |s| s.costs.hash, u64::from(len as u32))?;
+            let digest = D::digest(read(&caller, name, ptr, len)?);
+            write(&mut caller, name, out, &digest)
         },
     )?;
     Ok(())

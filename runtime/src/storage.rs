@@ -103,7 +103,7 @@ impl Overlay {
             if cursor.is_empty_range() {
                 return Ok(None);
             }
-            let bounds = (as_ref(&cursor.lower), as_ref(&cursor.upper));
+            let bounds = (borrowed(&cursor.lower), borrowed(&cursor.upper));
             let base = self.base.first(bounds.0, bounds.1, cursor.order)?;
             let mut changes = self.changes.range::<[u8], _>(bounds);
             let change = match cursor.order {
@@ -169,7 +169,20 @@ impl Storage for Overlay {
     }
 }
 
-fn as_ref(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+/// Whether no key can lie between `lower` and `upper` (lower above upper, or equal and not both
+/// included). Such a range is empty, not an error, and must never reach `BTreeMap::range` (which
+/// panics on it) or a database range scan.
+pub fn is_empty_range(lower: &Bound<&[u8]>, upper: &Bound<&[u8]>) -> bool {
+    match (lower, upper) {
+        (Bound::Included(l), Bound::Included(u)) => l > u,
+        (Bound::Included(l) | Bound::Excluded(l), Bound::Excluded(u))
+        | (Bound::Excluded(l), Bound::Included(u)) => l >= u,
+        _ => false,
+    }
+}
+
+/// A bound over an owned key, as a bound over its bytes.
+pub fn borrowed(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
     match bound {
         Bound::Included(key) => Bound::Included(key.as_slice()),
         Bound::Excluded(key) => Bound::Excluded(key.as_slice()),
@@ -208,16 +221,8 @@ impl Cursor {
         }
     }
 
-    /// Whether the range can hold no key at all (lower above upper): such a range is empty, not an
-    /// error, and must never reach `BTreeMap::range`, which panics on it.
     pub(crate) fn is_empty_range(&self) -> bool {
-        match (&self.lower, &self.upper) {
-            (Bound::Included(l), Bound::Included(u)) => l > u,
-            (Bound::Included(l), Bound::Excluded(u))
-            | (Bound::Excluded(l), Bound::Included(u))
-            | (Bound::Excluded(l), Bound::Excluded(u)) => l >= u,
-            _ => false,
-        }
+        is_empty_range(&borrowed(&self.lower), &borrowed(&self.upper))
     }
 }
 
@@ -260,12 +265,7 @@ impl Storage for MemoryStorage {
         upper: Bound<&[u8]>,
         order: Order,
     ) -> Result<Option<Entry>, StorageError> {
-        let cursor = Cursor {
-            lower: lower.map(<[u8]>::to_vec),
-            upper: upper.map(<[u8]>::to_vec),
-            order,
-        };
-        if cursor.is_empty_range() {
+        if is_empty_range(&lower, &upper) {
             return Ok(None);
         }
         let mut range = self.entries.range::<[u8], _>((lower, upper));

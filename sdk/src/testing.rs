@@ -12,6 +12,7 @@
 
 // The crate is `no_std`; this module is native-only and uses std freely.
 use std::{
+    boxed::Box,
     format,
     string::{String, ToString},
     thread_local,
@@ -211,6 +212,20 @@ pub(crate) fn sha3_256(data: &[u8]) -> [u8; 32] {
 
 pub(crate) fn secp256k1_verify(hash: &[u8; 32], signature: &[u8; 64], public_key: &[u8]) -> bool {
     vellum_runtime::verify_secp256k1(hash, signature, public_key)
+}
+
+impl<H: Host + ?Sized> Host for Box<H> {
+    fn call(&mut self, caller: Address, entry_point: &str, input: &[u8], mode: Mode) -> Reply {
+        (**self).call(caller, entry_point, input, mode)
+    }
+
+    fn state(&self) -> &BTreeMap<Vec<u8>, Vec<u8>> {
+        (**self).state()
+    }
+
+    fn set_block(&mut self, height: u64, time_ms: u64) {
+        (**self).set_block(height, time_ms)
+    }
 }
 
 /// Runs contract `C` natively, in-process.
@@ -506,7 +521,7 @@ pub fn assert_equivalent(a: &Recorder<impl Host>, b: &Recorder<impl Host>) {
 
 /// A Markdown table of the fuel each entry point used in successful calls of a recorded wasm run:
 /// the lowest and highest figure and how many calls were measured.
-pub fn fuel_table(run: &Recorder<WasmHost>) -> String {
+pub fn fuel_table(run: &Recorder<impl Host>) -> String {
     let mut by_entry: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
     for step in &run.steps {
         if let (Ok(_), Some(fuel)) = (&step.reply.result, step.reply.fuel_used) {
@@ -556,4 +571,25 @@ pub fn check_fuel_table(path: impl AsRef<Path>, table: &str) {
         "the fuel table in {} is out of date; rerun with UPDATE_FUEL_TABLES=1 to refresh it.\nmeasured:\n{table}",
         path.display()
     );
+}
+
+/// The check every contract's tests make: run `scenario` on contract `C` natively and on its built
+/// `artifact`, assert the two runs agree call by call, and assert the fuel table in `readme` is the
+/// one the artifact run measured (see [`check_fuel_table`]).
+#[track_caller]
+pub fn check_artifact<C: Contract + 'static>(
+    artifact: impl AsRef<Path>,
+    readme: impl AsRef<Path>,
+    scenario: fn(&mut Recorder<Box<dyn Host>>),
+) {
+    let mut native = Recorder::new(Box::new(TestHost::<C>::new()) as Box<dyn Host>);
+    scenario(&mut native);
+    let wasm = match WasmHost::from_file(artifact.as_ref()) {
+        Ok(host) => host,
+        Err(error) => panic!("{error}"),
+    };
+    let mut wasm = Recorder::new(Box::new(wasm) as Box<dyn Host>);
+    scenario(&mut wasm);
+    assert_equivalent(&native, &wasm);
+    check_fuel_table(readme, &fuel_table(&wasm));
 }

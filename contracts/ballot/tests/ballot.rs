@@ -4,9 +4,7 @@
 use serde_json::{json, Value};
 use vellum_ballot::{commitment, Ballot, Choice};
 use vellum_sdk::{
-    testing::{
-        assert_equivalent, check_fuel_table, fuel_table, Host, Recorder, TestHost, WasmHost,
-    },
+    testing::{check_artifact, Host, Recorder, TestHost},
     Address, Error,
 };
 
@@ -18,11 +16,6 @@ const OUTSIDER: Address = Address([0xee; 32]);
 
 fn registry() -> Value {
     json!([[FUND, 600], [FAMILY, 300], [SMALL, 100]])
-}
-
-fn wasm() -> Recorder<WasmHost> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../artifacts/ballot.wasm");
-    Recorder::new(WasmHost::from_file(path).expect("the committed artifact loads"))
 }
 
 fn vote(
@@ -201,14 +194,10 @@ fn native_run_follows_the_rules() {
 
 #[test]
 fn wasm_artifact_matches_the_native_run_and_the_readme_fuel_table() {
-    let mut native = Recorder::new(TestHost::<Ballot>::new());
-    scenario(&mut native);
-    let mut wasm = wasm();
-    scenario(&mut wasm);
-    assert_equivalent(&native, &wasm);
-    check_fuel_table(
+    check_artifact::<Ballot>(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../artifacts/ballot.wasm"),
         concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"),
-        &fuel_table(&wasm),
+        scenario,
     );
 }
 

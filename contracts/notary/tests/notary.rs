@@ -6,9 +6,7 @@ use serde_json::json;
 use vellum_notary::Notary;
 use vellum_sdk::{
     env::sha3_256,
-    testing::{
-        assert_equivalent, check_fuel_table, fuel_table, Host, Recorder, TestHost, WasmHost,
-    },
+    testing::{check_artifact, Host, Recorder, TestHost},
     Address, Error, Hash,
 };
 
@@ -19,11 +17,6 @@ const STRANGER: Address = Address([0xee; 32]);
 
 fn document(text: &str) -> Hash {
     Hash(sha3_256(text.as_bytes()))
-}
-
-fn wasm() -> Recorder<WasmHost> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../artifacts/notary.wasm");
-    Recorder::new(WasmHost::from_file(path).expect("the committed artifact loads"))
 }
 
 fn scenario(run: &mut Recorder<impl Host>) {
@@ -172,14 +165,10 @@ fn native_run_follows_the_rules() {
 
 #[test]
 fn wasm_artifact_matches_the_native_run_and_the_readme_fuel_table() {
-    let mut native = Recorder::new(TestHost::<Notary>::new());
-    scenario(&mut native);
-    let mut wasm = wasm();
-    scenario(&mut wasm);
-    assert_equivalent(&native, &wasm);
-    check_fuel_table(
+    check_artifact::<Notary>(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../artifacts/notary.wasm"),
         concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"),
-        &fuel_table(&wasm),
+        scenario,
     );
 }
 

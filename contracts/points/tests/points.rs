@@ -4,10 +4,7 @@
 use serde_json::json;
 use vellum_points::Points;
 use vellum_sdk::{
-    testing::{
-        assert_equivalent, check_fuel_table, fuel_table, Failure, Host, Recorder, TestHost,
-        WasmHost,
-    },
+    testing::{check_artifact, Failure, Host, Recorder, TestHost},
     Address, Error,
 };
 
@@ -17,11 +14,6 @@ const BANK: Address = Address([0xb1; 32]);
 const ALICE: Address = Address([0xa0; 32]);
 const BOB: Address = Address([0xb0; 32]);
 const MALLORY: Address = Address([0xee; 32]);
-
-fn wasm() -> Recorder<WasmHost> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../artifacts/points.wasm");
-    Recorder::new(WasmHost::from_file(path).expect("the committed artifact loads"))
-}
 
 /// Issuers register, mint, agree a rate and a member swaps; every rule is exercised on the way.
 fn scenario(run: &mut Recorder<impl Host>) {
@@ -240,14 +232,10 @@ fn native_run_follows_the_rules() {
 
 #[test]
 fn wasm_artifact_matches_the_native_run_and_the_readme_fuel_table() {
-    let mut native = Recorder::new(TestHost::<Points>::new());
-    scenario(&mut native);
-    let mut wasm = wasm();
-    scenario(&mut wasm);
-    assert_equivalent(&native, &wasm);
-    check_fuel_table(
+    check_artifact::<Points>(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../artifacts/points.wasm"),
         concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"),
-        &fuel_table(&wasm),
+        scenario,
     );
 }
 

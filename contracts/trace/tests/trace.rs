@@ -4,9 +4,7 @@
 
 use serde_json::{json, Value};
 use vellum_sdk::{
-    testing::{
-        assert_equivalent, check_fuel_table, fuel_table, Host, Recorder, TestHost, WasmHost,
-    },
+    testing::{check_artifact, Host, Recorder, TestHost, WasmHost},
     Address, Error,
 };
 use vellum_trace::Trace;
@@ -227,14 +225,10 @@ fn native_run_follows_the_rules() {
 
 #[test]
 fn wasm_artifact_matches_the_native_run_and_the_readme_fuel_table() {
-    let mut native = Recorder::new(TestHost::<Trace>::new());
-    scenario(&mut native);
-    let mut wasm = wasm();
-    scenario(&mut wasm);
-    assert_equivalent(&native, &wasm);
-    check_fuel_table(
+    check_artifact::<Trace>(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../artifacts/trace.wasm"),
         concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"),
-        &fuel_table(&wasm),
+        scenario,
     );
 }
 

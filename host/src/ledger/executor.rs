@@ -35,8 +35,8 @@ use std::{
     sync::{Arc, Mutex, RwLock},
 };
 use vellum_runtime::{
-    Call, Context, Contract, ExecuteError, Mode, Order, Outcome, Overlay, PrepareError, Runtime,
-    RuntimeConfig, Storage, StorageError,
+    storage::borrowed, Call, Context, Contract, ExecuteError, Mode, Order, Outcome, Overlay,
+    PrepareError, Runtime, RuntimeConfig, Storage, StorageError,
 };
 
 /// Fuel every transaction pays before it runs: its signature check, decoding and bookkeeping.
@@ -203,16 +203,8 @@ impl Storage for ContractView {
             }
         };
         let block = self.block.read().map_err(|_| poisoned())?;
-        let entry = block.first(as_slice(&lower), as_slice(&upper), order)?;
+        let entry = block.first(borrowed(&lower), borrowed(&upper), order)?;
         Ok(entry.map(|(key, value)| (key[self.namespace.len()..].to_vec(), value)))
-    }
-}
-
-fn as_slice(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
-    match bound {
-        Bound::Included(k) => Bound::Included(k.as_slice()),
-        Bound::Excluded(k) => Bound::Excluded(k.as_slice()),
-        Bound::Unbounded => Bound::Unbounded,
     }
 }
 

@@ -32,7 +32,10 @@ use super::{
 };
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 use std::{ops::Bound, path::Path, sync::Arc};
-use vellum_runtime::{Order, Storage, StorageError};
+use vellum_runtime::{
+    storage::{borrowed, is_empty_range},
+    Order, Storage, StorageError,
+};
 
 /// The namespace of the ledger's own records.
 pub const SYSTEM: [u8; 32] = [0; 32];
@@ -312,7 +315,7 @@ impl Store {
             ),
             (_, None) => (Bound::Included(lowest), Bound::Included(highest)),
         };
-        let bounds = (as_slice(&lower), as_slice(&upper));
+        let bounds = (borrowed(&lower), borrowed(&upper));
         let range = history.range::<&[u8]>(bounds).map_err(db_error)?;
         let decode = |entry: redb::Result<(Guard<'_>, Guard<'_>)>| {
             let (k, v) = entry.map_err(db_error)?;
@@ -494,14 +497,6 @@ fn decode_version(prefix_len: usize, key: &[u8], value: &[u8]) -> Result<Version
     })
 }
 
-fn as_slice(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
-    match bound {
-        Bound::Included(k) => Bound::Included(k.as_slice()),
-        Bound::Excluded(k) => Bound::Excluded(k.as_slice()),
-        Bound::Unbounded => Bound::Unbounded,
-    }
-}
-
 /// The store as of one read transaction: head, state and transaction index, consistent with each
 /// other whatever commits land meanwhile. The base layer the executor stacks a block on.
 #[derive(Clone)]
@@ -531,15 +526,6 @@ fn storage_error(error: impl std::error::Error + Send + Sync + 'static) -> Stora
     StorageError(Box::new(error))
 }
 
-fn is_empty(lower: &Bound<&[u8]>, upper: &Bound<&[u8]>) -> bool {
-    match (lower, upper) {
-        (Bound::Included(l), Bound::Included(u)) => l > u,
-        (Bound::Included(l) | Bound::Excluded(l), Bound::Excluded(u))
-        | (Bound::Excluded(l), Bound::Included(u)) => l >= u,
-        _ => false,
-    }
-}
-
 impl Storage for Snapshot {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         Ok(self
@@ -555,7 +541,7 @@ impl Storage for Snapshot {
         upper: Bound<&[u8]>,
         order: Order,
     ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StorageError> {
-        if is_empty(&lower, &upper) {
+        if is_empty_range(&lower, &upper) {
             return Ok(None);
         }
         let mut range = self
