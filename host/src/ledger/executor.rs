@@ -788,6 +788,19 @@ impl Executor {
         }))
     }
 
+    /// Code a deploy or upgrade may install: allowed by the policy for `call`'s sender, and valid.
+    fn admit_code(
+        &self,
+        call: &Caller<'_>,
+        code: &[u8],
+    ) -> Result<Result<(Hash, Arc<Contract>), Failure>, BlockError> {
+        let code_hash = vellum_runtime::CodeHash::of(code).0;
+        if let Err(failure) = self.allowed_code(call, &code_hash)? {
+            return Ok(Err(failure));
+        }
+        Ok(self.prepare(code)?.map(|contract| (code_hash, contract)))
+    }
+
     /// Only a validation failure is the transaction's fault (and the same on every node); a
     /// compiler or instrumentation failure is this node's, and must not become a receipt.
     fn prepare(&self, code: &[u8]) -> Result<Result<Arc<Contract>, Failure>, BlockError> {
@@ -808,12 +821,8 @@ impl Executor {
         code: &[u8],
         init_args: &str,
     ) -> Result<Result<Effects, Failure>, BlockError> {
-        let code_hash = vellum_runtime::CodeHash::of(code).0;
-        if let Err(failure) = self.allowed_code(call, &code_hash)? {
-            return Ok(Err(failure));
-        }
-        let contract = match self.prepare(code)? {
-            Ok(contract) => contract,
+        let (code_hash, contract) = match self.admit_code(call, code)? {
+            Ok(admitted) => admitted,
             Err(failure) => return Ok(Err(failure)),
         };
         let address = records::contract_address(&call.sender, call.nonce);
@@ -913,12 +922,8 @@ impl Executor {
         else {
             return Ok(Err(refused(format!("no contract at {}", hex(address)))));
         };
-        let code_hash = vellum_runtime::CodeHash::of(code).0;
-        if let Err(failure) = self.allowed_code(call, &code_hash)? {
-            return Ok(Err(failure));
-        }
-        let contract = match self.prepare(code)? {
-            Ok(contract) => contract,
+        let (code_hash, contract) = match self.admit_code(call, code)? {
+            Ok(admitted) => admitted,
             Err(failure) => return Ok(Err(failure)),
         };
         let mut effects = if contract.entry_points().any(|e| e == "migrate") {
