@@ -31,6 +31,7 @@ fn genesis() -> Genesis {
         }],
         deploy_policy: DeployPolicy::AnyAdmin,
         limits: ChainLimits::default(),
+        validators: Vec::new(),
     }
 }
 

@@ -7,7 +7,7 @@ use serde_json::json;
 use vellum::ledger::{
     records::{self, ContractInfo},
     transaction::{address_of, public_key, Action, TransactionError},
-    BlockError, DeployPolicy, Status, SYSTEM,
+    BlockError, DeployPolicy, ExecutedBlock, Status, SYSTEM,
 };
 use vellum_runtime::{Order, RuntimeConfig};
 use vellum_sdk::{
@@ -687,7 +687,7 @@ fn pipelined_execution_matches_sequential_execution() {
                 time_ms: replay.time_ms + 1_000,
                 ..replay
             };
-            let result = executor.execute_after(&store, Some(&pending), next);
+            let result = executor.execute_after(&store, &[&pending], next);
             assert!(
                 matches!(
                     result,
@@ -959,4 +959,134 @@ fn the_store_commits_only_the_block_that_extends_its_head() {
         })
     ));
     assert_eq!(node.store.height().unwrap(), 1);
+}
+
+#[test]
+fn a_builder_leaves_out_invalid_candidates_and_its_block_verifies() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let approve = |nonce: u64| Action::ApproveCode {
+        code_hash: vellum::ledger::transaction::keccak256(&nonce.to_be_bytes()),
+    };
+    let mut forged = sign(2, 0, approve(100));
+    forged.signature[7] ^= 1;
+    let candidates = vec![
+        sign(1, 0, approve(0)),
+        sign(1, 2, approve(2)), // a nonce gap
+        forged,
+        sign(1, 1, approve(1)),
+        sign(9, 0, approve(9)), // not a member
+        sign(1, 0, approve(0)), // a duplicate
+    ];
+    let (built, skipped) = node
+        .executor
+        .build(&node.store, &[], node.proposal(candidates.clone()))
+        .expect("a block is built");
+    let nonces: Vec<u64> = built
+        .block
+        .transactions
+        .iter()
+        .map(|t| t.transaction.nonce)
+        .collect();
+    assert_eq!(nonces, vec![0, 1]);
+    // Each left-out candidate comes back with its reason.
+    let reason = |i: usize| {
+        skipped
+            .iter()
+            .find(|(hash, _)| *hash == candidates[i].hash())
+            .map(|(_, e)| e.clone())
+    };
+    assert_eq!(skipped.len(), 4, "{skipped:?}");
+    assert!(matches!(
+        reason(1),
+        Some(TransactionError::BadNonce {
+            expected: 1,
+            found: 2
+        })
+    ));
+    assert!(matches!(
+        reason(2),
+        Some(TransactionError::BadSignature | TransactionError::BadPublicKey)
+    ));
+    assert!(matches!(
+        reason(4),
+        Some(TransactionError::UnknownSender(_))
+    ));
+    assert!(matches!(reason(5), Some(TransactionError::Duplicate(_))));
+    // A verifier that executes exactly the included transactions gets the same header.
+    let verified = node
+        .executor
+        .execute(&node.store, node.proposal(built.block.transactions.clone()))
+        .expect("the built block is valid");
+    assert_eq!(verified.block.header, built.block.header);
+    assert_eq!(verified.receipts, built.receipts);
+
+    // Block limits stop the builder instead of invalidating the block.
+    let mut limited = genesis(DeployPolicy::AnyAdmin);
+    limited.limits.block_transactions_max = 2;
+    let small = Node::new(limited);
+    let many: Vec<_> = (0..5).map(|n| sign(1, n, approve(n))).collect();
+    let (built, skipped) = small
+        .executor
+        .build(&small.store, &[], small.proposal(many))
+        .expect("a block is built");
+    assert_eq!(built.block.transactions.len(), 2);
+    assert!(skipped.is_empty());
+}
+
+#[test]
+fn a_chain_of_uncommitted_blocks_executes_like_committed_ones() {
+    let sequential = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let chained = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let approve = |nonce: u64| {
+        sign(
+            1,
+            nonce,
+            Action::ApproveCode {
+                code_hash: vellum::ledger::transaction::keccak256(&nonce.to_be_bytes()),
+            },
+        )
+    };
+    let mut pending: Vec<ExecutedBlock> = Vec::new();
+    for height in 0..3u64 {
+        let transactions = vec![approve(2 * height), approve(2 * height + 1)];
+        let expected = sequential.block(transactions.clone());
+        let below: Vec<&ExecutedBlock> = pending.iter().collect();
+        let executed = chained
+            .executor
+            .execute_after(
+                &chained.store,
+                &below,
+                vellum::ledger::Proposal {
+                    transactions,
+                    ..pipeline_head(&expected)
+                },
+            )
+            .expect("valid on top of the uncommitted chain");
+        assert_eq!(executed.block.header, expected.block.header);
+        pending.push(executed);
+    }
+    // Commit the first block only: the chain above it still executes, its landed part skipped.
+    chained.store.commit(&pending[0]).expect("commit");
+    let below: Vec<&ExecutedBlock> = pending.iter().collect();
+    let next = sequential.block(vec![approve(6)]);
+    let executed = chained
+        .executor
+        .execute_after(
+            &chained.store,
+            &below,
+            vellum::ledger::Proposal {
+                transactions: vec![approve(6)],
+                ..pipeline_head(&next)
+            },
+        )
+        .expect("valid");
+    assert_eq!(executed.block.header, next.block.header);
+    // A chain that does not extend the store is refused.
+    let result = chained
+        .executor
+        .execute_after(&chained.store, &below[2..], pipeline_head(&next));
+    assert!(
+        matches!(result, Err(BlockError::WrongParent { .. })),
+        "{result:?}"
+    );
 }

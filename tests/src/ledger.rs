@@ -27,6 +27,7 @@ pub fn genesis() -> Genesis {
         }],
         deploy_policy: DeployPolicy::AnyAdmin,
         limits: ChainLimits::default(),
+        validators: Vec::new(),
     }
 }
 

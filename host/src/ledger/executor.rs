@@ -21,7 +21,7 @@ use super::{
         merkle_root, next_state_root, Block, ExecutedBlock, Header, LedgerEvent, Receipt,
         StateWrite, Status, VersionWrite,
     },
-    genesis::{DeployPolicy, Genesis},
+    genesis::{ChainLimits, DeployPolicy, Genesis},
     records::{self, ContractInfo, Member},
     store::{full_key, Snapshot, Store, StoreError},
     transaction::{
@@ -105,6 +105,12 @@ pub enum BlockError {
         found: u64,
         /// Allowed.
         max: u64,
+    },
+    /// Building: the receipt of the candidate at `index` would overflow the block's receipts.
+    #[error("the receipt of candidate {index} overflows the block")]
+    ReceiptsOverflow {
+        /// The candidate's position.
+        index: usize,
     },
     /// The store failed.
     #[error(transparent)]
@@ -312,11 +318,33 @@ impl Executor {
         &self.genesis
     }
 
-    /// Check every signature not checked before, in parallel, remembering the good ones.
+    /// Check every signature not checked before, in parallel, remembering the good ones. Fails
+    /// with the first transaction whose signature is bad.
     pub fn verify_signatures(
         &self,
         transactions: &[SignedTransaction],
     ) -> Result<Vec<Hash>, BlockError> {
+        self.verify_each(transactions)?
+            .into_iter()
+            .enumerate()
+            .map(|(index, (hash, verdict))| {
+                verdict
+                    .map(|()| hash)
+                    .map_err(|error| BlockError::Transaction {
+                        index,
+                        hash: hex(&hash),
+                        error,
+                    })
+            })
+            .collect()
+    }
+
+    /// Each transaction's hash and signature verdict, checked in parallel; the good ones are
+    /// remembered.
+    fn verify_each(
+        &self,
+        transactions: &[SignedTransaction],
+    ) -> Result<Vec<(Hash, Verdict)>, BlockError> {
         let hashes: Vec<Hash> = transactions.iter().map(SignedTransaction::hash).collect();
         let pending: Vec<usize> = (0..transactions.len())
             .filter(|&i| !self.verified.contains(&hashes[i]))
@@ -347,41 +375,80 @@ impl Executor {
         })
         // A worker that panicked verified nothing: fail closed, and cache nothing.
         .map_err(|_| BlockError::Runtime("a signature verification thread panicked".into()))?;
-        if let Some((index, error)) = failures.into_iter().min_by_key(|(i, _)| *i) {
-            return Err(BlockError::Transaction {
-                index,
-                hash: hex(&hashes[index]),
-                error,
-            });
+        let mut verdicts: Vec<(Hash, Verdict)> =
+            hashes.into_iter().map(|hash| (hash, Ok(()))).collect();
+        for (index, error) in failures {
+            verdicts[index].1 = Err(error);
         }
         for &i in &pending {
-            self.verified.insert(hashes[i]);
+            if verdicts[i].1.is_ok() {
+                self.verified.insert(verdicts[i].0);
+            }
         }
-        Ok(hashes)
+        Ok(verdicts)
     }
 
     /// Execute `proposal` on top of `store`'s head. Nothing is written: commit the result with
     /// [`Store::commit`].
     pub fn execute(&self, store: &Store, proposal: Proposal) -> Result<ExecutedBlock, BlockError> {
-        self.execute_after(store, None, proposal)
+        self.execute_after(store, &[], proposal)
     }
 
-    /// Execute `proposal` on top of `pending`, a block executed on top of `store`'s head whose
-    /// commit may still be in flight (see [`super::pipeline`]); without one, on top of the head.
+    /// Execute `proposal` on top of `pending`: a chain of blocks, oldest first, executed on top
+    /// of `store`'s head but whose commits may not have landed (see [`super::pipeline`], and
+    /// consensus, which verifies a block while its ancestors await finalization). Every rule is
+    /// enforced: a single invalid transaction makes the whole proposal invalid.
     ///
-    /// This is safe because a store snapshot is a consistent view as of one moment: the snapshot
-    /// plus `pending`'s writes is the state after `pending`, whether or not its commit has landed
-    /// by the time the snapshot is taken (its writes are then simply applied twice, identically).
+    /// This is safe because a store snapshot is a consistent view as of one moment: the
+    /// snapshot plus the pending blocks' writes, applied in order, is the state after the last
+    /// of them, whichever of their commits have landed by the time the snapshot is taken
+    /// (those are skipped, after checking they are the blocks the store holds).
     pub fn execute_after(
         &self,
         store: &Store,
-        pending: Option<&ExecutedBlock>,
+        pending: &[&ExecutedBlock],
         proposal: Proposal,
     ) -> Result<ExecutedBlock, BlockError> {
+        self.run_block(store, pending, proposal, Run::Verify)
+            .map(|(block, _)| block)
+    }
+
+    /// Build the best block the proposer can from `candidates`, on top of `pending` (as in
+    /// [`Executor::execute_after`]): candidates that are invalid in this position (bad
+    /// signature, wrong nonce, duplicate, unknown sender) are left out and returned with the
+    /// reason, and candidates stop being taken once a block limit would be exceeded. The result
+    /// passes [`Executor::execute_after`] with the same header fields.
+    pub fn build(
+        &self,
+        store: &Store,
+        pending: &[&ExecutedBlock],
+        mut candidates: Proposal,
+    ) -> Result<(ExecutedBlock, Vec<(Hash, TransactionError)>), BlockError> {
+        loop {
+            match self.run_block(store, pending, candidates.clone(), Run::Build) {
+                // A receipt that overflows the block is only known after its transaction ran:
+                // build again without it and everything after it.
+                Err(BlockError::ReceiptsOverflow { index }) => {
+                    candidates.transactions.truncate(index)
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn run_block(
+        &self,
+        store: &Store,
+        pending: &[&ExecutedBlock],
+        proposal: Proposal,
+        mode: Run,
+    ) -> Result<(ExecutedBlock, Vec<(Hash, TransactionError)>), BlockError> {
         // Head, state and the transaction index all come from one read transaction.
         let snapshot = store.snapshot()?;
-        let head = match pending {
-            Some(pending) => pending.block.header.clone(),
+        let committed = snapshot.head().height;
+        let pending = unlanded(store, committed, pending)?;
+        let head = match pending.last() {
+            Some(last) => last.block.header.clone(),
             None => snapshot.head().clone(),
         };
         if proposal.height != head.height + 1 || proposal.parent != head.hash() {
@@ -407,7 +474,143 @@ impl Executor {
                 max: limits.block_time_step_max_ms,
             });
         }
-        let count = proposal.transactions.len();
+        let mut skipped = Vec::new();
+        let (transactions, hashes) = match mode {
+            Run::Verify => {
+                self.check_block_limits(&proposal.transactions)?;
+                let hashes = self.verify_signatures(&proposal.transactions)?;
+                (proposal.transactions, hashes)
+            }
+            Run::Build => {
+                let verdicts = self.verify_each(&proposal.transactions)?;
+                let mut admitted = Admission::default();
+                let mut transactions = Vec::new();
+                let mut hashes = Vec::new();
+                for (transaction, (hash, verdict)) in
+                    proposal.transactions.into_iter().zip(verdicts)
+                {
+                    match verdict.and_then(|()| admitted.admit(limits, &transaction)) {
+                        Ok(true) => {
+                            transactions.push(transaction);
+                            hashes.push(hash);
+                        }
+                        Ok(false) => break,
+                        Err(error) => skipped.push((hash, error)),
+                    }
+                }
+                (transactions, hashes)
+            }
+        };
+
+        let context = BlockContext {
+            height: proposal.height,
+            time_ms: proposal.time_ms,
+            state: Arc::new(RwLock::new(Overlay::new(base_state(
+                snapshot.clone(),
+                &pending,
+            )))),
+        };
+        let pending_hashes: HashSet<Hash> = pending
+            .iter()
+            .flat_map(|p| p.receipts.iter().map(|r| r.transaction))
+            .collect();
+        let mut included = Vec::with_capacity(transactions.len());
+        let mut receipts = Vec::with_capacity(transactions.len());
+        let mut receipt_bytes = 0u64;
+        let mut versions = Vec::new();
+        let mut seen = HashSet::with_capacity(transactions.len());
+        for (transaction, hash) in transactions.into_iter().zip(hashes) {
+            let index = receipts.len();
+            let verdict = if !seen.insert(hash)
+                || pending_hashes.contains(&hash)
+                || snapshot.contains_transaction(&hash)?
+            {
+                Err(Rejection::Invalid(TransactionError::Duplicate(hex(&hash))))
+            } else {
+                self.apply(&context, index as u32, &transaction, hash, &mut versions)
+            };
+            let receipt = match (verdict, mode) {
+                (Ok(receipt), _) => receipt,
+                (Err(Rejection::Fault(fault)), _) => return Err(fault),
+                (Err(Rejection::Invalid(error)), Run::Verify) => {
+                    return Err(BlockError::Transaction {
+                        index,
+                        hash: hex(&hash),
+                        error,
+                    })
+                }
+                (Err(Rejection::Invalid(error)), Run::Build) => {
+                    skipped.push((hash, error));
+                    continue;
+                }
+            };
+            // Receipts are stored with the block: their size is bounded like the block's, or a
+            // block could execute everywhere and then fail to commit everywhere.
+            receipt_bytes += borsh::to_vec(&receipt).map_or(0, |r| r.len() as u64);
+            if receipt_bytes > limits.block_receipt_bytes_max {
+                return Err(match mode {
+                    Run::Verify => BlockError::LimitExceeded {
+                        what: "receipt bytes",
+                        found: receipt_bytes,
+                        max: limits.block_receipt_bytes_max,
+                    },
+                    Run::Build => BlockError::ReceiptsOverflow {
+                        index: included.len() + skipped.len(),
+                    },
+                });
+            }
+            receipts.push(receipt);
+            included.push(transaction);
+        }
+
+        let state = Arc::try_unwrap(context.state)
+            .map_err(|_| BlockError::Runtime("block state still shared after execution".into()))?
+            .into_inner()
+            .map_err(|_| BlockError::Runtime("block state lock poisoned".into()))?;
+        let writes: Vec<StateWrite> = state
+            .into_writes()
+            .into_iter()
+            .map(|w| (w.key, w.value))
+            .collect();
+        let header = Header {
+            height: proposal.height,
+            parent: proposal.parent,
+            time_ms: proposal.time_ms,
+            proposer: proposal.proposer,
+            transactions_root: merkle_root(
+                receipts
+                    .iter()
+                    .map(|r| r.transaction)
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            ),
+            receipts_root: merkle_root(
+                receipts
+                    .iter()
+                    .map(Receipt::hash)
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            ),
+            state_root: next_state_root(&head.state_root, &writes),
+            fuel_used: receipts.iter().map(|r| r.fuel_used).sum(),
+            schedule_version: self.schedule_version(),
+        };
+        let executed = ExecutedBlock {
+            block: Block {
+                header,
+                transactions: included,
+            },
+            receipts,
+            writes,
+            versions,
+        };
+        Ok((executed, skipped))
+    }
+
+    /// The whole-block limits a verifier checks before executing anything.
+    fn check_block_limits(&self, transactions: &[SignedTransaction]) -> Result<(), BlockError> {
+        let limits = &self.genesis.limits;
+        let count = transactions.len();
         if count > limits.block_transactions_max {
             return Err(BlockError::LimitExceeded {
                 what: "transactions",
@@ -415,8 +618,7 @@ impl Executor {
                 max: limits.block_transactions_max as u64,
             });
         }
-        let fuel: u64 = proposal
-            .transactions
+        let fuel: u64 = transactions
             .iter()
             .map(|t| t.transaction.fuel_limit)
             .fold(0, u64::saturating_add);
@@ -428,7 +630,7 @@ impl Executor {
             });
         }
         let mut block_bytes = 0u64;
-        for (index, transaction) in proposal.transactions.iter().enumerate() {
+        for (index, transaction) in transactions.iter().enumerate() {
             let size = transaction.encode().len();
             if size > TRANSACTION_BYTES_MAX {
                 return Err(BlockError::Transaction {
@@ -449,89 +651,7 @@ impl Executor {
                 max: limits.block_bytes_max,
             });
         }
-        let hashes = self.verify_signatures(&proposal.transactions)?;
-
-        let context = BlockContext {
-            height: proposal.height,
-            time_ms: proposal.time_ms,
-            state: Arc::new(RwLock::new(Overlay::new(base_state(
-                snapshot.clone(),
-                pending,
-            )))),
-        };
-        let pending_hashes: HashSet<Hash> = pending.map_or_else(HashSet::new, |p| {
-            p.receipts.iter().map(|r| r.transaction).collect()
-        });
-        let mut receipts = Vec::with_capacity(count);
-        let mut receipt_bytes = 0u64;
-        let mut versions = Vec::new();
-        let mut seen = HashSet::with_capacity(count);
-        for (index, (transaction, hash)) in proposal.transactions.iter().zip(&hashes).enumerate() {
-            let invalid = |error| BlockError::Transaction {
-                index,
-                hash: hex(hash),
-                error,
-            };
-            if !seen.insert(*hash)
-                || pending_hashes.contains(hash)
-                || snapshot.contains_transaction(hash)?
-            {
-                return Err(invalid(TransactionError::Duplicate(hex(hash))));
-            }
-            let receipt = self
-                .apply(&context, index as u32, transaction, *hash, &mut versions)
-                .map_err(|e| match e {
-                    Rejection::Invalid(error) => invalid(error),
-                    Rejection::Fault(fault) => fault,
-                })?;
-            // Receipts are stored with the block: their size is bounded like the block's, or a
-            // block could execute everywhere and then fail to commit everywhere.
-            receipt_bytes += borsh::to_vec(&receipt).map_or(0, |r| r.len() as u64);
-            if receipt_bytes > limits.block_receipt_bytes_max {
-                return Err(BlockError::LimitExceeded {
-                    what: "receipt bytes",
-                    found: receipt_bytes,
-                    max: limits.block_receipt_bytes_max,
-                });
-            }
-            receipts.push(receipt);
-        }
-
-        let state = Arc::try_unwrap(context.state)
-            .map_err(|_| BlockError::Runtime("block state still shared after execution".into()))?
-            .into_inner()
-            .map_err(|_| BlockError::Runtime("block state lock poisoned".into()))?;
-        let writes: Vec<StateWrite> = state
-            .into_writes()
-            .into_iter()
-            .map(|w| (w.key, w.value))
-            .collect();
-        let header = Header {
-            height: proposal.height,
-            parent: proposal.parent,
-            time_ms: proposal.time_ms,
-            proposer: proposal.proposer,
-            transactions_root: merkle_root(hashes.iter().copied()),
-            receipts_root: merkle_root(
-                receipts
-                    .iter()
-                    .map(Receipt::hash)
-                    .collect::<Vec<_>>()
-                    .into_iter(),
-            ),
-            state_root: next_state_root(&head.state_root, &writes),
-            fuel_used: receipts.iter().map(|r| r.fuel_used).sum(),
-            schedule_version: self.schedule_version(),
-        };
-        Ok(ExecutedBlock {
-            block: Block {
-                header,
-                transactions: proposal.transactions,
-            },
-            receipts,
-            writes,
-            versions,
-        })
+        Ok(())
     }
 
     /// Check `transaction` as it would be checked in the next block, without executing it: what
@@ -1071,19 +1191,114 @@ fn system_effects(writes: Vec<StateWrite>) -> Effects {
 }
 
 /// Committed state, with `pending`'s writes on top if a block is still being committed.
-fn base_state(snapshot: Snapshot, pending: Option<&ExecutedBlock>) -> Arc<dyn Storage> {
+fn base_state(snapshot: Snapshot, pending: &[&ExecutedBlock]) -> Arc<dyn Storage> {
     let snapshot = Arc::new(snapshot);
-    let Some(pending) = pending else {
+    if pending.is_empty() {
         return snapshot;
-    };
+    }
     let mut state = Overlay::new(snapshot);
-    for (key, value) in &pending.writes {
-        match value {
-            Some(value) => state.set(key.clone(), value.clone()),
-            None => state.remove(key.clone()),
+    for block in pending {
+        for (key, value) in &block.writes {
+            match value {
+                Some(value) => state.set(key.clone(), value.clone()),
+                None => state.remove(key.clone()),
+            }
         }
     }
     Arc::new(state)
+}
+
+/// The blocks of `pending` (a chain, oldest first) above `committed`, the snapshot's height,
+/// after checking that the chain extends what the store holds.
+fn unlanded<'a>(
+    store: &Store,
+    committed: u64,
+    pending: &[&'a ExecutedBlock],
+) -> Result<Vec<&'a ExecutedBlock>, BlockError> {
+    let mut above = Vec::with_capacity(pending.len());
+    for (i, block) in pending.iter().enumerate() {
+        let header = &block.block.header;
+        if i > 0 && header.parent != pending[i - 1].block.header.hash() {
+            return Err(BlockError::Runtime(format!(
+                "pending block {} does not extend pending block {}",
+                header.height,
+                header.height - 1
+            )));
+        }
+        if header.height > committed {
+            above.push(*block);
+            continue;
+        }
+        let landed = store.header(header.height)?;
+        if landed.as_ref().map(Header::hash) != Some(header.hash()) {
+            return Err(BlockError::WrongParent {
+                height: header.height,
+                parent: hex(&header.parent),
+                head_height: committed,
+                head_hash: landed.map_or_else(String::new, |h| hex(&h.hash())),
+            });
+        }
+    }
+    if let Some(first) = above.first() {
+        let parent = store.header(first.block.header.height - 1)?;
+        if parent.as_ref().map(Header::hash) != Some(first.block.header.parent) {
+            return Err(BlockError::WrongParent {
+                height: first.block.header.height,
+                parent: hex(&first.block.header.parent),
+                head_height: committed,
+                head_hash: parent.map_or_else(String::new, |h| hex(&h.hash())),
+            });
+        }
+    }
+    Ok(above)
+}
+
+/// A transaction's signature check.
+type Verdict = Result<(), TransactionError>;
+
+/// Whether a block run checks a proposal or builds one.
+#[derive(Clone, Copy)]
+enum Run {
+    /// Every rule is enforced on every transaction.
+    Verify,
+    /// Invalid candidates are left out; candidates stop at the first limit.
+    Build,
+}
+
+/// The running totals a builder admits candidates against.
+#[derive(Default)]
+struct Admission {
+    count: usize,
+    fuel: u64,
+    bytes: u64,
+}
+
+impl Admission {
+    /// `Ok(true)` to take `transaction`, `Ok(false)` once the block is full, or why it can never
+    /// be in a block.
+    fn admit(
+        &mut self,
+        limits: &ChainLimits,
+        transaction: &SignedTransaction,
+    ) -> Result<bool, TransactionError> {
+        let size = transaction.encode().len();
+        if size > TRANSACTION_BYTES_MAX {
+            return Err(TransactionError::TooLarge {
+                size,
+                max: TRANSACTION_BYTES_MAX,
+            });
+        }
+        let fuel = self.fuel.saturating_add(transaction.transaction.fuel_limit);
+        let bytes = self.bytes + size as u64;
+        if self.count + 1 > limits.block_transactions_max
+            || fuel > limits.block_fuel_max
+            || bytes > limits.block_bytes_max
+        {
+            return Ok(false);
+        }
+        (self.count, self.fuel, self.bytes) = (self.count + 1, fuel, bytes);
+        Ok(true)
+    }
 }
 
 /// The `vellum:interface` custom section of `code`, or empty.

@@ -83,6 +83,21 @@ pub struct Genesis {
     /// Limits.
     #[serde(default)]
     pub limits: ChainLimits,
+    /// The validators that order blocks. A ledger driven without consensus (tests, tools) may
+    /// have none; a network needs at least one, and tolerates `f` faulty of `3f + 1`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validators: Vec<Validator>,
+}
+
+/// A validator: a consensus identity, separate from the secp256k1 keys that sign transactions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validator {
+    /// A name for logs and metrics.
+    pub name: String,
+    /// The organisation operating it.
+    pub organisation: String,
+    /// Its ed25519 public key, `0x`-prefixed hex (32 bytes).
+    pub public_key: String,
 }
 
 /// A genesis file that cannot start a network.
@@ -98,14 +113,7 @@ pub enum GenesisError {
 
 /// Parse a `0x`-prefixed hex compressed public key.
 pub fn parse_public_key(text: &str) -> Option<PublicKey> {
-    let digits = text.strip_prefix("0x")?;
-    if digits.len() != 66 {
-        return None;
-    }
-    let mut key = [0u8; 33];
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(digits.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
+    let key: [u8; 33] = super::transaction::unhex(text)?.try_into().ok()?;
     k256::PublicKey::from_sec1_bytes(&key).ok()?;
     Some(key)
 }

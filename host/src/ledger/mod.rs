@@ -12,7 +12,7 @@ pub mod transaction;
 
 pub use block::{Block, ExecutedBlock, Header, LedgerEvent, Receipt, Status};
 pub use executor::{BlockError, Executor, Proposal};
-pub use genesis::{DeployPolicy, Genesis};
+pub use genesis::{DeployPolicy, Genesis, Validator};
 pub use pipeline::Pipeline;
 pub use store::{Store, StoreError, Version, SYSTEM};
 pub use transaction::{

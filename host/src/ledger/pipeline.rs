@@ -50,8 +50,9 @@ impl Pipeline {
         executor: &Executor,
         proposal: Proposal,
     ) -> Result<Arc<ExecutedBlock>, BlockError> {
-        let pending = self.in_flight.as_ref().map(|f| f.block.as_ref());
-        let executed = Arc::new(executor.execute_after(&self.store, pending, proposal)?);
+        let pending: Vec<&ExecutedBlock> =
+            self.in_flight.iter().map(|f| f.block.as_ref()).collect();
+        let executed = Arc::new(executor.execute_after(&self.store, &pending, proposal)?);
         self.flush()?;
         let (store, block) = (self.store.clone(), executed.clone());
         let commit = std::thread::Builder::new()

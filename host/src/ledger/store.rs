@@ -46,6 +46,7 @@ const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
 const TRANSACTIONS: TableDefinition<&[u8], (u64, u32)> = TableDefinition::new("transactions");
 const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
 const HISTORY: TableDefinition<&[u8], &[u8]> = TableDefinition::new("history");
+const SEALS: TableDefinition<u64, &[u8]> = TableDefinition::new("seals");
 
 /// A failure of the store itself.
 #[derive(Debug, thiserror::Error)]
@@ -351,6 +352,16 @@ impl Store {
 
     /// Commit an executed block in one atomic, durable write transaction.
     pub fn commit(&self, executed: &ExecutedBlock) -> Result<(), StoreError> {
+        self.commit_sealed(executed, None)
+    }
+
+    /// Commit an executed block with its `seal`: the consensus evidence that it was finalized
+    /// (opaque to the store; see `consensus::Seal`), kept beside it in the same transaction.
+    pub fn commit_sealed(
+        &self,
+        executed: &ExecutedBlock,
+        seal: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
         let height = executed.block.header.height;
         let mut write = self.db.begin_write().map_err(db_error)?;
         write
@@ -421,11 +432,27 @@ impl Store {
                     )
                     .map_err(db_error)?;
             }
+            if let Some(seal) = seal {
+                let mut seals = write.open_table(SEALS).map_err(db_error)?;
+                seals.insert(height, seal).map_err(db_error)?;
+            }
             let mut meta = write.open_table(META).map_err(db_error)?;
             meta.insert("height", height.to_be_bytes().as_slice())
                 .map_err(db_error)?;
         }
         write.commit().map_err(db_error)
+    }
+
+    /// The seal committed with the block at `height`, if it was committed with one.
+    pub fn seal(&self, height: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let read = self.db.begin_read().map_err(db_error)?;
+        let seals = match read.open_table(SEALS) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(db_error(e)),
+        };
+        let seal = seals.get(height).map_err(db_error)?;
+        Ok(seal.map(|v| v.value().to_vec()))
     }
 
     /// Every entry of current state, in key order (for checks and tests).

@@ -183,6 +183,17 @@ pub enum TransactionError {
     },
 }
 
+/// The bytes of `0x`-prefixed hex `text`, if it is that.
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    let digits = text.strip_prefix("0x")?;
+    if !digits.len().is_multiple_of(2) || !digits.is_ascii() {
+        return None;
+    }
+    (0..digits.len() / 2)
+        .map(|i| u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).ok())
+        .collect()
+}
+
 /// Lowercase hex of `bytes`, `0x`-prefixed.
 pub fn hex(bytes: &[u8]) -> String {
     let mut text = String::with_capacity(2 + bytes.len() * 2);

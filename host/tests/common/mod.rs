@@ -45,6 +45,7 @@ pub fn genesis(policy: DeployPolicy) -> Genesis {
         ],
         deploy_policy: policy,
         limits: ChainLimits::default(),
+        validators: Vec::new(),
     }
 }
 
