@@ -6,6 +6,13 @@
 //!
 //! - [`ledger`]: transactions (borsh, secp256k1, `docs/transactions.md`), genesis and membership,
 //!   the block executor, and the redb store of blocks, receipts, state and its history.
+//! - [`consensus`]: ordering blocks across validators with commonware's simplex and marshal,
+//!   the mempool and transaction gossip.
+//! - [`rpc`]: JSON-RPC for integrators, and Prometheus metrics.
+//! - [`node`]: a validator process: configuration, keys, and wiring on the tokio runtime.
 #![warn(clippy::unwrap_used)]
 
+pub mod consensus;
 pub mod ledger;
+pub mod node;
+pub mod rpc;
