@@ -837,8 +837,19 @@ fn entry_checks_reject_each_class_before_execution() {
         TransactionError::UnknownSender(_)
     ));
     let mut forged = good.clone();
-    forged.transaction.nonce = 1;
-    assert_eq!(check(forged), TransactionError::BadSignature);
+    forged.transaction.fuel_limit -= 1;
+    assert_eq!(check(forged.clone()), TransactionError::BadSignature);
+    // A pool may hold a nonce ahead of the next one, but never an unsigned one.
+    let ahead = call(1, 3, contract, "ping", json!({}));
+    let entry = |tx: &_, window| node.executor.check_entry(&node.store, tx, window);
+    assert_eq!(entry(&ahead, 4), Ok((ahead.hash(), 0)));
+    assert!(matches!(
+        entry(&ahead, 3),
+        Err(TransactionError::BadNonce { .. })
+    ));
+    let mut forged_ahead = ahead.clone();
+    forged_ahead.transaction.fuel_limit -= 1;
+    assert_eq!(entry(&forged_ahead, 4), Err(TransactionError::BadSignature));
     let mut elsewhere = good.transaction.clone();
     elsewhere.chain_id = "other".into();
     assert!(matches!(

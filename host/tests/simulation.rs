@@ -73,6 +73,9 @@ fn for_seeds(name: &str, default: u64, scenario: impl Fn(u64)) {
     }
 }
 
+/// Small enough for a tampering proposer to exceed cheaply.
+const BLOCK_TRANSACTIONS_MAX: usize = 64;
+
 const LINK: Link = Link {
     latency: Duration::from_millis(20),
     jitter: Duration::from_millis(10),
@@ -94,6 +97,9 @@ enum Role {
     Tampering(Tamper),
     /// One of simplex's Byzantine mocks in place of the engine.
     Mock(Mock),
+    /// No engine: floods the transaction gossip channel with garbage, strangers' transactions
+    /// and transactions with nonces far ahead.
+    Flooder,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -113,6 +119,8 @@ enum Tamper {
     Signature,
     /// The block time jumps past the chain's step limit.
     TimeStep,
+    /// More transactions than a block may hold (roots recomputed to match).
+    Oversized,
 }
 
 /// The network every scenario shares: keys, genesis, one redb store per validator.
@@ -133,6 +141,7 @@ impl Chain {
         genesis.time_ms = 0;
         genesis.limits = ChainLimits {
             block_time_step_max_ms: 60_000,
+            block_transactions_max: BLOCK_TRANSACTIONS_MAX,
             ..ChainLimits::default()
         };
         genesis.validators = keys
@@ -167,6 +176,41 @@ impl Chain {
 
     fn height(&self, i: usize) -> u64 {
         self.stores[i].height().expect("height")
+    }
+
+    /// Every committed block carries its seal, and each certificate in a seal verifies against
+    /// the validator set, for that block only.
+    fn assert_sealed(&self, i: usize) {
+        let verifier = Scheme::verifier(
+            &consensus::namespace(&self.genesis),
+            consensus::participants(&self.genesis).expect("validators"),
+        );
+        let mut certified = 0;
+        for height in 1..=self.height(i) {
+            let bytes = self.stores[i]
+                .seal(height)
+                .expect("read")
+                .expect("every block is sealed");
+            let seal = consensus::Seal::decode(&bytes).expect("seal decodes");
+            let header = self.stores[i]
+                .header(height)
+                .expect("read")
+                .expect("header");
+            if seal.finalization.is_some() {
+                assert!(
+                    seal.proves(&header, &verifier),
+                    "certificate at {height} does not verify"
+                );
+                let mut other = header.clone();
+                other.state_root[0] ^= 1;
+                assert!(
+                    !seal.proves(&other, &verifier),
+                    "certificate at {height} proves another block"
+                );
+                certified += 1;
+            }
+        }
+        assert!(certified > 0, "no block carries a certificate");
     }
 
     /// Safety: honest validators agree on every header they both committed.
@@ -281,6 +325,10 @@ async fn start(
     let namespace = consensus::namespace(&chain.genesis);
     let channels = register(oracle, &public).await;
     let context = context.child("validator").with_attribute("index", i);
+    if role == Role::Flooder {
+        flood(context, channels.transactions);
+        return None;
+    }
     if let Role::Mock(mock) = role {
         let scheme = Scheme::signer(&namespace, participants, key).expect("signer");
         match mock {
@@ -393,10 +441,33 @@ impl commonware_consensus::Application<Context> for Tampering {
         let honest = self.inner.propose(context, ancestry, input).await?;
         let block = honest.inner();
         let mut ledger = block.ledger().clone();
-        let receipts = block.receipts().to_vec();
+        let mut receipts = block.receipts().to_vec();
         match self.tamper {
             Tamper::StateRoot => ledger.header.state_root[0] ^= 1,
             Tamper::TimeStep => ledger.header.time_ms += 61_000,
+            Tamper::Oversized => {
+                ledger.transactions = (0..=BLOCK_TRANSACTIONS_MAX as u64)
+                    .map(|n| {
+                        common::sign(
+                            2,
+                            n,
+                            Action::ApproveCode {
+                                code_hash: [n as u8; 32],
+                            },
+                        )
+                    })
+                    .collect();
+                receipts = vec![[0; 32]; ledger.transactions.len()];
+                ledger.header.transactions_root = merkle_root(
+                    ledger
+                        .transactions
+                        .iter()
+                        .map(|t| t.hash())
+                        .collect::<Vec<_>>()
+                        .into_iter(),
+                );
+                ledger.header.receipts_root = merkle_root(receipts.iter().copied());
+            }
             Tamper::Signature => match ledger.transactions.first_mut() {
                 Some(transaction) => {
                     transaction.signature[5] ^= 1;
@@ -424,6 +495,29 @@ impl commonware_consensus::Application<Context> for Tampering {
     ) -> bool {
         self.inner.verify(context, ancestry).await
     }
+}
+
+/// A Byzantine peer's gossip: every 10 ms, garbage, a full batch from a stranger, or a full
+/// batch of a member's transactions with nonces far ahead.
+fn flood(context: Context, (mut sender, _receiver): (Sender, Receiver)) {
+    use commonware_p2p::{Recipients, Sender as _};
+    context.spawn(move |context| async move {
+        let stranger: Vec<_> = (0..1024)
+            .map(|n| common::sign(9, n, Action::ApproveCode { code_hash: [1; 32] }))
+            .collect();
+        let ahead: Vec<_> = (0..1024)
+            .map(|n| common::sign(2, 1_000_000 + n, Action::ApproveCode { code_hash: [2; 32] }))
+            .collect();
+        let batches = [
+            vec![0xff; 4096],
+            borsh::to_vec(&stranger).expect("encode"),
+            borsh::to_vec(&ahead).expect("encode"),
+        ];
+        for round in 0usize.. {
+            context.sleep(Duration::from_millis(10)).await;
+            sender.send(Recipients::All, batches[round % 3].clone(), false);
+        }
+    });
 }
 
 /// A client that submits a transaction every 100 ms, round-robin across validators.
@@ -490,6 +584,12 @@ fn run(seed: u64, roles: &[Role], link: Link, target: u64) -> Outcome {
             for &i in &honest {
                 let ledger = &running[i].as_ref().expect("honest validators run").ledger;
                 assert_eq!(ledger.halted(), None, "honest validator {i} halted");
+                // Only the client's transactions get in (it sends ten a second).
+                let pending = ledger.mempool().len();
+                assert!(
+                    pending < 64,
+                    "validator {i} holds {pending} pending transactions"
+                );
             }
             // No honest validator may have been blocked by another honest one.
             let blocked = oracle.blocked().await.expect("oracle");
@@ -509,6 +609,7 @@ fn run(seed: u64, roles: &[Role], link: Link, target: u64) -> Outcome {
         }
     });
     chain.assert_agreement(&honest);
+    chain.assert_sealed(honest[0]);
     let transactions: usize = (1..=chain.height(honest[0]))
         .map(|h| {
             chain.stores[honest[0]]
@@ -583,10 +684,25 @@ fn byzantine_voters_cannot_fork_or_stall() {
 
 #[test]
 fn invalid_proposals_are_never_finalized() {
-    let tampers = [Tamper::StateRoot, Tamper::Signature, Tamper::TimeStep];
+    let tampers = [
+        Tamper::StateRoot,
+        Tamper::Signature,
+        Tamper::TimeStep,
+        Tamper::Oversized,
+    ];
     for_seeds("invalid_proposals_are_never_finalized", 30, |seed| {
         let mut roles = [Role::Honest; 4];
         roles[seed as usize % 4] = Role::Tampering(tampers[(seed / 4) as usize % tampers.len()]);
+        run(seed, &roles, LINK, 8);
+    });
+}
+
+/// A peer flooding the gossip channel neither stalls the network nor fills a mempool.
+#[test]
+fn a_gossip_flood_is_refused() {
+    for_seeds("a_gossip_flood_is_refused", 5, |seed| {
+        let mut roles = [Role::Honest; 4];
+        roles[seed as usize % 4] = Role::Flooder;
         run(seed, &roles, LINK, 8);
     });
 }

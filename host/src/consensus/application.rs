@@ -25,7 +25,7 @@
 
 use super::{
     block::{Block, Context, Digest, PublicKey},
-    mempool::Mempool,
+    mempool::{Mempool, MempoolError},
     Seal,
 };
 use crate::ledger::{
@@ -211,13 +211,16 @@ impl Ledger {
 
     /// Check `transaction` against committed state and add it to the mempool.
     pub fn submit(&self, transaction: crate::ledger::SignedTransaction) -> Result<Hash, String> {
-        let next = match self.executor.check(&self.store, &transaction) {
-            Ok(_) => transaction.transaction.nonce,
-            // A nonce ahead of the next one waits in the pool for the ones before it.
-            Err(TransactionError::BadNonce { expected, found }) if found > expected => expected,
-            Err(error) => return Err(error.to_string()),
-        };
         let hash = transaction.hash();
+        if self.mempool().contains(&hash) {
+            return Err(MempoolError::Duplicate(hex(&hash)).to_string());
+        }
+        // A nonce ahead of the next one waits in the pool for the ones before it.
+        let window = self.mempool().limits().nonce_window;
+        let (_, next) = self
+            .executor
+            .check_entry(&self.store, &transaction, window)
+            .map_err(|e| e.to_string())?;
         let mut mempool = self.mempool();
         mempool
             .insert(transaction, hash, next)

@@ -41,6 +41,13 @@ pub type Context = SimplexContext<Digest, PublicKey>;
 /// lower still.
 const LEDGER_BLOCK_BYTES_MAX: usize = 64 << 20;
 
+/// The digest of the block with `header` proposed in `context`: what consensus votes on.
+pub fn digest_of(context: &Context, header: &ledger::Header) -> Digest {
+    let mut preimage = commonware_codec::Encode::encode(context).to_vec();
+    preimage.extend_from_slice(&header.hash());
+    Digest::from(keccak256(&preimage))
+}
+
 /// A ledger block sealed to its consensus round.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Block {
@@ -75,9 +82,7 @@ impl Block {
     /// A block from its parts, as a decoder sees them: nothing is checked here (decoding checks
     /// the roots; verification executes the block).
     pub fn assemble(context: Context, ledger: ledger::Block, receipts: Vec<Hash>) -> Self {
-        let mut preimage = commonware_codec::Encode::encode(&context).to_vec();
-        preimage.extend_from_slice(&ledger.header.hash());
-        let digest = Digest::from(keccak256(&preimage));
+        let digest = digest_of(&context, &ledger.header);
         Self {
             context,
             ledger,

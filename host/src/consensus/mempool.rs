@@ -106,6 +106,11 @@ impl Mempool {
         }
     }
 
+    /// Its limits.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
     /// Pending transactions.
     pub fn len(&self) -> usize {
         self.hashes.len()

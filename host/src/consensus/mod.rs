@@ -87,6 +87,19 @@ pub struct Seal {
 }
 
 impl Seal {
+    /// Whether this seal proves that the block with `header` was finalized by the validator set
+    /// `verifier` holds (`Scheme::verifier(namespace, participants)`): its certificate must name
+    /// this block's digest in this round and carry a quorum of valid signatures. A seal without
+    /// a certificate proves nothing by itself (a later certified block covers it).
+    pub fn proves(&self, header: &crate::ledger::Header, verifier: &Scheme) -> bool {
+        let Some(finalization) = &self.finalization else {
+            return false;
+        };
+        finalization.proposal.payload == block::digest_of(&self.context, header)
+            && finalization.proposal.round == self.context.round
+            && finalization.verify(&mut rand::rng(), verifier, &commonware_parallel::Sequential)
+    }
+
     /// The encoding the store keeps.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.encode_size());
