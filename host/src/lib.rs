@@ -9,10 +9,14 @@
 //! - [`consensus`]: ordering blocks across validators with commonware's simplex and marshal,
 //!   the mempool and transaction gossip.
 //! - [`rpc`]: JSON-RPC for integrators, and Prometheus metrics.
-//! - [`node`]: a validator process: configuration, keys, and wiring on the tokio runtime.
+//! - [`node`]: a validator process: configuration, keys, and wiring on the tokio runtime; and
+//!   `devnet`, a local network in one command.
+//! - [`client`]: a Rust client for the JSON-RPC API, which the `vellum` CLI is built on.
 #![warn(clippy::unwrap_used)]
 
+pub mod client;
 pub mod consensus;
+pub mod demo;
 pub mod ledger;
 pub mod node;
 pub mod rpc;

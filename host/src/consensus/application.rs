@@ -48,7 +48,10 @@ use futures::{channel::mpsc, StreamExt};
 use std::{
     collections::HashMap,
     fmt,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex, MutexGuard,
+    },
     time::{Duration, UNIX_EPOCH},
 };
 use tracing::{debug, error, info, warn};
@@ -157,6 +160,8 @@ pub struct Ledger {
     halted: Mutex<Option<Halt>>,
     halts: Mutex<Vec<futures::channel::oneshot::Sender<Halt>>>,
     figures: Mutex<Option<Figures>>,
+    /// The highest height the network is known to have finalized.
+    tip: AtomicU64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -174,7 +179,14 @@ impl Ledger {
             halted: Mutex::new(None),
             halts: Mutex::new(Vec::new()),
             figures: Mutex::new(None),
+            tip: AtomicU64::new(0),
         })
+    }
+
+    /// The highest height the network is known to have finalized; above this node's height
+    /// while it catches up.
+    pub fn finalized_tip(&self) -> u64 {
+        self.tip.load(Ordering::Relaxed)
     }
 
     /// The store.
@@ -638,12 +650,16 @@ impl<E: Clock + Spawner + Metrics> commonware_consensus::Application<E> for Appl
         let block = Block::new(round, &executed);
         let digest = block.digest();
         lock(&ledger.executed).insert(digest, Arc::new(executed));
-        info!(
-            height = block.header().height,
-            transactions = block.transactions().len(),
-            skipped = skipped.len(),
-            "proposed"
-        );
+        if block.transactions().is_empty() {
+            debug!(height = block.header().height, "proposed an empty block");
+        } else {
+            info!(
+                height = block.header().height,
+                transactions = block.transactions().len(),
+                skipped = skipped.len(),
+                "proposed"
+            );
+        }
         Some(Digested::precomputed(block, digest))
     }
 
@@ -719,6 +735,7 @@ fn proposer_bytes(leader: &PublicKey) -> [u8; 32] {
 #[derive(Clone)]
 pub struct Finalizer {
     blocks: mpsc::UnboundedSender<(Digested<Block>, Exact)>,
+    ledger: Arc<Ledger>,
 }
 
 impl Finalizer {
@@ -731,6 +748,10 @@ impl Finalizer {
     ) -> Self {
         ledger.register_metrics(&context);
         let (blocks, mut receiver) = mpsc::unbounded::<(Digested<Block>, Exact)>();
+        let finalizer = Self {
+            blocks,
+            ledger: ledger.clone(),
+        };
         context.spawn(move |context| async move {
             while let Some((block, acknowledgement)) = receiver.next().await {
                 let height = block.height();
@@ -746,7 +767,7 @@ impl Finalizer {
                 }
             }
         });
-        Self { blocks }
+        finalizer
     }
 }
 
@@ -762,7 +783,7 @@ impl Reporter for Finalizer {
                 }
             }
             Update::Tip(_, height, _) => {
-                debug!(height = height.get(), "finalized tip");
+                self.ledger.tip.fetch_max(height.get(), Ordering::Relaxed);
                 Feedback::Ok
             }
         }

@@ -23,7 +23,7 @@ use super::{
     },
     genesis::{ChainLimits, DeployPolicy, Genesis},
     records::{self, ContractInfo, Member},
-    store::{full_key, Snapshot, Store, StoreError},
+    store::{full_key, successor, Snapshot, Store, StoreError},
     transaction::{
         address_of, hex, Action, Address, Hash, Role, SignedTransaction, TransactionError,
         TRANSACTION_BYTES_MAX,
@@ -169,18 +169,6 @@ struct ContractView {
 
 fn poisoned() -> StorageError {
     StorageError("block state lock poisoned by an earlier panic".into())
-}
-
-/// The smallest key greater than every key starting with `prefix`, if any.
-fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < 0xff {
-            end.push(last + 1);
-            return Some(end);
-        }
-    }
-    None
 }
 
 impl Storage for ContractView {
@@ -703,6 +691,75 @@ impl Executor {
         Ok((hash, next))
     }
 
+    /// Run `contract`'s read-only `method` against committed state at the head: no transaction,
+    /// no fee, no writes (the runtime refuses them in a query), fuel capped at the per-transaction
+    /// maximum so a query cannot run forever. `caller` is what the contract sees as its caller.
+    pub fn query(
+        &self,
+        store: &Store,
+        contract: &Address,
+        method: &str,
+        args: &str,
+        caller: Address,
+    ) -> Result<QueryResult, BlockError> {
+        let snapshot = store.snapshot()?;
+        let head = snapshot.head().clone();
+        let context = BlockContext {
+            height: head.height,
+            time_ms: head.time_ms,
+            state: Arc::new(RwLock::new(Overlay::new(Arc::new(snapshot)))),
+        };
+        let Some(info) =
+            context.record::<ContractInfo>(&records::contract_key(contract), "contract")?
+        else {
+            return Ok(QueryResult::Refused(format!(
+                "no contract at {}",
+                hex(contract)
+            )));
+        };
+        let member = Member {
+            public_key: [0; 33],
+            organisation: String::new(),
+            role: Role::Member,
+        };
+        let call = Caller {
+            context: &context,
+            sender: caller,
+            nonce: 0,
+            member: &member,
+            fuel: self.genesis.limits.transaction_fuel_max,
+        };
+        let loaded = self.loaded(&call, &info)?;
+        let execution = self.runtime.execute(
+            &loaded,
+            Call {
+                entry_point: &format!("query.{method}"),
+                input: args.as_bytes(),
+                context: Context {
+                    caller,
+                    contract: *contract,
+                    block_height: head.height,
+                    block_time_ms: head.time_ms,
+                },
+                fuel_limit: call.fuel,
+                mode: Mode::Query,
+            },
+            context.view(*contract),
+        )?;
+        Ok(match execution.outcome {
+            Outcome::Success(output) => QueryResult::Success {
+                output,
+                fuel_used: execution.fuel_used,
+                height: head.height,
+            },
+            Outcome::ContractError { code, message } => {
+                QueryResult::Failed(Status::ContractError { code, message })
+            }
+            Outcome::Trap(kind) => QueryResult::Failed(Status::Trap(kind.to_string())),
+            Outcome::OutOfFuel => QueryResult::Failed(Status::OutOfFuel),
+        })
+    }
+
     /// The stateful validity rules: chain, fuel limit, membership, nonce.
     fn check_sender(
         &self,
@@ -1188,6 +1245,24 @@ struct Caller<'a> {
     nonce: u64,
     member: &'a Member,
     fuel: u64,
+}
+
+/// What a read-only query returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueryResult {
+    /// The method's return data (JSON with the SDK), the fuel it used, and the height queried.
+    Success {
+        /// Return data.
+        output: Vec<u8>,
+        /// Fuel used.
+        fuel_used: u64,
+        /// The head it ran against.
+        height: u64,
+    },
+    /// It failed as a transaction would.
+    Failed(Status),
+    /// No such contract.
+    Refused(String),
 }
 
 /// Why a transaction could not be applied: it makes the block invalid, or the node failed.

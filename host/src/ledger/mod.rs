@@ -11,7 +11,7 @@ pub mod store;
 pub mod transaction;
 
 pub use block::{Block, ExecutedBlock, Header, LedgerEvent, Receipt, Status};
-pub use executor::{BlockError, Executor, Proposal};
+pub use executor::{BlockError, Executor, Proposal, QueryResult};
 pub use genesis::{DeployPolicy, Genesis, Validator};
 pub use pipeline::Pipeline;
 pub use store::{Store, StoreError, Version, SYSTEM};

@@ -47,6 +47,7 @@ const TRANSACTIONS: TableDefinition<&[u8], (u64, u32)> = TableDefinition::new("t
 const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
 const HISTORY: TableDefinition<&[u8], &[u8]> = TableDefinition::new("history");
 const SEALS: TableDefinition<u64, &[u8]> = TableDefinition::new("seals");
+const BLOCK_HASHES: TableDefinition<&[u8], u64> = TableDefinition::new("block_hashes");
 
 /// A failure of the store itself.
 #[derive(Debug, thiserror::Error)]
@@ -255,6 +256,50 @@ impl Store {
         Ok(Some((height, position, receipt)))
     }
 
+    /// The height of the block whose header hashes to `hash`.
+    pub fn height_of(&self, hash: &Hash) -> Result<Option<u64>, StoreError> {
+        let read = self.db.begin_read().map_err(db_error)?;
+        let hashes = read.open_table(BLOCK_HASHES).map_err(db_error)?;
+        let height = hashes.get(hash.as_slice()).map_err(db_error)?;
+        Ok(height.map(|h| h.value()))
+    }
+
+    /// Up to `limit` current entries of `namespace` with keys in `(lower, upper)`, in `order`,
+    /// as (key within the namespace, value).
+    pub fn range(
+        &self,
+        namespace: &[u8; 32],
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        limit: usize,
+        order: Order,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let scope = |bound: Bound<&[u8]>, unbounded: Bound<Vec<u8>>| match bound {
+            Bound::Included(k) => Bound::Included(full_key(namespace, k)),
+            Bound::Excluded(k) => Bound::Excluded(full_key(namespace, k)),
+            Bound::Unbounded => unbounded,
+        };
+        let end = successor(namespace);
+        let lower = scope(lower, Bound::Included(namespace.to_vec()));
+        let upper = scope(upper, end.map_or(Bound::Unbounded, Bound::Excluded));
+        if is_empty_range(&borrowed(&lower), &borrowed(&upper)) {
+            return Ok(Vec::new());
+        }
+        let read = self.db.begin_read().map_err(db_error)?;
+        let state = read.open_table(STATE).map_err(db_error)?;
+        let range = state
+            .range::<&[u8]>((borrowed(&lower), borrowed(&upper)))
+            .map_err(db_error)?;
+        let entry = |e: redb::Result<(Guard<'_>, Guard<'_>)>| {
+            let (k, v) = e.map_err(db_error)?;
+            Ok((k.value()[namespace.len()..].to_vec(), v.value().to_vec()))
+        };
+        match order {
+            Order::Ascending => range.take(limit).map(entry).collect(),
+            Order::Descending => range.rev().take(limit).map(entry).collect(),
+        }
+    }
+
     /// The current value of `key` in `namespace`.
     pub fn get(&self, namespace: &[u8; 32], key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.snapshot()?
@@ -432,6 +477,10 @@ impl Store {
                     )
                     .map_err(db_error)?;
             }
+            let mut hashes = write.open_table(BLOCK_HASHES).map_err(db_error)?;
+            hashes
+                .insert(executed.block.header.hash().as_slice(), height)
+                .map_err(db_error)?;
             if let Some(seal) = seal {
                 let mut seals = write.open_table(SEALS).map_err(db_error)?;
                 seals.insert(height, seal).map_err(db_error)?;
@@ -503,6 +552,18 @@ type Guard<'a> = redb::AccessGuard<'a, &'static [u8]>;
 
 /// A state entry: full key and value.
 pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// The smallest key greater than every key starting with `prefix`, if any.
+pub(crate) fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
 
 fn decode_version(prefix_len: usize, key: &[u8], value: &[u8]) -> Result<Version, StoreError> {
     let suffix = key

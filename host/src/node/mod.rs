@@ -9,6 +9,7 @@
 //! share one HTTP port. A restart resumes from both stores; a halt (divergence, local fault)
 //! stops the process with the report and exit code 2.
 
+pub mod devnet;
 pub mod init;
 
 use crate::{
