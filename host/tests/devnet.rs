@@ -428,7 +428,9 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     assert_eq!(status, 413, "an oversized request is refused");
 
     // The demo's four stories run end to end against the same network.
-    vellum::demo::run(&client, &net).await.expect("the demo runs");
+    vellum::demo::run(&client, &net)
+        .await
+        .expect("the demo runs");
 
     // After all that, the node still serves, and the committed transaction is still there.
     assert_eq!(
