@@ -12,8 +12,10 @@
 //! - [`node`]: a validator process: configuration, keys, and wiring on the tokio runtime; and
 //!   `devnet`, a local network in one command.
 //! - [`client`]: a Rust client for the JSON-RPC API, which the `vellum` CLI is built on.
+//! - [`bench`]: the load generator behind `vellum bench`.
 #![warn(clippy::unwrap_used)]
 
+pub mod bench;
 pub mod client;
 pub mod consensus;
 pub mod demo;

@@ -143,6 +143,37 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Measure a network end to end: pre-signed transactions over JSON-RPC, commits followed
+    /// over WebSocket; prints throughput and latency percentiles.
+    ///
+    /// Without --rpc it starts a fresh devnet of --validators in a temporary directory (on
+    /// ports 7300/8300 + i, so a running devnet is left alone) and stops it afterwards.
+    Bench {
+        /// Nodes to submit to (repeat for several); omit to start a fresh devnet.
+        #[arg(long)]
+        rpc: Vec<String>,
+        /// With --rpc: the devnet directory holding the admin key and contracts.
+        #[arg(long, default_value = "vellum-devnet")]
+        dir: PathBuf,
+        /// Validators of the devnet to start (without --rpc).
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Transactions to submit.
+        #[arg(long, default_value_t = 20_000)]
+        transactions: usize,
+        /// Sending accounts (each sends transactions / accounts).
+        #[arg(long, default_value_t = 100)]
+        accounts: usize,
+        /// Target rate, transactions per second (open loop); 0 = as fast as possible.
+        #[arg(long, default_value_t = 0)]
+        rate: u64,
+        /// Concurrent submitting connections.
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+        /// `transfer`: point transfers; `mix`: transfers, notarizations, lots and votes.
+        #[arg(long, default_value = "transfer", value_parser = ["transfer", "mix"])]
+        mix: String,
+    },
     /// Transaction keys (secp256k1).
     Keys {
         #[command(subcommand)]
@@ -341,6 +372,69 @@ async fn client_command(command: Command) -> anyhow::Result<()> {
                     result
                 }
             }
+        }
+        Command::Bench {
+            rpc,
+            dir,
+            validators,
+            transactions,
+            accounts,
+            rate,
+            connections,
+            mix,
+        } => {
+            let load = vellum::bench::Load {
+                transactions,
+                accounts,
+                rate,
+                connections,
+                mix: if mix == "mix" {
+                    vellum::bench::Mix::All
+                } else {
+                    vellum::bench::Mix::Transfer
+                },
+            };
+            let (urls, dir, _devnet, _scratch) = if rpc.is_empty() {
+                let scratch = tempfile::tempdir().context("cannot create a scratch directory")?;
+                let options = init::Options {
+                    dir: scratch.path().join("devnet"),
+                    chain_id: "vellum-bench".into(),
+                    validators,
+                    organisations: 1,
+                    host: "127.0.0.1".parse()?,
+                    p2p_port: 7300,
+                    rpc_port: 8300,
+                    timeouts: node::Timeouts::default(),
+                };
+                let binary = std::env::current_exe().context("cannot find the vellum binary")?;
+                let running = devnet::start(&binary, &options, true).await?;
+                (
+                    running.urls.clone(),
+                    options.dir.clone(),
+                    Some(running),
+                    Some(scratch),
+                )
+            } else {
+                (rpc, dir, None, None)
+            };
+            let contracts = devnet::contracts(&dir)?
+                .into_iter()
+                .map(|(name, address)| Ok((name, parse_address(&address)?)))
+                .collect::<anyhow::Result<_>>()?;
+            let report =
+                vellum::bench::run(&urls, &dir.join("keys/org-1-admin.key"), &contracts, &load)
+                    .await?;
+            println!(
+                "{} validator(s), {transactions} transactions, mix {mix}, rate {}",
+                urls.len(),
+                if rate == 0 {
+                    "max".to_string()
+                } else {
+                    format!("{rate}/s")
+                }
+            );
+            println!("{report}");
+            Ok(())
         }
         Command::Demo { rpc, dir } => {
             vellum::demo::run(&Client::connect(&rpc.rpc).await?, &dir).await

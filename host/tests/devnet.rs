@@ -432,6 +432,38 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         .await
         .expect("the demo runs");
 
+    // The load generator, small: everything it submits commits, nothing fails.
+    let bundled = contracts
+        .iter()
+        .map(|(name, address)| {
+            (
+                name.clone(),
+                vellum::client::parse_address(address).expect("address"),
+            )
+        })
+        .collect();
+    let load = vellum::bench::Load {
+        transactions: 200,
+        accounts: 4,
+        rate: 0,
+        connections: 2,
+        mix: vellum::bench::Mix::All,
+    };
+    let report = vellum::bench::run(
+        std::slice::from_ref(&url),
+        &net.join("keys/org-1-admin.key"),
+        &bundled,
+        &load,
+    )
+    .await
+    .expect("the load runs");
+    assert_eq!(
+        (report.accepted, report.committed, report.failed),
+        (200, 200, 0),
+        "{report}"
+    );
+    assert_eq!(report.latencies.len(), 200);
+
     // After all that, the node still serves, and the committed transaction is still there.
     assert_eq!(
         client
