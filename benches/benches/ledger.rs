@@ -144,7 +144,7 @@ impl Ledger {
 fn execute_commit(c: &mut Criterion) {
     let mut group = c.benchmark_group("ledger::execute_commit");
     group.sample_size(10);
-    for count in [100usize, 1000] {
+    for count in [100usize, 1000, 5000] {
         let ledger = Ledger::new();
         group.throughput(Throughput::Elements(count as u64));
         group.bench_function(
@@ -276,5 +276,52 @@ fn overlap(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, execute_commit, phases, overlap);
+/// One transaction from the wire: decode its bytes and verify its signature.
+fn transaction(c: &mut Criterion) {
+    let ledger = Ledger::new();
+    let bytes = ledger.transfers(1)[0].encode();
+    c.bench_function("ledger::transaction/operation=decode_verify", |b| {
+        b.iter(|| {
+            SignedTransaction::decode(&bytes)
+                .expect("decodes")
+                .verify_signature()
+                .expect("valid")
+        })
+    });
+}
+
+/// A key's last 100 versions, from the history index (the operator's nonce changes with every
+/// transaction).
+fn history(c: &mut Criterion) {
+    let ledger = Ledger::new();
+    for _ in 0..2 {
+        ledger.commit(ledger.transfers(60));
+    }
+    let key = vellum::ledger::records::nonce_key(&address_of(&public_key(&operator())));
+    c.bench_function("ledger::history/versions=100 order=desc", |b| {
+        b.iter(|| {
+            let versions = ledger
+                .store
+                .history(
+                    &vellum::ledger::SYSTEM,
+                    &key[32..],
+                    None,
+                    100,
+                    vellum_runtime::Order::Descending,
+                )
+                .expect("history");
+            assert_eq!(versions.len(), 100);
+            versions
+        })
+    });
+}
+
+criterion_group!(
+    benches,
+    execute_commit,
+    phases,
+    overlap,
+    transaction,
+    history
+);
 criterion_main!(benches);

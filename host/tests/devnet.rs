@@ -2,6 +2,8 @@
 //! network it starts, over HTTP and WebSocket only, and the use-case demo; then Ctrl-C, and a
 //! second run that resumes.
 
+mod common;
+
 use jsonrpsee::{core::client::SubscriptionClientT, rpc_params, ws_client::WsClientBuilder};
 use serde_json::{json, Value};
 use std::{
@@ -143,7 +145,7 @@ async fn expect_error(
 async fn devnet_serves_every_method_and_error_and_resumes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let net = dir.path().join("devnet");
-    let base = 30_000 + (std::process::id() % 1_000) as u16 * 10;
+    let base = common::free_ports();
     let (mut devnet, banner) = Devnet::start(&net, base, base + 5);
     let url = format!("http://127.0.0.1:{}", base + 5);
     let address: SocketAddr = format!("127.0.0.1:{}", base + 5).parse().expect("address");
@@ -397,6 +399,20 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         "vellum_sendRawTransactionAndWait",
         rpc_params![hex(&too_much_fuel.encode()), 100u64],
         -32003,
+    )
+    .await;
+
+    // Accepted (a nonce ahead waits in the pool) but never committed: the wait times out.
+    let mut other = Signer::load(&net.join("keys/org-2-admin.key"), &client)
+        .await
+        .expect("signer");
+    let _skipped = other.call([1; 32], "x", json!({}));
+    let gapped = other.call([1; 32], "x", json!({}));
+    expect_error(
+        &client,
+        "vellum_sendRawTransactionAndWait",
+        rpc_params![hex(&gapped.encode()), 200u64],
+        -32004,
     )
     .await;
 

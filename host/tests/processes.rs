@@ -3,6 +3,8 @@
 //! and catches up to the same state; two are killed and the network stops without forking;
 //! one returns and it resumes.
 
+mod common;
+
 use jsonrpsee::{
     core::client::ClientT,
     http_client::{HttpClient, HttpClientBuilder},
@@ -187,11 +189,6 @@ fn metrics(address: SocketAddr) -> String {
     response
 }
 
-fn free_base_port() -> u16 {
-    // Spread concurrent test runs apart; every port is bound by the node itself.
-    20_000 + (std::process::id() % 2_000) as u16 * 10
-}
-
 fn admin_key(path: &Path) -> SigningKey {
     let text = std::fs::read_to_string(path).expect("admin key");
     SigningKey::from_slice(&unhex(text.trim()).expect("hex")).expect("key")
@@ -200,7 +197,7 @@ fn admin_key(path: &Path) -> SigningKey {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_validator_processes_survive_kills_and_never_fork() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let base = free_base_port();
+    let base = common::free_ports();
     let network = init::init(&Options {
         dir: dir.path().to_path_buf(),
         chain_id: "vellum-processes".into(),
