@@ -20,12 +20,13 @@
 //!   wasmtime's native `max_wasm_stack` is set well above it as a backstop that honest budgets never
 //!   reach.
 //! - **Memory**: the pooling allocator with instance pre-instantiation keeps instantiation in the
-//!   microseconds; every memory and table is bounded by the schedule.
+//!   microseconds; every memory and table is bounded by the schedule. Between calls a slot is
+//!   made pristine again by resetting only the pages the call wrote ([`MemoryReset`]).
 
 use crate::schedule::Schedule;
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, OperatorCost, OptLevel, PoolingAllocationConfig,
-    WasmFeatures,
+    Config, Enabled, Engine, InstanceAllocationStrategy, OperatorCost, OptLevel,
+    PoolingAllocationConfig, WasmFeatures,
 };
 
 /// The WebAssembly features a contract may use. Validation and compilation use the same set.
@@ -65,11 +66,28 @@ pub enum Metering {
     Off,
 }
 
+/// How a pooled memory slot is made pristine again after a call. Only speed differs: either way
+/// the next call sees exactly the memory its module declares, zeros and data segments.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MemoryReset {
+    /// Ask Linux (6.7 and later, `PAGEMAP_SCAN`) which pages the call wrote and reset only those;
+    /// where the kernel cannot tell, behave as [`MemoryReset::Memset`].
+    #[default]
+    DirtyPages,
+    /// Reset the slot's first MiB with `memset` whether the call wrote it or not: a Rust
+    /// contract's memory starts with a 1 MiB stack, so this rewrites a MiB per call.
+    Memset,
+}
+
 /// How many contract instances may be live at once in one runtime (the pooling allocator's slots).
 pub const CONCURRENT_INSTANCES_MAX: u32 = 64;
 
 /// Build the engine for a schedule.
-pub fn build(schedule: &Schedule, metering: Metering) -> wasmtime::Result<Engine> {
+pub fn build(
+    schedule: &Schedule,
+    metering: Metering,
+    reset: MemoryReset,
+) -> wasmtime::Result<Engine> {
     let limits = &schedule.limits;
     let memory_bytes_max = limits.memory_pages_max * 64 * 1024;
 
@@ -105,6 +123,10 @@ pub fn build(schedule: &Schedule, metering: Metering) -> wasmtime::Result<Engine
     // cheaper than another page-fault storm (the figure behind the ~6 us instantiate+call).
     pool.linear_memory_keep_resident(1024 * 1024);
     pool.table_keep_resident(64 * 1024);
+    pool.pagemap_scan(match reset {
+        MemoryReset::DirtyPages => Enabled::Auto,
+        MemoryReset::Memset => Enabled::No,
+    });
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
 
     Engine::new(&config)

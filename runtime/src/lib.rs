@@ -64,7 +64,7 @@ pub mod validate;
 
 pub use abi::{verify_secp256k1, Address, Context};
 pub use cache::{CodeHash, Contract};
-pub use engine::Metering;
+pub use engine::{MemoryReset, Metering};
 pub use outcome::{Event, Execution, Outcome, TrapKind};
 pub use runtime::{Call, EngineError, ExecuteError, Mode, PrepareError, Runtime, RuntimeConfig};
 pub use schedule::{FuelCosts, Limits, Price, Schedule};

@@ -3,7 +3,7 @@
 use crate::{
     abi::{self, CallState, Context, HostStop},
     cache::{CodeHash, Contract, ModuleCache},
-    engine::{self, Metering},
+    engine::{self, MemoryReset, Metering},
     instrument::{self, InstrumentError, STACK_EXPORT},
     outcome::{Execution, Outcome, TrapKind},
     schedule::Schedule,
@@ -20,6 +20,8 @@ pub struct RuntimeConfig {
     pub schedule: Schedule,
     /// Always [`Metering::On`] outside benchmarks.
     pub metering: Metering,
+    /// How memory is reset between calls (speed only; benchmarks compare the two).
+    pub memory_reset: MemoryReset,
     /// Compiled code kept in memory, in bytes.
     pub cache_code_bytes_max: usize,
     /// Where to keep compiled artifacts across restarts (the node's own data directory: artifacts
@@ -32,6 +34,7 @@ impl Default for RuntimeConfig {
         Self {
             schedule: Schedule::v1(),
             metering: Metering::On,
+            memory_reset: MemoryReset::DirtyPages,
             cache_code_bytes_max: 256 * 1024 * 1024,
             artifact_dir: None,
         }
@@ -109,7 +112,7 @@ pub struct Runtime {
 impl Runtime {
     /// Build a runtime.
     pub fn new(config: RuntimeConfig) -> Result<Self, EngineError> {
-        let engine = engine::build(&config.schedule, config.metering)
+        let engine = engine::build(&config.schedule, config.metering, config.memory_reset)
             .map_err(|e| EngineError(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
         abi::link(&mut linker).map_err(|e| EngineError(format!("{e:#}")))?;

@@ -5,7 +5,9 @@ mod common;
 
 use common::*;
 use std::sync::Arc;
-use vellum_runtime::{MemoryStorage, Mode, Outcome, Storage, Write};
+use vellum_runtime::{
+    MemoryReset, MemoryStorage, Mode, Outcome, Runtime, RuntimeConfig, Storage, Write,
+};
 
 /// Float-heavy work whose result is returned as raw bits: sums of square roots, divisions that
 /// produce NaN and infinities, conversions, and arithmetic on NaNs with non-canonical payloads.
@@ -135,5 +137,54 @@ fn iteration_order_is_key_order_for_committed_and_buffered_keys() {
     assert_eq!(
         list("descending"),
         Outcome::Success(vec![0xff, 9, 7, 5, 3, 2, 1, 0])
+    );
+}
+
+/// Reports what its memory held when the call began (the data segment, a byte in the first
+/// page, one past the first MiB, and the size in pages), then writes every byte and grows the
+/// memory: a call that saw anything the previous call left would report it.
+const SCRIBBLER: &str = r#"(module
+  (import "vellum" "set_return" (func $ret (param i32 i32)))
+  (memory (export "memory") 20)
+  (data (i32.const 1024) "pristine")
+  (func (export "instantiate"))
+  (func (export "scribble") (local $segment i64) (local $low i64) (local $high i64) (local $pages i32)
+    (local.set $segment (i64.load (i32.const 1024)))
+    (local.set $low (i64.load (i32.const 4096)))
+    (local.set $high (i64.load (i32.const 1114112)))
+    (local.set $pages (memory.size))
+    (memory.fill (i32.const 0) (i32.const 0xab) (i32.mul (memory.size) (i32.const 65536)))
+    (drop (memory.grow (i32.const 2)))
+    (memory.fill (i32.const 1310720) (i32.const 0xcd) (i32.const 131072))
+    (i64.store (i32.const 0) (local.get $segment))
+    (i64.store (i32.const 8) (local.get $low))
+    (i64.store (i32.const 16) (local.get $high))
+    (i32.store (i32.const 24) (local.get $pages))
+    (call $ret (i32.const 0) (i32.const 28))))"#;
+
+#[test]
+fn every_call_starts_from_pristine_memory_whichever_way_it_is_reset() {
+    let mut calls = Vec::new();
+    for reset in [MemoryReset::DirtyPages, MemoryReset::Memset] {
+        let runtime = Runtime::new(RuntimeConfig {
+            memory_reset: reset,
+            ..RuntimeConfig::default()
+        })
+        .expect("engine builds");
+        let contract = prepare(&runtime, SCRIBBLER);
+        for _ in 0..3 {
+            let execution = call(&runtime, &contract, "scribble", FUEL);
+            calls.push((execution.outcome, execution.fuel_used));
+        }
+    }
+    let Outcome::Success(first) = &calls[0].0 else {
+        panic!("the scribbler failed: {:?}", calls[0].0);
+    };
+    assert_eq!(&first[..8], b"pristine");
+    assert!(first[8..24].iter().all(|&b| b == 0), "{first:?}");
+    assert_eq!(first[24..28], 20u32.to_le_bytes());
+    assert!(
+        calls.iter().all(|c| c == &calls[0]),
+        "a call saw memory a previous call wrote: {calls:?}"
     );
 }
