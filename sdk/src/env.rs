@@ -200,7 +200,7 @@ pub fn storage_set(key: &[u8], value: &[u8]) {
     #[cfg(not(target_arch = "wasm32"))]
     crate::testing::with_frame(|frame| {
         frame.ensure_writable("storage_set");
-        frame.state.insert(key.to_vec(), value.to_vec());
+        frame.write(key, Some(value));
     });
 }
 
@@ -214,7 +214,7 @@ pub fn storage_remove(key: &[u8]) {
     #[cfg(not(target_arch = "wasm32"))]
     crate::testing::with_frame(|frame| {
         frame.ensure_writable("storage_remove");
-        frame.state.remove(key);
+        frame.write(key, None);
     });
 }
 

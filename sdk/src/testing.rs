@@ -5,9 +5,10 @@
 //! fuel. Both implement [`Host`], so one scenario can drive both and a test can assert that they
 //! agree on every result, event and byte of state.
 //!
-//! The native host keeps the node's semantics: each call works on a copy of state that is kept
-//! only if the call succeeds (and never for queries); reads see the call's own writes; iteration is
-//! in key order; a query that writes or emits fails. A panic in native code becomes a
+//! The native host keeps the node's semantics: a call's writes are kept only if the call succeeds
+//! (and never for queries; the host undoes them from a log rather than copying state per call);
+//! reads see the call's own writes; iteration is in key order; a query that writes or emits
+//! fails. A panic in native code becomes a
 //! [`Failure::Trap`], as it does in wasm.
 
 // The crate is `no_std`; this module is native-only and uses std freely.
@@ -172,9 +173,31 @@ pub(crate) struct Frame {
     pub(crate) events: Vec<Event>,
     pub(crate) debug_log: Vec<String>,
     read_only: bool,
+    /// What each write replaced, in order, so a failed call can be undone.
+    undo: Vec<(Vec<u8>, Option<Vec<u8>>)>,
 }
 
 impl Frame {
+    /// Set `key` to `value` (remove it, for `None`), remembering what it held.
+    pub(crate) fn write(&mut self, key: &[u8], value: Option<&[u8]>) {
+        let previous = match value {
+            Some(value) => self.state.insert(key.to_vec(), value.to_vec()),
+            None => self.state.remove(key),
+        };
+        self.undo.push((key.to_vec(), previous));
+    }
+
+    /// The state as it was before the call.
+    fn rolled_back(mut self) -> BTreeMap<Vec<u8>, Vec<u8>> {
+        for (key, previous) in self.undo.into_iter().rev() {
+            match previous {
+                Some(value) => self.state.insert(key, value),
+                None => self.state.remove(&key),
+            };
+        }
+        self.state
+    }
+
     pub(crate) fn ensure_writable(&self, function: &str) {
         if self.read_only {
             panic!("`{function}` is not allowed in a read-only query");
@@ -232,6 +255,8 @@ impl<H: Host + ?Sized> Host for Box<H> {
 pub struct TestHost<C> {
     state: BTreeMap<Vec<u8>, Vec<u8>>,
     block: (u64, u64),
+    /// The entry points `C` exports, read once from its interface.
+    entry_points: Vec<String>,
     contract: PhantomData<fn() -> C>,
 }
 
@@ -247,6 +272,7 @@ impl<C: Contract> TestHost<C> {
         Self {
             state: BTreeMap::new(),
             block: DEFAULT_BLOCK,
+            entry_points: entry_points(C::INTERFACE),
             contract: PhantomData,
         }
     }
@@ -261,7 +287,7 @@ impl<C: Contract> TestHost<C> {
 impl<C: Contract> Host for TestHost<C> {
     fn call(&mut self, caller: Address, entry_point: &str, input: &[u8], mode: Mode) -> Reply {
         // As on the node, only exported entry points can be called; anything else traps.
-        if !exports(C::INTERFACE, entry_point) {
+        if entry_point != "instantiate" && !self.entry_points.iter().any(|e| e == entry_point) {
             let message = format!("the contract has no entry point `{entry_point}`");
             return Reply {
                 result: Err(Failure::Trap(message)),
@@ -270,7 +296,7 @@ impl<C: Contract> Host for TestHost<C> {
             };
         }
         let frame = Frame {
-            state: self.state.clone(),
+            state: std::mem::take(&mut self.state),
             caller,
             contract: CONTRACT_ADDRESS,
             block_height: self.block.0,
@@ -280,6 +306,7 @@ impl<C: Contract> Host for TestHost<C> {
             events: Vec::new(),
             debug_log: Vec::new(),
             read_only: mode == Mode::Query,
+            undo: Vec::new(),
         };
         FRAME.with(|cell| *cell.borrow_mut() = Some(frame));
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| C::dispatch(entry_point, input)));
@@ -297,7 +324,10 @@ impl<C: Contract> Host for TestHost<C> {
                 self.state = frame.state;
                 frame.events
             }
-            _ => Vec::new(),
+            _ => {
+                self.state = frame.rolled_back();
+                Vec::new()
+            }
         };
         Reply {
             result,
@@ -315,18 +345,18 @@ impl<C: Contract> Host for TestHost<C> {
     }
 }
 
-/// Whether a contract with `interface` exports `entry_point` (every contract exports
-/// `instantiate`, with or without a method behind it).
-fn exports(interface: &str, entry_point: &str) -> bool {
-    if entry_point == "instantiate" {
-        return true;
-    }
+/// The entry points listed in `interface` (every contract also exports `instantiate`, with or
+/// without a method behind it).
+fn entry_points(interface: &str) -> Vec<String> {
     let Ok(interface) = serde_json::from_str::<serde_json::Value>(interface) else {
-        return false;
+        return Vec::new();
     };
     interface["methods"]
         .as_array()
-        .is_some_and(|methods| methods.iter().any(|m| m["entry_point"] == entry_point))
+        .into_iter()
+        .flatten()
+        .filter_map(|method| method["entry_point"].as_str().map(String::from))
+        .collect()
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
