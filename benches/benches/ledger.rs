@@ -1,18 +1,21 @@
-//! Ledger benchmarks: executing and durably committing blocks of signed point transfers, from a
-//! cold signature cache (verification included), on a real redb file.
+//! Ledger benchmarks on a real redb file: executing and durably committing blocks of signed point
+//! transfers from a cold signature cache (verification included), reading history, tracing a
+//! provenance graph through a query, and reopening a large ledger.
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
 use k256::ecdsa::SigningKey;
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use vellum::ledger::{
     genesis::{ChainLimits, GenesisMember, Organisation},
     records::contract_address,
+    store,
     transaction::{address_of, hex, public_key},
-    Action, DeployPolicy, Executor, Genesis, Proposal, Role, SignedTransaction, Store, Transaction,
+    Action, Block, DeployPolicy, ExecutedBlock, Executor, Genesis, Header, Proposal, QueryResult,
+    Role, SignedTransaction, Store, Transaction,
 };
-use vellum_runtime::RuntimeConfig;
+use vellum_runtime::{MemoryReset, RuntimeConfig};
 
 fn operator() -> SigningKey {
     SigningKey::from_slice(&[1; 32]).expect("valid scalar")
@@ -45,14 +48,15 @@ struct Ledger {
 
 impl Ledger {
     fn new() -> Self {
+        Self::with_runtime(RuntimeConfig::default())
+    }
+
+    fn with_runtime(runtime: RuntimeConfig) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let genesis = genesis();
-        let executor = Executor::new(genesis.clone(), RuntimeConfig::default()).expect("executor");
+        let executor = Executor::new(genesis.clone(), runtime).expect("executor");
         let store = Store::open(&dir.path().join("ledger.redb"), &genesis).expect("store");
-        let code = std::fs::read(
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../contracts/artifacts/points.wasm"),
-        )
-        .expect("artifact");
+        let code = artifact("points");
         let operator_address = address_of(&public_key(&operator()));
         let ledger = Self {
             store: std::sync::Arc::new(store),
@@ -181,34 +185,47 @@ fn phases(c: &mut Criterion) {
         )
     });
     // Executing and committing are timed apart; each iteration commits the previous block
-    // outside the measurement so the ledger keeps advancing.
-    let pending = std::cell::RefCell::new(None::<vellum::ledger::ExecutedBlock>);
-    let next_block = |ledger: &Ledger| {
-        if let Some(executed) = pending.borrow_mut().take() {
+    // outside the measurement so the ledger keeps advancing. Execution is measured with each way
+    // of resetting contract memory between calls, in one run.
+    let next_block = |ledger: &Ledger, pending: &mut Option<vellum::ledger::ExecutedBlock>| {
+        if let Some(executed) = pending.take() {
             ledger.store.commit(&executed).expect("commit");
         }
         let block = ledger.transfers(1000);
         ledger.executor.verify_signatures(&block).expect("valid");
         ledger.proposal(block)
     };
-    group.bench_function("phase=execute transactions=1000", |b| {
-        b.iter_batched(
-            || next_block(&ledger),
-            |proposal| {
-                *pending.borrow_mut() = Some(
-                    ledger
-                        .executor
-                        .execute(&ledger.store, proposal)
-                        .expect("valid"),
+    for (label, reset) in [
+        ("dirty_pages", MemoryReset::DirtyPages),
+        ("memset", MemoryReset::Memset),
+    ] {
+        let ledger = Ledger::with_runtime(RuntimeConfig {
+            memory_reset: reset,
+            ..RuntimeConfig::default()
+        });
+        let pending = std::cell::RefCell::new(None);
+        group.bench_function(
+            format!("phase=execute transactions=1000 memory_reset={label}"),
+            |b| {
+                b.iter_batched(
+                    || next_block(&ledger, &mut pending.borrow_mut()),
+                    |proposal| {
+                        *pending.borrow_mut() = Some(
+                            ledger
+                                .executor
+                                .execute(&ledger.store, proposal)
+                                .expect("valid"),
+                        )
+                    },
+                    BatchSize::PerIteration,
                 )
             },
-            BatchSize::PerIteration,
-        )
-    });
+        );
+    }
     group.bench_function("phase=commit transactions=1000", |b| {
         b.iter_batched(
             || {
-                let proposal = next_block(&ledger);
+                let proposal = next_block(&ledger, &mut None);
                 ledger
                     .executor
                     .execute(&ledger.store, proposal)
@@ -316,12 +333,143 @@ fn history(c: &mut Criterion) {
     });
 }
 
+/// `query.trace` of the lot at the end of a ten-hop provenance graph, as `vellum_query` runs it:
+/// a snapshot of the committed redb state, the contract loaded from the code cache, every lot
+/// and custody record read through the store.
+fn trace(c: &mut Criterion) {
+    let ledger = Ledger::new();
+    let operator = address_of(&public_key(&operator()));
+    let contract = contract_address(&operator, ledger.nonce.get());
+    ledger.commit(vec![ledger.sign(Action::Deploy {
+        code: artifact("trace"),
+        init_args: "{}".into(),
+    })]);
+    let calls = vellum_benches::trace_graph(&hex(&operator), &hex(&[0xd1; 32]))
+        .into_iter()
+        .map(|(method, args)| {
+            ledger.sign(Action::Call {
+                contract,
+                method: method.into(),
+                args: args.to_string(),
+            })
+        })
+        .collect();
+    ledger.commit(calls);
+    let name = format!(
+        "ledger::query/contract=trace method=trace hops={}",
+        vellum_benches::TRACE_HOPS
+    );
+    c.bench_function(&name, |b| {
+        b.iter(|| {
+            let result = ledger
+                .executor
+                .query(
+                    &ledger.store,
+                    &contract,
+                    "trace",
+                    r#"{"lot":"lot-10"}"#,
+                    [0; 32],
+                )
+                .expect("the query runs");
+            match result {
+                QueryResult::Success { output, .. } => output,
+                other => panic!("trace failed: {other:?}"),
+            }
+        })
+    });
+}
+
+/// State keys in the restart benchmark.
+const RESTART_KEYS: usize = 1_000_000;
+
+/// Reopening a ledger of a million state keys (each with one history version, as committed
+/// blocks leave them) and reading its head: what a restarting node does before it rejoins
+/// consensus. `shutdown=clean` reopens a file closed normally; `shutdown=crash` reopens a copy
+/// taken while the database was open, which is the file a killed node leaves behind (redb
+/// marks an open database as needing recovery and repairs it on the next open).
+fn restart(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("ledger.redb");
+    let crashed = dir.path().join("crashed.redb");
+    let genesis = genesis();
+    {
+        let store = Store::open(&path, &genesis).expect("store");
+        let namespace = [7u8; 32];
+        const BLOCKS: usize = 10;
+        for block in 0..BLOCKS {
+            let head = store.head().expect("head");
+            let writes: Vec<_> = (0..RESTART_KEYS / BLOCKS)
+                .map(|i| {
+                    let key = format!("balance/{:08}", block * RESTART_KEYS / BLOCKS + i);
+                    (
+                        store::full_key(&namespace, key.as_bytes()),
+                        Some(format!("{{\"amount\":{i}}}").into_bytes()),
+                    )
+                })
+                .collect();
+            let versions = writes
+                .iter()
+                .map(|(key, value)| (0, key.clone(), value.clone()))
+                .collect();
+            let header = Header {
+                height: head.height + 1,
+                parent: head.hash(),
+                time_ms: head.time_ms + 1_000,
+                ..head
+            };
+            store
+                .commit(&ExecutedBlock {
+                    block: Block {
+                        header,
+                        transactions: Vec::new(),
+                    },
+                    receipts: Vec::new(),
+                    writes,
+                    versions,
+                })
+                .expect("commit");
+        }
+        std::fs::copy(&path, &crashed).expect("copy of an open database");
+    }
+    let mut group = c.benchmark_group("ledger::restart");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    let reopen = |path: &Path| {
+        let store = Store::open(path, &genesis).expect("reopens");
+        assert_eq!(store.head().expect("head").height, 10);
+        store
+    };
+    // Dropping the store (a clean shutdown) happens outside the measurement.
+    group.bench_function(format!("keys={RESTART_KEYS} shutdown=clean"), |b| {
+        b.iter_batched(|| (), |()| reopen(&path), BatchSize::PerIteration)
+    });
+    // Recovery rewrites the file, so every iteration reopens a fresh copy of the crashed one.
+    let copy = dir.path().join("reopened.redb");
+    group.bench_function(format!("keys={RESTART_KEYS} shutdown=crash"), |b| {
+        b.iter_batched(
+            || std::fs::copy(&crashed, &copy).expect("fresh copy"),
+            |_| reopen(&copy),
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+fn artifact(name: &str) -> Vec<u8> {
+    std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../contracts/artifacts/{name}.wasm")),
+    )
+    .expect("artifact")
+}
+
 criterion_group!(
     benches,
     execute_commit,
     phases,
     overlap,
     transaction,
-    history
+    history,
+    trace,
+    restart
 );
 criterion_main!(benches);

@@ -81,3 +81,43 @@ pub fn execute(
     assert!(execution.outcome.is_success(), "{:?}", execution.outcome);
     execution
 }
+
+/// Lots on the longest provenance path of [`trace_graph`]: the figure the issue names.
+pub const TRACE_HOPS: usize = 10;
+
+/// The calls that build a provenance graph [`TRACE_HOPS`] hops deep for the `trace` contract,
+/// all made by `farm`, which deployed the contract (so is its admin) and registers itself as a
+/// farm: lot `lot-0` is created, then each `lot-{k}` is split from `lot-{k-1}` together with a
+/// side lot `side-{k}` that is handed over to `distributor`. `lot-10` then has ten ancestors
+/// back to the farm, and `lot-0` twenty descendants. The contract, native and ledger benchmarks
+/// replay the same calls, so they trace the same graph.
+pub fn trace_graph(farm: &str, distributor: &str) -> Vec<(&'static str, serde_json::Value)> {
+    use serde_json::json;
+    let mut calls = vec![
+        (
+            "register_party",
+            json!({"address": farm, "name": "Finca Sol", "role": "farm"}),
+        ),
+        (
+            "register_party",
+            json!({"address": distributor, "name": "DC 6094", "role": "distributor"}),
+        ),
+        (
+            "create_lot",
+            json!({"id": "lot-0", "product": "mangoes", "quantity": 1u64 << 30, "unit": "kg"}),
+        ),
+    ];
+    for k in 1..=TRACE_HOPS {
+        let quantity = 1u64 << (30 - k);
+        calls.push((
+            "split",
+            json!({"lot": format!("lot-{}", k - 1),
+                   "parts": [[format!("lot-{k}"), quantity], [format!("side-{k}"), quantity / 2]]}),
+        ));
+        calls.push((
+            "handover",
+            json!({"lot": format!("side-{k}"), "to": distributor}),
+        ));
+    }
+    calls
+}
