@@ -29,6 +29,12 @@ struct Case {
     input: Vec<u8>,
 }
 
+impl Case {
+    fn is_query(&self) -> bool {
+        self.entry_point.starts_with("query.")
+    }
+}
+
 fn instantiate(caller: Address) -> Case {
     Case {
         caller,
@@ -86,7 +92,6 @@ fn bench_contract<C: Contract + 'static>(
             &state
         };
         let storage = storage_of(pre);
-        let query = case.entry_point.starts_with("query.");
         let label = format!("contract={name} entry={}", case.entry_point);
         group.bench_function(format!("{label} host=native"), |b| {
             b.iter_batched(
@@ -98,7 +103,7 @@ fn bench_contract<C: Contract + 'static>(
                     host
                 },
                 |mut host| {
-                    let mode = if query {
+                    let mode = if case.is_query() {
                         Mode::Query
                     } else {
                         Mode::Transaction
@@ -162,7 +167,7 @@ fn run_wasm(
             block_time_ms: DEFAULT_BLOCK.1,
         },
         fuel_limit: FUEL_LIMIT,
-        mode: if case.entry_point.starts_with("query.") {
+        mode: if case.is_query() {
             vellum_runtime::Mode::Query
         } else {
             vellum_runtime::Mode::Transaction

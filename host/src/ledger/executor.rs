@@ -23,7 +23,7 @@ use super::{
     },
     genesis::{ChainLimits, DeployPolicy, Genesis},
     records::{self, ContractInfo, Member},
-    store::{full_key, successor, Snapshot, Store, StoreError},
+    store::{full_key, scoped_bounds, Snapshot, Store, StoreError},
     transaction::{
         address_of, hex, Action, Address, Hash, Role, SignedTransaction, TransactionError,
         TRANSACTION_BYTES_MAX,
@@ -183,19 +183,7 @@ impl Storage for ContractView {
         upper: Bound<&[u8]>,
         order: Order,
     ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StorageError> {
-        let scope = |key: &[u8]| full_key(&self.namespace, key);
-        let lower = match lower {
-            Bound::Included(k) => Bound::Included(scope(k)),
-            Bound::Excluded(k) => Bound::Excluded(scope(k)),
-            Bound::Unbounded => Bound::Included(self.namespace.to_vec()),
-        };
-        let upper = match upper {
-            Bound::Included(k) => Bound::Included(scope(k)),
-            Bound::Excluded(k) => Bound::Excluded(scope(k)),
-            Bound::Unbounded => {
-                successor(&self.namespace).map_or(Bound::Unbounded, Bound::Excluded)
-            }
-        };
+        let (lower, upper) = scoped_bounds(&self.namespace, lower, upper);
         let block = self.block.read().map_err(|_| poisoned())?;
         let entry = block.first(borrowed(&lower), borrowed(&upper), order)?;
         Ok(entry.map(|(key, value)| (key[self.namespace.len()..].to_vec(), value)))

@@ -274,14 +274,7 @@ impl Store {
         limit: usize,
         order: Order,
     ) -> Result<Vec<Entry>, StoreError> {
-        let scope = |bound: Bound<&[u8]>, unbounded: Bound<Vec<u8>>| match bound {
-            Bound::Included(k) => Bound::Included(full_key(namespace, k)),
-            Bound::Excluded(k) => Bound::Excluded(full_key(namespace, k)),
-            Bound::Unbounded => unbounded,
-        };
-        let end = successor(namespace);
-        let lower = scope(lower, Bound::Included(namespace.to_vec()));
-        let upper = scope(upper, end.map_or(Bound::Unbounded, Bound::Excluded));
+        let (lower, upper) = scoped_bounds(namespace, lower, upper);
         if is_empty_range(&borrowed(&lower), &borrowed(&upper)) {
             return Ok(Vec::new());
         }
@@ -554,6 +547,25 @@ type Guard<'a> = redb::AccessGuard<'a, &'static [u8]>;
 pub type Entry = (Vec<u8>, Vec<u8>);
 
 /// The smallest key greater than every key starting with `prefix`, if any.
+/// Bounds on keys within `namespace` as bounds on full keys: an unbounded end stops at the
+/// namespace's edge, so a range never strays into the next namespace.
+pub(crate) fn scoped_bounds(
+    namespace: &[u8; 32],
+    lower: Bound<&[u8]>,
+    upper: Bound<&[u8]>,
+) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let scope = |bound: Bound<&[u8]>, unbounded: Bound<Vec<u8>>| match bound {
+        Bound::Included(k) => Bound::Included(full_key(namespace, k)),
+        Bound::Excluded(k) => Bound::Excluded(full_key(namespace, k)),
+        Bound::Unbounded => unbounded,
+    };
+    let end = successor(namespace).map_or(Bound::Unbounded, Bound::Excluded);
+    (
+        scope(lower, Bound::Included(namespace.to_vec())),
+        scope(upper, end),
+    )
+}
+
 pub(crate) fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut end = prefix.to_vec();
     while let Some(last) = end.pop() {
