@@ -140,8 +140,8 @@ fn iteration_order_is_key_order_for_committed_and_buffered_keys() {
     );
 }
 
-/// Reports what its memory held when the call began (the data segment, a byte in the first
-/// page, one past the first MiB, and the size in pages), then writes every byte and grows the
+/// Reports what its memory held when the call began (the data segment, bytes in the first page
+/// and just past the first MiB, and the size in pages), then writes every byte and grows the
 /// memory: a call that saw anything the previous call left would report it.
 const SCRIBBLER: &str = r#"(module
   (import "vellum" "set_return" (func $ret (param i32 i32)))

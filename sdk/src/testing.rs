@@ -8,8 +8,7 @@
 //! The native host keeps the node's semantics: a call's writes are kept only if the call succeeds
 //! (and never for queries; the host undoes them from a log rather than copying state per call);
 //! reads see the call's own writes; iteration is in key order; a query that writes or emits
-//! fails. A panic in native code becomes a
-//! [`Failure::Trap`], as it does in wasm.
+//! fails. A panic in native code becomes a [`Failure::Trap`], as it does in wasm.
 
 // The crate is `no_std`; this module is native-only and uses std freely.
 use std::{
