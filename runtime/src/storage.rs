@@ -13,14 +13,7 @@
 
 use std::{collections::BTreeMap, ops::Bound, sync::Arc};
 
-/// Key order of an iteration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Order {
-    /// Smallest key first.
-    Ascending,
-    /// Largest key first.
-    Descending,
-}
+pub use vellum_abi::{borrowed, is_empty_range, successor, Order};
 
 /// A key-value entry.
 pub type Entry = (Vec<u8>, Vec<u8>);
@@ -114,7 +107,7 @@ impl Overlay {
                 (None, None) => return Ok(None),
                 // The base entry comes strictly first (on a tie the buffered change wins).
                 (Some(entry), None) => return Ok(Some(cursor.yield_entry(entry))),
-                (Some(entry), Some((key, _))) if cursor.order.precedes(&entry.0, key) => {
+                (Some(entry), Some((key, _))) if precedes(cursor.order, &entry.0, key) => {
                     return Ok(Some(cursor.yield_entry(entry)))
                 }
                 (_, Some((key, value))) => {
@@ -169,27 +162,6 @@ impl Storage for Overlay {
     }
 }
 
-/// Whether no key can lie between `lower` and `upper` (lower above upper, or equal and not both
-/// included). Such a range is empty, not an error, and must never reach `BTreeMap::range` (which
-/// panics on it) or a database range scan.
-pub fn is_empty_range(lower: &Bound<&[u8]>, upper: &Bound<&[u8]>) -> bool {
-    match (lower, upper) {
-        (Bound::Included(l), Bound::Included(u)) => l > u,
-        (Bound::Included(l) | Bound::Excluded(l), Bound::Excluded(u))
-        | (Bound::Excluded(l), Bound::Included(u)) => l >= u,
-        _ => false,
-    }
-}
-
-/// A bound over an owned key, as a bound over its bytes.
-pub fn borrowed(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
-    match bound {
-        Bound::Included(key) => Bound::Included(key.as_slice()),
-        Bound::Excluded(key) => Bound::Excluded(key.as_slice()),
-        Bound::Unbounded => Bound::Unbounded,
-    }
-}
-
 /// An open iteration: the part of the range not yet visited.
 #[derive(Clone, Debug)]
 pub(crate) struct Cursor {
@@ -198,13 +170,11 @@ pub(crate) struct Cursor {
     pub(crate) order: Order,
 }
 
-impl Order {
-    /// Whether `a` is visited strictly before `b` in this order.
-    fn precedes(self, a: &[u8], b: &[u8]) -> bool {
-        match self {
-            Order::Ascending => a < b,
-            Order::Descending => a > b,
-        }
+/// Whether `a` is visited strictly before `b` in `order`.
+fn precedes(order: Order, a: &[u8], b: &[u8]) -> bool {
+    match order {
+        Order::Ascending => a < b,
+        Order::Descending => a > b,
     }
 }
 

@@ -9,7 +9,7 @@
 //! type and its frame cost in stack slots (fixed overhead + parameters + locals + the peak height
 //! of its operand stack, as computed by wasmparser's own function validator).
 
-use crate::{abi, engine::FEATURES, schedule::Limits};
+use crate::{engine::FEATURES, schedule::Limits};
 use std::collections::BTreeMap;
 use wasmparser::{
     CompositeInnerType, ExternalKind, FuncType, Parser, Payload, TypeRef, ValType, Validator,
@@ -229,10 +229,11 @@ pub fn validate(wasm: &[u8], limits: &Limits) -> Result<ModuleInfo, ValidationEr
                     let TypeRef::Func(type_index) = import.ty else {
                         return Err(forbidden(import.module, import.name));
                     };
-                    if import.module != abi::MODULE {
+                    if import.module != vellum_abi::MODULE {
                         return Err(forbidden(import.module, import.name));
                     }
-                    let Some(expected) = abi::signature(import.name) else {
+                    let Some(expected) = vellum_abi::host_function(import.name).map(func_type)
+                    else {
                         return Err(forbidden(import.module, import.name));
                     };
                     let found = info
@@ -421,7 +422,11 @@ fn forbidden(module: &str, name: &str) -> ValidationError {
     }
 }
 
-/// A shorthand used by tests and the ABI table.
-pub(crate) fn func_type(params: &[ValType], results: &[ValType]) -> FuncType {
-    FuncType::new(params.iter().copied(), results.iter().copied())
+/// The wasm signature of an ABI host function.
+fn func_type((_, params, results): &vellum_abi::HostFunction) -> FuncType {
+    let value = |ty: &vellum_abi::ValType| match ty {
+        vellum_abi::ValType::I32 => ValType::I32,
+        vellum_abi::ValType::I64 => ValType::I64,
+    };
+    FuncType::new(params.iter().map(value), results.iter().map(value))
 }

@@ -14,15 +14,7 @@ use alloc::vec::Vec;
 #[cfg(not(target_arch = "wasm32"))]
 use {alloc::string::String, core::ops::Bound};
 
-/// Key order for [`range`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Order {
-    /// Smallest key first.
-    Ascending,
-    /// Largest key first.
-    Descending,
-}
+pub use vellum_abi::Order;
 
 #[cfg(target_arch = "wasm32")]
 mod sys {
@@ -314,16 +306,12 @@ impl Range {
     fn new(start: Option<&[u8]>, end: Option<&[u8]>, order: Order) -> Self {
         #[cfg(target_arch = "wasm32")]
         {
-            let mut flags = 0;
-            if order == Order::Descending {
-                flags |= 1;
+            let flags = vellum_abi::IterFlags {
+                order,
+                has_start: start.is_some(),
+                has_end: end.is_some(),
             }
-            if start.is_none() {
-                flags |= 2;
-            }
-            if end.is_none() {
-                flags |= 4;
-            }
+            .encode();
             let (start, end) = (start.unwrap_or_default(), end.unwrap_or_default());
             // SAFETY: pointers and lengths describe `start` and `end`.
             let id = unsafe {
@@ -357,13 +345,17 @@ impl Iterator for Range {
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
-            if empty_range(&self.lower, &self.upper) {
+            if vellum_abi::is_empty_range(
+                &vellum_abi::borrowed(&self.lower),
+                &vellum_abi::borrowed(&self.upper),
+            ) {
                 return None;
             }
             let entry = crate::testing::with_frame(|frame| {
-                let mut range = frame
-                    .state
-                    .range::<[u8], _>((as_ref(&self.lower), as_ref(&self.upper)));
+                let mut range = frame.state.range::<[u8], _>((
+                    vellum_abi::borrowed(&self.lower),
+                    vellum_abi::borrowed(&self.upper),
+                ));
                 match self.order {
                     Order::Ascending => range.next(),
                     Order::Descending => range.next_back(),
@@ -377,26 +369,6 @@ impl Iterator for Range {
             }
             Some((key, value))
         }
-    }
-}
-
-/// Whether no key can lie between the bounds (`BTreeMap::range` panics on such bounds).
-#[cfg(not(target_arch = "wasm32"))]
-fn empty_range(lower: &Bound<Vec<u8>>, upper: &Bound<Vec<u8>>) -> bool {
-    match (lower, upper) {
-        (Bound::Included(l), Bound::Included(u)) => l > u,
-        (Bound::Included(l) | Bound::Excluded(l), Bound::Excluded(u))
-        | (Bound::Excluded(l), Bound::Included(u)) => l >= u,
-        _ => false,
-    }
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn as_ref(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
-    match bound {
-        Bound::Included(k) => Bound::Included(k.as_slice()),
-        Bound::Excluded(k) => Bound::Excluded(k.as_slice()),
-        Bound::Unbounded => Bound::Unbounded,
     }
 }
 

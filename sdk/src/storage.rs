@@ -284,18 +284,6 @@ pub struct Prefix<K, V> {
     types: PhantomData<fn() -> (K, V)>,
 }
 
-/// The smallest byte string greater than every string starting with `prefix`, if any.
-fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < 0xff {
-            end.push(last + 1);
-            return Some(end);
-        }
-    }
-    None
-}
-
 impl<K: MapKey, V: Serialize + DeserializeOwned> Prefix<K, V> {
     fn new(prefix: Vec<u8>) -> Self {
         Self {
@@ -312,7 +300,7 @@ impl<K: MapKey, V: Serialize + DeserializeOwned> Prefix<K, V> {
             key.encode(&mut bytes);
             bytes
         });
-        let end = successor(&self.prefix);
+        let end = vellum_abi::successor(&self.prefix);
         let (start, end) = match (order, cursor) {
             (Order::Ascending, Some(mut after)) => {
                 // The immediate successor of the cursor's key in byte order.
@@ -348,7 +336,7 @@ impl<K: MapKey, V: Serialize + DeserializeOwned> Prefix<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::{string::ToString, vec};
+    use alloc::string::ToString;
 
     fn encoded<K: MapKey>(key: K) -> Vec<u8> {
         key.to_key()
@@ -379,12 +367,5 @@ mod tests {
         let mut rest = bytes.as_slice();
         assert_eq!(<(String, (u32, Address))>::decode(&mut rest), Some(key));
         assert_eq!(rest, &[9, 9]);
-    }
-
-    #[test]
-    fn successor_skips_trailing_ff() {
-        assert_eq!(successor(&[1, 2]), Some(vec![1, 3]));
-        assert_eq!(successor(&[1, 0xff]), Some(vec![2]));
-        assert_eq!(successor(&[0xff, 0xff]), None);
     }
 }

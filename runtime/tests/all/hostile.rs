@@ -1,9 +1,7 @@
 //! The hostile corpus: modules written to hurt the node. Each must end in a clear, deterministic
 //! outcome or a clear validation error, and the runtime must keep working afterwards.
 
-mod common;
-
-use common::*;
+use super::*;
 use std::sync::Arc;
 use vellum_runtime::{
     MemoryStorage, Mode, Outcome, Runtime, RuntimeConfig, Schedule, Storage, TrapKind,

@@ -1,5 +1,10 @@
-//! Helpers shared by the runtime's integration tests.
-#![allow(dead_code)] // each test binary uses a different subset
+//! The runtime's integration tests: one test binary, a module per topic. The helpers below are
+//! what they share.
+
+mod abi;
+mod determinism;
+mod hostile;
+mod storage_model;
 
 use std::sync::Arc;
 use vellum_runtime::{
@@ -7,17 +12,17 @@ use vellum_runtime::{
 };
 
 /// Fuel for calls that are expected to finish.
-pub const FUEL: u64 = 10_000_000;
+const FUEL: u64 = 10_000_000;
 
-pub fn runtime() -> Runtime {
+fn runtime() -> Runtime {
     Runtime::new(RuntimeConfig::default()).expect("engine builds")
 }
 
-pub fn wasm(wat: &str) -> Vec<u8> {
+fn wasm(wat: &str) -> Vec<u8> {
     wat::parse_str(wat).expect("test WAT parses")
 }
 
-pub fn context() -> Context {
+fn context() -> Context {
     Context {
         caller: [0xca; 32],
         contract: [0xc0; 32],
@@ -26,11 +31,11 @@ pub fn context() -> Context {
     }
 }
 
-pub fn prepare(runtime: &Runtime, wat: &str) -> Arc<Contract> {
+fn prepare(runtime: &Runtime, wat: &str) -> Arc<Contract> {
     runtime.prepare(&wasm(wat)).expect("test module is valid")
 }
 
-pub fn call_with(
+fn call_with(
     runtime: &Runtime,
     contract: &Contract,
     entry_point: &str,
@@ -52,12 +57,7 @@ pub fn call_with(
 }
 
 /// Run `entry_point` with `fuel_limit` against empty storage.
-pub fn call(
-    runtime: &Runtime,
-    contract: &Contract,
-    entry_point: &str,
-    fuel_limit: u64,
-) -> Execution {
+fn call(runtime: &Runtime, contract: &Contract, entry_point: &str, fuel_limit: u64) -> Execution {
     call_with(
         runtime,
         contract,
@@ -70,7 +70,7 @@ pub fn call(
 }
 
 /// A module exporting `memory` and an empty `instantiate`, with `body` spliced in.
-pub fn module(body: &str) -> String {
+fn module(body: &str) -> String {
     format!(
         r#"(module
   {body}

@@ -2,9 +2,7 @@
 //! several calls (some of which abort), leaves storage and returns results exactly as a `BTreeMap`
 //! model predicts, including ordered range iteration over committed and buffered keys.
 
-mod common;
-
-use common::*;
+use super::*;
 use proptest::prelude::*;
 use std::{collections::BTreeMap, ops::Bound, sync::Arc, sync::OnceLock};
 use vellum_runtime::{Contract, MemoryStorage, Mode, Outcome, Runtime};

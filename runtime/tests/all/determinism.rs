@@ -1,9 +1,7 @@
 //! Determinism: the same call gives bit-identical results, fuel and effects on every run and on
 //! separately built engines, including for floating point and storage iteration.
 
-mod common;
-
-use common::*;
+use super::*;
 use std::sync::Arc;
 use vellum_runtime::{
     MemoryReset, MemoryStorage, Mode, Outcome, Runtime, RuntimeConfig, Storage, Write,
