@@ -6,16 +6,20 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
 use k256::ecdsa::SigningKey;
 use serde_json::json;
-use std::path::{Path, PathBuf};
-use vellum::ledger::{
-    genesis::{ChainLimits, GenesisMember, Organisation},
+use std::path::Path;
+use vellum_ledger::{
+    keys,
     records::contract_address,
-    store,
-    transaction::{address_of, hex, public_key},
-    Action, Block, DeployPolicy, ExecutedBlock, Executor, Genesis, Header, Proposal, QueryResult,
-    Role, SignedTransaction, Store, Transaction,
+    testing::{artifact, next_proposal},
+    ExecutedBlock, Executor, Order, Pipeline, QueryResult, Store, SYSTEM,
 };
 use vellum_runtime::{MemoryReset, RuntimeConfig};
+use vellum_types::{
+    address_of,
+    genesis::{GenesisMember, Organisation},
+    hex, public_key, Action, Block, ChainLimits, DeployPolicy, Genesis, Header, Role,
+    SignedTransaction, Status, Transaction,
+};
 
 fn operator() -> SigningKey {
     SigningKey::from_slice(&[1; 32]).expect("valid scalar")
@@ -121,15 +125,8 @@ impl Ledger {
             .collect()
     }
 
-    fn proposal(&self, transactions: Vec<SignedTransaction>) -> Proposal {
-        let head = self.store.head().expect("head");
-        Proposal {
-            height: head.height + 1,
-            parent: head.hash(),
-            time_ms: head.time_ms + 1_000,
-            proposer: [0; 32],
-            transactions,
-        }
+    fn proposal(&self, transactions: Vec<SignedTransaction>) -> vellum_ledger::Proposal {
+        next_proposal(&self.store.head().expect("head"), transactions)
     }
 
     fn commit(&self, transactions: Vec<SignedTransaction>) {
@@ -140,7 +137,7 @@ impl Ledger {
         assert!(executed
             .receipts
             .iter()
-            .all(|r| r.status == vellum::ledger::Status::Success));
+            .all(|r| r.status == Status::Success));
         self.store.commit(&executed).expect("commit");
     }
 }
@@ -187,7 +184,7 @@ fn phases(c: &mut Criterion) {
     // Executing and committing are timed apart; each iteration commits the previous block
     // outside the measurement so the ledger keeps advancing. Execution is measured with each way
     // of resetting contract memory between calls, in one run.
-    let next_block = |ledger: &Ledger, pending: &mut Option<vellum::ledger::ExecutedBlock>| {
+    let next_block = |ledger: &Ledger, pending: &mut Option<ExecutedBlock>| {
         if let Some(executed) = pending.take() {
             ledger.store.commit(&executed).expect("commit");
         }
@@ -266,16 +263,10 @@ fn overlap(c: &mut Criterion) {
                             blocks.into_iter().for_each(|block| ledger.commit(block));
                             return;
                         }
-                        let mut pipeline = vellum::ledger::Pipeline::new(ledger.store.clone());
+                        let mut pipeline = Pipeline::new(ledger.store.clone());
                         let mut head = ledger.store.head().expect("head");
                         for transactions in blocks {
-                            let proposal = Proposal {
-                                height: head.height + 1,
-                                parent: head.hash(),
-                                time_ms: head.time_ms + 1_000,
-                                proposer: [0; 32],
-                                transactions,
-                            };
+                            let proposal = next_proposal(&head, transactions);
                             head = pipeline
                                 .push(&ledger.executor, proposal)
                                 .expect("valid")
@@ -314,18 +305,12 @@ fn history(c: &mut Criterion) {
     for _ in 0..2 {
         ledger.commit(ledger.transfers(60));
     }
-    let key = vellum::ledger::records::nonce_key(&address_of(&public_key(&operator())));
+    let key = keys::nonce_key(&address_of(&public_key(&operator())));
     c.bench_function("ledger::history/versions=100 order=desc", |b| {
         b.iter(|| {
             let versions = ledger
                 .store
-                .history(
-                    &vellum::ledger::SYSTEM,
-                    &key[32..],
-                    None,
-                    100,
-                    vellum_runtime::Order::Descending,
-                )
+                .history(&SYSTEM, &key[32..], None, 100, Order::Descending)
                 .expect("history");
             assert_eq!(versions.len(), 100);
             versions
@@ -402,7 +387,7 @@ fn restart(c: &mut Criterion) {
                 .map(|i| {
                     let key = format!("balance/{:08}", block * RESTART_KEYS / BLOCKS + i);
                     (
-                        store::full_key(&namespace, key.as_bytes()),
+                        keys::full_key(&namespace, key.as_bytes()),
                         Some(format!("{{\"amount\":{i}}}").into_bytes()),
                     )
                 })
@@ -452,14 +437,6 @@ fn restart(c: &mut Criterion) {
         )
     });
     group.finish();
-}
-
-fn artifact(name: &str) -> Vec<u8> {
-    std::fs::read(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join(format!("../contracts/artifacts/{name}.wasm")),
-    )
-    .expect("artifact")
 }
 
 criterion_group!(

@@ -1,9 +1,8 @@
 //! Cross-crate and multi-process tests for Vellum live in `tests/`; this library holds what they
-//! share: where the committed contract artifacts are, and how to read one's interface.
+//! share: where the committed contract artifacts are, and how to read one's interface. The
+//! ledger's test network (`vellum_ledger::testing`) drives the crash test's writer process.
 
 use std::path::PathBuf;
-
-pub mod ledger;
 
 /// The committed wasm artifact of contract `name` (`points`, `ballot`, `notary`, `trace`).
 pub fn artifact(name: &str) -> PathBuf {

@@ -5,13 +5,13 @@
 //! Usage: `ledger-writer <data-dir> <final-height>`. It resumes from whatever the store holds.
 
 use std::io::Write;
-use vellum::ledger::{
+use vellum_ledger::{
     records::contract_address,
-    transaction::{address_of, hex, public_key},
-    Action, Executor, Proposal, Store, Transaction,
+    testing::{artifact, genesis, key, next_proposal, sign},
+    Executor, Store,
 };
 use vellum_runtime::RuntimeConfig;
-use vellum_tests::ledger;
+use vellum_types::{address_of, hex, public_key, Action, DeployPolicy};
 
 /// Transactions per block.
 const BLOCK_TRANSACTIONS: u64 = 20;
@@ -22,11 +22,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: ledger-writer <data-dir> <final-height>".into());
     };
     let target: u64 = target.parse()?;
-    let genesis = ledger::genesis();
+    let genesis = genesis(DeployPolicy::AnyAdmin);
     let executor = Executor::new(genesis.clone(), RuntimeConfig::default())?;
     let store = Store::open(&std::path::Path::new(&dir).join("ledger.redb"), &genesis)?;
-    let operator = ledger::key(1);
-    let operator_address = address_of(&public_key(&operator));
+    let operator_address = address_of(&public_key(&key(1)));
     let points = contract_address(&operator_address, 0);
     let mut out = std::io::stdout().lock();
     loop {
@@ -38,23 +37,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut nonce = first_nonce;
         let mut transactions = Vec::new();
         let mut sign = |action| {
-            let tx = Transaction {
-                chain_id: genesis.chain_id.clone(),
-                sender: public_key(&operator),
-                nonce,
-                fuel_limit: 50_000_000,
-                action,
-            };
             nonce += 1;
-            tx.sign(&operator)
+            sign(1, nonce - 1, action)
         };
         if first_nonce == 0 {
             transactions.push(sign(Action::Deploy {
-                code: ledger::artifact("points"),
+                code: artifact("points"),
                 init_args: "{}".into(),
             }));
             let admin = hex(&operator_address);
-            transactions.push(sign(ledger::call(
+            transactions.push(sign(call(
                 points,
                 "register_issuer",
                 serde_json::json!({"id": "air", "name": "Air", "admin": admin}),
@@ -63,20 +55,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for i in 0..BLOCK_TRANSACTIONS {
             // A different member each time, so the state keeps growing.
             let member = hex(&[(head.height % 251) as u8, i as u8].repeat(16));
-            transactions.push(sign(ledger::call(
+            transactions.push(sign(call(
                 points,
                 "mint",
                 serde_json::json!({"issuer": "air", "to": member, "amount": head.height + i + 1}),
             )));
         }
-        let proposal = Proposal {
-            height: head.height + 1,
-            parent: head.hash(),
-            time_ms: head.time_ms + 1_000,
-            proposer: [0; 32],
-            transactions,
-        };
-        let executed = executor.execute(&store, proposal)?;
+        let executed = executor.execute(&store, next_proposal(&head, transactions))?;
         store.commit(&executed)?;
         writeln!(
             out,
@@ -85,5 +70,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             hex(&executed.block.header.state_root)
         )?;
         out.flush()?;
+    }
+}
+
+/// A call of `method` with JSON `args`.
+fn call(contract: [u8; 32], method: &str, args: serde_json::Value) -> Action {
+    Action::Call {
+        contract,
+        method: method.into(),
+        args: args.to_string(),
     }
 }

@@ -1,0 +1,346 @@
+//! A Rust client for a node's JSON-RPC: keys, transaction building and signing, typed calls,
+//! subscriptions. The `vellum` CLI and the tests use it; integrators in Rust can too.
+//!
+//! # This room
+//!
+//! It depends on `vellum-types` (what a transaction is and how it is signed) and a JSON-RPC
+//! client only, so an integrator's build compiles no wasm engine, database or consensus. It
+//! must never know about the node's insides: it speaks the public API of `docs/rpc.md`.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), vellum_client::Error> {
+//! use vellum_client::{Client, Signer};
+//! let client = Client::connect("http://127.0.0.1:8100").await?;
+//! let mut signer = Signer::load(std::path::Path::new("net/keys/org-1-admin.key"), &client).await?;
+//! let receipt = client
+//!     .submit_and_wait(&signer.call([0u8; 32], "mint", serde_json::json!({})))
+//!     .await?;
+//! println!("{receipt}");
+//! # Ok(()) }
+//! ```
+
+use jsonrpsee::{
+    core::{
+        client::{ClientT, Subscription, SubscriptionClientT},
+        params::ArrayParams,
+        ClientError,
+    },
+    http_client::{HttpClient, HttpClientBuilder},
+    rpc_params,
+    ws_client::{WsClient, WsClientBuilder},
+};
+use k256::ecdsa::SigningKey;
+use serde_json::Value;
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+use vellum_types::{
+    address_of, hex, public_key, rpc::REQUEST_BYTES_MAX, unhex, unhex32, Action, Address,
+    SignedTransaction, Transaction,
+};
+
+/// Fuel a CLI transaction asks for unless told otherwise.
+pub const DEFAULT_FUEL: u64 = 100_000_000;
+
+/// What can go wrong talking to a node or reading a key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The URL cannot be used.
+    #[error("{url} is not a node URL (expected http://host:port)")]
+    BadUrl {
+        /// The URL given.
+        url: String,
+        /// Why.
+        #[source]
+        source: ClientError,
+    },
+    /// Nothing answered at the URL.
+    #[error("no node answers at {url}; is it running? (vellum devnet starts one)")]
+    Unreachable {
+        /// The URL given.
+        url: String,
+        /// Why.
+        #[source]
+        source: ClientError,
+    },
+    /// The node answered a method with an error (`docs/rpc.md` lists the codes).
+    #[error("{method}: {message} ({code}){}", data.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Rpc {
+        /// The method.
+        method: String,
+        /// The JSON-RPC error code.
+        code: i32,
+        /// Its message.
+        message: String,
+        /// What was wrong and what to do, if the node said.
+        data: Option<String>,
+    },
+    /// The request did not get an answer (connection, timeout, an unreadable reply).
+    #[error("{method}: the request failed")]
+    Transport {
+        /// The method.
+        method: String,
+        /// Why.
+        #[source]
+        source: ClientError,
+    },
+    /// A method answered with something else than its documented result.
+    #[error("{method} returned {value}")]
+    Unexpected {
+        /// The method.
+        method: String,
+        /// What it returned.
+        value: Value,
+    },
+    /// A WebSocket could not be opened.
+    #[error("cannot open a WebSocket to the node")]
+    WebSocket(#[source] ClientError),
+    /// A key file cannot be read.
+    #[error("cannot read the key file {}", path.display())]
+    KeyFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A key file does not hold a secp256k1 secret key in `0x` hex.
+    #[error("{} does not hold a secp256k1 secret key (0x and 64 hex digits)", path.display())]
+    BadKey {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Text that should be an address is not one.
+    #[error("{0} is not an address (0x and 64 hex digits)")]
+    BadAddress(String),
+}
+
+impl Error {
+    /// The failure of `method` with `error`: the node's answer, or the transport's failure.
+    fn call(method: &str, error: ClientError) -> Self {
+        match error {
+            ClientError::Call(call) => Error::Rpc {
+                method: method.to_string(),
+                code: call.code(),
+                message: call.message().to_string(),
+                data: call
+                    .data()
+                    .map(|data| data.get().trim_matches('"').to_string()),
+            },
+            source => Error::Transport {
+                method: method.to_string(),
+                source,
+            },
+        }
+    }
+
+    /// The JSON-RPC error code, if the node answered with an error.
+    pub fn code(&self) -> Option<i32> {
+        match self {
+            Error::Rpc { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+/// A connection to one node.
+pub struct Client {
+    http: HttpClient,
+    url: String,
+    chain_id: String,
+}
+
+impl Client {
+    /// Connect to the node at `url` (`http://host:port`) and learn its chain id.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        let http = HttpClientBuilder::default()
+            .request_timeout(Duration::from_secs(90))
+            .max_request_size(REQUEST_BYTES_MAX)
+            .build(url)
+            .map_err(|source| Error::BadUrl {
+                url: url.to_string(),
+                source,
+            })?;
+        let chain_id: String = http
+            .request("vellum_chainId", rpc_params![])
+            .await
+            .map_err(|source| Error::Unreachable {
+                url: url.to_string(),
+                source,
+            })?;
+        Ok(Self {
+            http,
+            url: url.to_string(),
+            chain_id,
+        })
+    }
+
+    /// The chain this node serves.
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+
+    /// Call `method` with `params`.
+    pub async fn call(&self, method: &str, params: ArrayParams) -> Result<Value, Error> {
+        self.http
+            .request(method, params)
+            .await
+            .map_err(|error| Error::call(method, error))
+    }
+
+    /// `vellum_status`.
+    pub async fn status(&self) -> Result<Value, Error> {
+        self.call("vellum_status", rpc_params![]).await
+    }
+
+    /// The next nonce of `address`.
+    pub async fn nonce(&self, address: &Address) -> Result<u64, Error> {
+        let value = self
+            .call("vellum_getNonce", rpc_params![hex(address)])
+            .await?;
+        value.as_u64().ok_or_else(|| Error::Unexpected {
+            method: "vellum_getNonce".into(),
+            value,
+        })
+    }
+
+    /// Submit `transaction`; returns its hash.
+    pub async fn submit(&self, transaction: &SignedTransaction) -> Result<String, Error> {
+        let value = self
+            .call(
+                "vellum_sendRawTransaction",
+                rpc_params![hex(&transaction.encode())],
+            )
+            .await?;
+        match value.as_str() {
+            Some(hash) => Ok(hash.to_string()),
+            None => Err(Error::Unexpected {
+                method: "vellum_sendRawTransaction".into(),
+                value,
+            }),
+        }
+    }
+
+    /// Submit `transaction` and wait until it is committed; returns its receipt.
+    pub async fn submit_and_wait(&self, transaction: &SignedTransaction) -> Result<Value, Error> {
+        self.call(
+            "vellum_sendRawTransactionAndWait",
+            rpc_params![hex(&transaction.encode()), 30_000u64],
+        )
+        .await
+    }
+
+    /// A read-only contract query.
+    pub async fn query(
+        &self,
+        contract: &Address,
+        method: &str,
+        args: Value,
+    ) -> Result<Value, Error> {
+        self.call("vellum_query", rpc_params![hex(contract), method, args])
+            .await
+    }
+
+    /// Subscribe to blocks from `from` (or the next one) over WebSocket.
+    pub async fn blocks(
+        &self,
+        from: Option<u64>,
+    ) -> Result<(WsClient, Subscription<Value>), Error> {
+        let ws = WsClientBuilder::default()
+            .build(self.url.replacen("http", "ws", 1))
+            .await
+            .map_err(Error::WebSocket)?;
+        let subscription = ws
+            .subscribe(
+                "vellum_subscribeBlocks",
+                rpc_params![from],
+                "vellum_unsubscribeBlocks",
+            )
+            .await
+            .map_err(|error| Error::call("vellum_subscribeBlocks", error))?;
+        Ok((ws, subscription))
+    }
+}
+
+/// Signs transactions for one identity, counting its nonces.
+pub struct Signer {
+    key: SigningKey,
+    chain_id: String,
+    nonce: u64,
+    /// Fuel each transaction asks for.
+    pub fuel: u64,
+}
+
+impl Signer {
+    /// A signer for `key` on `client`'s chain, starting at the key's next nonce.
+    pub async fn new(key: SigningKey, client: &Client) -> Result<Self, Error> {
+        let nonce = client.nonce(&address_of(&public_key(&key))).await?;
+        Ok(Self {
+            key,
+            chain_id: client.chain_id().to_string(),
+            nonce,
+            fuel: DEFAULT_FUEL,
+        })
+    }
+
+    /// A signer for the key in `path` (hex, as `vellum init` and `vellum keys new` write).
+    pub async fn load(path: &Path, client: &Client) -> Result<Self, Error> {
+        Self::new(read_member_key(path)?, client).await
+    }
+
+    /// Its address.
+    pub fn address(&self) -> Address {
+        address_of(&public_key(&self.key))
+    }
+
+    /// Sign `action` with the next nonce.
+    pub fn sign(&mut self, action: Action) -> SignedTransaction {
+        let transaction = Transaction {
+            chain_id: self.chain_id.clone(),
+            sender: public_key(&self.key),
+            nonce: self.nonce,
+            fuel_limit: self.fuel,
+            action,
+        }
+        .sign(&self.key);
+        self.nonce += 1;
+        transaction
+    }
+
+    /// Sign a call of `contract`'s `method` with JSON `args`.
+    pub fn call(&mut self, contract: Address, method: &str, args: Value) -> SignedTransaction {
+        self.sign(Action::Call {
+            contract,
+            method: method.to_string(),
+            args: args.to_string(),
+        })
+    }
+
+    /// Sign a deploy of `code` with JSON `init_args`.
+    pub fn deploy(&mut self, code: Vec<u8>, init_args: Value) -> SignedTransaction {
+        self.sign(Action::Deploy {
+            code,
+            init_args: init_args.to_string(),
+        })
+    }
+}
+
+/// Read a member's transaction key file (`0x` hex of the 32-byte secp256k1 secret).
+pub fn read_member_key(path: &Path) -> Result<SigningKey, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::KeyFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    unhex(text.trim())
+        .and_then(|bytes| SigningKey::from_slice(&bytes).ok())
+        .ok_or_else(|| Error::BadKey {
+            path: path.to_path_buf(),
+        })
+}
+
+/// An address from `0x` hex.
+pub fn parse_address(text: &str) -> Result<Address, Error> {
+    unhex32(text).ok_or_else(|| Error::BadAddress(text.to_string()))
+}

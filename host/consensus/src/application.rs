@@ -1,0 +1,195 @@
+//! The ledger as consensus drives it: propose and verify.
+//!
+//! Simplex orders digests, marshal moves blocks and hands back finalized ones in height order;
+//! this module is the application between them, behind marshal's deferred-verification wrapper:
+//!
+//! - **Propose** builds a block from the mempool on top of the parent's *executed* state. The
+//!   executor leaves out candidates that are invalid in that position and stops at the block
+//!   limits; the header carries the resulting state root, receipts root and fuel.
+//! - **Verify** re-executes the proposal on the same parent state and accepts it only if the
+//!   header it computes is the proposer's, field for field, and so are the receipt hashes. The
+//!   wrapper lets a validator vote to notarize once the block is available and gates the vote to
+//!   finalize on this verdict, so a finalized block's state root was recomputed by at least
+//!   `f + 1` honest validators before it was final: the certificate covers this block's own
+//!   post-state (`docs/consensus.md` explains the choice).
+//!
+//! Finalization is the [`crate::Finalizer`]'s job.
+
+use crate::{
+    block::{Context, RoundBlock, ValidatorKey},
+    chain::{millis, off_thread, Chain, Rejected},
+};
+use commonware_consensus::{
+    marshal::ancestry::Ancestry, simplex::scheme::ed25519::Scheme, Heightable,
+};
+use commonware_cryptography::{Digested, Digestible};
+use commonware_runtime::{Clock, Metrics, Spawner};
+use futures::StreamExt as _;
+use std::{sync::Arc, time::Duration};
+use tracing::{debug, info, warn};
+use vellum_ledger::{ExecutedBlock, Proposal};
+use vellum_types::TransactionError;
+
+/// How far ahead of a verifier's clock a block's time may be before it waits.
+pub const CLOCK_DRIFT_MAX: Duration = Duration::from_secs(2);
+
+/// How long a leader with an empty mempool waits for a transaction before proposing an empty
+/// block: an idle network makes a few blocks a second, not one per network round trip. Well
+/// under any sensible leader timeout.
+pub const IDLE_PROPOSAL_WAIT: Duration = Duration::from_millis(250);
+
+/// The application marshal's wrapper drives.
+#[derive(Clone)]
+pub struct Application {
+    chain: Arc<Chain>,
+}
+
+impl Application {
+    /// The application over `chain`.
+    pub fn new(chain: Arc<Chain>) -> Self {
+        Self { chain }
+    }
+}
+
+impl<E: Clock + Spawner + Metrics> commonware_consensus::Application<E> for Application {
+    type SigningScheme = Scheme;
+    type Context = Context;
+    type Block = RoundBlock;
+    type Input = ();
+
+    async fn propose(
+        &mut self,
+        (context, round): (E, Context),
+        mut ancestry: impl Ancestry<RoundBlock>,
+        _input: (),
+    ) -> Option<Digested<RoundBlock>> {
+        let chain = &self.chain;
+        if chain.halted().is_some() {
+            return None;
+        }
+        let parent = ancestry.next().await?;
+        let idle_until = context.current() + IDLE_PROPOSAL_WAIT;
+        while chain.mempool().is_empty() && context.current() < idle_until {
+            context.sleep(Duration::from_millis(10)).await;
+        }
+        let pending = chain
+            .pending(&context, parent.clone(), ancestry)
+            .await
+            .ok()?;
+        let limits = &chain.executor().genesis().limits;
+        let candidates = chain.mempool().candidates(limits.block_transactions_max);
+        let parent_header = parent.inner().header().clone();
+        let proposal = Proposal {
+            height: parent_header.height + 1,
+            parent: parent_header.hash(),
+            time_ms: millis(&context).max(parent_header.time_ms + 1),
+            proposer: proposer_bytes(&round.leader),
+            transactions: candidates,
+        };
+        let builder = chain.clone();
+        let built = off_thread(&context, move || {
+            let below: Vec<&ExecutedBlock> = pending.iter().map(Arc::as_ref).collect();
+            builder.executor().build(builder.store(), &below, proposal)
+        })
+        .await?;
+        let (executed, skipped) = match built {
+            Ok(built) => built,
+            Err(error) => {
+                let _ = chain.reject(error);
+                return None;
+            }
+        };
+        // Candidates that can never be included are dropped; a nonce gap may still fill.
+        let mut mempool = chain.mempool();
+        for (hash, error) in &skipped {
+            if !matches!(error, TransactionError::BadNonce { .. }) {
+                mempool.remove(hash);
+            }
+        }
+        drop(mempool);
+        let block = RoundBlock::new(round, &executed);
+        let digest = block.digest();
+        chain.remember(digest, Arc::new(executed));
+        if block.transactions().is_empty() {
+            debug!(height = block.header().height, "proposed an empty block");
+        } else {
+            info!(
+                height = block.header().height,
+                transactions = block.transactions().len(),
+                skipped = skipped.len(),
+                "proposed"
+            );
+        }
+        Some(Digested::precomputed(block, digest))
+    }
+
+    async fn verify(
+        &mut self,
+        (context, round): (E, Context),
+        mut ancestry: impl Ancestry<RoundBlock>,
+    ) -> bool {
+        let chain = &self.chain;
+        let Some(block) = ancestry.next().await else {
+            return false;
+        };
+        if block.inner().header().proposer != proposer_bytes(&round.leader) {
+            warn!(
+                height = block.height().get(),
+                "block names another proposer than the round's leader"
+            );
+            return false;
+        }
+        // A block from the future waits until it is not; consensus times the view out if
+        // that takes too long.
+        let time = Duration::from_millis(block.inner().header().time_ms);
+        let now = Duration::from_millis(millis(&context));
+        if time > now + CLOCK_DRIFT_MAX {
+            context.sleep(time - now - CLOCK_DRIFT_MAX).await;
+        }
+        let Some(parent) = ancestry.next().await else {
+            return false;
+        };
+        if let Some(executed) = chain.executed(&block.digest()) {
+            return executed.block.header == *block.inner().header();
+        }
+        let pending = match chain.pending(&context, parent, ancestry).await {
+            Ok(pending) => pending,
+            Err(rejected) => return verdict(rejected).await,
+        };
+        match chain
+            .execute(&context, pending, block.inner().clone())
+            .await
+        {
+            Ok(Some(executed)) => {
+                chain.remember(block.digest(), executed);
+                true
+            }
+            Ok(None) => true,
+            Err(rejected) => verdict(rejected).await,
+        }
+    }
+}
+
+/// The vote on a rejected block: against it, or never, if this node has failed.
+async fn verdict(rejected: Rejected) -> bool {
+    match rejected {
+        Rejected::Invalid(reason) => {
+            warn!(%reason, "rejected block");
+            false
+        }
+        Rejected::Mismatch(ours) => {
+            warn!(
+                height = ours.block.header.height,
+                "block does not execute to its header"
+            );
+            false
+        }
+        Rejected::Fault(_) => futures::future::pending().await,
+    }
+}
+
+fn proposer_bytes(leader: &ValidatorKey) -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    bytes.copy_from_slice(leader.as_ref());
+    bytes
+}

@@ -1,0 +1,462 @@
+//! The ledger as consensus holds it: the store and executor, the mempool, the blocks executed
+//! but not yet final, and the halt state, shared by the proposer, the verifier, the finalizer
+//! and gossip.
+//!
+//! Blocks executed but not yet final are kept by digest, so a child is executed on top of its
+//! parent's writes without waiting for the parent to commit; they are dropped once a block at
+//! their height commits. Finalization ([`Chain::finalize`]) commits the block executed during
+//! verification, with its seal; a block this node never verified (backfill after downtime) is
+//! executed first. If this node's execution disagrees with a finalized block, it halts with a
+//! [`Halt::Diverged`] report naming the first differing transaction, and commits nothing more:
+//! it never continues on a fork.
+
+use crate::{
+    block::{Digest, RoundBlock},
+    halt::{report, Divergence, Halt},
+    mempool::{Mempool, MempoolError},
+    metrics::ChainMetrics,
+    seal::Seal,
+};
+use commonware_consensus::{marshal::ancestry::Ancestry, Heightable};
+use commonware_cryptography::{Digested, Digestible};
+use commonware_runtime::{Clock, Metrics, Spawner};
+use futures::channel::oneshot;
+use futures::StreamExt as _;
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex, MutexGuard,
+    },
+    time::{Duration, UNIX_EPOCH},
+};
+use tracing::{debug, error};
+use vellum_ledger::{BlockError, EntryError, ExecutedBlock, Executor, Proposal, Store};
+use vellum_types::{hex, Hash, Header, Receipt, SignedTransaction};
+
+/// How many blocks a proposal may build on before this node's commits catch up; beyond it,
+/// propose and verify wait for the finalizer instead of re-executing a long chain.
+const UNCOMMITTED_MAX: u64 = 32;
+
+/// Why a transaction was not accepted into the pool.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SubmitError {
+    /// The entry check refused it (or this node could not read its store).
+    #[error(transparent)]
+    Entry(#[from] EntryError),
+    /// The pool refused it.
+    #[error(transparent)]
+    Mempool(#[from] MempoolError),
+}
+
+/// The ledger state consensus works on, shared by proposer, verifier, finalizer and gossip.
+pub struct Chain {
+    executor: Arc<Executor>,
+    store: Arc<Store>,
+    mempool: Mutex<Mempool>,
+    /// Blocks executed (proposed or verified) but not yet committed, by digest.
+    executed: Mutex<HashMap<Digest, Arc<ExecutedBlock>>>,
+    halted: Mutex<Option<Halt>>,
+    halts: Mutex<Vec<oneshot::Sender<Halt>>>,
+    metrics: Mutex<Option<ChainMetrics>>,
+    /// The highest height the network is known to have finalized.
+    tip: AtomicU64,
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Chain {
+    /// The chain over `store`, executing with `executor`, taking transactions from `mempool`.
+    pub fn new(executor: Arc<Executor>, store: Arc<Store>, mempool: Mempool) -> Arc<Self> {
+        Arc::new(Self {
+            executor,
+            store,
+            mempool: Mutex::new(mempool),
+            executed: Mutex::new(HashMap::new()),
+            halted: Mutex::new(None),
+            halts: Mutex::new(Vec::new()),
+            metrics: Mutex::new(None),
+            tip: AtomicU64::new(0),
+        })
+    }
+
+    /// The highest height the network is known to have finalized; above this node's height
+    /// while it catches up.
+    pub fn finalized_tip(&self) -> u64 {
+        self.tip.load(Ordering::Relaxed)
+    }
+
+    /// Record that the network has finalized `height`.
+    pub(crate) fn observe_tip(&self, height: u64) {
+        self.tip.fetch_max(height, Ordering::Relaxed);
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// The executor.
+    pub fn executor(&self) -> &Arc<Executor> {
+        &self.executor
+    }
+
+    /// The mempool.
+    pub fn mempool(&self) -> MutexGuard<'_, Mempool> {
+        lock(&self.mempool)
+    }
+
+    /// Why this validator halted, if it did.
+    pub fn halted(&self) -> Option<Halt> {
+        lock(&self.halted).clone()
+    }
+
+    /// A future that resolves when this validator halts.
+    pub fn on_halt(&self) -> oneshot::Receiver<Halt> {
+        let (sender, receiver) = oneshot::channel();
+        match self.halted() {
+            Some(halt) => {
+                let _ = sender.send(halt);
+            }
+            None => lock(&self.halts).push(sender),
+        }
+        receiver
+    }
+
+    /// Check `transaction` against committed state and add it to the mempool.
+    pub fn submit(&self, transaction: SignedTransaction) -> Result<Hash, SubmitError> {
+        let hash = transaction.hash();
+        if self.mempool().contains(&hash) {
+            return Err(MempoolError::Duplicate(hex(&hash)).into());
+        }
+        // A nonce ahead of the next one waits in the pool for the ones before it.
+        let window = self.mempool().limits().nonce_window;
+        let (_, next) = self
+            .executor
+            .check_entry(&self.store, &transaction, window)?;
+        let mut mempool = self.mempool();
+        mempool.insert(transaction, hash, next)?;
+        self.observe_mempool(&mempool);
+        Ok(hash)
+    }
+
+    pub(crate) fn halt(&self, halt: Halt) {
+        error!("{halt}");
+        let mut halted = lock(&self.halted);
+        if halted.is_none() {
+            *halted = Some(halt.clone());
+            for sender in lock(&self.halts).drain(..) {
+                let _ = sender.send(halt.clone());
+            }
+        }
+    }
+
+    pub(crate) fn register_metrics(&self, context: &impl Metrics) {
+        let metrics = ChainMetrics::register(context);
+        metrics
+            .height
+            .set(self.store.height().unwrap_or_default() as i64);
+        *lock(&self.metrics) = Some(metrics);
+    }
+
+    pub(crate) fn observe_mempool(&self, mempool: &Mempool) {
+        if let Some(metrics) = lock(&self.metrics).as_ref() {
+            metrics.mempool_transactions.set(mempool.len() as i64);
+            metrics.mempool_bytes.set(mempool.bytes() as i64);
+        }
+    }
+
+    /// Remember `executed`, the execution of the block with `digest`.
+    pub(crate) fn remember(&self, digest: Digest, executed: Arc<ExecutedBlock>) {
+        lock(&self.executed).insert(digest, executed);
+    }
+
+    /// The execution of the block with `digest`, if this node executed it and has not
+    /// committed it yet.
+    pub(crate) fn executed(&self, digest: &Digest) -> Option<Arc<ExecutedBlock>> {
+        lock(&self.executed).get(digest).cloned()
+    }
+
+    /// The chain of executed, uncommitted blocks from just above the store's head up to
+    /// `parent`, oldest first; blocks not executed yet (this node restarted, or is catching up)
+    /// are executed now and checked against their headers.
+    pub(crate) async fn pending<E: Clock + Spawner>(
+        self: &Arc<Self>,
+        context: &E,
+        parent: Digested<RoundBlock>,
+        mut ancestry: impl Ancestry<RoundBlock>,
+    ) -> Result<Vec<Arc<ExecutedBlock>>, Rejected> {
+        // Do not run ahead of this node's own commits by more than a bounded chain.
+        loop {
+            let committed = self.store.height().map_err(|e| self.fault(&e))?;
+            if parent.height().get() <= committed + UNCOMMITTED_MAX {
+                break;
+            }
+            context.sleep(Duration::from_millis(50)).await;
+        }
+        let committed = self.store.height().map_err(|e| self.fault(&e))?;
+        // Walk back to the committed chain, newest first.
+        let mut branch = Vec::new();
+        let mut current = parent;
+        while current.height().get() > committed {
+            let next = ancestry.next().await;
+            branch.push(current);
+            current = next.ok_or_else(|| Rejected::Invalid("ancestry ended early".into()))?;
+        }
+        let height = current.height().get();
+        let stored = self.store.header(height).map_err(|e| self.fault(&e))?;
+        if stored.as_ref().map(Header::hash) != Some(current.inner().header().hash()) {
+            return Err(Rejected::Invalid(format!(
+                "block {height} on this branch conflicts with the committed chain"
+            )));
+        }
+        // Then forward, executing what this node has not executed yet.
+        let mut chain: Vec<Arc<ExecutedBlock>> = Vec::with_capacity(branch.len());
+        for block in branch.into_iter().rev() {
+            let executed = match self.executed(&block.digest()) {
+                Some(executed) => Some(executed),
+                None => {
+                    self.execute(context, chain.clone(), block.inner().clone())
+                        .await?
+                }
+            };
+            match executed {
+                Some(executed) => {
+                    self.remember(block.digest(), executed.clone());
+                    chain.push(executed);
+                }
+                // Committed meanwhile, and so is everything below it.
+                None => chain.clear(),
+            }
+        }
+        Ok(chain)
+    }
+
+    /// Execute `block` on top of `below` and check that the result is `block`. `None` if this
+    /// node has committed `block` meanwhile (its finalizer runs concurrently): a verdict must
+    /// never depend on that race, or honest validators could split on a block and stall.
+    pub(crate) async fn execute<E: Spawner>(
+        self: &Arc<Self>,
+        context: &E,
+        below: Vec<Arc<ExecutedBlock>>,
+        block: RoundBlock,
+    ) -> Result<Option<Arc<ExecutedBlock>>, Rejected> {
+        let chain = self.clone();
+        let candidate = block.clone();
+        let result = off_thread(context, move || {
+            let below: Vec<&ExecutedBlock> = below.iter().map(Arc::as_ref).collect();
+            chain.executor.execute_after(
+                &chain.store,
+                &below,
+                Proposal::replay(candidate.ledger().clone()),
+            )
+        })
+        .await
+        .ok_or_else(|| self.fault_message("the execution task was dropped".into()))?;
+        let executed = match result {
+            Ok(executed) => executed,
+            Err(error) => {
+                if self.landed(&block)? {
+                    return Ok(None);
+                }
+                return Err(self.reject(error));
+            }
+        };
+        if executed.block.header != *block.header() || executed.receipt_hashes() != block.receipts()
+        {
+            return Err(Rejected::Mismatch(Box::new(executed)));
+        }
+        Ok(Some(Arc::new(executed)))
+    }
+
+    /// Whether this node has committed `block` itself.
+    fn landed(&self, block: &RoundBlock) -> Result<bool, Rejected> {
+        let header = self
+            .store
+            .header(block.header().height)
+            .map_err(|e| self.fault(&e))?;
+        Ok(header.as_ref() == Some(block.header()))
+    }
+
+    /// The verdict on a block that failed to execute: invalid, or this node's own fault (then
+    /// it halts, and never votes against a block because of its own failure).
+    pub(crate) fn reject(&self, error: BlockError) -> Rejected {
+        if error.is_local_fault() {
+            self.fault(&error)
+        } else {
+            Rejected::Invalid(error.to_string())
+        }
+    }
+
+    fn fault(&self, error: &(dyn std::error::Error + 'static)) -> Rejected {
+        self.fault_message(report(error))
+    }
+
+    fn fault_message(&self, message: String) -> Rejected {
+        self.halt(Halt::Fault(message.clone()));
+        Rejected::Fault(message)
+    }
+
+    /// Commit the finalized `block`, executing it first if this node has not.
+    pub(crate) async fn finalize<E: Spawner + Clock>(
+        self: &Arc<Self>,
+        context: &E,
+        block: Digested<RoundBlock>,
+        seal: Seal,
+    ) -> Result<(), Halt> {
+        let height = block.height().get();
+        let fault = |error: &(dyn std::error::Error + 'static)| Halt::Fault(report(error));
+        let committed = self.store.height().map_err(|e| fault(&e))?;
+        if height <= committed {
+            // Marshal redelivers after a restart: the block must be the one already committed.
+            let stored = self.store.header(height).map_err(|e| fault(&e))?;
+            if stored.as_ref() != Some(block.inner().header()) {
+                return Err(self.diverged(
+                    &block,
+                    None,
+                    Some("this validator committed a different block at this height".into()),
+                ));
+            }
+            return Ok(());
+        }
+        let executed = match self.executed(&block.digest()) {
+            Some(executed) => executed,
+            None => match self
+                .execute(context, Vec::new(), block.inner().clone())
+                .await
+            {
+                Ok(Some(executed)) => executed,
+                Ok(None) => return Ok(()),
+                Err(Rejected::Mismatch(ours)) => {
+                    return Err(self.diverged(&block, Some(&ours), None))
+                }
+                Err(Rejected::Invalid(reason)) => {
+                    return Err(self.diverged(&block, None, Some(reason)))
+                }
+                Err(Rejected::Fault(fault)) => return Err(Halt::Fault(fault)),
+            },
+        };
+        let chain = self.clone();
+        let to_commit = executed.clone();
+        let seal = seal.encode();
+        off_thread(context, move || {
+            chain.store.commit_sealed(&to_commit, Some(&seal))
+        })
+        .await
+        .ok_or_else(|| Halt::Fault("the commit task was dropped".into()))?
+        .map_err(|e| fault(&e))?;
+
+        lock(&self.executed).retain(|_, e| e.block.header.height > height);
+        let mut mempool = self.mempool();
+        mempool.committed(&executed.block.transactions, |sender| {
+            self.store.next_nonce(sender).unwrap_or(0)
+        });
+        self.observe_mempool(&mempool);
+        drop(mempool);
+        if let Some(metrics) = lock(&self.metrics).as_ref() {
+            metrics.height.set(height as i64);
+            metrics
+                .transactions
+                .inc_by(executed.block.transactions.len() as u64);
+            let age = millis(context).saturating_sub(executed.block.header.time_ms);
+            metrics.latency.observe(age as f64 / 1000.0);
+        }
+        debug!(
+            height,
+            transactions = executed.block.transactions.len(),
+            "committed"
+        );
+        Ok(())
+    }
+
+    fn diverged(
+        &self,
+        block: &Digested<RoundBlock>,
+        ours: Option<&ExecutedBlock>,
+        error: Option<String>,
+    ) -> Halt {
+        let certified = block.inner();
+        let mut fields = Vec::new();
+        let mut first_transaction = None;
+        if let Some(ours) = ours {
+            let (a, b) = (&ours.block.header, certified.header());
+            for (name, differs) in [
+                ("state_root", a.state_root != b.state_root),
+                ("receipts_root", a.receipts_root != b.receipts_root),
+                ("fuel_used", a.fuel_used != b.fuel_used),
+                (
+                    "transactions_root",
+                    a.transactions_root != b.transactions_root,
+                ),
+                ("schedule_version", a.schedule_version != b.schedule_version),
+            ] {
+                if differs {
+                    fields.push(name);
+                }
+            }
+            first_transaction = ours
+                .receipts
+                .iter()
+                .zip(certified.receipts())
+                .position(|(receipt, theirs)| receipt.hash() != *theirs)
+                .map(|index| {
+                    let receipt = &ours.receipts[index];
+                    (index, hex(&receipt.transaction), describe(receipt))
+                });
+        }
+        let halt = Halt::Diverged(Divergence {
+            height: certified.header().height,
+            digest: hex(block.digest().as_ref()),
+            fields,
+            first_transaction,
+            error,
+        });
+        self.halt(halt.clone());
+        halt
+    }
+}
+
+/// Why a block was not accepted.
+pub(crate) enum Rejected {
+    /// It is invalid: vote against it.
+    Invalid(String),
+    /// It executes, but not to what it claims.
+    Mismatch(Box<ExecutedBlock>),
+    /// This node failed; it has halted.
+    Fault(String),
+}
+
+fn describe(receipt: &Receipt) -> String {
+    format!(
+        "status {:?}, fuel {}, {} events, receipt hash {}",
+        receipt.status,
+        receipt.fuel_used,
+        receipt.events.len(),
+        hex(&receipt.hash())
+    )
+}
+
+/// Run CPU- or disk-bound `work` where it does not stall the runtime's event loop.
+pub(crate) async fn off_thread<E: Spawner, T: Send + 'static>(
+    context: &E,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    context
+        .child("work")
+        .shared(true)
+        .spawn(move |_| async move { work() })
+        .await
+        .ok()
+}
+
+/// The runtime's clock, in ms since the Unix epoch.
+pub(crate) fn millis<E: Clock>(context: &E) -> u64 {
+    context
+        .current()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64
+}

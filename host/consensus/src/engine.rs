@@ -1,0 +1,330 @@
+//! One validator's consensus stack, wired: simplex, marshal, the block broadcast buffer, the
+//! backfill resolver, transaction gossip, and the ledger application.
+//!
+//! The wiring is generic over the runtime and the network, so the same code runs on
+//! commonware's tokio runtime with authenticated TCP in a node and on its deterministic runtime
+//! with a simulated network in tests. It follows `commonwarexyz/alto`'s engine, with ed25519
+//! signatures (attributable: every vote names its signer, so faults can be proven) and a
+//! round-robin leader.
+
+use crate::{
+    block::{Context, RoundBlock, ValidatorKey},
+    chain::Chain,
+    finalizer::Finalizer,
+    gossip,
+    halt::Halt,
+};
+use commonware_broadcast::buffered;
+use commonware_consensus::{
+    marshal::{
+        self,
+        core::Actor,
+        resolver::p2p as resolver,
+        standard::{Deferred, Standard},
+        Start,
+    },
+    simplex::{
+        self, elector::RoundRobin, scheme::ed25519::Scheme, ForwardPolicy, SkipBudget, SkipPolicy,
+    },
+    types::{Epoch, FixedEpocher, ViewDelta},
+};
+use commonware_cryptography::{
+    certificate::{ConstantProvider, Verifier as _},
+    ed25519, Digested, Digestible, Sha256, Signer as _,
+};
+use commonware_p2p::{Blocker, Provider, Receiver, Sender};
+use commonware_parallel::Sequential;
+use commonware_runtime::{buffer::paged::CacheRef, Clock, Handle, Metrics, Spawner, Storage};
+use commonware_storage::archive::immutable;
+use commonware_utils::{ordered::Set, NZDuration, NZUsize, NZU16, NZU64};
+use rand_core::CryptoRng;
+use std::{num::NonZeroUsize, sync::Arc, time::Duration};
+use vellum_types::ChainLimits;
+
+/// Channels a validator registers on the network, by purpose.
+pub mod channel {
+    /// Simplex votes.
+    pub const VOTES: u64 = 0;
+    /// Simplex certificates.
+    pub const CERTIFICATES: u64 = 1;
+    /// Simplex certificate fetches.
+    pub const RESOLVER: u64 = 2;
+    /// Blocks, broadcast by their proposer.
+    pub const BLOCKS: u64 = 3;
+    /// Marshal's backfill of finalized blocks.
+    pub const BACKFILL: u64 = 4;
+    /// Transaction gossip.
+    pub const TRANSACTIONS: u64 = 5;
+}
+
+/// How long consensus waits at each step.
+#[derive(Clone, Debug)]
+pub struct Timeouts {
+    /// For the leader's proposal.
+    pub leader: Duration,
+    /// For a notarization to certify (must exceed `leader`).
+    pub certification: Duration,
+    /// Between rebroadcasts of a vote to skip a stalled view.
+    pub retry: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            leader: Duration::from_secs(1),
+            certification: Duration::from_secs(2),
+            retry: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What a validator needs to start.
+pub struct EngineConfig<B, P> {
+    /// Its consensus key.
+    pub signer: ed25519::PrivateKey,
+    /// Every validator's key.
+    pub participants: Set<ValidatorKey>,
+    /// Separates this network's signatures from any other's (derived from the chain id).
+    pub namespace: Vec<u8>,
+    /// The chain it drives.
+    pub chain: Arc<Chain>,
+    /// Block 0, sealed (see [`RoundBlock::genesis`]).
+    pub genesis: RoundBlock,
+    /// Disconnects peers that misbehave.
+    pub blocker: B,
+    /// The peer set, for broadcasts and fetches.
+    pub peers: P,
+    /// Prefix for the consensus journals and archives in the runtime's storage.
+    pub partition: String,
+    /// Consensus timeouts.
+    pub timeouts: Timeouts,
+}
+
+/// A `(sender, receiver)` pair for one channel.
+pub type Pair<S, R> = (S, R);
+
+/// The six channels of [`channel`], in order.
+pub struct Channels<S, R> {
+    /// [`channel::VOTES`].
+    pub votes: Pair<S, R>,
+    /// [`channel::CERTIFICATES`].
+    pub certificates: Pair<S, R>,
+    /// [`channel::RESOLVER`].
+    pub resolver: Pair<S, R>,
+    /// [`channel::BLOCKS`].
+    pub blocks: Pair<S, R>,
+    /// [`channel::BACKFILL`].
+    pub backfill: Pair<S, R>,
+    /// [`channel::TRANSACTIONS`].
+    pub transactions: Pair<S, R>,
+}
+
+/// The largest network message the stack sends, for the network's configuration: a full block
+/// with its receipt hashes, or a gossip batch, plus framing.
+pub fn max_message_size(limits: &ChainLimits) -> u32 {
+    let block = limits.block_bytes_max as usize + 32 * limits.block_transactions_max + (64 << 10);
+    block
+        .max(gossip::BATCH_BYTES_MAX + 1024)
+        .min(u32::MAX as usize) as u32
+}
+
+const MAILBOX: NonZeroUsize = NZUsize!(1024);
+const BUFFER: NonZeroUsize = NZUsize!(1 << 20);
+
+/// An archive of finalized items (blocks, certificates) under `partition`.
+fn archive<C>(
+    partition: &str,
+    name: &str,
+    page_cache: &CacheRef,
+    codec_config: C,
+) -> immutable::Config<C> {
+    immutable::Config {
+        metadata_partition: format!("{partition}-{name}-metadata"),
+        freezer_table_partition: format!("{partition}-{name}-freezer-table"),
+        freezer_table_initial_size: 64,
+        freezer_table_resize_frequency: 10,
+        freezer_table_resize_chunk_size: 10,
+        freezer_key_partition: format!("{partition}-{name}-freezer-key"),
+        freezer_key_page_cache: page_cache.clone(),
+        freezer_value_partition: format!("{partition}-{name}-freezer-value"),
+        freezer_value_target_size: 1 << 20,
+        freezer_value_compression: None,
+        ordinal_partition: format!("{partition}-{name}-ordinal"),
+        items_per_section: NZU64!(1024),
+        codec_config,
+        replay_buffer: BUFFER,
+        freezer_key_write_buffer: BUFFER,
+        freezer_value_write_buffer: BUFFER,
+        ordinal_write_buffer: BUFFER,
+    }
+}
+
+/// Start a validator running `application` (a node runs [`crate::Application`] over its chain).
+/// Returns its transaction submitter and a handle that completes, with the reason, if the
+/// validator halts; every part of it is stopped by then.
+pub async fn start<E, A, B, P, S, R>(
+    context: E,
+    application: A,
+    config: EngineConfig<B, P>,
+    channels: Channels<S, R>,
+) -> (Handle<Halt>, gossip::Submitter)
+where
+    E: Clock + CryptoRng + rand_core::Rng + Spawner + Storage + Metrics,
+    A: commonware_consensus::Application<
+        E,
+        SigningScheme = Scheme,
+        Context = Context,
+        Block = RoundBlock,
+        Input = (),
+    >,
+    B: Blocker<PublicKey = ValidatorKey> + Clone,
+    P: Provider<PublicKey = ValidatorKey> + Clone,
+    S: Sender<PublicKey = ValidatorKey>,
+    R: Receiver<PublicKey = ValidatorKey>,
+{
+    let public_key = config.signer.public_key();
+    let scheme = Scheme::signer(
+        &config.namespace,
+        config.participants.clone(),
+        config.signer.clone(),
+    )
+    .unwrap_or_else(|| Scheme::verifier(&config.namespace, config.participants.clone()));
+    let genesis_digest = config.genesis.digest();
+    let genesis = Digested::precomputed(config.genesis, genesis_digest);
+    let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(4096));
+    let partition = &config.partition;
+
+    let (broadcast, buffer) = buffered::Engine::new(
+        context.child("blocks"),
+        buffered::Config {
+            public_key: public_key.clone(),
+            mailbox_size: MAILBOX,
+            deque_size: 10,
+            priority: true,
+            codec_config: (),
+            peer_provider: config.peers.clone(),
+            strategy: Sequential,
+        },
+    );
+
+    // Consensus keeps its own journals; these archives are what marshal serves to peers that
+    // backfill. The ledger's copy of each block and certificate is in redb.
+    let finalizations = immutable::Archive::init(
+        context.child("finalizations"),
+        archive(
+            partition,
+            "finalizations",
+            &page_cache,
+            Scheme::certificate_codec_config_unbounded(),
+        ),
+    )
+    .await
+    .expect("finalizations archive opens");
+    let blocks = immutable::Archive::init(
+        context.child("finalized"),
+        archive(partition, "blocks", &page_cache, ()),
+    )
+    .await
+    .expect("blocks archive opens");
+
+    let epocher = FixedEpocher::new(NZU64!(u64::MAX));
+    let (actor, mailbox, _) = Actor::<_, Standard<RoundBlock>, _, _, _, _, _>::init(
+        context.child("marshal"),
+        finalizations,
+        blocks,
+        marshal::Config {
+            provider: ConstantProvider::new(scheme.clone()),
+            epocher: epocher.clone(),
+            start: Start::Genesis(genesis),
+            partition_prefix: partition.clone(),
+            mailbox_size: MAILBOX,
+            view_retention: ViewDelta::new(1024),
+            prunable_items_per_section: NZU64!(1024),
+            page_cache: page_cache.clone(),
+            replay_buffer: BUFFER,
+            key_write_buffer: BUFFER,
+            value_write_buffer: BUFFER,
+            block_codec_config: (),
+            max_repair: NZUsize!(16),
+            max_pending_acks: NZUsize!(8),
+            strategy: Sequential,
+        },
+    )
+    .await;
+
+    let finalizer = Finalizer::start(
+        context.child("ledger"),
+        config.chain.clone(),
+        mailbox.clone(),
+    );
+    let wrapper = Deferred::new(context.child("application"), application, mailbox, epocher);
+    let timeouts = &config.timeouts;
+    let consensus = simplex::Engine::new(
+        context.child("consensus"),
+        simplex::Config {
+            scheme,
+            elector: RoundRobin::<Sha256>::default(),
+            blocker: config.blocker.clone(),
+            automaton: wrapper.clone(),
+            relay: wrapper.clone(),
+            reporter: wrapper,
+            track_historical_votes: false,
+            strategy: Sequential,
+            partition: format!("{partition}-consensus"),
+            mailbox_size: MAILBOX,
+            epoch: Epoch::zero(),
+            floor: simplex::Floor::Genesis(genesis_digest),
+            replay_buffer: BUFFER,
+            write_buffer: BUFFER,
+            page_cache,
+            leader_timeout: timeouts.leader,
+            certification_timeout: timeouts.certification,
+            timeout_retry: timeouts.retry,
+            view_retention: ViewDelta::new(256),
+            skip: SkipPolicy::Enabled {
+                timeout: timeouts.certification + timeouts.retry,
+                budget: SkipBudget::Participants,
+            },
+            fetch_timeout: NZDuration!(Duration::from_secs(1)),
+            fetch_retry_delay: Duration::from_millis(100),
+            forward: ForwardPolicy::Disabled,
+        },
+    );
+    let backfill = resolver::init(
+        context.child("backfill"),
+        resolver::Config {
+            public_key: public_key.clone(),
+            peer_provider: config.peers.clone(),
+            blocker: config.blocker,
+            mailbox_size: MAILBOX,
+            fetch_timeout: NZDuration!(Duration::from_secs(2)),
+            fetch_retry_delay: Duration::from_millis(100),
+            priority_requests: false,
+            priority_responses: false,
+        },
+        channels.backfill,
+    );
+    let (gossip, submitter) = gossip::start(
+        context.child("gossip"),
+        config.chain.clone(),
+        channels.transactions,
+    );
+    let parts = [
+        broadcast.start(channels.blocks),
+        actor.start(finalizer, buffer, backfill),
+        consensus.start(channels.votes, channels.certificates, channels.resolver),
+        gossip,
+    ];
+    // A halted validator must stop voting too, not only committing.
+    let halted = config.chain.on_halt();
+    let supervisor = context.child("supervisor").spawn(move |_| async move {
+        let halt = halted
+            .await
+            .unwrap_or_else(|_| Halt::Fault("the chain was dropped".into()));
+        for part in &parts {
+            part.abort();
+        }
+        halt
+    });
+    (supervisor, submitter)
+}

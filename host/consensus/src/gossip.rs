@@ -1,0 +1,127 @@
+//! Transaction gossip: a transaction submitted to any validator reaches every validator's
+//! mempool, so whoever leads next can include it.
+//!
+//! Transactions accepted locally are batched (up to [`BATCH_TRANSACTIONS_MAX`] or
+//! [`BATCH_BYTES_MAX`], or every [`FLUSH`]) and sent once to every peer; a transaction
+//! received from a peer is checked like a local one and kept, but not forwarded again, since its
+//! originator already sent it to everyone. A flooding peer is held back three ways: the network
+//! rate-limits each peer on the channel, a batch larger than the limits is discarded whole, and
+//! the mempool's own bounds refuse what does not fit.
+
+use crate::{
+    block::ValidatorKey,
+    chain::{Chain, SubmitError},
+};
+use commonware_macros::select;
+use commonware_p2p::{Receiver, Recipients, Sender};
+use commonware_runtime::{Clock, Handle, Spawner};
+use futures::{channel::mpsc, StreamExt};
+use std::{sync::Arc, time::Duration};
+use tracing::debug;
+use vellum_types::{Hash, SignedTransaction};
+
+/// Most transactions in one gossip message.
+pub const BATCH_TRANSACTIONS_MAX: usize = 1024;
+/// Most bytes in one gossip message.
+pub const BATCH_BYTES_MAX: usize = 4 << 20;
+/// Longest a locally accepted transaction waits before it is sent.
+pub const FLUSH: Duration = Duration::from_millis(20);
+/// Locally accepted transactions waiting to be sent; beyond it they stay local until this
+/// validator proposes.
+const OUTBOX: usize = 16 * BATCH_TRANSACTIONS_MAX;
+
+/// Submits transactions to one validator: into its mempool, and on to its peers.
+#[derive(Clone)]
+pub struct Submitter {
+    chain: Arc<Chain>,
+    outbox: mpsc::Sender<SignedTransaction>,
+}
+
+impl Submitter {
+    /// Check `transaction`, queue it, and gossip it. Returns its hash, or why it was refused.
+    pub fn submit(&self, transaction: SignedTransaction) -> Result<Hash, SubmitError> {
+        let hash = self.chain.submit(transaction.clone())?;
+        // A full outbox only delays the transaction: it is in this validator's mempool.
+        let _ = self.outbox.clone().try_send(transaction);
+        Ok(hash)
+    }
+
+    /// The chain it submits to.
+    pub fn chain(&self) -> &Arc<Chain> {
+        &self.chain
+    }
+}
+
+/// Start gossiping `chain`'s transactions over `channel`.
+pub fn start<E, S, R>(
+    context: E,
+    chain: Arc<Chain>,
+    (mut sender, mut receiver): (S, R),
+) -> (Handle<()>, Submitter)
+where
+    E: Spawner + Clock,
+    S: Sender<PublicKey = ValidatorKey>,
+    R: Receiver<PublicKey = ValidatorKey>,
+{
+    let (outbox, mut pending) = mpsc::channel::<SignedTransaction>(OUTBOX);
+    let submitter = Submitter {
+        chain: chain.clone(),
+        outbox,
+    };
+    let handle = context.spawn(move |context| async move {
+        let mut batch: Vec<SignedTransaction> = Vec::new();
+        let mut bytes = 0;
+        let mut oldest = None;
+        loop {
+            // Flush when the oldest waiting transaction has waited FLUSH.
+            let flush_at = oldest.map_or_else(
+                || context.current() + Duration::from_secs(3600),
+                |t| t + FLUSH,
+            );
+            select! {
+                transaction = pending.next() => {
+                    let Some(transaction) = transaction else { return };
+                    bytes += transaction.encode().len();
+                    batch.push(transaction);
+                    oldest = oldest.or_else(|| Some(context.current()));
+                    if batch.len() >= BATCH_TRANSACTIONS_MAX || bytes >= BATCH_BYTES_MAX / 2 {
+                        send(&mut sender, &mut batch);
+                        (bytes, oldest) = (0, None);
+                    }
+                },
+                _ = context.sleep_until(flush_at) => {
+                    send(&mut sender, &mut batch);
+                    (bytes, oldest) = (0, None);
+                },
+                message = receiver.recv() => {
+                    let Ok((peer, message)) = message else { return };
+                    let Some(transactions) = decode(message.as_ref()) else {
+                        debug!(?peer, "discarded a malformed gossip batch");
+                        continue;
+                    };
+                    let accepted = transactions
+                        .into_iter()
+                        .filter(|t| chain.submit(t.clone()).is_ok())
+                        .count();
+                    debug!(?peer, accepted, "gossip batch");
+                },
+            }
+        }
+    });
+    (handle, submitter)
+}
+
+fn send<S: Sender>(sender: &mut S, batch: &mut Vec<SignedTransaction>) {
+    let encoded = borsh::to_vec(&*batch).unwrap_or_default();
+    batch.clear();
+    sender.send(Recipients::All, encoded, false);
+}
+
+/// A batch from a peer, if it is well-formed and within the limits.
+fn decode(bytes: &[u8]) -> Option<Vec<SignedTransaction>> {
+    if bytes.len() > BATCH_BYTES_MAX {
+        return None;
+    }
+    let batch: Vec<SignedTransaction> = borsh::from_slice(bytes).ok()?;
+    (batch.len() <= BATCH_TRANSACTIONS_MAX).then_some(batch)
+}

@@ -1,0 +1,541 @@
+//! The whole consensus stack (simplex, marshal, gossip, our application, the redb executor)
+//! under commonware's deterministic runtime: seeded scheduling, simulated time, a simulated
+//! network with latency, jitter, loss and partitions, and unclean restarts.
+//!
+//! Every scenario checks:
+//! - **safety**: no two honest validators commit different headers (hence different state
+//!   roots) at any height;
+//! - **liveness**: every honest validator reaches the target height once the network allows;
+//! - **determinism** (one scenario runs each seed twice): the same seed gives the same run.
+//!
+//! Each scenario runs over many seeds. `VELLUM_SIM_SEEDS=N` runs N seeds per scenario
+//! (default below), `VELLUM_SIM_SEED=S` replays seed S alone; a failing seed prints itself.
+
+mod byzantine;
+mod scenarios;
+
+use byzantine::{flood, Tampering};
+use commonware_consensus::{
+    marshal::ancestry::Ancestry,
+    simplex::{elector::RoundRobin, mocks, scheme::ed25519::Scheme},
+    types::{Epoch, ViewDelta},
+};
+use commonware_cryptography::{ed25519, Digested, Digestible, Keccak256, Sha256, Signer as _};
+use commonware_p2p::simulated::{self, Link, Network, Oracle};
+use commonware_runtime::{
+    deterministic, Clock, Handle, Quota, Runner as _, Spawner as _, Supervisor as _,
+};
+use commonware_utils::{probability, NZUsize};
+use rand_core::Rng as _;
+use std::{
+    num::NonZeroU32,
+    panic::{catch_unwind, AssertUnwindSafe},
+    sync::Arc,
+    time::Duration,
+};
+use vellum_consensus::{
+    self as consensus, engine::channel, mempool::Limits, Application, Chain, Channels,
+    EngineConfig, Halt, Mempool, RoundBlock, Submitter, Timeouts, ValidatorKey,
+};
+use vellum_ledger::{testing, Executor, Store};
+use vellum_runtime::{RuntimeConfig, Schedule};
+use vellum_types::{
+    hex, merkle_root, Action, ChainLimits, DeployPolicy, Genesis, Header, Validator,
+};
+
+type Context = deterministic::Context;
+type Sender = simulated::Sender<ValidatorKey, Context>;
+type Receiver = simulated::Receiver<ValidatorKey>;
+
+/// Seeds per scenario when `VELLUM_SIM_SEEDS` is not set.
+fn seeds(default: u64) -> Vec<u64> {
+    if let Ok(seed) = std::env::var("VELLUM_SIM_SEED") {
+        return vec![seed.parse().expect("VELLUM_SIM_SEED is a number")];
+    }
+    let count = std::env::var("VELLUM_SIM_SEEDS")
+        .ok()
+        .map(|n| n.parse().expect("VELLUM_SIM_SEEDS is a number"))
+        .unwrap_or(default);
+    (0..count).collect()
+}
+
+/// Run `scenario` for each seed; a failure names the seed that replays it.
+fn for_seeds(name: &str, default: u64, scenario: impl Fn(u64)) {
+    // `RUST_LOG=vellum=debug` shows what the validators do.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    for seed in seeds(default) {
+        if catch_unwind(AssertUnwindSafe(|| scenario(seed))).is_err() {
+            panic!("{name}: seed {seed} failed; replay it with VELLUM_SIM_SEED={seed} cargo test -p vellum-consensus --test simulation {name}");
+        }
+    }
+}
+
+/// Small enough for a tampering proposer to exceed cheaply.
+const BLOCK_TRANSACTIONS_MAX: usize = 64;
+
+const LINK: Link = Link {
+    latency: Duration::from_millis(20),
+    jitter: Duration::from_millis(10),
+    success_rate: probability!(1.0),
+};
+const LOSSY: Link = Link {
+    latency: Duration::from_millis(60),
+    jitter: Duration::from_millis(40),
+    success_rate: probability!(0.9),
+};
+
+/// What a validator runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Role {
+    Honest,
+    /// The real engine, but its runtime prices fuel differently: its execution diverges.
+    Diverging,
+    /// The real engine, proposing invalid blocks.
+    Tampering(Tamper),
+    /// One of simplex's Byzantine mocks in place of the engine.
+    Mock(Mock),
+    /// No engine: floods the transaction gossip channel with garbage, strangers' transactions
+    /// and transactions with nonces far ahead.
+    Flooder,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mock {
+    Conflicter,
+    Equivocator,
+    Nuller,
+    Impersonator,
+    Outdated,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Tamper {
+    /// The header claims a state root execution does not produce.
+    StateRoot,
+    /// A transaction's signature is corrupted (and the transactions root recomputed to match).
+    Signature,
+    /// The block time jumps past the chain's step limit.
+    TimeStep,
+    /// More transactions than a block may hold (roots recomputed to match).
+    Oversized,
+}
+
+/// The network every scenario shares: keys, genesis, one redb store per validator.
+struct Testnet {
+    keys: Vec<ed25519::PrivateKey>,
+    genesis: Genesis,
+    stores: Vec<Arc<Store>>,
+    block0: RoundBlock,
+    _dirs: Vec<tempfile::TempDir>,
+}
+
+impl Testnet {
+    fn new(n: usize) -> Self {
+        let keys: Vec<_> = (0..n)
+            .map(|i| ed25519::PrivateKey::from_seed(i as u64 + 1))
+            .collect();
+        let mut genesis = testing::genesis(DeployPolicy::AnyAdmin);
+        genesis.time_ms = 0;
+        genesis.limits = ChainLimits {
+            block_time_step_max_ms: 60_000,
+            block_transactions_max: BLOCK_TRANSACTIONS_MAX,
+            ..ChainLimits::default()
+        };
+        genesis.validators = keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| Validator {
+                name: format!("v{i}"),
+                organisation: "bank-a".into(),
+                public_key: hex(key.public_key().as_ref()),
+            })
+            .collect();
+        let dirs: Vec<_> = (0..n)
+            .map(|_| tempfile::tempdir().expect("tempdir"))
+            .collect();
+        let stores: Vec<_> = dirs
+            .iter()
+            .map(|d| Arc::new(Store::open(&d.path().join("ledger.redb"), &genesis).expect("store")))
+            .collect();
+        let block0 = RoundBlock::genesis(stores[0].block(0).expect("read").expect("block 0"));
+        Self {
+            keys,
+            genesis,
+            stores,
+            block0,
+            _dirs: dirs,
+        }
+    }
+
+    fn public(&self, i: usize) -> ValidatorKey {
+        self.keys[i].public_key()
+    }
+
+    fn height(&self, i: usize) -> u64 {
+        self.stores[i].height().expect("height")
+    }
+
+    /// Every committed block carries its seal, and each certificate in a seal verifies against
+    /// the validator set, for that block only.
+    fn assert_sealed(&self, i: usize) {
+        let verifier = Scheme::verifier(
+            &consensus::namespace(&self.genesis),
+            consensus::participants(&self.genesis).expect("validators"),
+        );
+        let mut certified = 0;
+        for height in 1..=self.height(i) {
+            let bytes = self.stores[i]
+                .seal(height)
+                .expect("read")
+                .expect("every block is sealed");
+            let seal = consensus::Seal::decode(&bytes).expect("seal decodes");
+            let header = self.stores[i]
+                .header(height)
+                .expect("read")
+                .expect("header");
+            if seal.finalization.is_some() {
+                assert!(
+                    seal.proves(&header, &verifier),
+                    "certificate at {height} does not verify"
+                );
+                let mut other = header.clone();
+                other.state_root[0] ^= 1;
+                assert!(
+                    !seal.proves(&other, &verifier),
+                    "certificate at {height} proves another block"
+                );
+                certified += 1;
+            }
+        }
+        assert!(certified > 0, "no block carries a certificate");
+    }
+
+    /// Safety: honest validators agree on every header they both committed.
+    fn assert_agreement(&self, honest: &[usize]) {
+        let top = honest.iter().map(|&i| self.height(i)).max().unwrap_or(0);
+        for height in 1..=top {
+            let headers: Vec<(usize, Header)> = honest
+                .iter()
+                .filter_map(|&i| self.stores[i].header(height).expect("read").map(|h| (i, h)))
+                .collect();
+            for pair in headers.windows(2) {
+                assert_eq!(
+                    pair[0].1, pair[1].1,
+                    "validators {} and {} disagree at height {height}",
+                    pair[0].0, pair[1].0
+                );
+            }
+        }
+    }
+}
+
+/// A running honest (or diverging, or tampering) validator.
+struct Running {
+    chain: Arc<Chain>,
+    submitter: Submitter,
+    _halted: Handle<Halt>,
+}
+
+async fn register(
+    oracle: &mut Oracle<ValidatorKey, Context>,
+    key: &ValidatorKey,
+) -> Channels<Sender, Receiver> {
+    let control = oracle.control(key.clone());
+    let quota = Quota::per_second(NonZeroU32::new(1_024).expect("non-zero"));
+    let mut pairs = Vec::new();
+    for ch in [
+        channel::VOTES,
+        channel::CERTIFICATES,
+        channel::RESOLVER,
+        channel::BLOCKS,
+        channel::BACKFILL,
+        channel::TRANSACTIONS,
+    ] {
+        pairs.push(control.register(ch, quota).await.expect("register channel"));
+    }
+    let mut pairs = pairs.into_iter();
+    let mut next = || pairs.next().expect("six channels");
+    Channels {
+        votes: next(),
+        certificates: next(),
+        resolver: next(),
+        blocks: next(),
+        backfill: next(),
+        transactions: next(),
+    }
+}
+
+async fn link_all(oracle: &mut Oracle<ValidatorKey, Context>, keys: &[ValidatorKey], link: &Link) {
+    for a in keys {
+        for b in keys {
+            if a != b {
+                let _ = oracle.add_link(a.clone(), b.clone(), link.clone()).await;
+            }
+        }
+    }
+}
+
+async fn unlink(
+    oracle: &mut Oracle<ValidatorKey, Context>,
+    a: &[ValidatorKey],
+    b: &[ValidatorKey],
+) {
+    for x in a {
+        for y in b {
+            let _ = oracle.remove_link(x.clone(), y.clone()).await;
+            let _ = oracle.remove_link(y.clone(), x.clone()).await;
+        }
+    }
+}
+
+async fn network(context: &Context, chain: &Testnet) -> Oracle<ValidatorKey, Context> {
+    let peers: Vec<ValidatorKey> = (0..chain.keys.len()).map(|i| chain.public(i)).collect();
+    let (network, oracle) = Network::new_with_peers(
+        context.child("network"),
+        simulated::Config {
+            max_size: consensus::engine::max_message_size(&chain.genesis.limits),
+            disconnect_on_block: true,
+            tracked_peer_sets: NZUsize!(1),
+            max_peers_per_set: NZUsize!(16),
+        },
+        peers,
+    )
+    .await;
+    network.start();
+    oracle
+}
+
+fn timeouts() -> Timeouts {
+    Timeouts {
+        leader: Duration::from_millis(500),
+        certification: Duration::from_secs(1),
+        retry: Duration::from_secs(2),
+    }
+}
+
+async fn start(
+    context: &Context,
+    oracle: &mut Oracle<ValidatorKey, Context>,
+    chain: &Testnet,
+    i: usize,
+    role: Role,
+) -> Option<Running> {
+    let key = chain.keys[i].clone();
+    let public = key.public_key();
+    let participants = consensus::participants(&chain.genesis).expect("validators");
+    let namespace = consensus::namespace(&chain.genesis);
+    let channels = register(oracle, &public).await;
+    let context = context.child("validator").with_attribute("index", i);
+    if role == Role::Flooder {
+        flood(context, channels.transactions);
+        return None;
+    }
+    if let Role::Mock(mock) = role {
+        let scheme = Scheme::signer(&namespace, participants, key).expect("signer");
+        match mock {
+            Mock::Conflicter => {
+                mocks::conflicter::Conflicter::<_, _, Keccak256>::new(
+                    context,
+                    mocks::conflicter::Config { scheme },
+                )
+                .start(channels.votes);
+            }
+            Mock::Nuller => {
+                mocks::nuller::Nuller::<_, _, Keccak256>::new(
+                    context,
+                    mocks::nuller::Config { scheme },
+                )
+                .start(channels.votes);
+            }
+            Mock::Impersonator => {
+                mocks::impersonator::Impersonator::<_, _, Keccak256>::new(
+                    context,
+                    mocks::impersonator::Config { scheme },
+                )
+                .start(channels.votes);
+            }
+            Mock::Outdated => {
+                mocks::outdated::Outdated::<_, _, Keccak256>::new(
+                    context,
+                    mocks::outdated::Config {
+                        scheme,
+                        view_delta: ViewDelta::new(1024),
+                    },
+                )
+                .start(channels.votes);
+            }
+            Mock::Equivocator => {
+                mocks::equivocator::Equivocator::<_, _, _, Keccak256>::new(
+                    context,
+                    mocks::equivocator::Config {
+                        scheme,
+                        elector: RoundRobin::<Sha256>::default(),
+                        epoch: Epoch::zero(),
+                        relay: Arc::new(mocks::relay::Relay::default()),
+                    },
+                )
+                .start(channels.votes, channels.certificates);
+            }
+        }
+        return None;
+    }
+    let mut runtime = RuntimeConfig::default();
+    if role == Role::Diverging {
+        let mut schedule = Schedule::v1();
+        schedule.costs.storage_write.base += 1;
+        runtime.schedule = schedule;
+    }
+    let executor = Arc::new(Executor::new(chain.genesis.clone(), runtime).expect("executor"));
+    let validator = Chain::new(
+        executor,
+        chain.stores[i].clone(),
+        Mempool::new(Limits::default()),
+    );
+    let config = EngineConfig {
+        signer: chain.keys[i].clone(),
+        participants: consensus::participants(&chain.genesis).expect("validators"),
+        namespace,
+        chain: validator.clone(),
+        genesis: chain.block0.clone(),
+        blocker: oracle.control(public.clone()),
+        peers: oracle.manager(),
+        partition: format!("validator-{i}"),
+        timeouts: timeouts(),
+    };
+    let (halted, submitter) = match role {
+        Role::Tampering(tamper) => {
+            let application = Tampering {
+                inner: Application::new(validator.clone()),
+                tamper,
+            };
+            consensus::start(context, application, config, channels).await
+        }
+        _ => {
+            consensus::start(
+                context,
+                Application::new(validator.clone()),
+                config,
+                channels,
+            )
+            .await
+        }
+    };
+    Some(Running {
+        chain: validator,
+        submitter,
+        _halted: halted,
+    })
+}
+
+/// A client that submits a transaction every 100 ms, round-robin across validators.
+fn client(context: &Context, submitters: Vec<Submitter>, signer: u8) -> Handle<()> {
+    context.child("client").spawn(move |context| async move {
+        let mut nonce = 0;
+        let mut target = 0;
+        loop {
+            context.sleep(Duration::from_millis(100)).await;
+            let transaction = testing::sign(
+                signer,
+                nonce,
+                Action::ApproveCode {
+                    code_hash: vellum_types::keccak256(&nonce.to_be_bytes()),
+                },
+            );
+            target = (target + 1) % submitters.len();
+            if submitters[target].submit(transaction).is_ok() {
+                nonce += 1;
+            }
+        }
+    })
+}
+
+/// Wait until every validator in `honest` has committed `height`.
+async fn reach(context: &Context, chain: &Testnet, honest: &[usize], height: u64) {
+    while honest.iter().any(|&i| chain.height(i) < height) {
+        context.sleep(Duration::from_millis(100)).await;
+    }
+}
+
+struct Outcome {
+    state: String,
+    roots: Vec<[u8; 32]>,
+}
+
+/// n validators with the given roles, all linked by `link`; run until honest ones reach
+/// `target`, check agreement.
+fn run(seed: u64, roles: &[Role], link: Link, target: u64) -> Outcome {
+    let chain = Testnet::new(roles.len());
+    let honest: Vec<usize> = (0..roles.len())
+        .filter(|&i| roles[i] == Role::Honest)
+        .collect();
+    let config = deterministic::Config::new()
+        .with_seed(seed)
+        .with_timeout(Some(Duration::from_secs(600)));
+    let state = deterministic::Runner::new(config).start(|context| {
+        let chain = &chain;
+        let honest = honest.clone();
+        async move {
+            let mut oracle = network(&context, chain).await;
+            let keys: Vec<_> = (0..roles.len()).map(|i| chain.public(i)).collect();
+            link_all(&mut oracle, &keys, &link).await;
+            let mut running = Vec::new();
+            for (i, role) in roles.iter().enumerate() {
+                running.push(start(&context, &mut oracle, chain, i, *role).await);
+            }
+            let submitters: Vec<Submitter> = honest
+                .iter()
+                .filter_map(|&i| running[i].as_ref().map(|r| r.submitter.clone()))
+                .collect();
+            let _client = client(&context, submitters, 1);
+            reach(&context, chain, &honest, target).await;
+            for &i in &honest {
+                let validator = &running[i].as_ref().expect("honest validators run").chain;
+                assert_eq!(validator.halted(), None, "honest validator {i} halted");
+                // Only the client's transactions get in (it sends ten a second).
+                let pending = validator.mempool().len();
+                assert!(
+                    pending < 64,
+                    "validator {i} holds {pending} pending transactions"
+                );
+            }
+            // No honest validator may have been blocked by another honest one.
+            let blocked = oracle.blocked().await.expect("oracle");
+            for (a, b) in blocked {
+                let (a, b) = (
+                    keys.iter().position(|k| *k == a),
+                    keys.iter().position(|k| *k == b),
+                );
+                if let (Some(a), Some(b)) = (a, b) {
+                    assert!(
+                        !(honest.contains(&a) && honest.contains(&b)),
+                        "honest validator {a} blocked honest validator {b}"
+                    );
+                }
+            }
+            context.auditor().state()
+        }
+    });
+    chain.assert_agreement(&honest);
+    chain.assert_sealed(honest[0]);
+    let transactions: usize = (1..=chain.height(honest[0]))
+        .map(|h| {
+            chain.stores[honest[0]]
+                .block(h)
+                .expect("read")
+                .expect("block")
+                .transactions
+                .len()
+        })
+        .sum();
+    assert!(transactions > 0, "no transaction was committed");
+    Outcome {
+        state,
+        roots: honest
+            .iter()
+            .map(|&i| chain.stores[i].head().expect("head").state_root)
+            .collect(),
+    }
+}

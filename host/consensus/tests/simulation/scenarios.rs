@@ -1,0 +1,310 @@
+//! The scenarios: honest networks, Byzantine voters and proposers, floods, partitions,
+//! crashes, late joiners and a diverging validator, each over many seeds.
+
+use super::*;
+
+#[test]
+fn four_honest_validators_agree() {
+    for_seeds("four_honest_validators_agree", 30, |seed| {
+        run(
+            seed,
+            &[Role::Honest; 4],
+            if seed % 2 == 0 { LINK } else { LOSSY },
+            8,
+        );
+    });
+}
+
+#[test]
+fn seven_honest_validators_agree() {
+    for_seeds("seven_honest_validators_agree", 10, |seed| {
+        run(seed, &[Role::Honest; 7], LINK, 6);
+    });
+}
+
+#[test]
+fn same_seed_same_run() {
+    for_seeds("same_seed_same_run", 10, |seed| {
+        let a = run(seed, &[Role::Honest; 4], LOSSY, 5);
+        let b = run(seed, &[Role::Honest; 4], LOSSY, 5);
+        assert_eq!(a.state, b.state, "runtime trace differs");
+        assert_eq!(a.roots, b.roots, "state roots differ");
+    });
+}
+
+#[test]
+fn byzantine_voters_cannot_fork_or_stall() {
+    let mocks = [
+        Mock::Conflicter,
+        Mock::Equivocator,
+        Mock::Nuller,
+        Mock::Impersonator,
+        Mock::Outdated,
+    ];
+    for_seeds("byzantine_voters_cannot_fork_or_stall", 50, |seed| {
+        let mock = mocks[seed as usize % mocks.len()];
+        let mut roles = [Role::Honest; 4];
+        roles[(seed / 5) as usize % 4] = Role::Mock(mock);
+        run(seed, &roles, LINK, 6);
+    });
+    for_seeds("byzantine_voters_cannot_fork_or_stall", 5, |seed| {
+        let mut roles = [Role::Honest; 7];
+        roles[0] = Role::Mock(mocks[seed as usize % mocks.len()]);
+        roles[3] = Role::Mock(mocks[(seed as usize + 1) % mocks.len()]);
+        run(seed, &roles, LINK, 5);
+    });
+}
+
+#[test]
+fn invalid_proposals_are_never_finalized() {
+    let tampers = [
+        Tamper::StateRoot,
+        Tamper::Signature,
+        Tamper::TimeStep,
+        Tamper::Oversized,
+    ];
+    for_seeds("invalid_proposals_are_never_finalized", 30, |seed| {
+        let mut roles = [Role::Honest; 4];
+        roles[seed as usize % 4] = Role::Tampering(tampers[(seed / 4) as usize % tampers.len()]);
+        run(seed, &roles, LINK, 8);
+    });
+}
+
+/// A peer flooding the gossip channel neither stalls the network nor fills a mempool.
+#[test]
+fn a_gossip_flood_is_refused() {
+    for_seeds("a_gossip_flood_is_refused", 5, |seed| {
+        let mut roles = [Role::Honest; 4];
+        roles[seed as usize % 4] = Role::Flooder;
+        run(seed, &roles, LINK, 8);
+    });
+}
+
+/// Split 2/2 (no quorum on either side), let time pass, heal, and require progress.
+#[test]
+fn partitions_heal() {
+    for_seeds("partitions_heal", 30, |seed| {
+        let chain = Testnet::new(4);
+        let all = [0, 1, 2, 3];
+        deterministic::Runner::new(
+            deterministic::Config::new()
+                .with_seed(seed)
+                .with_timeout(Some(Duration::from_secs(600))),
+        )
+        .start(|context| {
+            let chain = &chain;
+            async move {
+                let mut oracle = network(&context, chain).await;
+                let keys: Vec<_> = all.iter().map(|&i| chain.public(i)).collect();
+                link_all(&mut oracle, &keys, &LOSSY).await;
+                let mut running = Vec::new();
+                for i in all {
+                    running.push(
+                        start(&context, &mut oracle, chain, i, Role::Honest)
+                            .await
+                            .expect("honest"),
+                    );
+                }
+                let submitters = running.iter().map(|r| r.submitter.clone()).collect();
+                let _client = client(&context, submitters, 1);
+                reach(&context, chain, &all, 2).await;
+                // 2/2 leaves no side a quorum; 1/3 leaves one (3 of 4 is 2f + 1).
+                let split = 1 + (context.child("split").next_u32() % 3) as usize;
+                let (left, right) = keys.split_at(split);
+                unlink(&mut oracle, left, right).await;
+                let before = all.iter().map(|&i| chain.height(i)).max().unwrap_or(0);
+                context.sleep(Duration::from_secs(10)).await;
+                let during = all.iter().map(|&i| chain.height(i)).max().unwrap_or(0);
+                if split == 2 {
+                    // At most blocks already certified before the split finish.
+                    assert!(
+                        during <= before + 2,
+                        "progress without a quorum: {before} -> {during}"
+                    );
+                } else {
+                    let majority: Vec<usize> = if split == 1 {
+                        vec![1, 2, 3]
+                    } else {
+                        vec![0, 1, 2]
+                    };
+                    reach(&context, chain, &majority, before + 3).await;
+                }
+                link_all(&mut oracle, &keys, &LOSSY).await;
+                reach(&context, chain, &all, during + 3).await;
+            }
+        });
+        chain.assert_agreement(&all);
+    });
+}
+
+/// Crash every validator at once, at random moments, three times; each restart resumes from
+/// its journals (recovered from the crashed runtime's storage) and its redb store, re-signs
+/// nothing, and the chain keeps growing without disagreement.
+#[test]
+fn unclean_restarts_resume() {
+    const CRASHES: usize = 3;
+    for_seeds("unclean_restarts_resume", 15, |seed| {
+        let chain = Testnet::new(4);
+        let all = [0usize, 1, 2, 3];
+        let mut checkpoint = None;
+        let mut heights = Vec::new();
+        for run in 0..=CRASHES {
+            let runner = match checkpoint.take() {
+                None => deterministic::Runner::new(
+                    deterministic::Config::new()
+                        .with_seed(seed)
+                        .with_timeout(Some(Duration::from_secs(600))),
+                ),
+                Some(checkpoint) => deterministic::Runner::from(checkpoint),
+            };
+            let chain_ref = &chain;
+            let target = all.iter().map(|&i| chain.height(i)).max().unwrap_or(0) + 5;
+            let ((), next) = runner.start_and_recover(|context| async move {
+                let mut oracle = network(&context, chain_ref).await;
+                let keys: Vec<_> = all.iter().map(|&i| chain_ref.public(i)).collect();
+                link_all(&mut oracle, &keys, &LINK).await;
+                let mut running = Vec::new();
+                for i in all {
+                    running.push(start(&context, &mut oracle, chain_ref, i, Role::Honest).await);
+                }
+                let submitters = running
+                    .iter()
+                    .flatten()
+                    .map(|r| r.submitter.clone())
+                    .collect();
+                let _client = client(&context, submitters, 1);
+                if run < CRASHES {
+                    let crash_after =
+                        Duration::from_millis(300 + context.child("crash").next_u64() % 3_000);
+                    context.sleep(crash_after).await;
+                } else {
+                    reach(&context, chain_ref, &all, target).await;
+                }
+            });
+            chain.assert_agreement(&all);
+            heights.push(all.map(|i| chain.height(i)));
+            checkpoint = Some(next);
+        }
+        let last = heights.last().expect("runs");
+        assert!(
+            last.iter().all(|&h| h >= 5),
+            "no progress across restarts: {heights:?}"
+        );
+    });
+}
+
+/// A validator that was offline from the start backfills finalized blocks and catches up to
+/// the same state.
+#[test]
+fn late_validator_backfills() {
+    for_seeds("late_validator_backfills", 10, |seed| {
+        let chain = Testnet::new(4);
+        deterministic::Runner::new(
+            deterministic::Config::new()
+                .with_seed(seed)
+                .with_timeout(Some(Duration::from_secs(600))),
+        )
+        .start(|context| {
+            let chain = &chain;
+            async move {
+                let mut oracle = network(&context, chain).await;
+                let online: Vec<_> = (0..3).map(|i| chain.public(i)).collect();
+                link_all(&mut oracle, &online, &LINK).await;
+                let mut running = Vec::new();
+                for i in 0..3 {
+                    running.push(start(&context, &mut oracle, chain, i, Role::Honest).await);
+                }
+                let submitters = running
+                    .iter()
+                    .flatten()
+                    .map(|r| r.submitter.clone())
+                    .collect();
+                let _client = client(&context, submitters, 1);
+                reach(&context, chain, &[0, 1, 2], 10).await;
+                let all: Vec<_> = (0..4).map(|i| chain.public(i)).collect();
+                link_all(&mut oracle, &all, &LINK).await;
+                let late = start(&context, &mut oracle, chain, 3, Role::Honest).await;
+                reach(&context, chain, &[0, 1, 2, 3], 14).await;
+                drop(late);
+            }
+        });
+        chain.assert_agreement(&[0, 1, 2, 3]);
+    });
+}
+
+/// One validator's runtime prices storage writes differently. Once a contract writes state,
+/// its execution disagrees with the network's: it halts with a report naming the
+/// transaction, commits nothing past it, and the other three carry on.
+#[test]
+fn diverging_validator_halts_with_a_report() {
+    for_seeds("diverging_validator_halts_with_a_report", 3, |seed| {
+        let chain = Testnet::new(4);
+        let code = testing::artifact("points");
+        let halt = deterministic::Runner::new(
+            deterministic::Config::new()
+                .with_seed(seed)
+                .with_timeout(Some(Duration::from_secs(600))),
+        )
+        .start(|context| {
+            let chain = &chain;
+            let code = code.clone();
+            async move {
+                let mut oracle = network(&context, chain).await;
+                let keys: Vec<_> = (0..4).map(|i| chain.public(i)).collect();
+                link_all(&mut oracle, &keys, &LINK).await;
+                let mut running = Vec::new();
+                for i in 0..4 {
+                    let role = if i == 3 {
+                        Role::Diverging
+                    } else {
+                        Role::Honest
+                    };
+                    running.push(
+                        start(&context, &mut oracle, chain, i, role)
+                            .await
+                            .expect("engine"),
+                    );
+                }
+                reach(&context, chain, &[0, 1, 2, 3], 2).await;
+                let deploy = testing::sign(
+                    1,
+                    0,
+                    Action::Deploy {
+                        code,
+                        init_args: "{}".into(),
+                    },
+                );
+                running[0]
+                    .submitter
+                    .submit(deploy)
+                    .expect("deploy accepted");
+                let halt = running[3].chain.on_halt().await.expect("validator 3 halts");
+                let halted_at = chain.height(3);
+                reach(&context, chain, &[0, 1, 2], halted_at + 5).await;
+                assert_eq!(
+                    chain.height(3),
+                    halted_at,
+                    "a halted validator committed more"
+                );
+                halt
+            }
+        });
+        chain.assert_agreement(&[0, 1, 2]);
+        let Halt::Diverged(divergence) = &halt else {
+            panic!("expected a divergence, got {halt}");
+        };
+        let report = halt.to_string();
+        assert!(report.contains("CONSENSUS DIVERGENCE"), "{report}");
+        let (index, hash, _) = divergence
+            .first_transaction
+            .clone()
+            .expect("a transaction is named");
+        let block = chain.stores[0]
+            .block(divergence.height)
+            .expect("read")
+            .expect("finalized block");
+        assert_eq!(hash, hex(&block.transactions[index].hash()));
+        assert!(divergence.fields.contains(&"receipts_root"), "{report}");
+        chain.assert_agreement(&[0, 1, 2, 3]);
+    });
+}

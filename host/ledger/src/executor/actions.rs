@@ -1,0 +1,525 @@
+//! What each action does: deploy, call, upgrade, approve, add and remove members, and the
+//! runtime call underneath them.
+
+use super::{
+    error::Rejection, state::BlockContext, BlockError, Executor, INTRINSIC_FUEL_BASE,
+    INTRINSIC_FUEL_PER_BYTE, METHOD_BYTES_MAX,
+};
+use crate::{
+    executed::{StateWrite, VersionWrite},
+    keys::{self, full_key},
+    records::{self, ContractInfo, Member},
+    store::StoreError,
+};
+use std::sync::Arc;
+use vellum_runtime::{Call, CodeHash, Context, Contract, Mode, Outcome, PrepareError};
+use vellum_types::{
+    address_of, hex, Action, Address, DeployPolicy, Hash, LedgerEvent, Receipt, Role,
+    SignedTransaction, Status, TransactionError,
+};
+
+/// The effects of a transaction that succeeded.
+pub(super) struct Effects {
+    output: Vec<u8>,
+    events: Vec<LedgerEvent>,
+    writes: Vec<StateWrite>,
+    contract: Option<Address>,
+    fuel_used: u64,
+}
+
+/// Why a transaction failed, and the fuel it used getting there.
+pub(super) struct Failure {
+    status: Status,
+    fuel_used: u64,
+}
+
+fn refused(message: impl Into<String>) -> Failure {
+    Failure {
+        status: Status::Refused(message.into()),
+        fuel_used: 0,
+    }
+}
+
+/// Who is executing what, within a block.
+pub(super) struct Caller<'a> {
+    pub(super) context: &'a BlockContext,
+    pub(super) sender: Address,
+    pub(super) nonce: u64,
+    pub(super) member: &'a Member,
+    pub(super) fuel: u64,
+}
+
+fn system_effects(writes: Vec<StateWrite>) -> Effects {
+    Effects {
+        output: Vec::new(),
+        events: Vec::new(),
+        writes,
+        contract: None,
+        fuel_used: 0,
+    }
+}
+
+/// A call's outcome as a receipt sees it: its return data, or how it failed. The one mapping from
+/// the runtime's outcomes to receipt statuses, for transactions and queries alike.
+pub(super) fn status_of(outcome: Outcome) -> Result<Vec<u8>, Status> {
+    match outcome {
+        Outcome::Success(output) => Ok(output),
+        Outcome::ContractError { code, message } => Err(Status::ContractError { code, message }),
+        Outcome::Trap(kind) => Err(Status::Trap(kind.to_string())),
+        Outcome::OutOfFuel => Err(Status::OutOfFuel),
+    }
+}
+
+impl Executor {
+    pub(super) fn apply(
+        &self,
+        context: &BlockContext,
+        position: u32,
+        signed: &SignedTransaction,
+        hash: Hash,
+        versions: &mut Vec<VersionWrite>,
+    ) -> Result<Receipt, Rejection> {
+        let sender = signed.sender();
+        let member: Option<Member> = context.record(&keys::member_key(&sender), "member")?;
+        let nonce = context.read(&keys::nonce_key(&sender))?;
+        let nonce = self
+            .check_sender(signed, member.is_some(), nonce)
+            .map_err(Rejection::Invalid)?;
+        let Some(member) = member else {
+            return Err(Rejection::Invalid(TransactionError::UnknownSender(hex(
+                &sender,
+            ))));
+        };
+        let nonce_write = (
+            keys::nonce_key(&sender),
+            Some((nonce + 1).to_be_bytes().to_vec()),
+        );
+        let tx = &signed.transaction;
+        let intrinsic = INTRINSIC_FUEL_BASE
+            .saturating_add(INTRINSIC_FUEL_PER_BYTE.saturating_mul(signed.encode().len() as u64));
+        let result = if intrinsic > tx.fuel_limit {
+            Err(Failure {
+                status: Status::OutOfFuel,
+                fuel_used: tx.fuel_limit,
+            })
+        } else {
+            let call = Caller {
+                context,
+                sender,
+                nonce,
+                member: &member,
+                fuel: tx.fuel_limit - intrinsic,
+            };
+            self.dispatch(&call, &tx.action)?
+        };
+        let receipt = match result {
+            Ok(effects) => {
+                let mut writes = vec![nonce_write];
+                writes.extend(effects.writes);
+                context.apply(position, &writes, versions)?;
+                Receipt {
+                    transaction: hash,
+                    status: Status::Success,
+                    output: effects.output,
+                    fuel_used: intrinsic + effects.fuel_used,
+                    events: effects.events,
+                    contract: effects.contract,
+                }
+            }
+            Err(failure) => {
+                context.apply(position, &[nonce_write], versions)?;
+                Receipt {
+                    transaction: hash,
+                    status: failure.status,
+                    output: Vec::new(),
+                    fuel_used: intrinsic
+                        .saturating_add(failure.fuel_used)
+                        .min(tx.fuel_limit),
+                    events: Vec::new(),
+                    contract: None,
+                }
+            }
+        };
+        Ok(receipt)
+    }
+
+    fn dispatch(
+        &self,
+        call: &Caller<'_>,
+        action: &Action,
+    ) -> Result<Result<Effects, Failure>, BlockError> {
+        match action {
+            Action::Deploy { code, init_args } => self.deploy(call, code, init_args),
+            Action::Call {
+                contract,
+                method,
+                args,
+            } => self.call(call, contract, method, args),
+            Action::Upgrade {
+                contract,
+                code,
+                migrate_args,
+            } => self.upgrade(call, contract, code, migrate_args),
+            Action::ApproveCode { code_hash } => Ok(self.approve(call, code_hash)),
+            Action::AddMember {
+                public_key,
+                organisation,
+                role,
+            } => self.add_member(call, public_key, organisation, *role),
+            Action::RemoveMember { public_key } => self.remove_member(call, public_key),
+        }
+    }
+
+    /// Whether `call`'s sender may deploy or upgrade to `code_hash`.
+    fn allowed_code(
+        &self,
+        call: &Caller<'_>,
+        code_hash: &Hash,
+    ) -> Result<Result<(), Failure>, BlockError> {
+        if call.member.role != Role::Admin {
+            return Ok(Err(refused(
+                "only organisation admins deploy or upgrade contracts",
+            )));
+        }
+        if self.genesis.deploy_policy == DeployPolicy::AnyAdmin {
+            return Ok(Ok(()));
+        }
+        let organisations = &self.genesis.organisations;
+        let mut approvals = 0;
+        for organisation in organisations {
+            if call
+                .context
+                .read(&keys::approval_key(code_hash, &organisation.name))?
+                .is_some()
+            {
+                approvals += 1;
+            }
+        }
+        if approvals * 2 <= organisations.len() {
+            return Ok(Err(refused(format!(
+                "code {} is approved by {approvals} of {} organisations; more than half must approve it",
+                hex(code_hash),
+                organisations.len()
+            ))));
+        }
+        Ok(Ok(()))
+    }
+
+    fn run(
+        &self,
+        call: &Caller<'_>,
+        contract: &Contract,
+        address: Address,
+        entry_point: &str,
+        input: &str,
+        fuel: u64,
+    ) -> Result<Result<Effects, Failure>, BlockError> {
+        let execution = self.runtime.execute(
+            contract,
+            Call {
+                entry_point,
+                input: input.as_bytes(),
+                context: Context {
+                    caller: call.sender,
+                    contract: address,
+                    block_height: call.context.height,
+                    block_time_ms: call.context.time_ms,
+                },
+                fuel_limit: fuel,
+                mode: Mode::Transaction,
+            },
+            call.context.view(address),
+        )?;
+        let status = match status_of(execution.outcome) {
+            Ok(output) => {
+                return Ok(Ok(Effects {
+                    output,
+                    events: execution
+                        .events
+                        .into_iter()
+                        .map(|e| LedgerEvent {
+                            contract: address,
+                            topic: e.topic,
+                            data: e.data,
+                        })
+                        .collect(),
+                    writes: execution
+                        .writes
+                        .into_iter()
+                        .map(|w| (full_key(&address, &w.key), w.value))
+                        .collect(),
+                    contract: None,
+                    fuel_used: execution.fuel_used,
+                }))
+            }
+            Err(status) => status,
+        };
+        Ok(Err(Failure {
+            status,
+            fuel_used: execution.fuel_used,
+        }))
+    }
+
+    /// Code a deploy or upgrade may install: allowed by the policy for `call`'s sender, and valid.
+    fn admit_code(
+        &self,
+        call: &Caller<'_>,
+        code: &[u8],
+    ) -> Result<Result<(Hash, Arc<Contract>), Failure>, BlockError> {
+        let code_hash = CodeHash::of(code).0;
+        if let Err(failure) = self.allowed_code(call, &code_hash)? {
+            return Ok(Err(failure));
+        }
+        Ok(self.prepare(code)?.map(|contract| (code_hash, contract)))
+    }
+
+    /// Only a validation failure is the transaction's fault (and the same on every node); a
+    /// compiler or instrumentation failure is this node's, and must not become a receipt.
+    fn prepare(&self, code: &[u8]) -> Result<Result<Arc<Contract>, Failure>, BlockError> {
+        match self.runtime.prepare(code) {
+            Ok(contract) => Ok(Ok(contract)),
+            Err(PrepareError::Invalid(error)) => {
+                Ok(Err(refused(format!("invalid contract code: {error}"))))
+            }
+            Err(error) => Err(BlockError::Prepare(error)),
+        }
+    }
+
+    fn deploy(
+        &self,
+        call: &Caller<'_>,
+        code: &[u8],
+        init_args: &str,
+    ) -> Result<Result<Effects, Failure>, BlockError> {
+        let (code_hash, contract) = match self.admit_code(call, code)? {
+            Ok(admitted) => admitted,
+            Err(failure) => return Ok(Err(failure)),
+        };
+        let address = records::contract_address(&call.sender, call.nonce);
+        let mut effects = match self.run(
+            call,
+            &contract,
+            address,
+            "instantiate",
+            init_args,
+            call.fuel,
+        )? {
+            Ok(effects) => effects,
+            Err(failure) => return Ok(Err(failure)),
+        };
+        let info = ContractInfo {
+            code_hash,
+            version: 1,
+            deployer: call.sender,
+            deployed_at: call.context.height,
+            interface: interface_of(code),
+        };
+        effects
+            .writes
+            .push((keys::code_key(&code_hash), Some(code.to_vec())));
+        effects.writes.push((
+            keys::contract_key(&address),
+            Some(borsh::to_vec(&info).unwrap_or_default()),
+        ));
+        effects.contract = Some(address);
+        Ok(Ok(effects))
+    }
+
+    pub(super) fn loaded(
+        &self,
+        call: &Caller<'_>,
+        info: &ContractInfo,
+    ) -> Result<Arc<Contract>, BlockError> {
+        if let Some(contract) = self.runtime.cached(&CodeHash(info.code_hash)) {
+            return Ok(contract);
+        }
+        let code = call
+            .context
+            .read(&keys::code_key(&info.code_hash))?
+            .ok_or_else(|| {
+                BlockError::Store(StoreError::Corrupt {
+                    table: "state",
+                    detail: format!("code {} is missing", hex(&info.code_hash)),
+                })
+            })?;
+        self.runtime
+            .prepare(&code)
+            .map_err(|source| BlockError::StoredCode {
+                code_hash: hex(&info.code_hash),
+                source,
+            })
+    }
+
+    fn call(
+        &self,
+        call: &Caller<'_>,
+        address: &Address,
+        method: &str,
+        args: &str,
+    ) -> Result<Result<Effects, Failure>, BlockError> {
+        if method.is_empty()
+            || method.len() > METHOD_BYTES_MAX
+            || !method
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            let shown: String = method.chars().take(METHOD_BYTES_MAX).collect();
+            return Ok(Err(refused(format!("`{shown}` is not a method name (letters, digits and _, at most {METHOD_BYTES_MAX} bytes)"))));
+        }
+        let Some(info) = call
+            .context
+            .record::<ContractInfo>(&keys::contract_key(address), "contract")?
+        else {
+            return Ok(Err(refused(format!("no contract at {}", hex(address)))));
+        };
+        let contract = self.loaded(call, &info)?;
+        self.run(
+            call,
+            &contract,
+            *address,
+            &format!("execute.{method}"),
+            args,
+            call.fuel,
+        )
+    }
+
+    fn upgrade(
+        &self,
+        call: &Caller<'_>,
+        address: &Address,
+        code: &[u8],
+        migrate_args: &str,
+    ) -> Result<Result<Effects, Failure>, BlockError> {
+        let Some(mut info) = call
+            .context
+            .record::<ContractInfo>(&keys::contract_key(address), "contract")?
+        else {
+            return Ok(Err(refused(format!("no contract at {}", hex(address)))));
+        };
+        let (code_hash, contract) = match self.admit_code(call, code)? {
+            Ok(admitted) => admitted,
+            Err(failure) => return Ok(Err(failure)),
+        };
+        let mut effects = if contract.entry_points().any(|e| e == "migrate") {
+            match self.run(
+                call,
+                &contract,
+                *address,
+                "migrate",
+                migrate_args,
+                call.fuel,
+            )? {
+                Ok(effects) => effects,
+                Err(failure) => return Ok(Err(failure)),
+            }
+        } else if matches!(migrate_args.trim(), "" | "{}" | "null") {
+            Effects {
+                output: Vec::new(),
+                events: Vec::new(),
+                writes: Vec::new(),
+                contract: None,
+                fuel_used: 0,
+            }
+        } else {
+            return Ok(Err(refused(
+                "the new code has no `migrate` entry point to take migrate_args",
+            )));
+        };
+        info.code_hash = code_hash;
+        info.version += 1;
+        info.interface = interface_of(code);
+        effects
+            .writes
+            .push((keys::code_key(&code_hash), Some(code.to_vec())));
+        effects.writes.push((
+            keys::contract_key(address),
+            Some(borsh::to_vec(&info).unwrap_or_default()),
+        ));
+        Ok(Ok(effects))
+    }
+
+    fn approve(&self, call: &Caller<'_>, code_hash: &Hash) -> Result<Effects, Failure> {
+        if call.member.role != Role::Admin {
+            return Err(refused("only organisation admins approve code"));
+        }
+        let key = keys::approval_key(code_hash, &call.member.organisation);
+        Ok(system_effects(vec![(
+            key,
+            Some(call.context.height.to_be_bytes().to_vec()),
+        )]))
+    }
+
+    fn add_member(
+        &self,
+        call: &Caller<'_>,
+        public_key: &[u8; 33],
+        organisation: &str,
+        role: Role,
+    ) -> Result<Result<Effects, Failure>, BlockError> {
+        if call.member.role != Role::Admin || call.member.organisation != organisation {
+            return Ok(Err(refused(format!(
+                "only admins of `{organisation}` add its members"
+            ))));
+        }
+        if k256::PublicKey::from_sec1_bytes(public_key).is_err() {
+            return Ok(Err(refused("not a compressed secp256k1 public key")));
+        }
+        // An identity belongs to one organisation and changes only through that organisation's
+        // admins: adding an existing member would let one organisation take over (or demote)
+        // another's identities.
+        let key = keys::member_key(&address_of(public_key));
+        if call.context.read(&key)?.is_some() {
+            return Ok(Err(refused(format!(
+                "{} is already a member; its organisation must remove it first",
+                hex(&address_of(public_key))
+            ))));
+        }
+        let member = Member {
+            public_key: *public_key,
+            organisation: organisation.to_string(),
+            role,
+        };
+        Ok(Ok(system_effects(vec![(
+            key,
+            Some(borsh::to_vec(&member).unwrap_or_default()),
+        )])))
+    }
+
+    fn remove_member(
+        &self,
+        call: &Caller<'_>,
+        public_key: &[u8; 33],
+    ) -> Result<Result<Effects, Failure>, BlockError> {
+        let address = address_of(public_key);
+        let Some(target) = call
+            .context
+            .record::<Member>(&keys::member_key(&address), "member")?
+        else {
+            return Ok(Err(refused(format!("{} is not a member", hex(&address)))));
+        };
+        if call.member.role != Role::Admin || call.member.organisation != target.organisation {
+            return Ok(Err(refused(format!(
+                "only admins of `{}` remove its members",
+                target.organisation
+            ))));
+        }
+        if address == call.sender {
+            return Ok(Err(refused("an admin cannot remove itself")));
+        }
+        Ok(Ok(system_effects(vec![(keys::member_key(&address), None)])))
+    }
+}
+
+/// The `vellum:interface` custom section of `code`, or empty.
+pub fn interface_of(code: &[u8]) -> String {
+    wasmparser::Parser::new(0)
+        .parse_all(code)
+        .filter_map(Result::ok)
+        .find_map(|payload| match payload {
+            wasmparser::Payload::CustomSection(reader) if reader.name() == "vellum:interface" => {
+                Some(String::from_utf8_lossy(reader.data()).into_owned())
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}

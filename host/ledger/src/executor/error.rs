@@ -1,0 +1,139 @@
+//! Why a proposal cannot become a block, or why this node could not tell.
+
+use crate::store::StoreError;
+use vellum_runtime::{EngineError, ExecuteError, PrepareError, StorageError};
+use vellum_types::TransactionError;
+
+/// Why a proposal cannot become a block.
+///
+/// Variants up to [`BlockError::ReceiptsOverflow`] are the block's fault and the same on every
+/// honest node; the rest are this node's own failures ([`BlockError::is_local_fault`]), which
+/// must never become a vote against a block.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BlockError {
+    /// A transaction breaks a validity rule.
+    #[error("transaction {index} ({hash}): {error}")]
+    Transaction {
+        /// Its position in the proposal.
+        index: usize,
+        /// Its hash.
+        hash: String,
+        /// The rule broken.
+        error: TransactionError,
+    },
+    /// The proposal does not extend the head.
+    #[error("proposal for height {height} with parent {parent} does not extend the head (height {head_height}, hash {head_hash})")]
+    WrongParent {
+        /// Proposed height.
+        height: u64,
+        /// Proposed parent.
+        parent: String,
+        /// The head's height.
+        head_height: u64,
+        /// The head's hash.
+        head_hash: String,
+    },
+    /// The block time does not increase.
+    #[error("block time {time_ms} is not after the parent's {parent_ms}")]
+    TimeNotIncreasing {
+        /// Proposed time.
+        time_ms: u64,
+        /// Parent's time.
+        parent_ms: u64,
+    },
+    /// Too many transactions or too much fuel.
+    #[error("block exceeds its {what} limit: {found} > {max}")]
+    LimitExceeded {
+        /// Which limit.
+        what: &'static str,
+        /// Found.
+        found: u64,
+        /// Allowed.
+        max: u64,
+    },
+    /// Building: the receipt of the candidate at `index` would overflow the block's receipts.
+    #[error("the receipt of candidate {index} overflows the block")]
+    ReceiptsOverflow {
+        /// The candidate's position.
+        index: usize,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The runtime could not complete a call.
+    #[error("runtime failure: {0}")]
+    Execute(#[from] ExecuteError),
+    /// The state under a call failed.
+    #[error("state failure: {0}")]
+    State(#[from] StorageError),
+    /// The wasm engine could not be built.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// Code that passed validation did not compile or instrument on this node.
+    #[error("preparing valid code failed on this node: {0}")]
+    Prepare(#[source] PrepareError),
+    /// Code in the store no longer prepares (a different runtime than the one that stored it).
+    #[error("stored code {code_hash} no longer prepares: {source}")]
+    StoredCode {
+        /// The code's hash, hex.
+        code_hash: String,
+        /// Why it does not prepare.
+        #[source]
+        source: PrepareError,
+    },
+    /// The pending blocks handed to the executor are not a chain.
+    #[error("pending block {height} does not extend the pending block before it")]
+    BrokenChain {
+        /// The height of the block that does not extend its predecessor.
+        height: u64,
+    },
+    /// A worker thread (signature verification, commit) panicked.
+    #[error("a {0} thread panicked")]
+    Panicked(&'static str),
+    /// A view of a block's state outlived the block's execution.
+    #[error("the block's state is still shared after execution")]
+    StateStillShared,
+    /// The commit thread could not be started.
+    #[error("cannot start the commit thread: {0}")]
+    CommitThread(#[source] std::io::Error),
+}
+
+impl BlockError {
+    /// Whether this is this node's own failure (its disk, its runtime), not the block's: a node
+    /// that meets one halts rather than voting against the block.
+    pub fn is_local_fault(&self) -> bool {
+        !matches!(
+            self,
+            BlockError::Transaction { .. }
+                | BlockError::WrongParent { .. }
+                | BlockError::TimeNotIncreasing { .. }
+                | BlockError::LimitExceeded { .. }
+                | BlockError::ReceiptsOverflow { .. }
+        )
+    }
+}
+
+/// Why a transaction was refused entry to a pool.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EntryError {
+    /// It breaks a validity rule as of the head.
+    #[error(transparent)]
+    Rejected(#[from] TransactionError),
+    /// This node could not read its own store; the transaction may be fine.
+    #[error("this node cannot read its store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Why a transaction could not be applied: it makes the block invalid, or the node failed.
+pub(super) enum Rejection {
+    Invalid(TransactionError),
+    Fault(BlockError),
+}
+
+impl From<BlockError> for Rejection {
+    fn from(error: BlockError) -> Self {
+        Rejection::Fault(error)
+    }
+}

@@ -1,0 +1,94 @@
+//! Where everything lives in the `state` and `history` tables: the key layout, in one place.
+//!
+//! A full state key is a 32-byte namespace followed by the key within it. A namespace is a
+//! contract's address, or [`SYSTEM`] for the ledger's own records:
+//!
+//! | key within [`SYSTEM`] | value |
+//! |---|---|
+//! | `nonce/` ‖ address | next nonce, u64 big-endian |
+//! | `member/` ‖ address | borsh(`records::Member`) |
+//! | `code/` ‖ code hash | the wasm |
+//! | `contract/` ‖ address | borsh(`records::ContractInfo`) |
+//! | `approval/` ‖ code hash ‖ organisation | height of the approval, u64 big-endian |
+//!
+//! A history key is `len(full key) u32 BE ‖ full key ‖ height u64 BE ‖ position u32 BE`, so all
+//! versions of one key sort together, oldest first.
+
+use std::ops::Bound;
+use vellum_runtime::storage::successor;
+use vellum_types::{Address, Hash};
+
+/// The namespace of the ledger's own records.
+pub const SYSTEM: [u8; 32] = [0; 32];
+
+/// The full key of `key` in `namespace`.
+pub fn full_key(namespace: &[u8; 32], key: &[u8]) -> Vec<u8> {
+    let mut full = Vec::with_capacity(32 + key.len());
+    full.extend_from_slice(namespace);
+    full.extend_from_slice(key);
+    full
+}
+
+fn system(parts: &[&[u8]]) -> Vec<u8> {
+    full_key(&SYSTEM, &parts.concat())
+}
+
+/// Where `address`'s next nonce is kept.
+pub fn nonce_key(address: &Address) -> Vec<u8> {
+    system(&[b"nonce/", address])
+}
+
+/// Where `address`'s membership is kept.
+pub fn member_key(address: &Address) -> Vec<u8> {
+    system(&[b"member/", address])
+}
+
+/// Where code with `hash` is kept.
+pub fn code_key(hash: &Hash) -> Vec<u8> {
+    system(&[b"code/", hash])
+}
+
+/// Where contract `address`'s record is kept.
+pub fn contract_key(address: &Address) -> Vec<u8> {
+    system(&[b"contract/", address])
+}
+
+/// Where `organisation`'s approval of `code_hash` is kept.
+pub fn approval_key(code_hash: &Hash, organisation: &str) -> Vec<u8> {
+    system(&[b"approval/", code_hash, organisation.as_bytes()])
+}
+
+/// The prefix under which every version of `full` is stored in `history`.
+pub(crate) fn history_prefix(full: &[u8]) -> Vec<u8> {
+    let mut prefix = Vec::with_capacity(4 + full.len() + 12);
+    prefix.extend_from_slice(&(full.len() as u32).to_be_bytes());
+    prefix.extend_from_slice(full);
+    prefix
+}
+
+/// The history key of the version of `full` written by transaction `position` of block `height`.
+pub(crate) fn history_key(full: &[u8], height: u64, position: u32) -> Vec<u8> {
+    let mut key = history_prefix(full);
+    key.extend_from_slice(&height.to_be_bytes());
+    key.extend_from_slice(&position.to_be_bytes());
+    key
+}
+
+/// Bounds on keys within `namespace` as bounds on full keys: an unbounded end stops at the
+/// namespace's edge, so a range never strays into the next namespace.
+pub(crate) fn scoped_bounds(
+    namespace: &[u8; 32],
+    lower: Bound<&[u8]>,
+    upper: Bound<&[u8]>,
+) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let scope = |bound: Bound<&[u8]>, unbounded: Bound<Vec<u8>>| match bound {
+        Bound::Included(k) => Bound::Included(full_key(namespace, k)),
+        Bound::Excluded(k) => Bound::Excluded(full_key(namespace, k)),
+        Bound::Unbounded => unbounded,
+    };
+    let end = successor(namespace).map_or(Bound::Unbounded, Bound::Excluded);
+    (
+        scope(lower, Bound::Included(namespace.to_vec())),
+        scope(upper, end),
+    )
+}

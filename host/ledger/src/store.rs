@@ -1,0 +1,568 @@
+//! The node's durable store: blocks, receipts, indexes, world state and its history, in redb.
+//!
+//! # Tables
+//!
+//! | table | key | value |
+//! |---|---|---|
+//! | `meta` | name | genesis hash, height |
+//! | `blocks` | height | borsh(`Block`) |
+//! | `receipts` | height | borsh(`Vec<Receipt>`) |
+//! | `transactions` | tx hash | (height, position) |
+//! | `state` | namespace (32) ‖ key | value |
+//! | `history` | len(full key) u32 BE ‖ full key ‖ height u64 BE ‖ position u32 BE | borsh(`Option<value>`) |
+//!
+//! A namespace is a contract's address, or [`SYSTEM`] for the ledger's own records (nonces,
+//! members, code, contracts, approvals; [`crate::keys`] has the layout), so the ledger's state has
+//! the same history and commitment as contract state. The history key sorts all versions of one key together, oldest first: the
+//! history of a key is one range scan, and its value at a past height is the last version at or
+//! below that height.
+//!
+//! # Crash safety
+//!
+//! Each block is committed by exactly one redb write transaction with immediate durability, which
+//! redb makes atomic: after a crash the store holds every block whose commit returned and nothing
+//! of any other. A commit checks, inside its transaction, that the block extends the stored head;
+//! opening a store checks that it was created for the same genesis.
+
+use crate::{
+    executed::ExecutedBlock,
+    genesis::genesis_block,
+    keys::{self, full_key, history_key, history_prefix, scoped_bounds},
+    records::ContractInfo,
+};
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use std::{ops::Bound, path::Path, sync::Arc};
+use vellum_runtime::{
+    storage::{borrowed, is_empty_range},
+    Order, Storage, StorageError,
+};
+use vellum_types::{hex, Address, Block, Genesis, Hash, Header, Receipt};
+
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
+const TRANSACTIONS: TableDefinition<&[u8], (u64, u32)> = TableDefinition::new("transactions");
+const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
+const HISTORY: TableDefinition<&[u8], &[u8]> = TableDefinition::new("history");
+const SEALS: TableDefinition<u64, &[u8]> = TableDefinition::new("seals");
+const BLOCK_HASHES: TableDefinition<&[u8], u64> = TableDefinition::new("block_hashes");
+
+/// A failure of the store itself.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// redb failed (I/O, corruption).
+    #[error("database: {0}")]
+    Database(#[from] redb::Error),
+    /// A stored record does not decode: the file is damaged or from an incompatible version.
+    #[error("corrupt record in `{table}`: {detail}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// What failed.
+        detail: String,
+    },
+    /// A block that does not extend the head was handed to `commit`.
+    #[error(
+        "block {height} with parent {parent} does not extend the stored head at height {head}"
+    )]
+    NotNext {
+        /// The block's height.
+        height: u64,
+        /// The block's parent.
+        parent: String,
+        /// The stored head's height.
+        head: u64,
+    },
+    /// The store was created from another genesis file.
+    #[error("this data directory belongs to genesis {stored}, not {given}; use the matching genesis file or a new directory")]
+    GenesisMismatch {
+        /// Genesis hash in the store.
+        stored: String,
+        /// Genesis hash given.
+        given: String,
+    },
+}
+
+/// Every layer of redb's errors (opening, transactions, tables, storage, commits) is a
+/// [`StoreError::Database`] with its source kept, so `?` works on any redb call.
+macro_rules! from_redb {
+    ($($error:ty),*) => {$(
+        impl From<$error> for StoreError {
+            fn from(error: $error) -> Self {
+                StoreError::Database(error.into())
+            }
+        }
+    )*};
+}
+
+from_redb!(
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    redb::SetDurabilityError
+);
+
+fn corrupt(table: &'static str, error: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        table,
+        detail: error.to_string(),
+    }
+}
+
+/// One version of a key: what a transaction set it to (or that it removed it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Version {
+    /// Height of the block.
+    pub height: u64,
+    /// Position of the transaction in the block.
+    pub position: u32,
+    /// The value written, or `None` for a removal.
+    pub value: Option<Vec<u8>>,
+}
+
+/// The durable store of one node.
+pub struct Store {
+    db: Database,
+    genesis_hash: Hash,
+}
+
+impl Store {
+    /// Open (or create) the store at `path` for `genesis`. A new store commits block 0: no
+    /// transactions, the genesis identities as its writes.
+    pub fn open(path: &Path, genesis: &Genesis) -> Result<Self, StoreError> {
+        let db = Database::create(path)?;
+        let genesis_hash = genesis.hash();
+        let write = db.begin_write()?;
+        {
+            let mut meta = write.open_table(META)?;
+            let stored = meta.get("genesis")?.map(|v| v.value().to_vec());
+            match stored {
+                Some(stored) if stored != genesis_hash => {
+                    return Err(StoreError::GenesisMismatch {
+                        stored: hex(&stored),
+                        given: hex(&genesis_hash),
+                    })
+                }
+                Some(_) => {}
+                None => {
+                    meta.insert("genesis", genesis_hash.as_slice())?;
+                }
+            }
+            // Create every table so readers never meet a missing one.
+            write.open_table(BLOCKS)?;
+            write.open_table(RECEIPTS)?;
+            write.open_table(TRANSACTIONS)?;
+            write.open_table(STATE)?;
+            write.open_table(HISTORY)?;
+        }
+        write.commit()?;
+        let store = Self { db, genesis_hash };
+        if store.block(0)?.is_none() {
+            store.commit(&genesis_block(genesis))?;
+        }
+        Ok(store)
+    }
+
+    /// The genesis hash this store was created for.
+    pub fn genesis_hash(&self) -> Hash {
+        self.genesis_hash
+    }
+
+    /// Height of the last committed block (0 before the first).
+    pub fn height(&self) -> Result<u64, StoreError> {
+        let read = self.db.begin_read()?;
+        let meta = read.open_table(META)?;
+        let height = meta
+            .get("height")?
+            .ok_or_else(|| corrupt("meta", "no height"))?;
+        let bytes: [u8; 8] = height
+            .value()
+            .try_into()
+            .map_err(|_| corrupt("meta", "height is not 8 bytes"))?;
+        Ok(u64::from_be_bytes(bytes))
+    }
+
+    /// The block at `height`.
+    pub fn block(&self, height: u64) -> Result<Option<Block>, StoreError> {
+        let read = self.db.begin_read()?;
+        let blocks = read.open_table(BLOCKS)?;
+        let Some(bytes) = blocks.get(height)? else {
+            return Ok(None);
+        };
+        borsh::from_slice(bytes.value())
+            .map(Some)
+            .map_err(|e| corrupt("blocks", e))
+    }
+
+    /// The header at `height`.
+    pub fn header(&self, height: u64) -> Result<Option<Header>, StoreError> {
+        Ok(self.block(height)?.map(|b| b.header))
+    }
+
+    /// The last committed header.
+    pub fn head(&self) -> Result<Header, StoreError> {
+        let height = self.height()?;
+        self.header(height)?
+            .ok_or_else(|| corrupt("blocks", format!("head block {height} is missing")))
+    }
+
+    /// The receipts of the block at `height`.
+    pub fn receipts(&self, height: u64) -> Result<Vec<Receipt>, StoreError> {
+        let read = self.db.begin_read()?;
+        let receipts = read.open_table(RECEIPTS)?;
+        let Some(bytes) = receipts.get(height)? else {
+            return Ok(Vec::new());
+        };
+        borsh::from_slice(bytes.value()).map_err(|e| corrupt("receipts", e))
+    }
+
+    /// Where a transaction was committed: (height, position).
+    pub fn transaction_location(&self, hash: &Hash) -> Result<Option<(u64, u32)>, StoreError> {
+        let read = self.db.begin_read()?;
+        let index = read.open_table(TRANSACTIONS)?;
+        Ok(index.get(hash.as_slice())?.map(|v| v.value()))
+    }
+
+    /// The receipt of a committed transaction, with its location.
+    pub fn receipt(&self, hash: &Hash) -> Result<Option<(u64, u32, Receipt)>, StoreError> {
+        let Some((height, position)) = self.transaction_location(hash)? else {
+            return Ok(None);
+        };
+        let receipts = self.receipts(height)?;
+        let receipt = receipts.into_iter().nth(position as usize).ok_or_else(|| {
+            corrupt(
+                "receipts",
+                format!("no receipt {position} at height {height}"),
+            )
+        })?;
+        Ok(Some((height, position, receipt)))
+    }
+
+    /// The height of the block whose header hashes to `hash`.
+    pub fn height_of(&self, hash: &Hash) -> Result<Option<u64>, StoreError> {
+        let read = self.db.begin_read()?;
+        let hashes = read.open_table(BLOCK_HASHES)?;
+        let height = hashes.get(hash.as_slice())?;
+        Ok(height.map(|h| h.value()))
+    }
+
+    /// Up to `limit` current entries of `namespace` with keys in `(lower, upper)`, in `order`,
+    /// as (key within the namespace, value).
+    pub fn range(
+        &self,
+        namespace: &[u8; 32],
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        limit: usize,
+        order: Order,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let (lower, upper) = scoped_bounds(namespace, lower, upper);
+        if is_empty_range(&borrowed(&lower), &borrowed(&upper)) {
+            return Ok(Vec::new());
+        }
+        let read = self.db.begin_read()?;
+        let state = read.open_table(STATE)?;
+        let range = state.range::<&[u8]>((borrowed(&lower), borrowed(&upper)))?;
+        let entry = |e: redb::Result<(Guard<'_>, Guard<'_>)>| {
+            let (k, v) = e?;
+            Ok((k.value()[namespace.len()..].to_vec(), v.value().to_vec()))
+        };
+        match order {
+            Order::Ascending => range.take(limit).map(entry).collect(),
+            Order::Descending => range.rev().take(limit).map(entry).collect(),
+        }
+    }
+
+    /// The current value of `key` in `namespace`.
+    pub fn get(&self, namespace: &[u8; 32], key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.snapshot()?.read(&full_key(namespace, key))
+    }
+
+    /// The nonce `address`'s next transaction must carry.
+    pub fn next_nonce(&self, address: &Hash) -> Result<u64, StoreError> {
+        let key = keys::nonce_key(address);
+        let value = self.snapshot()?.read(&key)?;
+        Ok(value
+            .and_then(|v| v.try_into().ok())
+            .map_or(0, u64::from_be_bytes))
+    }
+
+    /// The record of the contract at `address`, if one is deployed there.
+    pub fn contract(&self, address: &Address) -> Result<Option<ContractInfo>, StoreError> {
+        let Some(bytes) = self.snapshot()?.read(&keys::contract_key(address))? else {
+            return Ok(None);
+        };
+        borsh::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| corrupt("state", e))
+    }
+
+    /// The value of `key` in `namespace` after the block at `height`.
+    pub fn get_at(
+        &self,
+        namespace: &[u8; 32],
+        key: &[u8],
+        height: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let page = self.history(
+            namespace,
+            key,
+            Some((height, u32::MAX)),
+            1,
+            Order::Descending,
+        )?;
+        Ok(page.into_iter().next().and_then(|v| v.value))
+    }
+
+    /// Up to `limit` versions of `key` in `namespace`, in `order` (by height, then position),
+    /// strictly beyond `cursor` (a version's `(height, position)`: older than it when descending,
+    /// newer when ascending; `None` starts at the newest or oldest).
+    pub fn history(
+        &self,
+        namespace: &[u8; 32],
+        key: &[u8],
+        cursor: Option<(u64, u32)>,
+        limit: usize,
+        order: Order,
+    ) -> Result<Vec<Version>, StoreError> {
+        let full = full_key(namespace, key);
+        let prefix = history_prefix(&full);
+        let read = self.db.begin_read()?;
+        let history = read.open_table(HISTORY)?;
+        let lowest = history_key(&full, 0, 0);
+        let highest = history_key(&full, u64::MAX, u32::MAX);
+        let (lower, upper) = match (order, cursor) {
+            (Order::Descending, Some((h, p))) => (
+                Bound::Included(lowest),
+                Bound::Excluded(history_key(&full, h, p)),
+            ),
+            (Order::Ascending, Some((h, p))) => (
+                Bound::Excluded(history_key(&full, h, p)),
+                Bound::Included(highest),
+            ),
+            (_, None) => (Bound::Included(lowest), Bound::Included(highest)),
+        };
+        let bounds = (borrowed(&lower), borrowed(&upper));
+        let range = history.range::<&[u8]>(bounds)?;
+        let decode = |entry: redb::Result<(Guard<'_>, Guard<'_>)>| {
+            let (k, v) = entry?;
+            decode_version(prefix.len(), k.value(), v.value())
+        };
+        match order {
+            Order::Ascending => range.take(limit).map(decode).collect(),
+            Order::Descending => range.rev().take(limit).map(decode).collect(),
+        }
+    }
+
+    /// A consistent read view of current state, for executing the next block.
+    pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        let read = self.db.begin_read()?;
+        let meta = read.open_table(META)?;
+        let height = meta
+            .get("height")?
+            .and_then(|v| v.value().try_into().ok().map(u64::from_be_bytes))
+            .ok_or_else(|| corrupt("meta", "no height"))?;
+        let blocks = read.open_table(BLOCKS)?;
+        let head = blocks
+            .get(height)?
+            .ok_or_else(|| corrupt("blocks", format!("head block {height} is missing")))?;
+        let head: Block = borsh::from_slice(head.value()).map_err(|e| corrupt("blocks", e))?;
+        Ok(Snapshot {
+            head: head.header,
+            state: Arc::new(read.open_table(STATE)?),
+            transactions: Arc::new(read.open_table(TRANSACTIONS)?),
+        })
+    }
+
+    /// Commit an executed block in one atomic, durable write transaction.
+    pub fn commit(&self, executed: &ExecutedBlock) -> Result<(), StoreError> {
+        self.commit_sealed(executed, None)
+    }
+
+    /// Commit an executed block with its `seal`: the consensus evidence that it was finalized
+    /// (opaque to the store; see `consensus::Seal`), kept beside it in the same transaction.
+    pub fn commit_sealed(
+        &self,
+        executed: &ExecutedBlock,
+        seal: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let height = executed.block.header.height;
+        let mut write = self.db.begin_write()?;
+        write.set_durability(Durability::Immediate)?;
+        {
+            let mut blocks = write.open_table(BLOCKS)?;
+            // Checked inside the write transaction, so no concurrent commit can slip in between:
+            // a second block at one height would leave stale index and history entries.
+            let head = write
+                .open_table(META)?
+                .get("height")?
+                .and_then(|v| v.value().try_into().ok().map(u64::from_be_bytes));
+            let extends = match head {
+                None => height == 0,
+                Some(head) => {
+                    let parent = blocks.get(head)?.map(|b| b.value().to_vec());
+                    let parent_hash = parent
+                        .map(|bytes| borsh::from_slice::<Block>(&bytes).map(|b| b.header.hash()))
+                        .transpose()
+                        .map_err(|e| corrupt("blocks", e))?;
+                    height == head + 1 && parent_hash == Some(executed.block.header.parent)
+                }
+            };
+            if !extends {
+                return Err(StoreError::NotNext {
+                    height,
+                    parent: hex(&executed.block.header.parent),
+                    head: head.unwrap_or(0),
+                });
+            }
+            let encoded = borsh::to_vec(&executed.block).map_err(|e| corrupt("blocks", e))?;
+            blocks.insert(height, encoded.as_slice())?;
+            let mut receipts = write.open_table(RECEIPTS)?;
+            let encoded = borsh::to_vec(&executed.receipts).map_err(|e| corrupt("receipts", e))?;
+            receipts.insert(height, encoded.as_slice())?;
+            let mut index = write.open_table(TRANSACTIONS)?;
+            for (position, receipt) in executed.receipts.iter().enumerate() {
+                index.insert(receipt.transaction.as_slice(), (height, position as u32))?;
+            }
+            let mut state = write.open_table(STATE)?;
+            for (key, value) in &executed.writes {
+                match value {
+                    Some(value) => state.insert(key.as_slice(), value.as_slice())?,
+                    None => state.remove(key.as_slice())?,
+                };
+            }
+            let mut history = write.open_table(HISTORY)?;
+            for (position, key, value) in &executed.versions {
+                let encoded = borsh::to_vec(value).map_err(|e| corrupt("history", e))?;
+                history.insert(
+                    history_key(key, height, *position).as_slice(),
+                    encoded.as_slice(),
+                )?;
+            }
+            let mut hashes = write.open_table(BLOCK_HASHES)?;
+            hashes.insert(executed.block.header.hash().as_slice(), height)?;
+            if let Some(seal) = seal {
+                let mut seals = write.open_table(SEALS)?;
+                seals.insert(height, seal)?;
+            }
+            let mut meta = write.open_table(META)?;
+            meta.insert("height", height.to_be_bytes().as_slice())?;
+        }
+        Ok(write.commit()?)
+    }
+
+    /// The seal committed with the block at `height`, if it was committed with one.
+    pub fn seal(&self, height: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let read = self.db.begin_read()?;
+        let seals = match read.open_table(SEALS) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let seal = seals.get(height)?;
+        Ok(seal.map(|v| v.value().to_vec()))
+    }
+
+    /// Every entry of current state, in key order: unbounded, so for tests only.
+    #[cfg(feature = "test-utils")]
+    pub fn state_entries(&self) -> Result<Vec<Entry>, StoreError> {
+        let read = self.db.begin_read()?;
+        let state = read.open_table(STATE)?;
+        state
+            .iter()?
+            .map(|entry| {
+                let (k, v) = entry?;
+                Ok((k.value().to_vec(), v.value().to_vec()))
+            })
+            .collect()
+    }
+}
+
+type Guard<'a> = redb::AccessGuard<'a, &'static [u8]>;
+
+/// A state entry: full key and value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+fn decode_version(prefix_len: usize, key: &[u8], value: &[u8]) -> Result<Version, StoreError> {
+    let suffix = key
+        .get(prefix_len..prefix_len + 12)
+        .ok_or_else(|| corrupt("history", "short key"))?;
+    let (height, position) = suffix.split_at(8);
+    Ok(Version {
+        height: u64::from_be_bytes(
+            height
+                .try_into()
+                .map_err(|_| corrupt("history", "short key"))?,
+        ),
+        position: u32::from_be_bytes(
+            position
+                .try_into()
+                .map_err(|_| corrupt("history", "short key"))?,
+        ),
+        value: borsh::from_slice(value).map_err(|e| corrupt("history", e))?,
+    })
+}
+
+/// The store as of one read transaction: head, state and transaction index, consistent with each
+/// other whatever commits land meanwhile. The base layer the executor stacks a block on.
+#[derive(Clone)]
+pub struct Snapshot {
+    head: Header,
+    state: Arc<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>,
+    transactions: Arc<redb::ReadOnlyTable<&'static [u8], (u64, u32)>>,
+}
+
+impl Snapshot {
+    /// The current value of full key `key`.
+    pub fn read(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.state.get(key)?.map(|v| v.value().to_vec()))
+    }
+
+    /// The head as of this snapshot.
+    pub fn head(&self) -> &Header {
+        &self.head
+    }
+
+    /// Whether a transaction with `hash` was committed as of this snapshot.
+    pub fn contains_transaction(&self, hash: &Hash) -> Result<bool, StoreError> {
+        Ok(self.transactions.get(hash.as_slice())?.is_some())
+    }
+}
+
+fn storage_error(error: impl std::error::Error + Send + Sync + 'static) -> StorageError {
+    StorageError(Box::new(error))
+}
+
+impl Storage for Snapshot {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.read(key).map_err(storage_error)
+    }
+
+    fn first(
+        &self,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        order: Order,
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StorageError> {
+        if is_empty_range(&lower, &upper) {
+            return Ok(None);
+        }
+        let mut range = self
+            .state
+            .range::<&[u8]>((lower, upper))
+            .map_err(storage_error)?;
+        let entry = match order {
+            Order::Ascending => range.next(),
+            Order::Descending => range.next_back(),
+        };
+        match entry {
+            None => Ok(None),
+            Some(entry) => {
+                let (k, v) = entry.map_err(storage_error)?;
+                Ok(Some((k.value().to_vec(), v.value().to_vec())))
+            }
+        }
+    }
+}

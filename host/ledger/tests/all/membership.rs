@@ -1,0 +1,113 @@
+//! Membership and the code policy, enforced on chain.
+
+use super::*;
+
+#[test]
+fn membership_and_code_policy_are_enforced_on_chain() {
+    let node = Node::new(genesis(DeployPolicy::MajorityOfOrganisations));
+    let code = artifact("notary");
+    let hash = vellum_runtime::CodeHash::of(&code).0;
+    let deploy_tx = |nonce| {
+        sign(
+            1,
+            nonce,
+            Action::Deploy {
+                code: code.clone(),
+                init_args: "{}".into(),
+            },
+        )
+    };
+
+    // A plain member cannot approve; one approval of three organisations is not a majority.
+    let executed = node.block(vec![
+        sign(3, 0, Action::ApproveCode { code_hash: hash }),
+        sign(1, 0, Action::ApproveCode { code_hash: hash }),
+        deploy_tx(1),
+    ]);
+    assert!(
+        matches!(&executed.receipts[0].status, Status::Refused(m) if m.contains("admins approve"))
+    );
+    assert_eq!(executed.receipts[1].status, Status::Success);
+    assert!(
+        matches!(&executed.receipts[2].status, Status::Refused(m) if m.contains("approved by 1 of 3"))
+    );
+    // A second organisation's approval makes a majority.
+    let executed = node.block(vec![
+        sign(2, 0, Action::ApproveCode { code_hash: hash }),
+        deploy_tx(2),
+    ]);
+    assert_eq!(
+        executed.receipts[1].status,
+        Status::Success,
+        "{:?}",
+        executed.receipts[1]
+    );
+
+    // Admins manage their own organisation's members only.
+    let newcomer = public_key(&key(9));
+    let add = |signer, nonce, organisation: &str| {
+        sign(
+            signer,
+            nonce,
+            Action::AddMember {
+                public_key: newcomer,
+                organisation: organisation.into(),
+                role: Role::Member,
+            },
+        )
+    };
+    let executed = node.block(vec![
+        add(2, 1, "bank-a"),
+        add(3, 1, "bank-a"),
+        add(1, 3, "bank-a"),
+    ]);
+    let statuses: Vec<bool> = executed
+        .receipts
+        .iter()
+        .map(|r| r.status == Status::Success)
+        .collect();
+    assert_eq!(statuses, [false, false, true]);
+    // The newcomer can now transact; once removed, it cannot.
+    node.block(vec![sign(9, 0, Action::ApproveCode { code_hash: hash })]);
+    let executed = node.block(vec![sign(
+        1,
+        4,
+        Action::RemoveMember {
+            public_key: newcomer,
+        },
+    )]);
+    assert_eq!(executed.receipts[0].status, Status::Success);
+    assert!(matches!(
+        rejection(
+            &node,
+            vec![sign(9, 1, Action::ApproveCode { code_hash: hash })]
+        ),
+        (0, TransactionError::UnknownSender(_))
+    ));
+}
+
+/// Found in review: an admin could move another organisation's admin into its own organisation
+/// (and demote it) by adding its key.
+#[test]
+fn an_organisation_cannot_take_over_another_organisations_identities() {
+    let node = Node::new(genesis(DeployPolicy::MajorityOfOrganisations));
+    let takeover = sign(
+        1,
+        0,
+        Action::AddMember {
+            public_key: public_key(&key(2)),
+            organisation: "bank-a".into(),
+            role: Role::Member,
+        },
+    );
+    let executed = node.block(vec![takeover]);
+    assert!(
+        matches!(&executed.receipts[0].status, Status::Refused(m) if m.contains("already a member")),
+        "{:?}",
+        executed.receipts[0]
+    );
+    // bank-b's admin is still an admin of bank-b: its approval still counts.
+    let hash = [5; 32];
+    let executed = node.block(vec![sign(2, 0, Action::ApproveCode { code_hash: hash })]);
+    assert_eq!(executed.receipts[0].status, Status::Success);
+}

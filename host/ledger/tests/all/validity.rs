@@ -1,0 +1,292 @@
+//! Which transactions and blocks are valid: each rejection class, the entry check a pool
+//! runs, the block limits, and a builder that leaves invalid candidates out.
+
+use super::*;
+
+#[test]
+fn each_invalid_transaction_class_is_rejected_with_its_own_error() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let points = deploy(&node, 1, 0, "points");
+    let good = || {
+        call(
+            1,
+            1,
+            points,
+            "register_issuer",
+            json!({"id": "a", "name": "A", "admin": SdkAddress(address(1))}),
+        )
+    };
+
+    let mut forged = good();
+    forged.transaction.fuel_limit += 1;
+    assert_eq!(
+        rejection(&node, vec![forged]),
+        (0, TransactionError::BadSignature)
+    );
+
+    let mut high_s = good();
+    let signature = k256::ecdsa::Signature::from_slice(&high_s.signature).unwrap();
+    let (r, s) = signature.split_scalars();
+    high_s.signature = k256::ecdsa::Signature::from_scalars(r, -*s)
+        .unwrap()
+        .to_bytes()
+        .into();
+    assert_eq!(rejection(&node, vec![high_s]), (0, TransactionError::HighS));
+
+    let mut other_chain = good().transaction;
+    other_chain.chain_id = "elsewhere".into();
+    assert!(matches!(
+        rejection(&node, vec![other_chain.sign(&key(1))]),
+        (0, TransactionError::WrongChain { .. })
+    ));
+
+    assert!(matches!(
+        rejection(&node, vec![call(9, 0, points, "x", json!({}))]),
+        (0, TransactionError::UnknownSender(_))
+    ));
+    assert_eq!(
+        rejection(&node, vec![call(1, 5, points, "x", json!({}))]),
+        (
+            0,
+            TransactionError::BadNonce {
+                expected: 1,
+                found: 5
+            }
+        )
+    );
+    assert!(matches!(
+        rejection(&node, vec![good(), good()]),
+        (1, TransactionError::Duplicate(_))
+    ));
+
+    let mut greedy = good().transaction;
+    greedy.fuel_limit = vellum_types::ChainLimits::default().transaction_fuel_max + 1;
+    assert!(matches!(
+        rejection(&node, vec![greedy.sign(&key(1))]),
+        (0, TransactionError::FuelLimit { .. })
+    ));
+
+    // A committed transaction cannot be replayed.
+    let once = good();
+    node.block(vec![once.clone()]);
+    assert!(matches!(
+        rejection(&node, vec![once]),
+        (0, TransactionError::Duplicate(_))
+    ));
+
+    // Malformed bytes never become a transaction.
+    let bytes = good().encode();
+    assert!(matches!(
+        SignedTransaction::decode(&bytes[..bytes.len() - 1]),
+        Err(TransactionError::Malformed(_))
+    ));
+
+    // Proposals that do not extend the head are rejected too.
+    let mut stale = node.proposal(vec![]);
+    stale.height -= 1;
+    assert!(matches!(
+        node.executor.execute(&node.store, stale),
+        Err(BlockError::WrongParent { .. })
+    ));
+    let mut early = node.proposal(vec![]);
+    early.time_ms = 0;
+    assert!(matches!(
+        node.executor.execute(&node.store, early),
+        Err(BlockError::TimeNotIncreasing { .. })
+    ));
+}
+
+/// What a mempool asks before accepting a transaction: the same rules a block enforces.
+#[test]
+fn entry_checks_reject_each_class_before_execution() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let contract = [9; 32];
+    let good = call(1, 0, contract, "ping", json!({}));
+    assert_eq!(
+        node.executor.check(&node.store, &good).ok(),
+        Some(good.hash())
+    );
+    let check = |tx| match node.executor.check(&node.store, &tx) {
+        Err(EntryError::Rejected(error)) => error,
+        other => panic!("expected a rejection, got {other:?}"),
+    };
+    assert_eq!(
+        check(call(1, 3, contract, "ping", json!({}))),
+        TransactionError::BadNonce {
+            expected: 0,
+            found: 3
+        }
+    );
+    assert!(matches!(
+        check(call(9, 0, contract, "ping", json!({}))),
+        TransactionError::UnknownSender(_)
+    ));
+    let mut forged = good.clone();
+    forged.transaction.fuel_limit -= 1;
+    assert_eq!(check(forged.clone()), TransactionError::BadSignature);
+    // A pool may hold a nonce ahead of the next one, but never an unsigned one.
+    let ahead = call(1, 3, contract, "ping", json!({}));
+    let entry = |tx: &_, window| {
+        node.executor
+            .check_entry(&node.store, tx, window)
+            .map_err(|error| match error {
+                EntryError::Rejected(error) => error,
+                other => panic!("expected a rejection, got {other:?}"),
+            })
+    };
+    assert_eq!(entry(&ahead, 4), Ok((ahead.hash(), 0)));
+    assert!(matches!(
+        entry(&ahead, 3),
+        Err(TransactionError::BadNonce { .. })
+    ));
+    let mut forged_ahead = ahead.clone();
+    forged_ahead.transaction.fuel_limit -= 1;
+    assert_eq!(entry(&forged_ahead, 4), Err(TransactionError::BadSignature));
+    let mut elsewhere = good.transaction.clone();
+    elsewhere.chain_id = "other".into();
+    assert!(matches!(
+        check(elsewhere.sign(&key(1))),
+        TransactionError::WrongChain { .. }
+    ));
+    // Once committed (its call fails: no contract there), the same bytes are a replay.
+    let executed = node.block(vec![good.clone()]);
+    assert!(matches!(executed.receipts[0].status, Status::Refused(_)));
+    assert!(matches!(check(good), TransactionError::Duplicate(_)));
+}
+
+#[test]
+fn blocks_are_bounded_in_time_step_bytes_and_receipts() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let mut leap = node.proposal(vec![]);
+    leap.time_ms += 2 * 3_600_000;
+    assert!(matches!(
+        node.executor.execute(&node.store, leap),
+        Err(BlockError::LimitExceeded {
+            what: "time step (ms)",
+            ..
+        })
+    ));
+
+    let huge = sign(
+        1,
+        0,
+        Action::Deploy {
+            code: vec![0; vellum_types::TRANSACTION_BYTES_MAX],
+            init_args: String::new(),
+        },
+    );
+    let result = node
+        .executor
+        .execute(&node.store, node.proposal(vec![huge]));
+    assert!(
+        matches!(
+            result,
+            Err(BlockError::Transaction {
+                error: TransactionError::TooLarge { .. },
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+
+    // Receipts count against the block: with a 2 KB budget, a few registrations overflow it.
+    let mut small = genesis(DeployPolicy::AnyAdmin);
+    small.limits.block_receipt_bytes_max = 2_000;
+    let node = Node::new(small);
+    let points = deploy(&node, 1, 0, "points");
+    let operator = SdkAddress(address(1));
+    let calls = (1..=10)
+        .map(|i| {
+            call(
+                1,
+                i,
+                points,
+                "register_issuer",
+                json!({"id": format!("i{i}"), "name": "x".repeat(100), "admin": operator}),
+            )
+        })
+        .collect();
+    let result = node.executor.execute(&node.store, node.proposal(calls));
+    assert!(
+        matches!(
+            result,
+            Err(BlockError::LimitExceeded {
+                what: "receipt bytes",
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn a_builder_leaves_out_invalid_candidates_and_its_block_verifies() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let approve = |nonce: u64| Action::ApproveCode {
+        code_hash: vellum_types::keccak256(&nonce.to_be_bytes()),
+    };
+    let mut forged = sign(2, 0, approve(100));
+    forged.signature[7] ^= 1;
+    let candidates = vec![
+        sign(1, 0, approve(0)),
+        sign(1, 2, approve(2)), // a nonce gap
+        forged,
+        sign(1, 1, approve(1)),
+        sign(9, 0, approve(9)), // not a member
+        sign(1, 0, approve(0)), // a duplicate
+    ];
+    let (built, skipped) = node
+        .executor
+        .build(&node.store, &[], node.proposal(candidates.clone()))
+        .expect("a block is built");
+    let nonces: Vec<u64> = built
+        .block
+        .transactions
+        .iter()
+        .map(|t| t.transaction.nonce)
+        .collect();
+    assert_eq!(nonces, vec![0, 1]);
+    // Each left-out candidate comes back with its reason.
+    let reason = |i: usize| {
+        skipped
+            .iter()
+            .find(|(hash, _)| *hash == candidates[i].hash())
+            .map(|(_, e)| e.clone())
+    };
+    assert_eq!(skipped.len(), 4, "{skipped:?}");
+    assert!(matches!(
+        reason(1),
+        Some(TransactionError::BadNonce {
+            expected: 1,
+            found: 2
+        })
+    ));
+    assert!(matches!(
+        reason(2),
+        Some(TransactionError::BadSignature | TransactionError::BadPublicKey)
+    ));
+    assert!(matches!(
+        reason(4),
+        Some(TransactionError::UnknownSender(_))
+    ));
+    assert!(matches!(reason(5), Some(TransactionError::Duplicate(_))));
+    // A verifier that executes exactly the included transactions gets the same header.
+    let verified = node
+        .executor
+        .execute(&node.store, node.proposal(built.block.transactions.clone()))
+        .expect("the built block is valid");
+    assert_eq!(verified.block.header, built.block.header);
+    assert_eq!(verified.receipts, built.receipts);
+
+    // Block limits stop the builder instead of invalidating the block.
+    let mut limited = genesis(DeployPolicy::AnyAdmin);
+    limited.limits.block_transactions_max = 2;
+    let small = Node::new(limited);
+    let many: Vec<_> = (0..5).map(|n| sign(1, n, approve(n))).collect();
+    let (built, skipped) = small
+        .executor
+        .build(&small.store, &[], small.proposal(many))
+        .expect("a block is built");
+    assert_eq!(built.block.transactions.len(), 2);
+    assert!(skipped.is_empty());
+}

@@ -1,0 +1,414 @@
+//! `vellum bench`: a load generator that measures a network end to end through JSON-RPC.
+//!
+//! It prepares accounts (members with point balances), pre-signs every transaction before the
+//! clock starts, submits them open-loop at a target rate (or as fast as the node takes them)
+//! from several concurrent connections, and follows committed blocks over a WebSocket
+//! subscription. Each transaction's latency is submit → committed as seen by the subscriber
+//! (which polls its node every 20 ms). It reports throughput, latency percentiles and
+//! rejections.
+
+use crate::keys::generate_member_key;
+use anyhow::{anyhow, bail, Context as _};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use std::{
+    collections::HashMap,
+    path::Path,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+use vellum_client::{Client, Signer};
+use vellum_types::{hex, public_key, Action, Role, SignedTransaction};
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct Load {
+    /// Transactions to submit.
+    pub transactions: usize,
+    /// Sending accounts (each sends transactions / accounts, in nonce order).
+    pub accounts: usize,
+    /// Target rate in transactions per second; 0 submits as fast as the node accepts.
+    pub rate: u64,
+    /// Concurrent submitting connections.
+    pub connections: usize,
+    /// `transfer` (point transfers) or `mix` (transfers, notarizations, lots and votes).
+    pub mix: Mix,
+}
+
+/// The workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mix {
+    /// Point transfers between many accounts.
+    Transfer,
+    /// Round-robin over the four contracts: transfers, notary anchors, trace lots, ballot votes.
+    All,
+}
+
+/// What was measured.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// Transactions submitted and accepted.
+    pub accepted: usize,
+    /// Refused at submission.
+    pub rejected: usize,
+    /// Seen committed.
+    pub committed: usize,
+    /// Committed with a failed status (counted in `committed`).
+    pub failed: usize,
+    /// From the first submission to the last commit.
+    pub elapsed: Duration,
+    /// Submit → committed latencies, sorted.
+    pub latencies: Vec<Duration>,
+    /// Why the first failed transaction failed.
+    pub first_failure: Option<String>,
+}
+
+impl Report {
+    /// Committed transactions per second.
+    pub fn throughput(&self) -> f64 {
+        self.committed as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// The `p`th percentile latency (0..=100).
+    pub fn percentile(&self, p: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let index = ((p / 100.0) * (self.latencies.len() - 1) as f64).round() as usize;
+        self.latencies[index.min(self.latencies.len() - 1)]
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        writeln!(
+            f,
+            "committed   {} of {} accepted ({} rejected at submission, {} failed in execution)",
+            self.committed, self.accepted, self.rejected, self.failed
+        )?;
+        writeln!(f, "elapsed     {:.2} s", self.elapsed.as_secs_f64())?;
+        writeln!(f, "throughput  {:.0} tx/s", self.throughput())?;
+        write!(
+            f,
+            "latency     p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms (submit -> committed)",
+            ms(self.percentile(50.0)),
+            ms(self.percentile(90.0)),
+            ms(self.percentile(99.0)),
+            ms(self.percentile(100.0))
+        )?;
+        if let Some(failure) = &self.first_failure {
+            write!(f, "\nfirst failure: {failure}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The contracts a load uses, by name.
+pub type Contracts = HashMap<String, [u8; 32]>;
+
+/// Run `load` against the nodes at `urls`, with the admin key at `admin` (an organisation
+/// admin, as `vellum devnet` writes) and the bundled `contracts`.
+pub async fn run(
+    urls: &[String],
+    admin: &Path,
+    contracts: &Contracts,
+    load: &Load,
+) -> anyhow::Result<Report> {
+    if urls.is_empty() || load.accounts == 0 || load.connections == 0 {
+        bail!("a load needs at least one node, one account and one connection");
+    }
+    let per_account = load.transactions.div_ceil(load.accounts);
+    if per_account > 1_000 {
+        bail!("{per_account} transactions per account exceeds a sender's mempool share; use --accounts {}", load.transactions.div_ceil(1_000));
+    }
+    let client = Client::connect(&urls[0]).await?;
+    // Names unique to this run, so loads can run again on the same chain.
+    let tag = format!(
+        "{:x}",
+        client.status().await?["time_ms"].as_u64().unwrap_or(0)
+    );
+    let mut signers = prepare(&client, admin, contracts, load, &tag).await?;
+
+    eprintln!("pre-signing {} transactions", load.transactions);
+    let mut transactions = Vec::with_capacity(load.transactions);
+    for round in 0..per_account {
+        for (i, signer) in signers.iter_mut().enumerate() {
+            if transactions.len() == load.transactions {
+                break;
+            }
+            let kind = if load.mix == Mix::All {
+                (round + i) % 4
+            } else {
+                0
+            };
+            transactions.push(work(signer, kind, contracts, &tag, round, i)?);
+        }
+    }
+
+    let start_height = client.status().await?["height"].as_u64().unwrap_or(0);
+    let (_ws, mut blocks) = client.blocks(Some(start_height + 1)).await?;
+    let submitted: Arc<Mutex<HashMap<String, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
+    let progress = ProgressBar::new(load.transactions as u64);
+    progress.set_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} committed ({per_sec}) {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+
+    let started = Instant::now();
+    let queue = Arc::new(Mutex::new(transactions.into_iter().enumerate()));
+    let mut senders = Vec::new();
+    for connection in 0..load.connections {
+        let url = urls[connection % urls.len()].clone();
+        let queue = queue.clone();
+        let submitted = submitted.clone();
+        let rate = load.rate;
+        senders.push(tokio::spawn(async move {
+            let client = Client::connect(&url).await?;
+            let (mut accepted, mut rejected) = (0usize, 0usize);
+            loop {
+                let next = queue.lock().map_err(|_| anyhow!("poisoned"))?.next();
+                let Some((index, transaction)) = next else {
+                    break;
+                };
+                if rate > 0 {
+                    // Open loop: transaction i goes at i / rate, whether or not earlier ones
+                    // were answered.
+                    let due = started + Duration::from_secs_f64(index as f64 / rate as f64);
+                    tokio::time::sleep_until(due.into()).await;
+                }
+                let sent = Instant::now();
+                match client.submit(&transaction).await {
+                    Ok(hash) => {
+                        submitted
+                            .lock()
+                            .map_err(|_| anyhow!("poisoned"))?
+                            .insert(hash, sent);
+                        accepted += 1;
+                    }
+                    Err(_) => rejected += 1,
+                }
+            }
+            Ok::<_, anyhow::Error>((accepted, rejected))
+        }));
+    }
+
+    let mut latencies = Vec::new();
+    let mut committed = 0;
+    let mut failed = 0;
+    let mut first_failure = None;
+    let mut last_commit = started;
+    let mut idle_since = Instant::now();
+    let (mut accepted, mut rejected) = (0, 0);
+    let mut sending = Some(futures::future::join_all(senders));
+    loop {
+        if let Some(all) = sending.as_mut() {
+            if let Some(results) = futures::FutureExt::now_or_never(all) {
+                for result in results {
+                    let (a, r) = result.context("a sender task failed")??;
+                    accepted += a;
+                    rejected += r;
+                }
+                sending = None;
+            }
+        }
+        if sending.is_none() && committed >= accepted {
+            break;
+        }
+        let block = match tokio::time::timeout(Duration::from_secs(1), blocks.next()).await {
+            Ok(Some(block)) => block.map_err(|e| anyhow!("subscription: {e}"))?,
+            Ok(None) => bail!("the node closed the block subscription"),
+            Err(_) => {
+                if sending.is_none() && idle_since.elapsed() > Duration::from_secs(30) {
+                    progress.println("no commits for 30 s; stopping");
+                    break;
+                }
+                continue;
+            }
+        };
+        let seen = Instant::now();
+        idle_since = seen;
+        let height = block["height"].as_u64().unwrap_or(0);
+        let hashes: Vec<String> = block["transactions"]
+            .as_array()
+            .map(|t| {
+                t.iter()
+                    .filter_map(|h| h.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut ours = 0;
+        {
+            let mut submitted = submitted.lock().map_err(|_| anyhow!("poisoned"))?;
+            for hash in &hashes {
+                if let Some(sent) = submitted.remove(hash) {
+                    latencies.push(seen.duration_since(sent));
+                    ours += 1;
+                }
+            }
+        }
+        if ours > 0 {
+            committed += ours;
+            last_commit = seen;
+            progress.set_position(committed as u64);
+            progress.set_message(format!("height {height}"));
+            if load.mix == Mix::All || committed < 50 {
+                let failures = failures(&client, height).await?;
+                failed += failures.len();
+                first_failure = first_failure.or(failures.into_iter().next());
+            }
+        }
+    }
+    progress.finish_and_clear();
+    latencies.sort();
+    Ok(Report {
+        accepted,
+        rejected,
+        committed,
+        failed,
+        elapsed: last_commit.duration_since(started),
+        latencies,
+        first_failure,
+    })
+}
+
+/// What went wrong with each failed transaction of block `height`.
+async fn failures(client: &Client, height: u64) -> anyhow::Result<Vec<String>> {
+    let block = client
+        .call(
+            "vellum_getBlockByNumber",
+            jsonrpsee::rpc_params![height, true],
+        )
+        .await?;
+    Ok(block["transactions"]
+        .as_array()
+        .map(|t| {
+            t.iter()
+                .filter(|t| t["receipt"]["status"] != "success")
+                .map(|t| {
+                    format!(
+                        "{} {}: {}",
+                        t["transaction"]["action"], t["receipt"]["status"], t["receipt"]["error"]
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// One transaction of kind `kind` for `signer`'s `round`th turn.
+fn work(
+    signer: &mut Signer,
+    kind: usize,
+    contracts: &Contracts,
+    tag: &str,
+    round: usize,
+    account: usize,
+) -> anyhow::Result<SignedTransaction> {
+    let contract = |name: &str| {
+        contracts
+            .get(name)
+            .copied()
+            .ok_or_else(|| anyhow!("no {name} contract"))
+    };
+    Ok(match kind {
+        0 => signer.call(contract("points")?, "transfer", json!({"issuer": format!("bench-{tag}"), "to": hex(&[0x11; 32]), "amount": 1})),
+        1 => {
+            let document = vellum_types::keccak256(format!("{tag}/{account}/{round}").as_bytes());
+            signer.call(contract("notary")?, "anchor", json!({"hash": hex(&document), "doc_type": "bench", "issuer": "bench"}))
+        }
+        2 => signer.call(contract("trace")?, "create_lot", json!({"id": format!("{tag}-{account}-{round}"), "product": "mangoes", "quantity": 10, "unit": "kg"})),
+        // An account votes every fourth round: 64 items a meeting, one meeting per 256 rounds.
+        _ => signer.call(contract("ballot")?, "vote", json!({"meeting": format!("bench-{tag}-{}", round / 256), "item": (round / 4) % 64, "choice": "for"})),
+    })
+}
+
+/// Create `load.accounts` members, fund them with points and, for a mix, make them notaries,
+/// farms and voters.
+async fn prepare(
+    client: &Client,
+    admin: &Path,
+    contracts: &Contracts,
+    load: &Load,
+    tag: &str,
+) -> anyhow::Result<Vec<Signer>> {
+    let mut admin = Signer::load(admin, client).await?;
+    let me = hex(&admin.address());
+    let contract = |name: &str| {
+        contracts
+            .get(name)
+            .copied()
+            .ok_or_else(|| anyhow!("no {name} contract"))
+    };
+    eprintln!("preparing {} accounts", load.accounts);
+    let progress = ProgressBar::new(load.accounts as u64);
+    let keys: Vec<_> = (0..load.accounts)
+        .map(|_| generate_member_key())
+        .collect::<anyhow::Result<_>>()?;
+    let issuer = format!("bench-{tag}");
+    let mut setup = vec![admin.call(
+        contract("points")?,
+        "register_issuer",
+        json!({"id": issuer, "name": "Bench", "admin": me}),
+    )];
+    if load.mix == Mix::All {
+        let voters: Vec<_> = keys
+            .iter()
+            .map(|k| json!([hex(&vellum_types::address_of(&public_key(k))), 1]))
+            .collect();
+        let items: Vec<String> = (0..64).map(|i| format!("item {i}")).collect();
+        let rounds = load.transactions.div_ceil(load.accounts);
+        for meeting in 0..rounds.div_ceil(256) {
+            setup.push(admin.call(contract("ballot")?, "create_meeting", json!({"id": format!("{issuer}-{meeting}"), "title": "Bench", "items": items, "voters": voters, "quorum_bps": 1, "secret": false})));
+        }
+    }
+    for key in &keys {
+        let address = hex(&vellum_types::address_of(&public_key(key)));
+        setup.push(admin.sign(Action::AddMember {
+            public_key: public_key(key),
+            organisation: "org-1".into(),
+            role: Role::Member,
+        }));
+        setup.push(admin.call(
+            contract("points")?,
+            "mint",
+            json!({"issuer": issuer, "to": address, "amount": 1_000_000}),
+        ));
+        if load.mix == Mix::All {
+            setup.push(admin.call(
+                contract("notary")?,
+                "add_notary",
+                json!({"notary": address, "name": "bench"}),
+            ));
+            setup.push(admin.call(
+                contract("trace")?,
+                "register_party",
+                json!({"address": address, "name": "bench", "role": "farm"}),
+            ));
+        }
+    }
+    // One sender's nonces in order; the last one's receipt means all are in.
+    let last = setup.len() - 1;
+    for (i, transaction) in setup.iter().enumerate() {
+        if i == last {
+            let receipt = client.submit_and_wait(transaction).await?;
+            if receipt["status"] != "success" {
+                bail!("preparing the accounts failed: {receipt}");
+            }
+        } else {
+            client
+                .submit(transaction)
+                .await
+                .context("preparing the accounts")?;
+        }
+        progress.set_position((i * load.accounts / setup.len()) as u64);
+    }
+    progress.finish_and_clear();
+    let mut signers = Vec::with_capacity(keys.len());
+    for key in keys {
+        signers.push(Signer::new(key, client).await?);
+    }
+    Ok(signers)
+}

@@ -1,0 +1,96 @@
+//! `vellum bench`: the load generator, against given nodes or a fresh devnet.
+
+use anyhow::Context as _;
+use std::path::PathBuf;
+use vellum::{
+    bench::{Load, Mix},
+    devnet,
+    init::Options,
+};
+use vellum_client::parse_address;
+
+/// Arguments of `vellum bench`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Nodes to submit to (repeat for several); omit to start a fresh devnet.
+    #[arg(long)]
+    rpc: Vec<String>,
+    /// With --rpc: the devnet directory holding the admin key and contracts.
+    #[arg(long, default_value = "vellum-devnet")]
+    dir: PathBuf,
+    /// Validators of the devnet to start (without --rpc).
+    #[arg(long, default_value_t = 4)]
+    validators: usize,
+    /// Transactions to submit.
+    #[arg(long, default_value_t = 20_000)]
+    transactions: usize,
+    /// Sending accounts (each sends transactions / accounts).
+    #[arg(long, default_value_t = 100)]
+    accounts: usize,
+    /// Target rate, transactions per second (open loop); 0 = as fast as possible.
+    #[arg(long, default_value_t = 0)]
+    rate: u64,
+    /// Concurrent submitting connections.
+    #[arg(long, default_value_t = 8)]
+    connections: usize,
+    /// `transfer`: point transfers; `mix`: transfers, notarizations, lots and votes.
+    #[arg(long, default_value = "transfer", value_parser = ["transfer", "mix"])]
+    mix: String,
+}
+
+/// Run the load and print the report.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let load = Load {
+        transactions: args.transactions,
+        accounts: args.accounts,
+        rate: args.rate,
+        connections: args.connections,
+        mix: if args.mix == "mix" {
+            Mix::All
+        } else {
+            Mix::Transfer
+        },
+    };
+    let (urls, dir, _devnet, _scratch) = if args.rpc.is_empty() {
+        let scratch = tempfile::tempdir().context("cannot create a scratch directory")?;
+        let options = Options {
+            dir: scratch.path().join("devnet"),
+            chain_id: "vellum-bench".into(),
+            validators: args.validators,
+            organisations: 1,
+            host: "127.0.0.1".parse()?,
+            p2p_port: 7300,
+            rpc_port: 8300,
+            timeouts: Default::default(),
+        };
+        let binary = std::env::current_exe().context("cannot find the vellum binary")?;
+        let running = devnet::start(&binary, &options, true).await?;
+        (
+            running.urls.clone(),
+            options.dir.clone(),
+            Some(running),
+            Some(scratch),
+        )
+    } else {
+        (args.rpc, args.dir, None, None)
+    };
+    let contracts = devnet::contracts(&dir)?
+        .into_iter()
+        .map(|(name, address)| Ok((name, parse_address(&address)?)))
+        .collect::<anyhow::Result<_>>()?;
+    let report =
+        vellum::bench::run(&urls, &dir.join("keys/org-1-admin.key"), &contracts, &load).await?;
+    println!(
+        "{} validator(s), {} transactions, mix {}, rate {}",
+        urls.len(),
+        args.transactions,
+        args.mix,
+        if args.rate == 0 {
+            "max".to_string()
+        } else {
+            format!("{}/s", args.rate)
+        }
+    );
+    println!("{report}");
+    Ok(())
+}

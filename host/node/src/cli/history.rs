@@ -1,0 +1,34 @@
+//! `vellum history`: every version of a contract key.
+
+use super::{print, Rpc};
+use jsonrpsee::rpc_params;
+use serde_json::json;
+
+/// Arguments of `vellum history`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    rpc: Rpc,
+    /// The contract's address.
+    contract: String,
+    /// The key (text, or 0x hex for bytes).
+    key: String,
+    /// Versions per page.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+}
+
+/// Print the newest page of versions.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let client = args.rpc.connect().await?;
+    let page = json!({"limit": args.limit, "order": "desc"});
+    print(
+        &client
+            .call(
+                "vellum_getHistory",
+                rpc_params![args.contract, args.key, page],
+            )
+            .await?,
+    );
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! The `vellum` commands, one module each, and the arguments several of them share.
+
+pub mod bench;
+pub mod call;
+pub mod demo;
+pub mod deploy;
+pub mod devnet;
+pub mod history;
+pub mod init;
+pub mod keys;
+pub mod node;
+pub mod query;
+pub mod trace;
+pub mod tx;
+pub mod verify;
+
+use anyhow::{anyhow, Context as _};
+use serde_json::Value;
+use std::{net::IpAddr, path::PathBuf};
+use vellum::{devnet as network, init::Options};
+use vellum_client::{parse_address, Client};
+
+/// Where the node is.
+#[derive(clap::Args, Clone)]
+pub struct Rpc {
+    /// The node's JSON-RPC URL.
+    #[arg(long, default_value = "http://127.0.0.1:8100", env = "VELLUM_RPC")]
+    pub rpc: String,
+}
+
+impl Rpc {
+    /// Connect to the node.
+    pub async fn connect(&self) -> anyhow::Result<Client> {
+        Ok(Client::connect(&self.rpc).await?)
+    }
+}
+
+/// Where a bundled use-case contract is.
+#[derive(clap::Args, Clone)]
+pub struct Bundled {
+    #[command(flatten)]
+    rpc: Rpc,
+    /// The contract's address (default: the devnet's, recorded in --dir).
+    #[arg(long)]
+    contract: Option<String>,
+    /// The devnet directory.
+    #[arg(long, default_value = "vellum-devnet")]
+    dir: PathBuf,
+}
+
+impl Bundled {
+    /// Connect to the node and find the contract `name`.
+    pub async fn connect(&self, name: &str) -> anyhow::Result<(Client, [u8; 32])> {
+        let address = match &self.contract {
+            Some(address) => address.clone(),
+            None => network::contracts(&self.dir)?.remove(name).ok_or_else(|| {
+                anyhow!(
+                    "no {name} contract in {}; pass --contract",
+                    self.dir.display()
+                )
+            })?,
+        };
+        Ok((self.rpc.connect().await?, parse_address(&address)?))
+    }
+}
+
+/// The shape of a network to create or run.
+#[derive(clap::Args, Clone)]
+pub struct Network {
+    /// Directory of the network (created on first run).
+    #[arg(long, default_value = "vellum-devnet")]
+    pub dir: PathBuf,
+    /// Number of validators (3f + 1 tolerates f faulty ones).
+    #[arg(long, default_value_t = 4)]
+    validators: usize,
+    /// Number of organisations; validators are spread across them.
+    #[arg(long, default_value_t = 2)]
+    organisations: usize,
+    /// The chain id every transaction must carry.
+    #[arg(long, default_value = "vellum-local")]
+    chain_id: String,
+    /// Address validators listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// First peer-to-peer port (validator i uses this + i).
+    #[arg(long, default_value_t = 7100)]
+    p2p_port: u16,
+    /// First JSON-RPC port (validator i uses this + i).
+    #[arg(long, default_value_t = 8100)]
+    rpc_port: u16,
+}
+
+impl Network {
+    /// What `init` creates.
+    pub fn options(&self) -> Options {
+        Options {
+            dir: self.dir.clone(),
+            chain_id: self.chain_id.clone(),
+            validators: self.validators,
+            organisations: self.organisations,
+            host: self.host,
+            p2p_port: self.p2p_port,
+            rpc_port: self.rpc_port,
+            timeouts: Default::default(),
+        }
+    }
+}
+
+/// JSON arguments given on the command line.
+pub fn json_arg(text: &str) -> anyhow::Result<Value> {
+    serde_json::from_str(text)
+        .with_context(|| format!("arguments must be JSON, e.g. '{{\"id\": \"x\"}}'; got {text}"))
+}
+
+/// Print `value` as indented JSON.
+pub fn print(value: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}

@@ -1,0 +1,96 @@
+//! A validator's configuration file: the genesis it follows, its key, where it keeps data,
+//! where it listens, and its peers.
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+use vellum_consensus::Timeouts;
+
+/// A validator's configuration file. Relative paths are relative to the file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// The genesis file.
+    pub genesis: PathBuf,
+    /// The file holding this validator's ed25519 private key (hex).
+    pub key: PathBuf,
+    /// Where the ledger and the consensus journals live.
+    pub data_dir: PathBuf,
+    /// Address to accept validator connections on.
+    pub p2p: SocketAddr,
+    /// Address to serve JSON-RPC (HTTP and WebSocket) and `/metrics` on.
+    pub rpc: SocketAddr,
+    /// Every validator's public key and p2p address (this one's included).
+    pub peers: Vec<Peer>,
+    /// Consensus timeouts in milliseconds.
+    #[serde(default)]
+    pub timeouts: TimeoutsMs,
+}
+
+/// A validator's address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Peer {
+    /// Its ed25519 public key, `0x` hex.
+    pub public_key: String,
+    /// Where it listens for validators.
+    pub address: SocketAddr,
+}
+
+/// Consensus timeouts, in milliseconds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TimeoutsMs {
+    /// Waiting for a leader's proposal.
+    pub leader_ms: u64,
+    /// Waiting for a notarized block to certify.
+    pub certification_ms: u64,
+    /// Between rebroadcasts in a stalled view.
+    pub retry_ms: u64,
+}
+
+impl Default for TimeoutsMs {
+    fn default() -> Self {
+        let defaults = Timeouts::default();
+        Self {
+            leader_ms: defaults.leader.as_millis() as u64,
+            certification_ms: defaults.certification.as_millis() as u64,
+            retry_ms: defaults.retry.as_millis() as u64,
+        }
+    }
+}
+
+impl NodeConfig {
+    /// Read a configuration file, resolving its relative paths.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the node configuration {}", path.display()))?;
+        let mut config: NodeConfig = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not a valid node configuration (see docs/consensus.md; `vellum init` writes one)",
+                path.display()
+            )
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for file in [&mut config.genesis, &mut config.key, &mut config.data_dir] {
+            if file.is_relative() {
+                *file = base.join(&*file);
+            }
+        }
+        Ok(config)
+    }
+}
+
+impl From<&TimeoutsMs> for Timeouts {
+    fn from(ms: &TimeoutsMs) -> Self {
+        Timeouts {
+            leader: Duration::from_millis(ms.leader_ms),
+            certification: Duration::from_millis(ms.certification_ms),
+            retry: Duration::from_millis(ms.retry_ms),
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! One validator process: the loop that runs it.
+//!
+//! A node is configured by a JSON file (see [`NodeConfig`]) that names the network's genesis,
+//! the validator's ed25519 key, where to keep data, where to listen, and every validator's
+//! address. It runs on commonware's tokio runtime: redb holds the ledger in
+//! `<data_dir>/ledger.redb`, consensus keeps its journals and archives under
+//! `<data_dir>/consensus`, peers connect over authenticated, encrypted TCP (commonware's
+//! `lookup` network: every validator's address is known), and JSON-RPC and Prometheus metrics
+//! share one HTTP port. A restart resumes from both stores; a halt (divergence, local fault)
+//! stops the process with the report and exit code 2.
+
+use crate::{config::NodeConfig, keys::read_validator_key};
+use anyhow::{anyhow, bail, Context as _};
+use commonware_cryptography::{ChaCha20Poly1305, Signer as _};
+use commonware_p2p::{authenticated::lookup, AddressableManager as _};
+use commonware_runtime::{tokio as runtime, Metrics, Quota, Runner as _, Supervisor as _};
+use commonware_stream::{
+    cups::{self, Cups},
+    sake::{self, Sake},
+};
+use commonware_utils::{ordered::Map, NZUsize};
+use std::{
+    num::{NonZeroU32, NonZeroUsize},
+    sync::Arc,
+    time::Duration,
+};
+use tracing::{error, info};
+use vellum_consensus::{
+    engine::{channel, max_message_size},
+    mempool, Application, Chain, Channels, EngineConfig, RoundBlock, SubmitError, Submitter,
+};
+use vellum_ledger::{Executor, Store};
+use vellum_rpc::NodeStatus;
+use vellum_runtime::RuntimeConfig;
+use vellum_types::{hex, Genesis, Hash, SignedTransaction};
+
+/// Channel quotas per peer: consensus traffic is small and frequent; blocks and backfill are
+/// large; gossip batches are large and bounded tighter.
+fn quota(channel: u64) -> Quota {
+    let per_second = match channel {
+        channel::VOTES | channel::CERTIFICATES | channel::RESOLVER => 1_024,
+        channel::BLOCKS | channel::BACKFILL => 128,
+        _ => 64,
+    };
+    Quota::per_second(NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN))
+}
+
+/// Run the validator `config` describes until it halts or the process is interrupted.
+pub fn run(config: NodeConfig) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&config.genesis)
+        .with_context(|| format!("cannot read the genesis file {}", config.genesis.display()))?;
+    let genesis = Genesis::from_json(&text)?;
+    let signer = read_validator_key(&config.key)?;
+    let participants = vellum_consensus::participants(&genesis)?;
+    if participants.position(&signer.public_key()).is_none() {
+        bail!(
+            "this node's key {} is not a validator in the genesis file",
+            hex(signer.public_key().as_ref())
+        );
+    }
+    let mut addresses = Vec::with_capacity(config.peers.len());
+    for peer in &config.peers {
+        let key = vellum_consensus::parse_validator_key(&peer.public_key)
+            .ok_or_else(|| anyhow!("peer {} has no valid public key", peer.address))?;
+        addresses.push((key, commonware_p2p::Address::from(peer.address)));
+    }
+    let addresses: Map<_, commonware_p2p::Address> = addresses
+        .try_into()
+        .map_err(|_| anyhow!("a peer is listed twice in the node configuration"))?;
+
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    let store = Arc::new(
+        Store::open(&config.data_dir.join("ledger.redb"), &genesis)
+            .context("cannot open the ledger store")?,
+    );
+    let block0 = store
+        .block(0)?
+        .ok_or_else(|| anyhow!("the store has no genesis block"))?;
+    let executor = Arc::new(
+        Executor::new(
+            genesis.clone(),
+            RuntimeConfig {
+                artifact_dir: Some(config.data_dir.join("artifacts")),
+                ..RuntimeConfig::default()
+            },
+        )
+        .context("cannot start the wasm runtime")?,
+    );
+    let chain = Chain::new(
+        executor,
+        store,
+        mempool::Mempool::new(mempool::Limits::default()),
+    );
+
+    let runtime = runtime::Config::new()
+        .with_storage_directory(config.data_dir.join("consensus"))
+        .with_tcp_nodelay(Some(true))
+        .with_catch_panics(false);
+    let halt = runtime::Runner::new(runtime).start(|context| async move {
+        let namespace = vellum_consensus::namespace(&genesis);
+        let handshake = Cups::<_, ChaCha20Poly1305>::new(
+            Sake {
+                signer: signer.clone(),
+                synchrony_bound: Duration::from_secs(5),
+                max_handshake_age: Duration::from_secs(10),
+                version: sake::Version::V1,
+            },
+            cups::Version::V1,
+        );
+        let network_config = lookup::Config::local(
+            handshake,
+            &namespace,
+            config.p2p,
+            // Mailboxes are preallocated per peer: size them for this network.
+            NonZeroUsize::new(participants.len()).unwrap_or(NonZeroUsize::MIN),
+            max_message_size(&genesis.limits),
+            NZUsize!(1024),
+        );
+        let (mut network, mut oracle) =
+            lookup::Network::new(context.child("network"), network_config);
+        let _ = oracle.track(0, addresses);
+        let mut register = |channel| network.register(channel, quota(channel));
+        let channels = Channels {
+            votes: register(channel::VOTES),
+            certificates: register(channel::CERTIFICATES),
+            resolver: register(channel::RESOLVER),
+            blocks: register(channel::BLOCKS),
+            backfill: register(channel::BACKFILL),
+            transactions: register(channel::TRANSACTIONS),
+        };
+        network.start();
+        let consensus_config = EngineConfig {
+            signer,
+            participants,
+            namespace,
+            chain: chain.clone(),
+            genesis: RoundBlock::genesis(block0),
+            blocker: oracle.clone(),
+            peers: oracle,
+            partition: "vellum".into(),
+            timeouts: (&config.timeouts).into(),
+        };
+        let (halted, submitter) = vellum_consensus::start(
+            context.child("validator"),
+            Application::new(chain.clone()),
+            consensus_config,
+            channels,
+        )
+        .await;
+        let served = Served {
+            submitter,
+            metrics: {
+                let metrics = context.child("rpc");
+                Box::new(move || metrics.encode())
+            },
+        };
+        let state = vellum_rpc::State::new(chain.store().clone(), chain.executor().clone(), served);
+        let server = match vellum_rpc::serve(config.rpc, state).await {
+            Ok(server) => server,
+            Err(e) => return Err(anyhow!("cannot serve JSON-RPC on {}: {e}", config.rpc)),
+        };
+        info!(rpc = %config.rpc, p2p = %config.p2p, "validator running");
+        tokio::select! {
+            halt = halted => {
+                let _ = server.stop();
+                match halt {
+                    Ok(halt) => Err(anyhow!("{halt}")),
+                    Err(e) => Err(anyhow!("the validator stopped: {e}")),
+                }
+            }
+            _ = tokio::signal::ctrl_c() => {
+                info!("interrupted; stopping");
+                let _ = server.stop();
+                Ok(())
+            }
+        }
+    });
+    if let Err(e) = &halt {
+        error!("{e}");
+    }
+    halt
+}
+
+/// What JSON-RPC sees of a validator beyond its ledger.
+struct Served {
+    submitter: Submitter,
+    metrics: Box<dyn Fn() -> String + Send + Sync>,
+}
+
+impl vellum_rpc::Node for Served {
+    type SubmitError = SubmitError;
+
+    fn submit(&self, transaction: SignedTransaction) -> Result<Hash, SubmitError> {
+        self.submitter.submit(transaction)
+    }
+
+    fn is_pending(&self, hash: &Hash) -> bool {
+        self.submitter.chain().mempool().contains(hash)
+    }
+
+    fn status(&self) -> NodeStatus {
+        let chain = self.submitter.chain();
+        let peers = self
+            .metrics()
+            .lines()
+            .find_map(|line| line.strip_prefix("network_tracker_directory_connected "))
+            .and_then(|value| value.trim().parse::<f64>().ok())
+            .map(|value| value as u64);
+        let mempool = chain.mempool();
+        NodeStatus {
+            finalized_tip: chain.finalized_tip(),
+            peers,
+            mempool_transactions: mempool.len(),
+            mempool_bytes: mempool.bytes(),
+            halted: chain.halted().map(|h| h.to_string()),
+        }
+    }
+
+    fn metrics(&self) -> String {
+        (self.metrics)()
+    }
+}

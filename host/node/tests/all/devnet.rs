@@ -1,0 +1,508 @@
+//! `vellum devnet` as a newcomer runs it, then every JSON-RPC method and error against the
+//! network it starts, over HTTP and WebSocket only, and the use-case demo; then Ctrl-C, and a
+//! second run that resumes.
+
+use super::{free_ports, one_network_at_a_time};
+use jsonrpsee::{core::client::SubscriptionClientT, rpc_params, ws_client::WsClientBuilder};
+use serde_json::{json, Value};
+use std::{
+    io::{BufRead, BufReader, Read as _, Write as _},
+    net::{SocketAddr, TcpStream},
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+use vellum_client::{parse_address, Client, Signer};
+use vellum_types::hex;
+
+/// The devnet process, interrupted (as Ctrl-C would) when dropped.
+struct Devnet(Child);
+
+impl Devnet {
+    /// Run `vellum devnet` in `dir` and wait for its banner.
+    fn start(dir: &Path, p2p: u16, rpc: u16) -> (Self, String) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vellum"))
+            .arg("devnet")
+            .arg("--dir")
+            .arg(dir)
+            .args([
+                "--p2p-port",
+                &p2p.to_string(),
+                "--rpc-port",
+                &rpc.to_string(),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start vellum devnet");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut banner = String::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("banner");
+            let done = line.contains("Ctrl-C stops the network");
+            banner.push_str(&line);
+            banner.push('\n');
+            if done {
+                break;
+            }
+        }
+        assert!(
+            banner.contains("Vellum devnet is running"),
+            "no banner:\n{banner}"
+        );
+        (Self(child), banner)
+    }
+
+    /// Ctrl-C: SIGINT to the devnet and its validators, then wait for all to exit.
+    fn interrupt(&mut self, validators: &[u32]) {
+        for pid in validators.iter().copied().chain([self.0.id()]) {
+            let _ = Command::new("kill")
+                .args(["-INT", &pid.to_string()])
+                .status();
+        }
+        let _ = self.0.wait();
+        for pid in validators {
+            // A validator that stopped cleanly is gone; wait until it is.
+            while Path::new(&format!("/proc/{pid}")).exists()
+                && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .unwrap_or_default()
+                    .contains(") Z")
+            {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The validator processes the devnet started (children of `parent`).
+fn validators(parent: u32) -> Vec<u32> {
+    let children = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
+        .unwrap_or_default();
+    children
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// A raw HTTP POST, for what a JSON-RPC client library would refuse to send.
+fn post(address: SocketAddr, body: &[u8]) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("head");
+    let _ = stream.write_all(body);
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, b)| b.to_string());
+    (status, body)
+}
+
+fn error_code(reply: &Value) -> i64 {
+    reply["error"]["code"].as_i64().unwrap_or(0)
+}
+
+async fn expect_error(
+    client: &Client,
+    method: &str,
+    params: jsonrpsee::core::params::ArrayParams,
+    code: i32,
+) -> String {
+    let error = client
+        .call(method, params)
+        .await
+        .expect_err(method)
+        .to_string();
+    assert!(
+        error.contains(&format!("({code})")),
+        "{method}: expected code {code}, got {error}"
+    );
+    error
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devnet_serves_every_method_and_error_and_resumes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let net = dir.path().join("devnet");
+    let _network = one_network_at_a_time().await;
+    let base = free_ports();
+    let (mut devnet, banner) = Devnet::start(&net, base, base + 5);
+    let url = format!("http://127.0.0.1:{}", base + 5);
+    let address: SocketAddr = format!("127.0.0.1:{}", base + 5).parse().expect("address");
+    assert!(banner.contains(&url), "{banner}");
+    for name in ["points", "ballot", "notary", "trace"] {
+        assert!(banner.contains(name), "{name} not deployed:\n{banner}");
+    }
+    let contracts = vellum::devnet::contracts(&net).expect("contracts.json");
+    let notary = contracts["notary"].clone();
+    let client = Client::connect(&url).await.expect("connect");
+
+    // Status, chain id, nonce.
+    let status = client.status().await.expect("status");
+    assert_eq!(status["validators"].as_array().map(Vec::len), Some(4));
+    assert_eq!(status["halted"], Value::Null);
+    assert_eq!(client.chain_id(), "vellum-local");
+
+    // A signed call through sendRawTransactionAndWait, then every read of it.
+    let mut signer = Signer::load(&net.join("keys/org-1-admin.key"), &client)
+        .await
+        .expect("signer");
+    let me = hex(&signer.address());
+    let add = signer.call(
+        parse_address(&notary).expect("address"),
+        "add_notary",
+        json!({"notary": me, "name": "Consulate"}),
+    );
+    let receipt = client.submit_and_wait(&add).await.expect("committed");
+    assert_eq!(receipt["status"], "success", "{receipt}");
+    let hash = receipt["transaction"].as_str().expect("hash").to_string();
+    let height = receipt["height"].as_u64().expect("height");
+    let fetched = client
+        .call("vellum_getTransaction", rpc_params![&hash])
+        .await
+        .expect("transaction");
+    assert_eq!(fetched["status"], "committed");
+    assert_eq!(
+        fetched["transaction"]["action"]["call"]["method"],
+        "add_notary"
+    );
+    let again = client
+        .call("vellum_getTransactionReceipt", rpc_params![&hash])
+        .await
+        .expect("receipt");
+    assert_eq!(again, receipt);
+    let block = client
+        .call("vellum_getBlockByNumber", rpc_params![height, true])
+        .await
+        .expect("block");
+    assert!(block["transactions"]
+        .as_array()
+        .expect("txs")
+        .iter()
+        .any(|t| t["receipt"]["transaction"] == hash.as_str()));
+    let by_hash = client
+        .call("vellum_getBlockByHash", rpc_params![block["hash"].clone()])
+        .await
+        .expect("block by hash");
+    assert_eq!(by_hash["height"], height);
+    assert_eq!(
+        client.nonce(&signer.address()).await.expect("nonce"),
+        5,
+        "four deploys and one call"
+    );
+
+    // A document anchored, queried, its key's history and the contract's range and events.
+    let document = format!("0x{}", "cd".repeat(32));
+    let anchor = signer.call(
+        parse_address(&notary).expect("address"),
+        "anchor",
+        json!({"hash": document, "doc_type": "deed", "issuer": "Registry"}),
+    );
+    let anchored = client.submit_and_wait(&anchor).await.expect("anchor");
+    assert_eq!(anchored["status"], "success", "{anchored}");
+    let verdict = client
+        .call(
+            "vellum_query",
+            rpc_params![&notary, "verify", json!({"hash": document})],
+        )
+        .await
+        .expect("query");
+    assert_eq!(verdict["output"]["verdict"], "valid", "{verdict}");
+    let info = client
+        .call("vellum_getContract", rpc_params![&notary])
+        .await
+        .expect("contract");
+    assert_eq!(info["version"], 1);
+    assert!(
+        info["interface"].is_object(),
+        "the interface from the custom section: {info}"
+    );
+    let range = client
+        .call(
+            "vellum_getRange",
+            rpc_params![&notary, json!({"limit": 50})],
+        )
+        .await
+        .expect("range");
+    let keys: Vec<String> = range["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["key"]["hex"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(!keys.is_empty());
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "range is in key order");
+    let some_key = keys[0].clone();
+    let history = client
+        .call(
+            "vellum_getHistory",
+            rpc_params![&notary, some_key, json!({"limit": 10, "order": "desc"})],
+        )
+        .await
+        .expect("history");
+    assert!(!history["versions"].as_array().expect("versions").is_empty());
+    let events = client
+        .call(
+            "vellum_getEvents",
+            rpc_params![json!({"contract": notary, "from_height": 0, "limit": 1})],
+        )
+        .await
+        .expect("events");
+    assert_eq!(
+        events["events"].as_array().map(Vec::len),
+        Some(1),
+        "{events}"
+    );
+    let cursor = events["next_cursor"].clone();
+    assert!(cursor.is_string(), "two events, one per page: {events}");
+    let next = client
+        .call(
+            "vellum_getEvents",
+            rpc_params![json!({"contract": notary, "cursor": cursor, "limit": 10})],
+        )
+        .await
+        .expect("next page");
+    assert!(!next["events"].as_array().expect("events").is_empty());
+    assert_ne!(next["events"][0], events["events"][0]);
+
+    // WebSocket: blocks from a past height replay in order, then follow; events resume too.
+    let ws = WsClientBuilder::default()
+        .build(format!("ws://127.0.0.1:{}", base + 5))
+        .await
+        .expect("ws");
+    let mut blocks = ws
+        .subscribe::<Value, _>(
+            "vellum_subscribeBlocks",
+            rpc_params![height - 1],
+            "vellum_unsubscribeBlocks",
+        )
+        .await
+        .expect("subscribe");
+    for expected in height - 1..=height + 1 {
+        let block = blocks.next().await.expect("a block").expect("valid");
+        assert_eq!(block["height"], expected);
+    }
+    let mut notary_events = ws
+        .subscribe::<Value, _>(
+            "vellum_subscribeEvents",
+            rpc_params![json!({"contract": notary, "from_height": 0})],
+            "vellum_unsubscribeEvents",
+        )
+        .await
+        .expect("subscribe events");
+    let first = notary_events
+        .next()
+        .await
+        .expect("an event")
+        .expect("valid");
+    assert_eq!(first["contract"], notary.as_str());
+
+    // Every documented error.
+    let garbage = hex(b"not a transaction");
+    expect_error(
+        &client,
+        "vellum_sendRawTransaction",
+        rpc_params![garbage],
+        -32003,
+    )
+    .await;
+    expect_error(
+        &client,
+        "vellum_sendRawTransaction",
+        rpc_params!["zz"],
+        -32602,
+    )
+    .await;
+    let mut forged = signer.call([1; 32], "x", json!({}));
+    forged.signature[3] ^= 1;
+    let forged_error = expect_error(
+        &client,
+        "vellum_sendRawTransaction",
+        rpc_params![hex(&forged.encode())],
+        -32003,
+    )
+    .await;
+    assert!(forged_error.contains("signature"), "{forged_error}");
+    let replay_error = expect_error(
+        &client,
+        "vellum_sendRawTransaction",
+        rpc_params![hex(&add.encode())],
+        -32003,
+    )
+    .await;
+    assert!(replay_error.contains("already"), "{replay_error}");
+    let missing = format!("0x{}", "00".repeat(32));
+    let nobody = format!("0x{}", "11".repeat(32));
+    let cases = [
+        (
+            "vellum_getTransactionReceipt",
+            rpc_params![&missing],
+            -32001,
+        ),
+        ("vellum_getBlockByNumber", rpc_params![u64::MAX], -32001),
+        ("vellum_getContract", rpc_params![&nobody], -32001),
+        (
+            "vellum_query",
+            rpc_params![&notary, "no_such_method", json!({})],
+            -32002,
+        ),
+        (
+            "vellum_query",
+            rpc_params![&notary, "verify", json!({}), 1u64],
+            -32602,
+        ),
+        (
+            "vellum_getHistory",
+            rpc_params![&notary, "k", json!({"order": "sideways"})],
+            -32602,
+        ),
+        (
+            "vellum_getEvents",
+            rpc_params![json!({"cursor": "nonsense"})],
+            -32602,
+        ),
+        ("vellum_getBlockByNumber", rpc_params!["ten"], -32602),
+        ("vellum_noSuchMethod", rpc_params![], -32601),
+    ];
+    for (method, params, code) in cases {
+        expect_error(&client, method, params, code).await;
+    }
+    let mut pending = Signer::load(&net.join("keys/org-1-admin.key"), &client)
+        .await
+        .expect("signer");
+    pending.fuel = u64::MAX;
+    let too_much_fuel = pending.call([1; 32], "x", json!({}));
+    expect_error(
+        &client,
+        "vellum_sendRawTransactionAndWait",
+        rpc_params![hex(&too_much_fuel.encode()), 100u64],
+        -32003,
+    )
+    .await;
+
+    // Accepted (a nonce ahead waits in the pool) but never committed: the wait times out.
+    let mut other = Signer::load(&net.join("keys/org-2-admin.key"), &client)
+        .await
+        .expect("signer");
+    let _skipped = other.call([1; 32], "x", json!({}));
+    let gapped = other.call([1; 32], "x", json!({}));
+    expect_error(
+        &client,
+        "vellum_sendRawTransactionAndWait",
+        rpc_params![hex(&gapped.encode()), 200u64],
+        -32004,
+    )
+    .await;
+
+    // Raw HTTP: malformed JSON, an invalid request, a batch, an oversized body.
+    let (_, body) = post(address, b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":");
+    assert_eq!(
+        error_code(&serde_json::from_str(&body).expect("json")),
+        -32700,
+        "{body}"
+    );
+    let (_, body) = post(address, b"{\"jsonrpc\":\"2.0\",\"id\":1}");
+    assert_eq!(
+        error_code(&serde_json::from_str(&body).expect("json")),
+        -32600,
+        "{body}"
+    );
+    let batch = json!([
+        {"jsonrpc": "2.0", "id": 1, "method": "vellum_chainId", "params": []},
+        {"jsonrpc": "2.0", "id": 2, "method": "vellum_nope", "params": []},
+        {"jsonrpc": "2.0", "id": 3, "method": "vellum_getNonce", "params": [me]},
+    ]);
+    let (_, body) = post(address, batch.to_string().as_bytes());
+    let replies: Vec<Value> = serde_json::from_str(&body).expect("batch reply");
+    assert_eq!(replies.len(), 3);
+    assert!(replies.iter().any(|r| r["result"] == "vellum-local"));
+    assert!(replies.iter().any(|r| error_code(r) == -32601));
+    let oversized = vec![b' '; (vellum_types::rpc::REQUEST_BYTES_MAX + 1) as usize];
+    let (status, _) = post(address, &oversized);
+    assert_eq!(status, 413, "an oversized request is refused");
+
+    // The demo's four stories run end to end against the same network.
+    vellum::demo::run(&client, &net)
+        .await
+        .expect("the demo runs");
+
+    // The load generator, small: everything it submits commits, nothing fails.
+    let bundled = contracts
+        .iter()
+        .map(|(name, address)| (name.clone(), parse_address(address).expect("address")))
+        .collect();
+    let load = vellum::bench::Load {
+        transactions: 200,
+        accounts: 4,
+        rate: 0,
+        connections: 2,
+        mix: vellum::bench::Mix::All,
+    };
+    let report = vellum::bench::run(
+        std::slice::from_ref(&url),
+        &net.join("keys/org-1-admin.key"),
+        &bundled,
+        &load,
+    )
+    .await
+    .expect("the load runs");
+    assert_eq!(
+        (report.accepted, report.committed, report.failed),
+        (200, 200, 0),
+        "{report}"
+    );
+    assert_eq!(report.latencies.len(), 200);
+
+    // After all that, the node still serves, and the committed transaction is still there.
+    assert_eq!(
+        client
+            .call("vellum_getTransactionReceipt", rpc_params![&hash])
+            .await
+            .expect("receipt"),
+        receipt
+    );
+    let before = client.status().await.expect("status")["height"]
+        .as_u64()
+        .expect("height");
+
+    // Ctrl-C, then a second run resumes: same contracts, same history, a higher height.
+    let pids = validators(devnet.0.id());
+    assert_eq!(pids.len(), 4, "four validator processes");
+    devnet.interrupt(&pids);
+    drop(devnet);
+    let (devnet, banner) = Devnet::start(&net, base, base + 5);
+    assert!(banner.contains(&notary), "the same contracts:\n{banner}");
+    let client = Client::connect(&url).await.expect("reconnect");
+    assert_eq!(
+        client
+            .call("vellum_getTransactionReceipt", rpc_params![&hash])
+            .await
+            .expect("receipt"),
+        receipt
+    );
+    let after = client.status().await.expect("status")["height"]
+        .as_u64()
+        .expect("height");
+    assert!(after >= before, "resumed at {after}, below {before}");
+    drop(devnet);
+}

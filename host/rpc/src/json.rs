@@ -1,0 +1,206 @@
+//! The JSON shapes the API returns: bytes as `0x` hex, contract data (JSON with the SDK) as
+//! JSON where it parses, cursors as opaque strings.
+
+use serde_json::{json, Value};
+use vellum_ledger::{ContractInfo, Version};
+use vellum_types::{
+    hex, keccak256, Action, Address, Block, Hash, LedgerEvent, Receipt, Role, SignedTransaction,
+    Status,
+};
+
+/// Contract output or stored data: its JSON if it is JSON, else `{"hex": ...}`.
+pub fn output(bytes: &[u8]) -> Value {
+    if bytes.is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_slice(bytes).unwrap_or_else(|_| json!({ "hex": hex(bytes) }))
+}
+
+/// A contract storage key: its text if it is printable UTF-8, and always its hex.
+pub fn key(bytes: &[u8]) -> Value {
+    let text = std::str::from_utf8(bytes)
+        .ok()
+        .filter(|t| t.chars().all(|c| !c.is_control()));
+    json!({ "hex": hex(bytes), "text": text })
+}
+
+/// A receipt status as `{"status", "error"}` fields.
+pub fn status(status: &Status) -> Value {
+    match status {
+        Status::Success => json!({"status": "success"}),
+        Status::ContractError { code, message } => {
+            json!({"status": "contract_error", "error": {"code": code, "message": message}})
+        }
+        Status::Trap(trap) => json!({"status": "trap", "error": trap}),
+        Status::OutOfFuel => json!({"status": "out_of_fuel"}),
+        Status::Refused(reason) => json!({"status": "refused", "error": reason}),
+    }
+}
+
+/// An event where it happened.
+pub fn event(
+    height: u64,
+    index: u32,
+    position: u32,
+    transaction: &Hash,
+    event: &LedgerEvent,
+) -> Value {
+    json!({
+        "height": height,
+        "transaction_index": index,
+        "event_index": position,
+        "transaction": hex(transaction),
+        "contract": hex(&event.contract),
+        "topic": String::from_utf8_lossy(&event.topic),
+        "data": output(&event.data),
+    })
+}
+
+/// A receipt where it was committed.
+pub fn receipt(height: u64, index: u32, receipt: &Receipt) -> Value {
+    let mut value = json!({
+        "transaction": hex(&receipt.transaction),
+        "height": height,
+        "index": index,
+        "output": output(&receipt.output),
+        "fuel_used": receipt.fuel_used,
+        "contract": receipt.contract.map(|c| hex(&c)),
+        "events": receipt.events.iter().enumerate().map(|(i, e)| event(height, index, i as u32, &receipt.transaction, e)).collect::<Vec<_>>(),
+        "receipt_hash": hex(&receipt.hash()),
+    });
+    if let (Value::Object(fields), Value::Object(status)) = (&mut value, status(&receipt.status)) {
+        fields.extend(status);
+    }
+    value
+}
+
+fn role(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "admin",
+        Role::Member => "member",
+    }
+}
+
+/// A signed transaction, decoded.
+pub fn transaction(signed: &SignedTransaction) -> Value {
+    let tx = &signed.transaction;
+    let action = match &tx.action {
+        Action::Deploy { code, init_args } => json!({
+            "deploy": { "code_hash": hex(&keccak256(code)), "code_bytes": code.len(), "init_args": init_args }
+        }),
+        Action::Call {
+            contract,
+            method,
+            args,
+        } => json!({
+            "call": { "contract": hex(contract), "method": method, "args": args }
+        }),
+        Action::Upgrade {
+            contract,
+            code,
+            migrate_args,
+        } => json!({
+            "upgrade": { "contract": hex(contract), "code_hash": hex(&keccak256(code)), "migrate_args": migrate_args }
+        }),
+        Action::ApproveCode { code_hash } => {
+            json!({ "approve_code": { "code_hash": hex(code_hash) } })
+        }
+        Action::AddMember {
+            public_key,
+            organisation,
+            role: r,
+        } => json!({
+            "add_member": { "public_key": hex(public_key), "organisation": organisation, "role": role(*r) }
+        }),
+        Action::RemoveMember { public_key } => {
+            json!({ "remove_member": { "public_key": hex(public_key) } })
+        }
+    };
+    json!({
+        "hash": hex(&signed.hash()),
+        "chain_id": tx.chain_id,
+        "sender": hex(&tx.sender),
+        "sender_address": hex(&signed.sender()),
+        "nonce": tx.nonce,
+        "fuel_limit": tx.fuel_limit,
+        "action": action,
+        "signature": hex(&signed.signature),
+    })
+}
+
+/// A block; with `receipts`, its transactions and receipts in full, else their hashes.
+pub fn block(block: &Block, receipts: Option<&[Receipt]>) -> Value {
+    let header = &block.header;
+    let transactions: Vec<Value> = match receipts {
+        Some(receipts) => block
+            .transactions
+            .iter()
+            .zip(receipts)
+            .enumerate()
+            .map(|(i, (t, r))| json!({ "transaction": transaction(t), "receipt": receipt(header.height, i as u32, r) }))
+            .collect(),
+        None => block.transactions.iter().map(|t| json!(hex(&t.hash()))).collect(),
+    };
+    json!({
+        "height": header.height,
+        "hash": hex(&header.hash()),
+        "parent": hex(&header.parent),
+        "time_ms": header.time_ms,
+        "proposer": hex(&header.proposer),
+        "transactions_root": hex(&header.transactions_root),
+        "receipts_root": hex(&header.receipts_root),
+        "state_root": hex(&header.state_root),
+        "fuel_used": header.fuel_used,
+        "schedule_version": header.schedule_version,
+        "transactions": transactions,
+    })
+}
+
+/// A deployed contract.
+pub fn contract(address: &Address, info: &ContractInfo) -> Value {
+    json!({
+        "address": hex(address),
+        "code_hash": hex(&info.code_hash),
+        "version": info.version,
+        "deployer": hex(&info.deployer),
+        "deployed_at": info.deployed_at,
+        "interface": serde_json::from_str::<Value>(&info.interface).unwrap_or(Value::Null),
+    })
+}
+
+/// One version of a key.
+pub fn version(version: &Version) -> Value {
+    json!({
+        "height": version.height,
+        "index": version.position,
+        "value": version.value.as_deref().map(output),
+        "removed": version.value.is_none(),
+    })
+}
+
+/// The cursor after a version.
+pub fn version_cursor(height: u64, position: u32) -> String {
+    format!("{height}:{position}")
+}
+
+/// A cursor from [`version_cursor`].
+pub fn parse_version_cursor(text: &str) -> Option<(u64, u32)> {
+    let (height, position) = text.split_once(':')?;
+    Some((height.parse().ok()?, position.parse().ok()?))
+}
+
+/// The cursor after an event.
+pub fn event_cursor((height, index, position): (u64, u32, u32)) -> String {
+    format!("{height}:{index}:{position}")
+}
+
+/// A cursor from [`event_cursor`].
+pub fn parse_event_cursor(text: &str) -> Option<(u64, u32, u32)> {
+    let mut parts = text.split(':');
+    let cursor = (
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    );
+    parts.next().is_none().then_some(cursor)
+}

@@ -1,0 +1,177 @@
+//! The genesis file: the network's founding organisations, identities and rules.
+//!
+//! Like Fabric's channel configuration, it names who may take part: every organisation with its
+//! admins and members (secp256k1 public keys), the policy for deploying and upgrading code, and
+//! the chain's limits. All nodes of a network start from the same file; its hash is the first
+//! block's parent, so nodes started from different files can never agree on a block.
+
+use crate::{
+    hex::{hex, unhex},
+    transaction::{keccak256, Hash, PublicKey, Role},
+};
+use serde::{Deserialize, Serialize};
+
+/// Who must agree before code is deployed or upgraded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeployPolicy {
+    /// Any organisation admin may deploy or upgrade.
+    AnyAdmin,
+    /// An admin deploys or upgrades code whose hash admins of more than half of the organisations
+    /// approved (`ApproveCode`), like Fabric's chaincode lifecycle.
+    MajorityOfOrganisations,
+}
+
+/// An identity listed in genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisMember {
+    /// Compressed secp256k1 key, `0x` + 66 hex digits.
+    pub public_key: String,
+    /// Its role.
+    pub role: Role,
+}
+
+/// A founding organisation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    /// Unique name, e.g. `"bank-a"`.
+    pub name: String,
+    /// Its identities; at least one admin.
+    pub members: Vec<GenesisMember>,
+}
+
+/// Chain-wide limits, agreed at genesis. Fields left out of a genesis file take their defaults.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ChainLimits {
+    /// Fuel one transaction may request.
+    pub transaction_fuel_max: u64,
+    /// Sum of the fuel limits of one block's transactions.
+    pub block_fuel_max: u64,
+    /// Transactions in one block.
+    pub block_transactions_max: usize,
+    /// Sum of the encoded sizes of one block's transactions.
+    pub block_bytes_max: u64,
+    /// Sum of the encoded sizes of one block's receipts (return data and events).
+    pub block_receipt_bytes_max: u64,
+    /// Largest step from a block's time to its child's: a proposer cannot push the chain's clock
+    /// far into the future, where no later block could follow.
+    pub block_time_step_max_ms: u64,
+}
+
+impl Default for ChainLimits {
+    fn default() -> Self {
+        Self {
+            transaction_fuel_max: 1_000_000_000,
+            block_fuel_max: 200_000_000_000,
+            block_transactions_max: 10_000,
+            block_bytes_max: 32 * 1024 * 1024,
+            block_receipt_bytes_max: 64 * 1024 * 1024,
+            block_time_step_max_ms: 3_600_000,
+        }
+    }
+}
+
+/// The genesis file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Genesis {
+    /// The network's name; every transaction carries it.
+    pub chain_id: String,
+    /// Genesis time, ms since the Unix epoch: the lower bound for block 1's time.
+    pub time_ms: u64,
+    /// The founding organisations.
+    pub organisations: Vec<Organisation>,
+    /// Deploy and upgrade policy.
+    pub deploy_policy: DeployPolicy,
+    /// Limits.
+    #[serde(default)]
+    pub limits: ChainLimits,
+    /// The validators that order blocks. A ledger driven without consensus (tests, tools) may
+    /// have none; a network needs at least one, and tolerates `f` faulty of `3f + 1`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validators: Vec<Validator>,
+}
+
+/// A validator: a consensus identity, separate from the secp256k1 keys that sign transactions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validator {
+    /// A name for logs and metrics.
+    pub name: String,
+    /// The organisation operating it.
+    pub organisation: String,
+    /// Its ed25519 public key, `0x`-prefixed hex (32 bytes).
+    pub public_key: String,
+}
+
+/// A genesis file that cannot start a network.
+#[derive(Debug, thiserror::Error)]
+pub enum GenesisError {
+    /// Not valid JSON for a genesis file.
+    #[error("genesis file is not valid: {0}")]
+    Parse(#[from] serde_json::Error),
+    /// A rule broken.
+    #[error("genesis file: {0}")]
+    Invalid(String),
+}
+
+/// Parse a `0x`-prefixed hex compressed public key.
+pub fn parse_public_key(text: &str) -> Option<PublicKey> {
+    let key: [u8; 33] = unhex(text)?.try_into().ok()?;
+    k256::PublicKey::from_sec1_bytes(&key).ok()?;
+    Some(key)
+}
+
+impl Genesis {
+    /// Parse and check a genesis file.
+    pub fn from_json(text: &str) -> Result<Self, GenesisError> {
+        let genesis: Genesis = serde_json::from_str(text)?;
+        genesis.check()?;
+        Ok(genesis)
+    }
+
+    /// The hash every node must agree on: keccak256 of the canonical JSON encoding.
+    pub fn hash(&self) -> Hash {
+        keccak256(&serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    /// Every identity with its organisation and role.
+    pub fn identities(&self) -> impl Iterator<Item = (PublicKey, &str, Role)> + '_ {
+        self.organisations.iter().flat_map(|org| {
+            org.members.iter().filter_map(move |m| {
+                parse_public_key(&m.public_key).map(|key| (key, org.name.as_str(), m.role))
+            })
+        })
+    }
+
+    fn check(&self) -> Result<(), GenesisError> {
+        let fail = |message: String| Err(GenesisError::Invalid(message));
+        if self.chain_id.is_empty() {
+            return fail("chain_id is empty".into());
+        }
+        if self.organisations.is_empty() {
+            return fail("no organisations".into());
+        }
+        let mut names = std::collections::BTreeSet::new();
+        let mut keys = std::collections::BTreeSet::new();
+        for org in &self.organisations {
+            if !names.insert(&org.name) {
+                return fail(format!("organisation `{}` is listed twice", org.name));
+            }
+            if !org.members.iter().any(|m| m.role == Role::Admin) {
+                return fail(format!("organisation `{}` has no admin", org.name));
+            }
+            for member in &org.members {
+                let Some(key) = parse_public_key(&member.public_key) else {
+                    return fail(format!(
+                        "`{}` is not a compressed secp256k1 public key",
+                        member.public_key
+                    ));
+                };
+                if !keys.insert(key) {
+                    return fail(format!("key {} is listed twice", hex(&key)));
+                }
+            }
+        }
+        Ok(())
+    }
+}

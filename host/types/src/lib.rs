@@ -1,0 +1,34 @@
+//! Vellum's shared vocabulary: what a transaction, a genesis file, a block header and a receipt
+//! are, byte for byte, and how they hash.
+//!
+//! # This room
+//!
+//! It owns the types that cross a boundary between nodes, or between a node and its clients:
+//!
+//! - [`transaction`]: signed transactions, their borsh encoding (`docs/transactions.md`),
+//!   secp256k1 signing and verification, and the rejections a transaction can meet;
+//! - [`genesis`]: the genesis file (organisations, identities, validators, chain limits);
+//! - [`block`]: headers, blocks, receipts and events, and the binary Merkle root (commonware's
+//!   `bmt` with Keccak-256) their headers commit to;
+//! - [`hex`]: `0x` hex, as every byte string appears in JSON;
+//! - [`rpc`]: the JSON-RPC error codes and limits a server and a client share.
+//!
+//! It may use encodings and cryptography, and nothing else. It must never know about storage
+//! engines, wasm execution, consensus, networks or async runtimes: an integrator's client, a
+//! browser (it builds for wasm32-unknown-unknown) and every crate of the node share it, so it
+//! stays light.
+#![warn(clippy::unwrap_used)]
+
+pub mod block;
+pub mod genesis;
+pub mod hex;
+pub mod rpc;
+pub mod transaction;
+
+pub use block::{merkle_root, Block, Header, LedgerEvent, Receipt, Status};
+pub use genesis::{ChainLimits, DeployPolicy, Genesis, GenesisError, Validator};
+pub use hex::{hex, unhex, unhex32};
+pub use transaction::{
+    address_of, keccak256, public_key, Action, Address, Hash, PublicKey, Role, SignedTransaction,
+    Transaction, TransactionError, TRANSACTION_BYTES_MAX,
+};

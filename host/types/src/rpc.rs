@@ -1,0 +1,22 @@
+//! What the JSON-RPC server and its clients must agree on: error codes and size limits
+//! (`docs/rpc.md` documents them).
+
+/// Application error codes (EIP-1474 style); the standard ones (-32700, -32600, -32601,
+/// -32602, -32603) keep their JSON-RPC meaning.
+pub mod code {
+    /// Nothing with that hash, height or address.
+    pub const NOT_FOUND: i32 = -32001;
+    /// A contract query failed (the contract returned an error, trapped or ran out of fuel).
+    pub const QUERY_FAILED: i32 = -32002;
+    /// The transaction was refused: encoding, signature, chain, membership, nonce, a full pool.
+    pub const TRANSACTION_REJECTED: i32 = -32003;
+    /// The transaction was accepted but not committed within the wait.
+    pub const TIMEOUT: i32 = -32004;
+    /// A parameter is malformed (the standard code, with the reason in `data`).
+    pub const INVALID_PARAMS: i32 = -32602;
+    /// The node failed to read its own store.
+    pub const INTERNAL: i32 = -32603;
+}
+
+/// Largest request body a node accepts (a deploy carries up to 3 MiB of wasm, hex-encoded).
+pub const REQUEST_BYTES_MAX: u32 = 8 << 20;

@@ -1,0 +1,337 @@
+//! Signed transactions: the only way anything changes on a Vellum ledger.
+//!
+//! The wire format is borsh (`docs/transactions.md` specifies it byte by byte), chosen because it
+//! is canonical for these types (one value, one encoding) and integrators have libraries for it in
+//! most languages. A transaction is signed with ECDSA over secp256k1 on `keccak256(borsh(tx))`;
+//! only low-S signatures are accepted, so a signed transaction has exactly one valid encoding and
+//! its hash, `keccak256(borsh(signed))`, identifies it.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use k256::ecdsa::{signature::hazmat::PrehashVerifier, Signature, SigningKey, VerifyingKey};
+use sha3::{Digest, Keccak256};
+
+/// A 32-byte account or contract address (the ABI's: what `caller()` returns to a contract).
+pub use vellum_abi::Address;
+
+/// A 32-byte Keccak-256 digest.
+pub type Hash = [u8; 32];
+
+/// A compressed SEC1 secp256k1 public key.
+pub type PublicKey = [u8; 33];
+
+/// Largest accepted encoded signed transaction (room for a 2 MiB contract plus arguments).
+pub const TRANSACTION_BYTES_MAX: usize = 3 * 1024 * 1024;
+
+/// Keccak-256 of `data`.
+pub fn keccak256(data: &[u8]) -> Hash {
+    Keccak256::digest(data).into()
+}
+
+/// The address of the account holding `public_key`: `keccak256(public_key)` over its 33-byte
+/// compressed form.
+pub fn address_of(public_key: &PublicKey) -> Address {
+    keccak256(public_key)
+}
+
+/// A member's role in its organisation.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Manages the organisation's members and approves code.
+    Admin,
+    /// Submits transactions.
+    Member,
+}
+
+/// What a transaction does.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum Action {
+    /// Deploy `code` as a new contract and run its `instantiate` with JSON `init_args`.
+    Deploy {
+        /// The contract's wasm.
+        code: Vec<u8>,
+        /// JSON arguments of `instantiate`.
+        init_args: String,
+    },
+    /// Call `execute.<method>` of `contract` with JSON `args`.
+    Call {
+        /// The contract's address.
+        contract: Address,
+        /// The `#[execute]` method.
+        method: String,
+        /// JSON arguments.
+        args: String,
+    },
+    /// Replace `contract`'s code, keeping its address and state, and run `migrate` with JSON
+    /// `migrate_args` if the new code exports it.
+    Upgrade {
+        /// The contract's address.
+        contract: Address,
+        /// The new wasm.
+        code: Vec<u8>,
+        /// JSON arguments of `migrate`.
+        migrate_args: String,
+    },
+    /// Approve code (by hash) for deploy or upgrade on behalf of the sender's organisation, under
+    /// the `majority_of_organisations` policy.
+    ApproveCode {
+        /// keccak256 of the wasm.
+        code_hash: Hash,
+    },
+    /// Add an identity to an organisation (an admin of that organisation only).
+    AddMember {
+        /// The new member's key.
+        public_key: PublicKey,
+        /// Its organisation.
+        organisation: String,
+        /// Its role.
+        role: Role,
+    },
+    /// Remove an identity (an admin of its organisation only).
+    RemoveMember {
+        /// The member's key.
+        public_key: PublicKey,
+    },
+}
+
+/// The signed part of a transaction.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Transaction {
+    /// The network it is meant for; a transaction for another chain is rejected.
+    pub chain_id: String,
+    /// The signer's key.
+    pub sender: PublicKey,
+    /// The sender's next nonce: 0 for its first transaction, then one more each time.
+    pub nonce: u64,
+    /// Fuel the transaction may consume.
+    pub fuel_limit: u64,
+    /// What it does.
+    pub action: Action,
+}
+
+/// A transaction with its signature: what clients submit and blocks carry.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct SignedTransaction {
+    /// The signed content.
+    pub transaction: Transaction,
+    /// `r || s`, 64 bytes, low-S.
+    pub signature: [u8; 64],
+}
+
+/// Why a transaction was rejected before execution.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TransactionError {
+    /// The bytes are not a borsh-encoded signed transaction (or have bytes left over).
+    #[error("malformed transaction: {0}")]
+    Malformed(String),
+    /// The encoding is larger than [`TRANSACTION_BYTES_MAX`].
+    #[error("transaction is {size} bytes; the limit is {max}")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The sender field is not a valid compressed secp256k1 key.
+    #[error("sender is not a valid compressed secp256k1 public key")]
+    BadPublicKey,
+    /// The signature's `s` is in the upper half of the curve order.
+    #[error("signature has a high S value; sign with low-S normalisation")]
+    HighS,
+    /// The signature does not verify against the sender's key.
+    #[error("signature does not match the sender's key")]
+    BadSignature,
+    /// The transaction names another chain.
+    #[error("transaction is for chain `{found}`; this is `{expected}`")]
+    WrongChain {
+        /// This chain.
+        expected: String,
+        /// The one named.
+        found: String,
+    },
+    /// The sender is not a registered identity.
+    #[error("sender {0} is not a member of this network")]
+    UnknownSender(String),
+    /// The nonce is not the sender's next one.
+    #[error("nonce {found} is not the sender's next nonce {expected}")]
+    BadNonce {
+        /// The next nonce.
+        expected: u64,
+        /// The one given.
+        found: u64,
+    },
+    /// A transaction with this hash was already committed (or appears twice in a block).
+    #[error("transaction {0} was already submitted")]
+    Duplicate(String),
+    /// The fuel limit is above the per-transaction maximum.
+    #[error("fuel limit {found} exceeds the maximum {max}")]
+    FuelLimit {
+        /// The limit requested.
+        found: u64,
+        /// The maximum.
+        max: u64,
+    },
+}
+
+impl Transaction {
+    /// The borsh encoding that is signed.
+    pub fn encode(&self) -> Vec<u8> {
+        borsh::to_vec(self).unwrap_or_default()
+    }
+
+    /// `keccak256(encode())`: the message the signature covers.
+    pub fn signing_hash(&self) -> Hash {
+        keccak256(&self.encode())
+    }
+
+    /// Sign with `key` (low-S). The sender field must be `key`'s public key.
+    pub fn sign(self, key: &SigningKey) -> SignedTransaction {
+        let (signature, _) = key
+            .sign_prehash_recoverable(&self.signing_hash())
+            .unwrap_or_else(|_| unreachable!("a 32-byte prehash is always signable"));
+        let signature = signature.normalize_s().unwrap_or(signature);
+        SignedTransaction {
+            transaction: self,
+            signature: signature.to_bytes().into(),
+        }
+    }
+}
+
+/// The compressed public key of `key`.
+pub fn public_key(key: &SigningKey) -> PublicKey {
+    let point = key.verifying_key().to_encoded_point(true);
+    let mut out = [0u8; 33];
+    out.copy_from_slice(point.as_bytes());
+    out
+}
+
+impl SignedTransaction {
+    /// Decode a signed transaction, rejecting oversize input and trailing bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Self, TransactionError> {
+        if bytes.len() > TRANSACTION_BYTES_MAX {
+            return Err(TransactionError::TooLarge {
+                size: bytes.len(),
+                max: TRANSACTION_BYTES_MAX,
+            });
+        }
+        borsh::from_slice(bytes).map_err(|e| TransactionError::Malformed(e.to_string()))
+    }
+
+    /// The canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        borsh::to_vec(self).unwrap_or_default()
+    }
+
+    /// `keccak256(encode())`: the transaction's identity.
+    pub fn hash(&self) -> Hash {
+        keccak256(&self.encode())
+    }
+
+    /// The sender's address.
+    pub fn sender(&self) -> Address {
+        address_of(&self.transaction.sender)
+    }
+
+    /// Check the signature: a valid key, a low-S signature, and a match.
+    pub fn verify_signature(&self) -> Result<(), TransactionError> {
+        let key = VerifyingKey::from_sec1_bytes(&self.transaction.sender)
+            .map_err(|_| TransactionError::BadPublicKey)?;
+        let signature =
+            Signature::from_slice(&self.signature).map_err(|_| TransactionError::BadSignature)?;
+        if signature.normalize_s().is_some() {
+            return Err(TransactionError::HighS);
+        }
+        key.verify_prehash(&self.transaction.signing_hash(), &signature)
+            .map_err(|_| TransactionError::BadSignature)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(seed: u8) -> SigningKey {
+        SigningKey::from_slice(&[seed; 32]).expect("valid scalar")
+    }
+
+    fn transaction(key: &SigningKey) -> Transaction {
+        Transaction {
+            chain_id: "test".into(),
+            sender: public_key(key),
+            nonce: 7,
+            fuel_limit: 1_000_000,
+            action: Action::Call {
+                contract: [9; 32],
+                method: "transfer".into(),
+                args: "{}".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn signed_transactions_round_trip_and_verify() {
+        let signed = transaction(&key(1)).sign(&key(1));
+        let decoded = SignedTransaction::decode(&signed.encode()).expect("decodes");
+        assert_eq!(decoded, signed);
+        assert_eq!(decoded.hash(), signed.hash());
+        decoded.verify_signature().expect("valid");
+    }
+
+    #[test]
+    fn each_rejection_class_has_its_own_error() {
+        let signed = transaction(&key(1)).sign(&key(1));
+        let mut forged = signed.clone();
+        forged.transaction.nonce += 1;
+        assert_eq!(
+            forged.verify_signature(),
+            Err(TransactionError::BadSignature)
+        );
+
+        let mut wrong_key = transaction(&key(2)).sign(&key(1));
+        wrong_key.transaction.sender = public_key(&key(2));
+        assert_eq!(
+            wrong_key.verify_signature(),
+            Err(TransactionError::BadSignature)
+        );
+
+        let mut high_s = signed.clone();
+        let low = Signature::from_slice(&signed.signature).expect("valid");
+        let (r, s) = low.split_scalars();
+        let flipped = Signature::from_scalars(r, -*s).expect("valid");
+        high_s.signature = flipped.to_bytes().into();
+        assert_eq!(high_s.verify_signature(), Err(TransactionError::HighS));
+
+        let mut bad_key = signed.clone();
+        bad_key.transaction.sender = [7; 33];
+        assert_eq!(
+            bad_key.verify_signature(),
+            Err(TransactionError::BadPublicKey)
+        );
+
+        let mut bytes = signed.encode();
+        bytes.push(0);
+        assert!(matches!(
+            SignedTransaction::decode(&bytes),
+            Err(TransactionError::Malformed(_))
+        ));
+        assert!(matches!(
+            SignedTransaction::decode(&bytes[..10]),
+            Err(TransactionError::Malformed(_))
+        ));
+        let huge = vec![0u8; TRANSACTION_BYTES_MAX + 1];
+        assert!(matches!(
+            SignedTransaction::decode(&huge),
+            Err(TransactionError::TooLarge { .. })
+        ));
+    }
+}
