@@ -25,10 +25,10 @@ use commonware_consensus::{
 use commonware_cryptography::{Digested, Digestible};
 use commonware_runtime::{Clock, Metrics, Spawner};
 use futures::StreamExt as _;
-use std::{sync::Arc, time::Duration};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use tracing::{debug, info, warn};
 use vellum_ledger::{ExecutedBlock, Proposal};
-use vellum_types::TransactionError;
+use vellum_types::Address;
 
 /// How far ahead of a verifier's clock a block's time may be before it waits.
 pub const CLOCK_DRIFT_MAX: Duration = Duration::from_secs(2);
@@ -38,16 +38,31 @@ pub const CLOCK_DRIFT_MAX: Duration = Duration::from_secs(2);
 /// under any sensible leader timeout.
 pub const IDLE_PROPOSAL_WAIT: Duration = Duration::from_millis(250);
 
+/// How long a leader spends executing candidates for its proposal, by default. Verifiers take
+/// about as long again: with the default 1 s leader and 2 s certification timeouts, a block
+/// built in this time is proposed, verified and voted on within its view.
+pub const BUILD_TIME_MAX: Duration = Duration::from_millis(300);
+
 /// The application marshal's wrapper drives.
 #[derive(Clone)]
 pub struct Application {
     chain: Arc<Chain>,
+    build_time_max: Duration,
 }
 
 impl Application {
-    /// The application over `chain`.
+    /// The application over `chain`, building for at most [`BUILD_TIME_MAX`].
     pub fn new(chain: Arc<Chain>) -> Self {
-        Self { chain }
+        Self {
+            chain,
+            build_time_max: BUILD_TIME_MAX,
+        }
+    }
+
+    /// The same, building for at most `build_time_max`.
+    pub fn with_build_time_max(mut self, build_time_max: Duration) -> Self {
+        self.build_time_max = build_time_max;
+        self
     }
 }
 
@@ -77,7 +92,18 @@ impl<E: Clock + Spawner + Metrics> commonware_consensus::Application<E> for Appl
             .await
             .ok()?;
         let limits = &chain.executor().genesis().limits;
-        let candidates = chain.mempool().candidates(limits.block_transactions_max);
+        // Senders' next nonces where blocks above the commit have moved them on.
+        let mut pending_next: BTreeMap<Address, u64> = BTreeMap::new();
+        for executed in &pending {
+            for transaction in &executed.block.transactions {
+                pending_next.insert(transaction.sender(), transaction.transaction.nonce + 1);
+            }
+        }
+        let candidates = chain
+            .mempool()
+            .candidates(limits.block_transactions_max, |sender| {
+                pending_next.get(sender).copied()
+            });
         let parent_header = parent.inner().header().clone();
         let proposal = Proposal {
             height: parent_header.height + 1,
@@ -87,9 +113,17 @@ impl<E: Clock + Spawner + Metrics> commonware_consensus::Application<E> for Appl
             transactions: candidates,
         };
         let builder = chain.clone();
+        // The runtime's clock: real time on a node, simulated (so never out of time inside one
+        // synchronous build) in the deterministic runtime.
+        let clock = context.child("build_clock");
+        let deadline = context.current() + self.build_time_max;
         let built = off_thread(&context, move || {
             let below: Vec<&ExecutedBlock> = pending.iter().map(Arc::as_ref).collect();
-            builder.executor().build(builder.store(), &below, proposal)
+            builder
+                .executor()
+                .build(builder.store(), &below, proposal, &|| {
+                    clock.current() >= deadline
+                })
         })
         .await?;
         let (executed, skipped) = match built {
@@ -99,10 +133,12 @@ impl<E: Clock + Spawner + Metrics> commonware_consensus::Application<E> for Appl
                 return None;
             }
         };
-        // Candidates that can never be included are dropped; a nonce gap may still fill.
+        // Candidates invalid for good are dropped. One invalid only in this state (a nonce, a
+        // duplicate, a membership on this branch) stays: the branch may be abandoned, and the
+        // pool forgets it once a commit makes it stale.
         let mut mempool = chain.mempool();
         for (hash, error) in &skipped {
-            if !matches!(error, TransactionError::BadNonce { .. }) {
+            if !error.depends_on_state() {
                 mempool.remove(hash);
             }
         }

@@ -350,10 +350,13 @@ impl Chain {
         .map_err(|e| fault(&e))?;
 
         lock(&self.executed).retain(|_, e| e.block.header.height > height);
+        // The senders' next nonces from one read of the store, before the pool is locked.
+        let next = self
+            .store
+            .next_nonces(executed.block.transactions.iter().map(|t| t.sender()))
+            .map_err(|e| fault(&e))?;
         let mut mempool = self.mempool();
-        mempool.committed(&executed.block.transactions, |sender| {
-            self.store.next_nonce(sender).unwrap_or(0)
-        });
+        mempool.committed(height, &executed.block.transactions, &next);
         self.observe_mempool(&mempool);
         drop(mempool);
         if let Some(metrics) = lock(&self.metrics).as_ref() {

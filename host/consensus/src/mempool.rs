@@ -2,20 +2,33 @@
 //!
 //! The pool holds transactions that passed every check a block would make except ordering:
 //! signature, chain, fuel limit, membership, and a nonce at or a little ahead of the sender's
-//! next one (a client may send nonces 5, 6, 7 at once). It is bounded three ways, so that no
-//! client and no flooding peer can exhaust a validator's memory: total transactions, total bytes,
-//! and transactions per sender. Nonces behind the sender's next one are replays and are refused;
-//! a second transaction for a nonce already queued is refused too (there are no fees to outbid).
+//! next one (a client may send nonces 5, 6, 7 at once). No client and no flooding peer can
+//! exhaust a validator's memory or crowd honest senders out:
+//!
+//! - it is bounded in transactions and bytes, in total and per sender;
+//! - a transaction is **ready** when every nonce from its sender's next one up to its own is
+//!   pending too. Only ready transactions are offered to a block, so transactions behind a nonce
+//!   gap never take a block's room;
+//! - a transaction that is not ready may wait [`Limits::gap_blocks_max`] committed blocks for the
+//!   gap to fill, any transaction [`Limits::age_blocks_max`]; then it is dropped. Age is counted
+//!   in committed blocks, which every node sees, not on a clock;
+//! - when the pool is full, a ready transaction takes the place of the newest ones that are not
+//!   ready; one that is not ready itself is refused.
+//!
+//! Nonces behind the sender's next one are replays and are refused; a second transaction for a
+//! nonce already queued is refused too (there are no fees to outbid). A transaction leaves the
+//! pool when it is committed, when it is invalid for good (its signature, chain or fuel limit,
+//! which the executor reports), or by age; never because it did not fit a block or was invalid on
+//! a branch that may be abandoned.
 //!
 //! Proposers take candidates round-robin across senders (each sender's in nonce order), so one
-//! busy sender cannot starve the others. The pool never decides validity on its own: the
-//! executor builds the block and drops any candidate that turns out invalid in its position.
-//! Everything is kept in ordered maps, so the same submissions give the same candidates.
+//! busy sender cannot starve the others. Everything is kept in ordered maps, so the same
+//! submissions give the same candidates.
 
 use std::collections::{BTreeMap, HashMap};
 use vellum_types::{hex, Address, Hash, SignedTransaction};
 
-/// How much the pool holds.
+/// How much the pool holds, and for how long.
 #[derive(Clone, Debug)]
 pub struct Limits {
     /// Transactions in the pool.
@@ -24,8 +37,14 @@ pub struct Limits {
     pub bytes_max: usize,
     /// Transactions from one sender.
     pub per_sender_max: usize,
+    /// Encoded bytes from one sender.
+    pub per_sender_bytes_max: usize,
     /// How far ahead of a sender's next nonce a transaction may be.
     pub nonce_window: u64,
+    /// Committed blocks a transaction that is not ready waits for its gap to fill.
+    pub gap_blocks_max: u64,
+    /// Committed blocks any transaction waits to be included.
+    pub age_blocks_max: u64,
 }
 
 impl Default for Limits {
@@ -34,7 +53,10 @@ impl Default for Limits {
             transactions_max: 100_000,
             bytes_max: 256 << 20,
             per_sender_max: 1_024,
+            per_sender_bytes_max: 16 << 20,
             nonce_window: 1_024,
+            gap_blocks_max: 60,
+            age_blocks_max: 3_600,
         }
     }
 }
@@ -64,10 +86,17 @@ pub enum MempoolError {
     /// Another pending transaction has its sender and nonce.
     #[error("another pending transaction from this sender has nonce {0}")]
     NonceTaken(u64),
-    /// The sender has too many pending transactions.
-    #[error("sender has {0} pending transactions; wait for some to commit")]
-    SenderFull(usize),
-    /// The pool is full.
+    /// The sender has too many pending transactions, or too many bytes of them.
+    #[error(
+        "sender has {transactions} pending transactions ({bytes} bytes); wait for some to commit"
+    )]
+    SenderFull {
+        /// Its pending transactions.
+        transactions: usize,
+        /// Their bytes.
+        bytes: usize,
+    },
+    /// The pool is full of ready transactions, or this one waits behind a nonce gap.
     #[error("the pool is full ({transactions} transactions, {bytes} bytes); retry later")]
     Full {
         /// Transactions pending.
@@ -83,18 +112,48 @@ struct Entry {
     transaction: SignedTransaction,
     hash: Hash,
     size: usize,
-    /// Arrival order, for fairness between senders.
+    /// Arrival order, for fairness between senders and for eviction.
     arrival: u64,
+    /// The committed height when it arrived.
+    arrived_at: u64,
+}
+
+/// One sender's pending transactions.
+#[derive(Debug, Default)]
+struct Queue {
+    /// The sender's next nonce as of the last committed block this pool heard of.
+    next: u64,
+    entries: BTreeMap<u64, Entry>,
+    bytes: usize,
+}
+
+impl Queue {
+    /// The nonce below which every pending transaction is ready: one past the end of the run of
+    /// consecutive nonces starting at `from`.
+    fn ready_end(&self, from: u64) -> u64 {
+        let mut end = from;
+        for &nonce in self.entries.range(from..).map(|(n, _)| n) {
+            if nonce != end {
+                break;
+            }
+            end += 1;
+        }
+        end
+    }
 }
 
 /// The pool.
 #[derive(Debug, Default)]
 pub struct Mempool {
     limits: Limits,
-    senders: BTreeMap<Address, BTreeMap<u64, Entry>>,
+    senders: BTreeMap<Address, Queue>,
     hashes: HashMap<Hash, (Address, u64)>,
+    /// Every entry by (arrival height, arrival), oldest first, for eviction by age.
+    by_age: BTreeMap<(u64, u64), Hash>,
     bytes: usize,
     arrivals: u64,
+    /// The last committed height this pool heard of.
+    height: u64,
 }
 
 impl Mempool {
@@ -150,22 +209,41 @@ impl Mempool {
             return Err(MempoolError::NonceTooFar { found: nonce, next });
         }
         let sender = transaction.sender();
-        let queue = self.senders.get(&sender);
-        if queue.is_some_and(|q| q.contains_key(&nonce)) {
-            return Err(MempoolError::NonceTaken(nonce));
-        }
-        let queued = queue.map_or(0, BTreeMap::len);
-        if queued >= self.limits.per_sender_max {
-            return Err(MempoolError::SenderFull(queued));
-        }
         let size = transaction.encode().len();
-        if self.hashes.len() >= self.limits.transactions_max
-            || self.bytes + size > self.limits.bytes_max
+        let (ready, queued, queued_bytes) = match self.senders.get(&sender) {
+            Some(queue) => {
+                if queue.entries.contains_key(&nonce) {
+                    return Err(MempoolError::NonceTaken(nonce));
+                }
+                let from = queue.next.max(next);
+                (
+                    queue.ready_end(from) >= nonce,
+                    queue.entries.len(),
+                    queue.bytes,
+                )
+            }
+            None => (nonce == next, 0, 0),
+        };
+        if queued >= self.limits.per_sender_max
+            || queued_bytes + size > self.limits.per_sender_bytes_max
         {
-            return Err(MempoolError::Full {
-                transactions: self.hashes.len(),
-                bytes: self.bytes,
+            return Err(MempoolError::SenderFull {
+                transactions: queued,
+                bytes: queued_bytes,
             });
+        }
+        if !self.fits(size) {
+            // A ready transaction takes the place of transactions waiting behind a gap; one that
+            // waits itself does not.
+            if ready {
+                self.evict_waiting_for(size);
+            }
+            if !self.fits(size) {
+                return Err(MempoolError::Full {
+                    transactions: self.hashes.len(),
+                    bytes: self.bytes,
+                });
+            }
         }
         self.arrivals += 1;
         let entry = Entry {
@@ -173,19 +251,62 @@ impl Mempool {
             hash,
             size,
             arrival: self.arrivals,
+            arrived_at: self.height,
         };
-        self.senders.entry(sender).or_default().insert(nonce, entry);
+        self.by_age.insert((self.height, self.arrivals), hash);
+        let queue = self.senders.entry(sender).or_default();
+        queue.next = queue.next.max(next);
+        queue.bytes += size;
+        queue.entries.insert(nonce, entry);
         self.hashes.insert(hash, (sender, nonce));
         self.bytes += size;
         Ok(())
     }
 
-    /// Up to `max` candidates for a block: round-robin across senders in the order their oldest
-    /// pending transaction arrived, each sender's in nonce order.
-    pub fn candidates(&self, max: usize) -> Vec<SignedTransaction> {
-        let mut queues: Vec<_> = self.senders.values().filter(|q| !q.is_empty()).collect();
-        queues.sort_by_key(|q| q.values().map(|e| e.arrival).min());
-        let mut iterators: Vec<_> = queues.into_iter().map(|q| q.values()).collect();
+    fn fits(&self, size: usize) -> bool {
+        self.hashes.len() < self.limits.transactions_max
+            && self.bytes + size <= self.limits.bytes_max
+    }
+
+    /// Drop the newest transactions that are not ready until `size` more bytes (and one more
+    /// transaction) fit, or none is left to drop.
+    fn evict_waiting_for(&mut self, size: usize) {
+        let mut waiting: Vec<(u64, Hash)> = Vec::new();
+        for queue in self.senders.values() {
+            let end = queue.ready_end(queue.next);
+            waiting.extend(queue.entries.range(end..).map(|(_, e)| (e.arrival, e.hash)));
+        }
+        waiting.sort_unstable_by_key(|w| std::cmp::Reverse(w.0));
+        for (_, hash) in waiting {
+            if self.fits(size) {
+                break;
+            }
+            self.remove(&hash);
+        }
+    }
+
+    /// Up to `max` ready candidates for a block: round-robin across senders in the order their
+    /// oldest pending transaction arrived, each sender's in nonce order, starting at its next
+    /// nonce. `next(sender)` gives a sender's next nonce where the proposer's state is ahead of
+    /// committed state (blocks executed but not committed yet), or `None`.
+    pub fn candidates(
+        &self,
+        max: usize,
+        next: impl Fn(&Address) -> Option<u64>,
+    ) -> Vec<SignedTransaction> {
+        let mut queues: Vec<(u64, Vec<&Entry>)> = self
+            .senders
+            .iter()
+            .filter_map(|(sender, queue)| {
+                let from = next(sender).map_or(queue.next, |n| n.max(queue.next));
+                let end = queue.ready_end(from);
+                let ready: Vec<&Entry> = queue.entries.range(from..end).map(|(_, e)| e).collect();
+                let oldest = ready.iter().map(|e| e.arrival).min()?;
+                Some((oldest, ready))
+            })
+            .collect();
+        queues.sort_by_key(|(oldest, _)| *oldest);
+        let mut iterators: Vec<_> = queues.into_iter().map(|(_, q)| q.into_iter()).collect();
         let mut out = Vec::with_capacity(max.min(self.len()));
         while out.len() < max && !iterators.is_empty() {
             iterators.retain_mut(|queue| match queue.next() {
@@ -199,44 +320,76 @@ impl Mempool {
         out
     }
 
-    /// Forget the transactions a committed block carried and, for each of their senders, every
-    /// pending nonce below `next(sender)`, which can no longer be included.
+    /// A block at `height` was committed carrying `transactions`; `next` holds the next nonce
+    /// of each of their senders after it. Forget what it carried and every pending nonce below
+    /// its sender's next one (it can never be included), then drop transactions that waited too
+    /// long behind a gap or at all.
     pub fn committed(
         &mut self,
+        height: u64,
         transactions: &[SignedTransaction],
-        mut next: impl FnMut(&Address) -> u64,
+        next: &BTreeMap<Address, u64>,
     ) {
-        let mut senders = Vec::new();
+        self.height = self.height.max(height);
         for transaction in transactions {
-            let sender = transaction.sender();
-            if !senders.contains(&sender) {
-                senders.push(sender);
-            }
             self.remove(&transaction.hash());
         }
-        for sender in senders {
-            let next = next(&sender);
-            let stale: Vec<Hash> = self
-                .senders
-                .get(&sender)
-                .map(|q| q.range(..next).map(|(_, e)| e.hash).collect())
-                .unwrap_or_default();
+        for (sender, &next) in next {
+            let Some(queue) = self.senders.get_mut(sender) else {
+                continue;
+            };
+            queue.next = queue.next.max(next);
+            let stale: Vec<Hash> = queue.entries.range(..next).map(|(_, e)| e.hash).collect();
             for hash in stale {
                 self.remove(&hash);
             }
         }
+        self.evict_old();
     }
 
-    /// Drop `hash`, if pending (a candidate the executor found permanently invalid).
+    /// Drop transactions older than `age_blocks_max`, and those older than `gap_blocks_max`
+    /// that are still not ready.
+    fn evict_old(&mut self) {
+        let gap_cutoff = self.height.saturating_sub(self.limits.gap_blocks_max);
+        let age_cutoff = self.height.saturating_sub(self.limits.age_blocks_max);
+        let mut expired = Vec::new();
+        let scan = gap_cutoff.max(age_cutoff);
+        for (&(arrived_at, _), hash) in self.by_age.range(..(scan, 0)) {
+            if arrived_at < age_cutoff {
+                expired.push(*hash);
+                continue;
+            }
+            if arrived_at >= gap_cutoff {
+                continue;
+            }
+            let Some((sender, nonce)) = self.hashes.get(hash) else {
+                continue;
+            };
+            let waiting = self
+                .senders
+                .get(sender)
+                .is_some_and(|q| q.ready_end(q.next) <= *nonce);
+            if waiting {
+                expired.push(*hash);
+            }
+        }
+        for hash in expired {
+            self.remove(&hash);
+        }
+    }
+
+    /// Drop `hash`, if pending (a candidate the executor found invalid for good).
     pub fn remove(&mut self, hash: &Hash) {
         let Some((sender, nonce)) = self.hashes.remove(hash) else {
             return;
         };
         if let Some(queue) = self.senders.get_mut(&sender) {
-            if let Some(entry) = queue.remove(&nonce) {
+            if let Some(entry) = queue.entries.remove(&nonce) {
                 self.bytes -= entry.size;
+                queue.bytes -= entry.size;
+                self.by_age.remove(&(entry.arrived_at, entry.arrival));
             }
-            if queue.is_empty() {
+            if queue.entries.is_empty() {
                 self.senders.remove(&sender);
             }
         }
@@ -264,6 +417,14 @@ mod tests {
     fn add(pool: &mut Mempool, tx: SignedTransaction, next: u64) -> Result<(), MempoolError> {
         let hash = tx.hash();
         pool.insert(tx, hash, next)
+    }
+
+    fn nonces(candidates: &[SignedTransaction]) -> Vec<u64> {
+        candidates.iter().map(|t| t.transaction.nonce).collect()
+    }
+
+    fn next_of(key: u8, next: u64) -> BTreeMap<Address, u64> {
+        BTreeMap::from([(transaction(key, 0).sender(), next)])
     }
 
     #[test]
@@ -299,10 +460,13 @@ mod tests {
         for nonce in 0..4 {
             add(&mut pool, transaction(1, nonce), 0).unwrap();
         }
-        assert_eq!(
+        assert!(matches!(
             add(&mut pool, transaction(1, 4), 0),
-            Err(MempoolError::SenderFull(4))
-        );
+            Err(MempoolError::SenderFull {
+                transactions: 4,
+                ..
+            })
+        ));
         for key in 2..=4 {
             for nonce in 0..2 {
                 add(&mut pool, transaction(key, nonce), 0).unwrap();
@@ -314,11 +478,31 @@ mod tests {
         ));
         assert_eq!(pool.len(), 10);
         let bytes: usize = pool
-            .candidates(usize::MAX)
+            .candidates(usize::MAX, |_| None)
             .iter()
             .map(|t| t.encode().len())
             .sum();
         assert_eq!(pool.bytes(), bytes);
+    }
+
+    #[test]
+    fn a_sender_is_bounded_in_bytes_too() {
+        let size = transaction(1, 0).encode().len();
+        let mut pool = Mempool::new(Limits {
+            per_sender_bytes_max: 3 * size,
+            ..Limits::default()
+        });
+        for nonce in 0..3 {
+            add(&mut pool, transaction(1, nonce), 0).unwrap();
+        }
+        assert!(matches!(
+            add(&mut pool, transaction(1, 3), 0),
+            Err(MempoolError::SenderFull {
+                transactions: 3,
+                ..
+            })
+        ));
+        add(&mut pool, transaction(2, 0), 0).unwrap();
     }
 
     #[test]
@@ -329,13 +513,34 @@ mod tests {
         }
         add(&mut pool, transaction(2, 0), 0).unwrap();
         let order: Vec<(Address, u64)> = pool
-            .candidates(10)
+            .candidates(10, |_| None)
             .iter()
             .map(|t| (t.sender(), t.transaction.nonce))
             .collect();
         let (a, b) = (transaction(1, 0).sender(), transaction(2, 0).sender());
         assert_eq!(order, vec![(a, 0), (b, 0), (a, 1), (a, 2)]);
-        assert_eq!(pool.candidates(2).len(), 2);
+        assert_eq!(pool.candidates(2, |_| None).len(), 2);
+    }
+
+    /// Found in review: gapped transactions counted against a block's budget before their
+    /// nonces were checked, so a sender with a gap could fill every proposal.
+    #[test]
+    fn only_transactions_without_a_gap_before_them_are_candidates() {
+        let mut pool = Mempool::new(Limits::default());
+        for nonce in [0, 1, 3, 4] {
+            add(&mut pool, transaction(1, nonce), 0).unwrap();
+        }
+        // Sender 2 has only transactions behind a gap.
+        for nonce in 5..10 {
+            add(&mut pool, transaction(2, nonce), 0).unwrap();
+        }
+        assert_eq!(nonces(&pool.candidates(100, |_| None)), vec![0, 1]);
+        // The proposer's own uncommitted blocks already carry sender 1's nonces 0 and 1.
+        let a = transaction(1, 0).sender();
+        assert!(pool.candidates(100, |s| (*s == a).then_some(2)).is_empty());
+        // The gap fills: everything up to 4 is ready.
+        add(&mut pool, transaction(1, 2), 0).unwrap();
+        assert_eq!(nonces(&pool.candidates(100, |_| None)), vec![0, 1, 2, 3, 4]);
     }
 
     #[test]
@@ -348,17 +553,61 @@ mod tests {
         add(&mut pool, other.clone(), 0).unwrap();
         // Block carried sender 1's nonce 0; another node's block (seen through state) also used
         // nonce 1, so only nonce 2 can still be included.
-        pool.committed(&[transaction(1, 0)], |_| 2);
-        let left: Vec<u64> = pool
-            .candidates(10)
-            .iter()
-            .map(|t| t.transaction.nonce)
-            .collect();
+        pool.committed(1, &[transaction(1, 0)], &next_of(1, 2));
+        let left = nonces(&pool.candidates(10, |_| None));
         // Sender 1's nonce 2 arrived before sender 2's nonce 0.
         assert_eq!(left, vec![2, 0]);
         assert!(pool.contains(&other.hash()));
         pool.remove(&other.hash());
         assert_eq!(pool.len(), 1);
         assert_eq!(pool.bytes(), transaction(1, 2).encode().len());
+    }
+
+    /// Found in review: transactions behind a nonce gap were never evicted, so one member could
+    /// fill every validator's pool for good and every honest transaction was refused.
+    #[test]
+    fn a_gap_that_never_fills_is_dropped_and_ready_transactions_push_gaps_out() {
+        let mut pool = Mempool::new(Limits {
+            transactions_max: 8,
+            gap_blocks_max: 3,
+            ..Limits::default()
+        });
+        for nonce in 1..=8 {
+            add(&mut pool, transaction(1, nonce), 0).unwrap();
+        }
+        // Full of transactions waiting behind nonce 0: another one behind a gap is refused ...
+        assert!(matches!(
+            add(&mut pool, transaction(2, 5), 0),
+            Err(MempoolError::Full { .. })
+        ));
+        // ... but a ready one takes the newest waiting one's place.
+        add(&mut pool, transaction(3, 0), 0).unwrap();
+        assert_eq!(pool.len(), 8);
+        assert!(!pool.contains(&transaction(1, 8).hash()));
+        assert!(pool.contains(&transaction(1, 1).hash()));
+        // Three blocks later the gap has not filled: the waiting transactions go.
+        for height in 1..=3 {
+            pool.committed(height, &[], &BTreeMap::new());
+        }
+        assert_eq!(pool.len(), 8);
+        pool.committed(4, &[], &BTreeMap::new());
+        assert_eq!(nonces(&pool.candidates(10, |_| None)), vec![0]);
+        assert_eq!(pool.len(), 1);
+    }
+
+    #[test]
+    fn any_transaction_is_dropped_after_the_age_limit() {
+        let mut pool = Mempool::new(Limits {
+            age_blocks_max: 5,
+            ..Limits::default()
+        });
+        add(&mut pool, transaction(1, 0), 0).unwrap();
+        for height in 1..=5 {
+            pool.committed(height, &[], &BTreeMap::new());
+        }
+        assert_eq!(pool.len(), 1);
+        pool.committed(6, &[], &BTreeMap::new());
+        assert!(pool.is_empty());
+        assert_eq!(pool.bytes(), 0);
     }
 }

@@ -31,7 +31,7 @@ use crate::{
     records::ContractInfo,
 };
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
-use std::{ops::Bound, path::Path, sync::Arc};
+use std::{collections::BTreeMap, ops::Bound, path::Path, sync::Arc};
 use vellum_runtime::{
     storage::{borrowed, is_empty_range},
     Order, Storage, StorageError,
@@ -196,9 +196,14 @@ impl Store {
             .map_err(|e| corrupt("blocks", e))
     }
 
-    /// The header at `height`.
+    /// The header at `height`, read without decoding the block's transactions.
     pub fn header(&self, height: u64) -> Result<Option<Header>, StoreError> {
-        Ok(self.block(height)?.map(|b| b.header))
+        let read = self.db.begin_read()?;
+        let blocks = read.open_table(BLOCKS)?;
+        let Some(bytes) = blocks.get(height)? else {
+            return Ok(None);
+        };
+        decode_header(bytes.value()).map(Some)
     }
 
     /// The last committed header.
@@ -282,11 +287,23 @@ impl Store {
 
     /// The nonce `address`'s next transaction must carry.
     pub fn next_nonce(&self, address: &Hash) -> Result<u64, StoreError> {
-        let key = keys::nonce_key(address);
-        let value = self.snapshot()?.read(&key)?;
-        Ok(value
-            .and_then(|v| v.try_into().ok())
-            .map_or(0, u64::from_be_bytes))
+        Ok(nonce_of(self.snapshot()?.read(&keys::nonce_key(address))?))
+    }
+
+    /// The next nonce of each of `senders`, from one read of the store.
+    pub fn next_nonces(
+        &self,
+        senders: impl IntoIterator<Item = Address>,
+    ) -> Result<BTreeMap<Address, u64>, StoreError> {
+        let snapshot = self.snapshot()?;
+        let mut next = BTreeMap::new();
+        for sender in senders {
+            if let std::collections::btree_map::Entry::Vacant(slot) = next.entry(sender) {
+                let value = snapshot.read(&keys::nonce_key(&sender))?;
+                slot.insert(nonce_of(value));
+            }
+        }
+        Ok(next)
     }
 
     /// The record of the contract at `address`, if one is deployed there.
@@ -368,9 +385,8 @@ impl Store {
         let head = blocks
             .get(height)?
             .ok_or_else(|| corrupt("blocks", format!("head block {height} is missing")))?;
-        let head: Block = borsh::from_slice(head.value()).map_err(|e| corrupt("blocks", e))?;
         Ok(Snapshot {
-            head: head.header,
+            head: decode_header(head.value())?,
             state: Arc::new(read.open_table(STATE)?),
             transactions: Arc::new(read.open_table(TRANSACTIONS)?),
         })
@@ -404,9 +420,8 @@ impl Store {
                 Some(head) => {
                     let parent = blocks.get(head)?.map(|b| b.value().to_vec());
                     let parent_hash = parent
-                        .map(|bytes| borsh::from_slice::<Block>(&bytes).map(|b| b.header.hash()))
-                        .transpose()
-                        .map_err(|e| corrupt("blocks", e))?;
+                        .map(|bytes| decode_header(&bytes).map(|h| h.hash()))
+                        .transpose()?;
                     height == head + 1 && parent_hash == Some(executed.block.header.parent)
                 }
             };
@@ -481,6 +496,19 @@ impl Store {
 }
 
 type Guard<'a> = redb::AccessGuard<'a, &'static [u8]>;
+
+/// A stored nonce (u64 big-endian); 0 when there is none.
+pub(crate) fn nonce_of(value: Option<Vec<u8>>) -> u64 {
+    value
+        .and_then(|v| v.try_into().ok())
+        .map_or(0, u64::from_be_bytes)
+}
+
+/// The header of a stored block: the header leads a block's borsh encoding, so it is read
+/// without decoding (or allocating) the transactions behind it, which may be megabytes.
+fn decode_header(mut bytes: &[u8]) -> Result<Header, StoreError> {
+    borsh::BorshDeserialize::deserialize(&mut bytes).map_err(|e| corrupt("blocks", e))
+}
 
 /// A state entry: full key and value.
 pub type Entry = (Vec<u8>, Vec<u8>);

@@ -41,18 +41,30 @@ pub struct Organisation {
 }
 
 /// Chain-wide limits, agreed at genesis. Fields left out of a genesis file take their defaults.
+///
+/// Fuel is the runtime's unit (one wasm operator; host functions priced at about a nanosecond a
+/// unit, `runtime/src/schedule.rs`), so fuel limits are time limits: `block_fuel_max` bounds how
+/// long any validator needs to execute a block, and must stay well inside the consensus timeouts
+/// (a block is verified by execution before validators vote to finalize it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ChainLimits {
     /// Fuel one transaction may request.
     pub transaction_fuel_max: u64,
-    /// Sum of the fuel limits of one block's transactions.
+    /// Fuel one block's transactions may use together. A transaction enters a block only if its
+    /// fuel limit fits in what the transactions before it left of this budget, so the fuel a
+    /// block can use is bounded without every transaction having to request little.
     pub block_fuel_max: u64,
+    /// Fuel one read-only query (JSON-RPC `vellum_query`) may use.
+    pub query_fuel_max: u64,
     /// Transactions in one block.
     pub block_transactions_max: usize,
     /// Sum of the encoded sizes of one block's transactions.
     pub block_bytes_max: u64,
-    /// Sum of the encoded sizes of one block's receipts (return data and events).
+    /// Encoded size of one transaction's receipt (return data and events); a transaction whose
+    /// receipt would be larger fails with its effects discarded.
+    pub transaction_receipt_bytes_max: u64,
+    /// Sum of the encoded sizes of one block's receipts.
     pub block_receipt_bytes_max: u64,
     /// Largest step from a block's time to its child's: a proposer cannot push the chain's clock
     /// far into the future, where no later block could follow.
@@ -62,15 +74,62 @@ pub struct ChainLimits {
 impl Default for ChainLimits {
     fn default() -> Self {
         Self {
-            transaction_fuel_max: 1_000_000_000,
-            block_fuel_max: 200_000_000_000,
+            transaction_fuel_max: 100_000_000,
+            block_fuel_max: 1_000_000_000,
+            query_fuel_max: 50_000_000,
             block_transactions_max: 10_000,
             block_bytes_max: 32 * 1024 * 1024,
+            transaction_receipt_bytes_max: 2 * 1024 * 1024,
             block_receipt_bytes_max: 64 * 1024 * 1024,
             block_time_step_max_ms: 3_600_000,
         }
     }
 }
+
+impl ChainLimits {
+    /// The rules between the limits, or the first one broken.
+    fn check(&self) -> Result<(), String> {
+        let rules = [
+            (
+                self.transaction_fuel_max > 0,
+                "transaction_fuel_max must be positive",
+            ),
+            (
+                self.transaction_fuel_max <= self.block_fuel_max,
+                "transaction_fuel_max must not exceed block_fuel_max",
+            ),
+            (self.query_fuel_max > 0, "query_fuel_max must be positive"),
+            (
+                self.block_transactions_max > 0,
+                "block_transactions_max must be positive",
+            ),
+            (
+                self.block_bytes_max >= crate::TRANSACTION_BYTES_MAX as u64,
+                "block_bytes_max must hold the largest transaction (3 MiB)",
+            ),
+            (
+                self.transaction_receipt_bytes_max >= RECEIPT_BYTES_MIN,
+                "transaction_receipt_bytes_max must be at least 4096",
+            ),
+            (
+                self.transaction_receipt_bytes_max <= self.block_receipt_bytes_max,
+                "transaction_receipt_bytes_max must not exceed block_receipt_bytes_max",
+            ),
+            (
+                self.block_time_step_max_ms > 0,
+                "block_time_step_max_ms must be positive",
+            ),
+        ];
+        match rules.iter().find(|(holds, _)| !holds) {
+            Some((_, rule)) => Err((*rule).to_string()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The smallest per-transaction receipt budget: room for any failure receipt (a status with a
+/// short message), so the first transaction of a block always fits.
+pub const RECEIPT_BYTES_MIN: u64 = 4096;
 
 /// The genesis file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,6 +204,9 @@ impl Genesis {
 
     fn check(&self) -> Result<(), GenesisError> {
         let fail = |message: String| Err(GenesisError::Invalid(message));
+        if let Err(rule) = self.limits.check() {
+            return fail(format!("limits: {rule}"));
+        }
         if self.chain_id.is_empty() {
             return fail("chain_id is empty".into());
         }

@@ -12,6 +12,8 @@ pub mod code {
     pub const TRANSACTION_REJECTED: i32 = -32003;
     /// The transaction was accepted but not committed within the wait.
     pub const TIMEOUT: i32 = -32004;
+    /// The node is at its bound for this kind of work (queries running at once); retry shortly.
+    pub const BUSY: i32 = -32020;
     /// A parameter is malformed (the standard code, with the reason in `data`).
     pub const INVALID_PARAMS: i32 = -32602;
     /// The node failed to read its own store.

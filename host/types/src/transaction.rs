@@ -183,6 +183,20 @@ pub enum TransactionError {
     },
 }
 
+impl TransactionError {
+    /// Whether the rule broken depends on the ledger's state (membership, nonces, what was
+    /// committed), so the transaction may be valid on another branch or later; otherwise it is
+    /// invalid for good (its encoding, signature, chain or fuel limit).
+    pub fn depends_on_state(&self) -> bool {
+        matches!(
+            self,
+            TransactionError::UnknownSender(_)
+                | TransactionError::BadNonce { .. }
+                | TransactionError::Duplicate(_)
+        )
+    }
+}
+
 impl Transaction {
     /// The borsh encoding that is signed.
     pub fn encode(&self) -> Vec<u8> {

@@ -2,11 +2,11 @@
 //! runtime call underneath them.
 
 use super::{
-    error::Rejection, state::BlockContext, BlockError, Executor, INTRINSIC_FUEL_BASE,
+    error::Refusal, state::BlockContext, BlockError, Executor, INTRINSIC_FUEL_BASE,
     INTRINSIC_FUEL_PER_BYTE, METHOD_BYTES_MAX,
 };
 use crate::{
-    executed::{StateWrite, VersionWrite},
+    executed::StateWrite,
     keys::{self, full_key},
     records::{self, ContractInfo, Member},
     store::StoreError,
@@ -70,29 +70,50 @@ pub(super) fn status_of(outcome: Outcome) -> Result<Vec<u8>, Status> {
     }
 }
 
+/// A sender whose transaction passed every check at its position in a block.
+pub(super) struct Sender {
+    address: Address,
+    member: Member,
+    nonce: u64,
+}
+
 impl Executor {
-    pub(super) fn apply(
+    /// The checks on `signed`'s sender at its position in a block: chain, fuel limit,
+    /// membership and nonce, against the block's state so far.
+    pub(super) fn check_in_block(
         &self,
         context: &BlockContext,
-        position: u32,
         signed: &SignedTransaction,
-        hash: Hash,
-        versions: &mut Vec<VersionWrite>,
-    ) -> Result<Receipt, Rejection> {
-        let sender = signed.sender();
-        let member: Option<Member> = context.record(&keys::member_key(&sender), "member")?;
-        let nonce = context.read(&keys::nonce_key(&sender))?;
+    ) -> Result<Sender, Refusal> {
+        let address = signed.sender();
+        let member: Option<Member> = context.record(&keys::member_key(&address), "member")?;
+        let nonce = context.read(&keys::nonce_key(&address))?;
         let nonce = self
             .check_sender(signed, member.is_some(), nonce)
-            .map_err(Rejection::Invalid)?;
-        let Some(member) = member else {
-            return Err(Rejection::Invalid(TransactionError::UnknownSender(hex(
-                &sender,
-            ))));
-        };
+            .map_err(Refusal::Invalid)?;
+        let member = member
+            .ok_or_else(|| Refusal::Invalid(TransactionError::UnknownSender(hex(&address))))?;
+        Ok(Sender {
+            address,
+            member,
+            nonce,
+        })
+    }
+
+    /// Run `signed` (checked: [`Executor::check_in_block`]) and say what it did: its receipt, and
+    /// the state writes to apply (the nonce's, and its effects' if it succeeded). A receipt
+    /// larger than `transaction_receipt_bytes_max` turns into a failure: a transaction cannot
+    /// make a block's receipts overflow on its own.
+    pub(super) fn run_transaction(
+        &self,
+        context: &BlockContext,
+        signed: &SignedTransaction,
+        hash: Hash,
+        sender: Sender,
+    ) -> Result<(Receipt, Vec<StateWrite>), BlockError> {
         let nonce_write = (
-            keys::nonce_key(&sender),
-            Some((nonce + 1).to_be_bytes().to_vec()),
+            keys::nonce_key(&sender.address),
+            Some((sender.nonce + 1).to_be_bytes().to_vec()),
         );
         let tx = &signed.transaction;
         let intrinsic = INTRINSIC_FUEL_BASE
@@ -105,42 +126,53 @@ impl Executor {
         } else {
             let call = Caller {
                 context,
-                sender,
-                nonce,
-                member: &member,
+                sender: sender.address,
+                nonce: sender.nonce,
+                member: &sender.member,
                 fuel: tx.fuel_limit - intrinsic,
             };
             self.dispatch(&call, &tx.action)?
         };
-        let receipt = match result {
+        let failed = |failure: Failure| Receipt {
+            transaction: hash,
+            status: failure.status,
+            output: Vec::new(),
+            fuel_used: intrinsic
+                .saturating_add(failure.fuel_used)
+                .min(tx.fuel_limit),
+            events: Vec::new(),
+            contract: None,
+        };
+        let (receipt, writes) = match result {
             Ok(effects) => {
-                let mut writes = vec![nonce_write];
-                writes.extend(effects.writes);
-                context.apply(position, &writes, versions)?;
-                Receipt {
+                let receipt = Receipt {
                     transaction: hash,
                     status: Status::Success,
                     output: effects.output,
                     fuel_used: intrinsic + effects.fuel_used,
                     events: effects.events,
                     contract: effects.contract,
+                };
+                let size = borsh::object_length(&receipt).map_or(u64::MAX, |n| n as u64);
+                let max = self.genesis.limits.transaction_receipt_bytes_max;
+                if size > max {
+                    let failure = Failure {
+                        status: Status::Refused(format!(
+                            "its receipt (return data and events) is {size} bytes; a \
+                             transaction's receipt may hold at most {max}"
+                        )),
+                        fuel_used: effects.fuel_used,
+                    };
+                    (failed(failure), vec![nonce_write])
+                } else {
+                    let mut writes = vec![nonce_write];
+                    writes.extend(effects.writes);
+                    (receipt, writes)
                 }
             }
-            Err(failure) => {
-                context.apply(position, &[nonce_write], versions)?;
-                Receipt {
-                    transaction: hash,
-                    status: failure.status,
-                    output: Vec::new(),
-                    fuel_used: intrinsic
-                        .saturating_add(failure.fuel_used)
-                        .min(tx.fuel_limit),
-                    events: Vec::new(),
-                    contract: None,
-                }
-            }
+            Err(failure) => (failed(failure), vec![nonce_write]),
         };
-        Ok(receipt)
+        Ok((receipt, writes))
     }
 
     fn dispatch(

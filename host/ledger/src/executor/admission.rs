@@ -1,70 +1,102 @@
 //! Which transactions may enter a block, and the pool: one set of rules for everyone.
 //!
 //! A block's proposer and its verifiers must agree on every rule, or honest validators disagree
-//! about the same block. So building and verifying run the same [`Admission`] over a block's
-//! transactions (the builder stops where it reports the block full, the verifier rejects the
-//! block there), and the mempool's entry check runs the same stateful rules
-//! ([`Executor::check_sender`]) that execution applies to each transaction.
+//! about the same block. So building and verifying run the same checks at each position of a
+//! block, in the same order: duplicate, [`Executor::check_sender`] (chain, fuel limit,
+//! membership, nonce) and [`Admission::admit`] (count, bytes, fuel left), where the builder leaves
+//! out or stops and the verifier rejects the block. The mempool's entry check runs the same
+//! stateful rules against committed state.
 
-use super::{EntryError, Executor};
+use super::{error::Refusal, BlockError, EntryError, Executor};
 use crate::{keys, store::Store};
 use vellum_types::{
     hex, ChainLimits, Hash, SignedTransaction, TransactionError, TRANSACTION_BYTES_MAX,
 };
 
-/// The running totals a block's transactions are admitted against.
+/// The running totals a block's transactions are admitted against, in block order.
 #[derive(Default)]
 pub(super) struct Admission {
     count: usize,
-    fuel: u64,
     bytes: u64,
-}
-
-/// Why a transaction was not admitted.
-pub(super) enum Inadmissible {
-    /// It can never be in a block.
-    Invalid(TransactionError),
-    /// It would take the block past `what`'s limit.
-    Full {
-        what: &'static str,
-        found: u64,
-        max: u64,
-    },
+    fuel_used: u64,
 }
 
 impl Admission {
-    /// Count `transaction` in, or say why it cannot be: it can never be in a block, or the block
-    /// is full (and nothing is counted).
+    /// Count `transaction` in before it runs, or say why it cannot run here: it can never be in
+    /// a block, the block is full, or its fuel limit does not fit in what the transactions
+    /// before it left of `block_fuel_max` (nothing is counted then).
     pub(super) fn admit(
         &mut self,
         limits: &ChainLimits,
         transaction: &SignedTransaction,
-    ) -> Result<(), Inadmissible> {
+    ) -> Result<(), Refusal> {
         let size = transaction.encode().len();
         if size > TRANSACTION_BYTES_MAX {
-            return Err(Inadmissible::Invalid(TransactionError::TooLarge {
+            return Err(Refusal::Invalid(TransactionError::TooLarge {
                 size,
                 max: TRANSACTION_BYTES_MAX,
             }));
         }
         let count = self.count + 1;
-        let fuel = self.fuel.saturating_add(transaction.transaction.fuel_limit);
         let bytes = self.bytes + size as u64;
-        let full = |what, found, max| Err(Inadmissible::Full { what, found, max });
         if count > limits.block_transactions_max {
-            return full(
-                "transactions",
-                count as u64,
-                limits.block_transactions_max as u64,
-            );
-        }
-        if fuel > limits.block_fuel_max {
-            return full("fuel", fuel, limits.block_fuel_max);
+            return Err(Refusal::Full {
+                what: "transactions",
+                found: count as u64,
+                max: limits.block_transactions_max as u64,
+            });
         }
         if bytes > limits.block_bytes_max {
-            return full("transaction bytes", bytes, limits.block_bytes_max);
+            return Err(Refusal::Full {
+                what: "transaction bytes",
+                found: bytes,
+                max: limits.block_bytes_max,
+            });
         }
-        (self.count, self.fuel, self.bytes) = (count, fuel, bytes);
+        let requested = transaction.transaction.fuel_limit;
+        if requested > limits.block_fuel_max.saturating_sub(self.fuel_used) {
+            return Err(Refusal::NoFuelLeft {
+                requested,
+                used: self.fuel_used,
+                max: limits.block_fuel_max,
+            });
+        }
+        (self.count, self.bytes) = (count, bytes);
+        Ok(())
+    }
+
+    /// Record the fuel the transaction admitted last used (never more than its limit, so the
+    /// block's total stays within `block_fuel_max`).
+    pub(super) fn used(&mut self, fuel: u64) {
+        self.fuel_used = self.fuel_used.saturating_add(fuel);
+    }
+
+    /// The count and byte rules of [`Admission::admit`] applied to a whole proposal at once,
+    /// before a verifier checks a single signature: a block that is too big is rejected for the
+    /// price of summing its sizes.
+    pub(super) fn check_totals(
+        limits: &ChainLimits,
+        transactions: &[SignedTransaction],
+    ) -> Result<(), BlockError> {
+        let count = transactions.len();
+        if count > limits.block_transactions_max {
+            return Err(BlockError::LimitExceeded {
+                what: "transactions",
+                found: count as u64,
+                max: limits.block_transactions_max as u64,
+            });
+        }
+        let bytes: u64 = transactions
+            .iter()
+            .map(|t| borsh::object_length(t).map_or(u64::MAX, |n| n as u64))
+            .fold(0u64, u64::saturating_add);
+        if bytes > limits.block_bytes_max {
+            return Err(BlockError::LimitExceeded {
+                what: "transaction bytes",
+                found: bytes,
+                max: limits.block_bytes_max,
+            });
+        }
         Ok(())
     }
 }
@@ -91,6 +123,9 @@ impl Executor {
         transaction: &SignedTransaction,
         window: u64,
     ) -> Result<(Hash, u64), EntryError> {
+        // The rules that need no state first: a transaction for another chain, or asking for too
+        // much fuel, costs no read of the store.
+        self.check_static(transaction)?;
         let hash = transaction.hash();
         let snapshot = store.snapshot()?;
         if snapshot.contains_transaction(&hash)? {
@@ -115,13 +150,28 @@ impl Executor {
         Ok((hash, next))
     }
 
-    /// The stateful validity rules: chain, fuel limit, membership, nonce.
+    /// The validity rules of a sender's transaction: chain, fuel limit, membership, nonce.
+    /// Returns the sender's next nonce (the transaction's).
     pub(super) fn check_sender(
         &self,
         transaction: &SignedTransaction,
         is_member: bool,
         nonce: Option<Vec<u8>>,
     ) -> Result<u64, TransactionError> {
+        self.check_static(transaction)?;
+        if !is_member {
+            return Err(TransactionError::UnknownSender(hex(&transaction.sender())));
+        }
+        let expected = crate::store::nonce_of(nonce);
+        let found = transaction.transaction.nonce;
+        if found != expected {
+            return Err(TransactionError::BadNonce { expected, found });
+        }
+        Ok(expected)
+    }
+
+    /// The rules that need no state: the chain, and the fuel limit.
+    fn check_static(&self, transaction: &SignedTransaction) -> Result<(), TransactionError> {
         let tx = &transaction.transaction;
         if tx.chain_id != self.genesis.chain_id {
             return Err(TransactionError::WrongChain {
@@ -136,18 +186,6 @@ impl Executor {
                 max,
             });
         }
-        if !is_member {
-            return Err(TransactionError::UnknownSender(hex(&transaction.sender())));
-        }
-        let expected = nonce
-            .and_then(|n| n.try_into().ok())
-            .map_or(0, u64::from_be_bytes);
-        if tx.nonce != expected {
-            return Err(TransactionError::BadNonce {
-                expected,
-                found: tx.nonce,
-            });
-        }
-        Ok(expected)
+        Ok(())
     }
 }

@@ -2,11 +2,11 @@
 
 use crate::store::StoreError;
 use vellum_runtime::{EngineError, ExecuteError, PrepareError, StorageError};
-use vellum_types::TransactionError;
+use vellum_types::{hex, Hash, TransactionError};
 
 /// Why a proposal cannot become a block.
 ///
-/// Variants up to [`BlockError::ReceiptsOverflow`] are the block's fault and the same on every
+/// Variants up to [`BlockError::LimitExceeded`] are the block's fault and the same on every
 /// honest node; the rest are this node's own failures ([`BlockError::is_local_fault`]), which
 /// must never become a vote against a block.
 #[derive(Debug, thiserror::Error)]
@@ -51,12 +51,6 @@ pub enum BlockError {
         found: u64,
         /// Allowed.
         max: u64,
-    },
-    /// Building: the receipt of the candidate at `index` would overflow the block's receipts.
-    #[error("the receipt of candidate {index} overflows the block")]
-    ReceiptsOverflow {
-        /// The candidate's position.
-        index: usize,
     },
     /// The store failed.
     #[error(transparent)]
@@ -109,7 +103,6 @@ impl BlockError {
                 | BlockError::WrongParent { .. }
                 | BlockError::TimeNotIncreasing { .. }
                 | BlockError::LimitExceeded { .. }
-                | BlockError::ReceiptsOverflow { .. }
         )
     }
 }
@@ -126,14 +119,56 @@ pub enum EntryError {
     Store(#[from] StoreError),
 }
 
-/// Why a transaction could not be applied: it makes the block invalid, or the node failed.
-pub(super) enum Rejection {
+/// Why a transaction cannot run at its position in a block.
+pub(super) enum Refusal {
+    /// It breaks a validity rule: a verifier rejects the block, a builder leaves it out.
     Invalid(TransactionError),
+    /// The block has no room for more transactions (`what` would reach `found`): a builder
+    /// stops here.
+    Full {
+        what: &'static str,
+        found: u64,
+        max: u64,
+    },
+    /// Its fuel limit does not fit in what the block's transactions before it left of
+    /// `block_fuel_max`: a builder tries the next candidate.
+    NoFuelLeft { requested: u64, used: u64, max: u64 },
+    /// This node failed.
     Fault(BlockError),
 }
 
-impl From<BlockError> for Rejection {
+impl Refusal {
+    /// The error that makes a proposal invalid, for the transaction at `index` with `hash`.
+    pub(super) fn in_block(self, index: usize, hash: &Hash) -> BlockError {
+        match self {
+            Refusal::Invalid(error) => BlockError::Transaction {
+                index,
+                hash: hex(hash),
+                error,
+            },
+            Refusal::Full { what, found, max } => BlockError::LimitExceeded { what, found, max },
+            Refusal::NoFuelLeft {
+                requested,
+                used,
+                max,
+            } => BlockError::LimitExceeded {
+                what: "fuel",
+                found: used.saturating_add(requested),
+                max,
+            },
+            Refusal::Fault(fault) => fault,
+        }
+    }
+}
+
+impl From<BlockError> for Refusal {
     fn from(error: BlockError) -> Self {
-        Rejection::Fault(error)
+        Refusal::Fault(error)
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(error: StoreError) -> Self {
+        Refusal::Fault(error.into())
     }
 }

@@ -27,8 +27,9 @@ pub use actions::interface_of;
 pub use error::{BlockError, EntryError};
 
 use self::{
-    admission::{Admission, Inadmissible},
-    error::Rejection,
+    actions::Sender,
+    admission::Admission,
+    error::Refusal,
     signatures::SignatureCache,
     state::{base_state, unlanded, BlockContext},
 };
@@ -159,24 +160,20 @@ impl Executor {
     /// Build the best block the proposer can from `candidates`, on top of `pending` (as in
     /// [`Executor::execute_after`]): candidates that are invalid in this position (bad
     /// signature, wrong nonce, duplicate, unknown sender) are left out and returned with the
-    /// reason, and candidates stop being taken once a block limit would be exceeded. The result
-    /// passes [`Executor::execute_after`] with the same header fields.
+    /// reason, before they count against any block limit; a candidate whose fuel limit does not
+    /// fit in what the block has left waits for a later block; and candidates stop being taken
+    /// once the block is full or `out_of_time()` says so (building is this node's own work, so
+    /// it may look at a clock; whatever it includes, the result is a deterministic block for
+    /// everyone who verifies it). The result passes [`Executor::execute_after`] with the same
+    /// header fields.
     pub fn build(
         &self,
         store: &Store,
         pending: &[&ExecutedBlock],
-        mut candidates: Proposal,
+        candidates: Proposal,
+        out_of_time: &dyn Fn() -> bool,
     ) -> Result<(ExecutedBlock, Vec<(Hash, TransactionError)>), BlockError> {
-        loop {
-            match self.run_block(store, pending, candidates.clone(), Run::Build) {
-                // A receipt that overflows the block is only known after its transaction ran:
-                // build again without it and everything after it.
-                Err(BlockError::ReceiptsOverflow { index }) => {
-                    candidates.transactions.truncate(index)
-                }
-                result => return result,
-            }
-        }
+        self.run_block(store, pending, candidates, Run::Build { out_of_time })
     }
 
     fn run_block(
@@ -184,7 +181,7 @@ impl Executor {
         store: &Store,
         pending: &[&ExecutedBlock],
         proposal: Proposal,
-        mode: Run,
+        mode: Run<'_>,
     ) -> Result<(ExecutedBlock, Vec<(Hash, TransactionError)>), BlockError> {
         // Head, state and the transaction index all come from one read transaction.
         let snapshot = store.snapshot()?;
@@ -217,51 +214,17 @@ impl Executor {
                 max: limits.block_time_step_max_ms,
             });
         }
-        let mut skipped = Vec::new();
-        let (transactions, hashes) = match mode {
+        // Verifying: the cheap whole-block limits first, then every signature. Building: every
+        // candidate's signature (a bad one is left out below).
+        let verdicts = match mode {
             Run::Verify => {
-                // The cheap whole-block limits first, then the signatures.
-                let mut admission = Admission::default();
-                for (index, transaction) in proposal.transactions.iter().enumerate() {
-                    match admission.admit(limits, transaction) {
-                        Ok(()) => {}
-                        Err(Inadmissible::Invalid(error)) => {
-                            return Err(BlockError::Transaction {
-                                index,
-                                hash: hex(&transaction.hash()),
-                                error,
-                            })
-                        }
-                        Err(Inadmissible::Full { what, found, max }) => {
-                            return Err(BlockError::LimitExceeded { what, found, max })
-                        }
-                    }
-                }
-                let hashes = self.verify_signatures(&proposal.transactions)?;
-                (proposal.transactions, hashes)
+                Admission::check_totals(limits, &proposal.transactions)?;
+                self.verify_signatures(&proposal.transactions)?
+                    .into_iter()
+                    .map(|hash| (hash, Ok(())))
+                    .collect()
             }
-            Run::Build => {
-                let verdicts = self.verify_each(&proposal.transactions)?;
-                let mut admission = Admission::default();
-                let mut transactions = Vec::new();
-                let mut hashes = Vec::new();
-                for (transaction, (hash, verdict)) in
-                    proposal.transactions.into_iter().zip(verdicts)
-                {
-                    let admitted = verdict
-                        .map_err(Inadmissible::Invalid)
-                        .and_then(|()| admission.admit(limits, &transaction));
-                    match admitted {
-                        Ok(()) => {
-                            transactions.push(transaction);
-                            hashes.push(hash);
-                        }
-                        Err(Inadmissible::Full { .. }) => break,
-                        Err(Inadmissible::Invalid(error)) => skipped.push((hash, error)),
-                    }
-                }
-                (transactions, hashes)
-            }
+            Run::Build { .. } => self.verify_each(&proposal.transactions)?,
         };
 
         let context = BlockContext {
@@ -276,51 +239,67 @@ impl Executor {
             .iter()
             .flat_map(|p| p.receipts.iter().map(|r| r.transaction))
             .collect();
-        let mut included = Vec::with_capacity(transactions.len());
-        let mut receipts = Vec::with_capacity(transactions.len());
+        let mut admission = Admission::default();
+        let mut skipped = Vec::new();
+        let mut included = Vec::with_capacity(proposal.transactions.len());
+        let mut receipts = Vec::with_capacity(proposal.transactions.len());
         let mut receipt_bytes = 0u64;
         let mut versions = Vec::new();
-        let mut seen = HashSet::with_capacity(transactions.len());
-        for (transaction, hash) in transactions.into_iter().zip(hashes) {
-            let index = receipts.len();
-            let verdict = if !seen.insert(hash)
-                || pending_hashes.contains(&hash)
-                || snapshot.contains_transaction(&hash)?
-            {
-                Err(Rejection::Invalid(TransactionError::Duplicate(hex(&hash))))
-            } else {
-                self.apply(&context, index as u32, &transaction, hash, &mut versions)
-            };
-            let receipt = match (verdict, mode) {
-                (Ok(receipt), _) => receipt,
-                (Err(Rejection::Fault(fault)), _) => return Err(fault),
-                (Err(Rejection::Invalid(error)), Run::Verify) => {
-                    return Err(BlockError::Transaction {
-                        index,
-                        hash: hex(&hash),
-                        error,
-                    })
+        let mut seen = HashSet::with_capacity(proposal.transactions.len());
+        for (transaction, (hash, verdict)) in proposal.transactions.into_iter().zip(verdicts) {
+            if let Run::Build { out_of_time } = mode {
+                if out_of_time() {
+                    break;
                 }
-                (Err(Rejection::Invalid(error)), Run::Build) => {
+            }
+            let index = receipts.len();
+            // Every rule a transaction must pass before it runs, cheapest first; the same rules
+            // whether building or verifying, so a built block always verifies.
+            let admit = || -> Result<Sender, Refusal> {
+                verdict.map_err(Refusal::Invalid)?;
+                if !seen.insert(hash)
+                    || pending_hashes.contains(&hash)
+                    || snapshot.contains_transaction(&hash)?
+                {
+                    return Err(Refusal::Invalid(TransactionError::Duplicate(hex(&hash))));
+                }
+                let sender = self.check_in_block(&context, &transaction)?;
+                admission.admit(limits, &transaction)?;
+                Ok(sender)
+            };
+            let sender = match (admit(), mode) {
+                (Ok(sender), _) => sender,
+                (Err(Refusal::Fault(fault)), _) => return Err(fault),
+                (Err(refusal), Run::Verify) => return Err(refusal.in_block(index, &hash)),
+                (Err(Refusal::Invalid(error)), Run::Build { .. }) => {
                     skipped.push((hash, error));
                     continue;
                 }
+                // No room for this one: a smaller one may still fit.
+                (Err(Refusal::NoFuelLeft { .. }), Run::Build { .. }) => continue,
+                (Err(Refusal::Full { .. }), Run::Build { .. }) => break,
             };
+            let (receipt, writes) = self.run_transaction(&context, &transaction, hash, sender)?;
             // Receipts are stored with the block: their size is bounded like the block's, or a
             // block could execute everywhere and then fail to commit everywhere.
-            receipt_bytes += borsh::to_vec(&receipt).map_or(0, |r| r.len() as u64);
-            if receipt_bytes > limits.block_receipt_bytes_max {
-                return Err(match mode {
-                    Run::Verify => BlockError::LimitExceeded {
-                        what: "receipt bytes",
-                        found: receipt_bytes,
-                        max: limits.block_receipt_bytes_max,
-                    },
-                    Run::Build => BlockError::ReceiptsOverflow {
-                        index: included.len() + skipped.len(),
-                    },
-                });
+            let size = receipt_size(&receipt);
+            if receipt_bytes + size > limits.block_receipt_bytes_max {
+                match mode {
+                    Run::Verify => {
+                        return Err(BlockError::LimitExceeded {
+                            what: "receipt bytes",
+                            found: receipt_bytes + size,
+                            max: limits.block_receipt_bytes_max,
+                        })
+                    }
+                    // Its effects are not applied yet: it simply waits for the next block, where
+                    // it fits (no receipt exceeds transaction_receipt_bytes_max).
+                    Run::Build { .. } => break,
+                }
             }
+            receipt_bytes += size;
+            admission.used(receipt.fuel_used);
+            context.apply(index as u32, &writes, &mut versions)?;
             receipts.push(receipt);
             included.push(transaction);
         }
@@ -372,9 +351,18 @@ impl Executor {
 
 /// Whether a block run checks a proposal or builds one.
 #[derive(Clone, Copy)]
-enum Run {
+enum Run<'a> {
     /// Every rule is enforced on every transaction.
     Verify,
-    /// Invalid candidates are left out; candidates stop at the first limit.
-    Build,
+    /// Invalid candidates are left out; candidates stop at the first full limit, or when
+    /// `out_of_time()`.
+    Build {
+        /// Whether to stop taking candidates.
+        out_of_time: &'a dyn Fn() -> bool,
+    },
+}
+
+/// The encoded size of `receipt`, as the store keeps it.
+fn receipt_size(receipt: &Receipt) -> u64 {
+    borsh::object_length(receipt).map_or(u64::MAX, |n| n as u64)
 }

@@ -16,8 +16,9 @@ use vellum_types::{hex, Address, Role};
 
 impl Executor {
     /// Run `contract`'s read-only `method` against committed state at the head: no transaction,
-    /// no fee, no writes (the runtime refuses them in a query), fuel capped at the per-transaction
-    /// maximum so a query cannot run forever. `caller` is what the contract sees as its caller.
+    /// no fee, no writes (the runtime refuses them in a query), fuel capped at the genesis
+    /// `query_fuel_max` so a query cannot run long. `caller` is what the contract sees as its
+    /// caller.
     pub fn query(
         &self,
         store: &Store,
@@ -51,7 +52,7 @@ impl Executor {
             sender: caller,
             nonce: 0,
             member: &member,
-            fuel: self.genesis.limits.transaction_fuel_max,
+            fuel: self.genesis.limits.query_fuel_max,
         };
         let loaded = self.loaded(&call, &info)?;
         let execution = self.runtime.execute(

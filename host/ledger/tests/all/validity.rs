@@ -2,6 +2,7 @@
 //! runs, the block limits, and a builder that leaves invalid candidates out.
 
 use super::*;
+use vellum_ledger::QueryResult;
 
 #[test]
 fn each_invalid_transaction_class_is_rejected_with_its_own_error() {
@@ -237,7 +238,9 @@ fn a_builder_leaves_out_invalid_candidates_and_its_block_verifies() {
     ];
     let (built, skipped) = node
         .executor
-        .build(&node.store, &[], node.proposal(candidates.clone()))
+        .build(&node.store, &[], node.proposal(candidates.clone()), &|| {
+            false
+        })
         .expect("a block is built");
     let nonces: Vec<u64> = built
         .block
@@ -285,8 +288,118 @@ fn a_builder_leaves_out_invalid_candidates_and_its_block_verifies() {
     let many: Vec<_> = (0..5).map(|n| sign(1, n, approve(n))).collect();
     let (built, skipped) = small
         .executor
-        .build(&small.store, &[], small.proposal(many))
+        .build(&small.store, &[], small.proposal(many), &|| false)
         .expect("a block is built");
     assert_eq!(built.block.transactions.len(), 2);
     assert!(skipped.is_empty());
+}
+
+/// A transaction signed by `signer` with its own fuel limit.
+fn with_fuel(signer: u8, nonce: u64, fuel_limit: u64, action: Action) -> SignedTransaction {
+    vellum_types::Transaction {
+        chain_id: vellum_ledger::testing::CHAIN.into(),
+        sender: vellum_types::public_key(&key(signer)),
+        nonce,
+        fuel_limit,
+        action,
+    }
+    .sign(&key(signer))
+}
+
+/// `block_fuel_max` bounds the fuel a block's transactions use: one enters while its own limit
+/// fits in what the ones before it left, so a block is not cut short by generous limits.
+#[test]
+fn block_fuel_counts_what_transactions_use_and_a_limit_must_fit_what_is_left() {
+    let approve = |n: u64| Action::ApproveCode {
+        code_hash: vellum_types::keccak256(&n.to_be_bytes()),
+    };
+    // What one approval uses, measured.
+    let probe = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let used = probe.block(vec![sign(1, 0, approve(0))]).receipts[0].fuel_used;
+    assert!(used > 0 && used < FUEL / 100);
+
+    let mut limits = genesis(DeployPolicy::AnyAdmin);
+    limits.limits.transaction_fuel_max = FUEL;
+    limits.limits.block_fuel_max = FUEL + 3 * used;
+    let node = Node::new(limits);
+    // Five limits of FUEL each ask for 5 * FUEL; the block's budget is FUEL + 3 uses. Under a
+    // budget on limits only one would enter; on fuel used, four do: the fifth's limit no longer
+    // fits in what is left, but a small one after it still does.
+    let mut candidates: Vec<_> = (0..5).map(|n| sign(1, n, approve(n))).collect();
+    candidates.push(with_fuel(2, 0, used, approve(100)));
+    let (built, skipped) = node
+        .executor
+        .build(&node.store, &[], node.proposal(candidates.clone()), &|| {
+            false
+        })
+        .expect("a block is built");
+    let included: Vec<_> = built.block.transactions.iter().map(|t| t.hash()).collect();
+    let expected: Vec<_> = [0, 1, 2, 3, 5]
+        .iter()
+        .map(|&i| candidates[i].hash())
+        .collect();
+    assert_eq!(included, expected);
+    assert!(
+        skipped.is_empty(),
+        "a candidate without room waits: {skipped:?}"
+    );
+    assert!(built.block.header.fuel_used <= FUEL + 3 * used);
+
+    // A verifier holds a proposal to the same rule, at the same position.
+    let result = node
+        .executor
+        .execute(&node.store, node.proposal(candidates[..5].to_vec()));
+    assert!(
+        matches!(result, Err(BlockError::LimitExceeded { what: "fuel", .. })),
+        "{result:?}"
+    );
+    let verified = node
+        .executor
+        .execute(&node.store, node.proposal(built.block.transactions.clone()))
+        .expect("the built block verifies");
+    assert_eq!(verified.block.header, built.block.header);
+}
+
+/// One transaction cannot fill a block's receipts: a receipt above
+/// `transaction_receipt_bytes_max` fails the transaction (its effects are dropped, its nonce
+/// is spent), and the block goes on.
+#[test]
+fn an_oversized_receipt_fails_its_transaction_and_the_block_goes_on() {
+    let mut small = genesis(DeployPolicy::AnyAdmin);
+    small.limits.transaction_receipt_bytes_max = 1_000;
+    let node = Node::new(small);
+    let points = deploy(&node, 1, 0, "points");
+    let register = |nonce, id: &str, name: String| {
+        call(
+            1,
+            nonce,
+            points,
+            "register_issuer",
+            json!({"id": id, "name": name, "admin": SdkAddress(address(1))}),
+        )
+    };
+    let executed = node.block(vec![
+        register(1, "big", "x".repeat(2_000)),
+        register(2, "small", "y".into()),
+    ]);
+    match &executed.receipts[0].status {
+        Status::Refused(message) => assert!(message.contains("receipt"), "{message}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(executed.receipts[0].events.is_empty());
+    assert_eq!(executed.receipts[1].status, Status::Success);
+    // The refused registration wrote nothing; the next one did.
+    let issuer = |id: &str| {
+        node.executor
+            .query(
+                &node.store,
+                &points,
+                "issuer",
+                &json!({ "id": id }).to_string(),
+                [0; 32],
+            )
+            .expect("the query runs")
+    };
+    assert!(matches!(issuer("small"), QueryResult::Success { .. }));
+    assert!(matches!(issuer("big"), QueryResult::Failed(_)));
 }
