@@ -295,7 +295,7 @@ where
         resolver::Config {
             public_key: public_key.clone(),
             peer_provider: config.peers.clone(),
-            blocker: config.blocker,
+            blocker: config.blocker.clone(),
             mailbox_size: MAILBOX,
             fetch_timeout: NZDuration!(Duration::from_secs(2)),
             fetch_retry_delay: Duration::from_millis(100),
@@ -308,6 +308,7 @@ where
         context.child("gossip"),
         config.chain.clone(),
         channels.transactions,
+        config.blocker,
     );
     let parts = [
         broadcast.start(channels.blocks),

@@ -7,23 +7,33 @@
 //! originator already sent it to everyone. A flooding peer is held back three ways: the network
 //! rate-limits each peer on the channel, a batch larger than the limits is discarded whole, and
 //! the mempool's own bounds refuse what does not fit.
+//!
+//! An honest validator only sends transactions that passed its own entry check, and never a
+//! batch past the limits. So a peer that sends a malformed batch, or a transaction that is
+//! invalid for good (its encoding, signature, chain or fuel limit: rules that do not depend on
+//! the ledger's state), is Byzantine: it is blocked through the network's blocker and the rest
+//! of its batch is dropped. A transaction refused for a state-dependent reason (a nonce, a
+//! membership, a duplicate, a full pool) may be honest and costs its sender nothing.
 
 use crate::{
     block::ValidatorKey,
     chain::{Chain, SubmitError},
 };
 use commonware_macros::select;
-use commonware_p2p::{Receiver, Recipients, Sender};
+use commonware_p2p::{Blocker, Receiver, Recipients, Sender};
 use commonware_runtime::{Clock, Handle, Spawner};
 use futures::{channel::mpsc, StreamExt};
 use std::{sync::Arc, time::Duration};
-use tracing::debug;
+use tracing::{debug, warn};
+use vellum_ledger::EntryError;
 use vellum_types::{Hash, SignedTransaction};
 
 /// Most transactions in one gossip message.
 pub const BATCH_TRANSACTIONS_MAX: usize = 1024;
 /// Most bytes in one gossip message.
 pub const BATCH_BYTES_MAX: usize = 4 << 20;
+/// The bytes a batch's encoding adds to its transactions' (borsh's length prefix).
+const BATCH_HEADER_BYTES: usize = 4;
 /// Longest a locally accepted transaction waits before it is sent.
 pub const FLUSH: Duration = Duration::from_millis(20);
 /// Locally accepted transactions waiting to be sent; beyond it they stay local until this
@@ -52,16 +62,19 @@ impl Submitter {
     }
 }
 
-/// Start gossiping `chain`'s transactions over `channel`.
-pub fn start<E, S, R>(
+/// Start gossiping `chain`'s transactions over `channel`, blocking Byzantine peers with
+/// `blocker`.
+pub fn start<E, S, R, B>(
     context: E,
     chain: Arc<Chain>,
     (mut sender, mut receiver): (S, R),
+    mut blocker: B,
 ) -> (Handle<()>, Submitter)
 where
     E: Spawner + Clock,
     S: Sender<PublicKey = ValidatorKey>,
     R: Receiver<PublicKey = ValidatorKey>,
+    B: Blocker<PublicKey = ValidatorKey>,
 {
     let (outbox, mut pending) = mpsc::channel::<SignedTransaction>(OUTBOX);
     let submitter = Submitter {
@@ -70,7 +83,7 @@ where
     };
     let handle = context.spawn(move |context| async move {
         let mut batch: Vec<SignedTransaction> = Vec::new();
-        let mut bytes = 0;
+        let mut bytes = BATCH_HEADER_BYTES;
         let mut oldest = None;
         loop {
             // Flush when the oldest waiting transaction has waited FLUSH.
@@ -81,28 +94,45 @@ where
             select! {
                 transaction = pending.next() => {
                     let Some(transaction) = transaction else { return };
-                    bytes += transaction.encode().len();
+                    let size = transaction.encode().len();
+                    // Never past the limit a receiver enforces: send what waits first.
+                    if bytes + size > BATCH_BYTES_MAX {
+                        send(&mut sender, &mut batch);
+                        (bytes, oldest) = (BATCH_HEADER_BYTES, None);
+                    }
+                    bytes += size;
                     batch.push(transaction);
                     oldest = oldest.or_else(|| Some(context.current()));
                     if batch.len() >= BATCH_TRANSACTIONS_MAX || bytes >= BATCH_BYTES_MAX / 2 {
                         send(&mut sender, &mut batch);
-                        (bytes, oldest) = (0, None);
+                        (bytes, oldest) = (BATCH_HEADER_BYTES, None);
                     }
                 },
                 _ = context.sleep_until(flush_at) => {
                     send(&mut sender, &mut batch);
-                    (bytes, oldest) = (0, None);
+                    (bytes, oldest) = (BATCH_HEADER_BYTES, None);
                 },
                 message = receiver.recv() => {
                     let Ok((peer, message)) = message else { return };
                     let Some(transactions) = decode(message.as_ref()) else {
-                        debug!(?peer, "discarded a malformed gossip batch");
+                        warn!(?peer, "blocking a peer: it sent a malformed gossip batch");
+                        blocker.block(peer);
                         continue;
                     };
-                    let accepted = transactions
-                        .into_iter()
-                        .filter(|t| chain.submit(t.clone()).is_ok())
-                        .count();
+                    let mut accepted = 0;
+                    for transaction in transactions {
+                        match chain.submit(transaction) {
+                            Ok(_) => accepted += 1,
+                            Err(SubmitError::Entry(EntryError::Rejected(error)))
+                                if !error.depends_on_state() =>
+                            {
+                                warn!(?peer, %error, "blocking a peer: it gossiped a transaction that is invalid for good");
+                                blocker.block(peer.clone());
+                                break;
+                            }
+                            Err(_) => {}
+                        }
+                    }
                     debug!(?peer, accepted, "gossip batch");
                 },
             }
@@ -112,6 +142,9 @@ where
 }
 
 fn send<S: Sender>(sender: &mut S, batch: &mut Vec<SignedTransaction>) {
+    if batch.is_empty() {
+        return;
+    }
     let encoded = borsh::to_vec(&*batch).unwrap_or_default();
     batch.clear();
     sender.send(Recipients::All, encoded, false);

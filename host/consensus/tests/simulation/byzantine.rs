@@ -82,9 +82,9 @@ impl commonware_consensus::Application<Context> for Tampering {
     }
 }
 
-/// A Byzantine peer's gossip: every 10 ms, garbage, a full batch from a stranger, or a full
-/// batch of a member's transactions with nonces far ahead.
-pub(crate) fn flood(context: Context, (mut sender, _receiver): (Sender, Receiver)) {
+/// A Byzantine peer's gossip: every 10 ms a batch from a stranger, then a batch of a member's
+/// transactions with nonces far ahead (an honest peer could send either), then `junk`, in turn.
+pub(crate) fn flood(context: Context, (mut sender, _receiver): (Sender, Receiver), junk: Junk) {
     use commonware_p2p::{Recipients, Sender as _};
     context.spawn(move |context| async move {
         let stranger: Vec<_> = (0..1024)
@@ -93,10 +93,23 @@ pub(crate) fn flood(context: Context, (mut sender, _receiver): (Sender, Receiver
         let ahead: Vec<_> = (0..1024)
             .map(|n| testing::sign(2, 1_000_000 + n, Action::ApproveCode { code_hash: [2; 32] }))
             .collect();
+        let junk = match junk {
+            Junk::Garbage => vec![0xff; 4096],
+            Junk::Forged => {
+                let forged: Vec<_> = (0..16)
+                    .map(|n| {
+                        let mut t = testing::sign(3, n, Action::ApproveCode { code_hash: [3; 32] });
+                        t.signature[5] ^= 1;
+                        t
+                    })
+                    .collect();
+                borsh::to_vec(&forged).expect("encode")
+            }
+        };
         let batches = [
-            vec![0xff; 4096],
             borsh::to_vec(&stranger).expect("encode"),
             borsh::to_vec(&ahead).expect("encode"),
+            junk,
         ];
         for round in 0usize.. {
             context.sleep(Duration::from_millis(10)).await;

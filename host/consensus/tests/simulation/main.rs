@@ -97,9 +97,18 @@ enum Role {
     Tampering(Tamper),
     /// One of simplex's Byzantine mocks in place of the engine.
     Mock(Mock),
-    /// No engine: floods the transaction gossip channel with garbage, strangers' transactions
-    /// and transactions with nonces far ahead.
-    Flooder,
+    /// No engine: floods the transaction gossip channel with strangers' transactions and
+    /// transactions with nonces far ahead (both may come from an honest peer), then with `Junk`.
+    Flooder(Junk),
+}
+
+/// What gives a flooder away as Byzantine.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Junk {
+    /// Bytes that are not a batch.
+    Garbage,
+    /// A batch of well-formed transactions with forged signatures.
+    Forged,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -329,8 +338,8 @@ async fn start(
     let namespace = consensus::namespace(&chain.genesis);
     let channels = register(oracle, &public).await;
     let context = context.child("validator").with_attribute("index", i);
-    if role == Role::Flooder {
-        flood(context, channels.transactions);
+    if let Role::Flooder(junk) = role {
+        flood(context, channels.transactions, junk);
         return None;
     }
     if let Role::Mock(mock) = role {
@@ -462,6 +471,8 @@ async fn reach(context: &Context, chain: &Testnet, honest: &[usize], height: u64
 struct Outcome {
     state: String,
     roots: Vec<[u8; 32]>,
+    /// Who blocked whom, by validator index.
+    blocked: Vec<(usize, usize)>,
 }
 
 /// n validators with the given roles, all linked by `link`; run until honest ones reach
@@ -474,7 +485,7 @@ fn run(seed: u64, roles: &[Role], link: Link, target: u64) -> Outcome {
     let config = deterministic::Config::new()
         .with_seed(seed)
         .with_timeout(Some(Duration::from_secs(600)));
-    let state = deterministic::Runner::new(config).start(|context| {
+    let (state, blocked) = deterministic::Runner::new(config).start(|context| {
         let chain = &chain;
         let honest = honest.clone();
         async move {
@@ -502,20 +513,24 @@ fn run(seed: u64, roles: &[Role], link: Link, target: u64) -> Outcome {
                 );
             }
             // No honest validator may have been blocked by another honest one.
-            let blocked = oracle.blocked().await.expect("oracle");
-            for (a, b) in blocked {
-                let (a, b) = (
-                    keys.iter().position(|k| *k == a),
-                    keys.iter().position(|k| *k == b),
+            let blocked: Vec<(usize, usize)> = oracle
+                .blocked()
+                .await
+                .expect("oracle")
+                .into_iter()
+                .filter_map(|(a, b)| {
+                    let a = keys.iter().position(|k| *k == a)?;
+                    let b = keys.iter().position(|k| *k == b)?;
+                    Some((a, b))
+                })
+                .collect();
+            for &(a, b) in &blocked {
+                assert!(
+                    !(honest.contains(&a) && honest.contains(&b)),
+                    "honest validator {a} blocked honest validator {b}"
                 );
-                if let (Some(a), Some(b)) = (a, b) {
-                    assert!(
-                        !(honest.contains(&a) && honest.contains(&b)),
-                        "honest validator {a} blocked honest validator {b}"
-                    );
-                }
             }
-            context.auditor().state()
+            (context.auditor().state(), blocked)
         }
     });
     chain.assert_agreement(&honest);
@@ -533,6 +548,7 @@ fn run(seed: u64, roles: &[Role], link: Link, target: u64) -> Outcome {
     assert!(transactions > 0, "no transaction was committed");
     Outcome {
         state,
+        blocked,
         roots: honest
             .iter()
             .map(|&i| chain.stores[i].head().expect("head").state_root)

@@ -70,13 +70,24 @@ fn invalid_proposals_are_never_finalized() {
     });
 }
 
-/// A peer flooding the gossip channel neither stalls the network nor fills a mempool.
+/// A peer flooding the gossip channel neither stalls the network nor fills a mempool, and
+/// once it sends what no honest validator would (a malformed batch, a forged signature), every
+/// honest validator blocks it.
 #[test]
-fn a_gossip_flood_is_refused() {
-    for_seeds("a_gossip_flood_is_refused", 5, |seed| {
+fn a_gossip_flood_is_refused_and_the_byzantine_peer_blocked() {
+    for_seeds("a_gossip_flood_is_refused", 6, |seed| {
         let mut roles = [Role::Honest; 4];
-        roles[seed as usize % 4] = Role::Flooder;
-        run(seed, &roles, LINK, 8);
+        let flooder = seed as usize % 4;
+        let junk = [Junk::Garbage, Junk::Forged][seed as usize % 2];
+        roles[flooder] = Role::Flooder(junk);
+        let outcome = run(seed, &roles, LINK, 8);
+        for honest in (0..4).filter(|&i| i != flooder) {
+            assert!(
+                outcome.blocked.contains(&(honest, flooder)),
+                "validator {honest} did not block the flooder {flooder} ({junk:?}): {:?}",
+                outcome.blocked
+            );
+        }
     });
 }
 
