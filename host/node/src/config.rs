@@ -29,6 +29,39 @@ pub struct NodeConfig {
     /// Consensus timeouts in milliseconds.
     #[serde(default)]
     pub timeouts: TimeoutsMs,
+    /// How the p2p network treats the addresses it meets.
+    #[serde(default)]
+    pub network: NetworkProfile,
+}
+
+/// The p2p network's settings for where the validators are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetworkProfile {
+    /// Validators on the public internet (the default): peers at private or loopback addresses
+    /// are refused, one handshake per address every 5 s, a misbehaving peer is blocked for
+    /// 4 hours (commonware's `lookup::Config::recommended`).
+    #[default]
+    Internet,
+    /// Validators on one machine or a private network (a devnet, a test): private and loopback
+    /// addresses are allowed, handshakes are rate-limited per address at 16 a second, and a
+    /// blocked peer waits an hour (`lookup::Config::local`).
+    Local,
+}
+
+impl NetworkProfile {
+    /// `Local` if every address is loopback or private, `Internet` otherwise.
+    pub fn for_addresses<'a>(addresses: impl IntoIterator<Item = &'a SocketAddr>) -> Self {
+        let private = |address: &SocketAddr| match address.ip() {
+            std::net::IpAddr::V4(ip) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+            std::net::IpAddr::V6(ip) => ip.is_loopback(),
+        };
+        if addresses.into_iter().all(private) {
+            Self::Local
+        } else {
+            Self::Internet
+        }
+    }
 }
 
 /// A validator's address.

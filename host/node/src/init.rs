@@ -2,7 +2,7 @@
 //! validator, and an admin transaction key per organisation.
 
 use crate::{
-    config::{NodeConfig, Peer, TimeoutsMs},
+    config::{NetworkProfile, NodeConfig, Peer, TimeoutsMs},
     keys::{generate_member_key, generate_validator_key, validator_key_hex},
 };
 use anyhow::{anyhow, bail, Context as _};
@@ -137,6 +137,7 @@ pub fn init(options: &Options) -> anyhow::Result<Network> {
             rpc: address,
             peers: peers.clone(),
             timeouts: options.timeouts.clone(),
+            network: NetworkProfile::for_addresses(peers.iter().map(|peer| &peer.address)),
         };
         let path = dir.join("node.json");
         write(&path, &serde_json::to_string_pretty(&config)?)?;

@@ -9,7 +9,10 @@
 //! share one HTTP port. A restart resumes from both stores; a halt (divergence, local fault)
 //! stops the process with the report and exit code 2.
 
-use crate::{config::NodeConfig, keys::read_validator_key};
+use crate::{
+    config::{NetworkProfile, NodeConfig},
+    keys::read_validator_key,
+};
 use anyhow::{anyhow, bail, Context as _};
 use commonware_cryptography::{ChaCha20Poly1305, Signer as _};
 use commonware_p2p::{authenticated::lookup, AddressableManager as _};
@@ -108,7 +111,11 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
             },
             cups::Version::V1,
         );
-        let network_config = lookup::Config::local(
+        let profile = match config.network {
+            NetworkProfile::Internet => lookup::Config::recommended,
+            NetworkProfile::Local => lookup::Config::local,
+        };
+        let network_config = profile(
             handshake,
             &namespace,
             config.p2p,
@@ -163,7 +170,7 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
         info!(rpc = %config.rpc, p2p = %config.p2p, "validator running");
         tokio::select! {
             halt = halted => {
-                let _ = server.stop();
+                server.stop();
                 match halt {
                     Ok(halt) => Err(anyhow!("{halt}")),
                     Err(e) => Err(anyhow!("the validator stopped: {e}")),
@@ -171,7 +178,7 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
             }
             _ = tokio::signal::ctrl_c() => {
                 info!("interrupted; stopping");
-                let _ = server.stop();
+                server.stop();
                 Ok(())
             }
         }

@@ -26,8 +26,11 @@ mod subscriptions;
 
 pub use vellum_types::rpc::{code, REQUEST_BYTES_MAX};
 
-use jsonrpsee::server::{RpcModule, Server, ServerConfig, ServerHandle};
+use jsonrpsee::server::{
+    BatchRequestConfig, RpcModule, Server as Jsonrpsee, ServerConfig, ServerHandle,
+};
 use std::{net::SocketAddr, sync::Arc, time::Duration};
+use tokio::sync::{watch, Semaphore};
 use vellum_ledger::{Executor, Store};
 use vellum_types::{Hash, SignedTransaction};
 
@@ -37,6 +40,42 @@ pub const PAGE_MAX: usize = 1_000;
 pub const WAIT_MAX: Duration = Duration::from_secs(60);
 /// Largest response body.
 pub const RESPONSE_BYTES_MAX: u32 = 64 << 20;
+
+/// The bounds on what callers can make the server do. Every one is per node; the defaults suit
+/// a validator on two cores.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Threads serving connections. They are the server's own: no request, however heavy, runs
+    /// on the threads that vote and execute blocks.
+    pub workers: usize,
+    /// Open connections (HTTP and WebSocket together).
+    pub connections_max: u32,
+    /// Calls in one JSON-RPC batch.
+    pub batch_max: u32,
+    /// Subscriptions on one WebSocket connection.
+    pub subscriptions_per_connection_max: u32,
+    /// Contract queries (`vellum_query`) running at once, each on a thread of its own and each
+    /// bounded by the chain's `query_fuel_max`.
+    pub queries_max: usize,
+    /// How long a query waits for a turn before it is refused with [`code::BUSY`].
+    pub query_wait_max: Duration,
+    /// Blocks one `vellum_getEvents` call scans; it answers with a cursor to go on from.
+    pub event_scan_blocks_max: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            connections_max: 256,
+            batch_max: 100,
+            subscriptions_per_connection_max: 64,
+            queries_max: 1,
+            query_wait_max: Duration::from_secs(2),
+            event_scan_blocks_max: 10_000,
+        }
+    }
+}
 
 /// What the JSON-RPC server needs from the node beyond the ledger's reads.
 pub trait Node: Send + Sync + 'static {
@@ -76,38 +115,132 @@ pub struct State<N> {
     store: Arc<Store>,
     executor: Arc<Executor>,
     node: N,
+    limits: Limits,
+    /// Turns for contract queries.
+    queries: Arc<Semaphore>,
+    /// The committed height, as one watcher sees it: subscriptions wait on it instead of each
+    /// polling the store.
+    head: watch::Receiver<u64>,
+    head_sender: watch::Sender<u64>,
 }
 
 impl<N: Node> State<N> {
-    /// Serve `store`'s ledger, running queries with `executor`, submitting to `node`.
+    /// Serve `store`'s ledger, running queries with `executor`, submitting to `node`, within
+    /// the default [`Limits`].
     pub fn new(store: Arc<Store>, executor: Arc<Executor>, node: N) -> Self {
+        Self::with_limits(store, executor, node, Limits::default())
+    }
+
+    /// The same, within `limits`.
+    pub fn with_limits(
+        store: Arc<Store>,
+        executor: Arc<Executor>,
+        node: N,
+        limits: Limits,
+    ) -> Self {
+        let (head_sender, head) = watch::channel(0);
         Self {
             store,
             executor,
             node,
+            queries: Arc::new(Semaphore::new(limits.queries_max.max(1))),
+            limits,
+            head,
+            head_sender,
         }
     }
 }
 
-/// Start serving on `address`.
-pub async fn serve<N: Node>(address: SocketAddr, state: State<N>) -> std::io::Result<ServerHandle> {
+/// A running server. It has its own threads; dropping it stops them.
+pub struct Server {
+    handle: ServerHandle,
+    address: SocketAddr,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Server {
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Stop accepting and close every connection.
+    pub fn stop(&self) {
+        let _ = self.handle.stop();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.handle.stop();
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// How often the one watcher looks for a new committed height.
+const HEAD_POLL: Duration = Duration::from_millis(20);
+
+/// Start serving on `address`, on threads of the server's own (`Limits::workers`, named
+/// `vellum-rpc`), so that callers share those and never the caller's runtime.
+pub async fn serve<N: Node>(address: SocketAddr, state: State<N>) -> std::io::Result<Server> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(state.limits.workers.max(1))
+        .max_blocking_threads(state.limits.queries_max.max(1) + 1)
+        .thread_name("vellum-rpc")
+        .enable_all()
+        .build()?;
     let state = Arc::new(state);
+    let started = runtime.spawn(start(address, state.clone()));
+    let (handle, address) = started.await.map_err(std::io::Error::other)??;
+    runtime.spawn(watch_head(state));
+    Ok(Server {
+        handle,
+        address,
+        runtime: Some(runtime),
+    })
+}
+
+async fn start<N: Node>(
+    address: SocketAddr,
+    state: Arc<State<N>>,
+) -> std::io::Result<(ServerHandle, SocketAddr)> {
+    let limits = &state.limits;
     let layer = metrics::Layer::new({
         let state = state.clone();
         move || state.node.metrics()
     });
-    let server = Server::builder()
+    let server = Jsonrpsee::builder()
         .set_config(
             ServerConfig::builder()
                 .max_request_body_size(REQUEST_BYTES_MAX)
                 .max_response_body_size(RESPONSE_BYTES_MAX)
+                .max_connections(limits.connections_max)
+                .max_subscriptions_per_connection(limits.subscriptions_per_connection_max)
+                .set_batch_request_config(BatchRequestConfig::Limit(limits.batch_max))
                 .build(),
         )
         .set_http_middleware(tower::ServiceBuilder::new().layer(layer))
         .build(address)
         .await?;
+    let address = server.local_addr()?;
     let mut module = RpcModule::from_arc(state);
     methods::register(&mut module).map_err(std::io::Error::other)?;
     subscriptions::register(&mut module).map_err(std::io::Error::other)?;
-    Ok(server.start(module))
+    Ok((server.start(module), address))
+}
+
+/// Publish the committed height to every subscription (the task ends with the server's runtime).
+async fn watch_head<N: Node>(state: Arc<State<N>>) {
+    loop {
+        if let Ok(height) = state.store.height() {
+            state.head_sender.send_if_modified(|seen| {
+                let changed = *seen != height;
+                *seen = height;
+                changed
+            });
+        }
+        tokio::time::sleep(HEAD_POLL).await;
+    }
 }

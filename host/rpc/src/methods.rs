@@ -95,8 +95,24 @@ fn events<N>(state: &State<N>, filter: EventFilter) -> Reply {
         ),
         None => None,
     };
-    let from = after.map_or(filter.from_height.unwrap_or(0), |(h, _, _)| h);
+    // A cursor names the last event returned, or (a scan cut short) the last block scanned.
+    let from = match after {
+        None => filter.from_height.unwrap_or(0),
+        Some((height, u32::MAX, u32::MAX)) => height.saturating_add(1),
+        Some((height, _, _)) => height,
+    };
     let to = filter.to_height.unwrap_or(head).min(head);
+    // One call scans a bounded run of blocks; past it, the caller goes on from a cursor that
+    // points just before the first block not scanned.
+    let scan_end = from.saturating_add(state.limits.event_scan_blocks_max.max(1) - 1);
+    let (to, scan_cursor) = if scan_end < to {
+        (
+            scan_end,
+            Some(json::event_cursor((scan_end, u32::MAX, u32::MAX))),
+        )
+    } else {
+        (to, None)
+    };
     let mut out: Vec<((u64, u32, u32), Value)> = Vec::new();
     let mut next = None;
     'blocks: for height in from..=to {
@@ -113,6 +129,7 @@ fn events<N>(state: &State<N>, filter: EventFilter) -> Reply {
             out.push(((height, index, position), event));
         }
     }
+    let next = next.or(scan_cursor);
     Ok(json!({
         "events": out.into_iter().map(|(_, e)| e).collect::<Vec<_>>(),
         "next_cursor": next,
@@ -342,13 +359,36 @@ pub(crate) fn register<N: Node>(
             .ok_or_else(|| not_found(format!("no block with hash {}", hex(&hash))))?;
         block(state, height, full.unwrap_or(false))
     })?;
-    module.register_method("vellum_query", |params, state, _| {
+    module.register_async_method("vellum_query", |params, state, _| async move {
         let mut seq = params.sequence();
         let contract: String = seq.next()?;
         let method: String = seq.next()?;
         let args: Option<Value> = seq.optional_next()?;
         let height: Option<u64> = seq.optional_next()?;
-        query(state, &contract, &method, args, height)
+        // A turn first: at most `queries_max` run at once, each on a blocking thread of the
+        // server's, so queries never hold the threads that serve connections.
+        let wait = state.limits.query_wait_max;
+        let permit = match tokio::time::timeout(wait, state.queries.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(closed)) => return Err(internal(closed)),
+            Err(_) => {
+                return Err(error(
+                    code::BUSY,
+                    "Busy",
+                    format!(
+                        "{} queries are running and none finished within {} ms; retry shortly",
+                        state.limits.queries_max,
+                        wait.as_millis()
+                    ),
+                ))
+            }
+        };
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            query(&state, &contract, &method, args, height)
+        })
+        .await
+        .map_err(internal)?
     })?;
     module.register_method("vellum_getContract", |params, state, _| {
         let (contract,): (String,) = params.parse()?;

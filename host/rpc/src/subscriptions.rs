@@ -12,10 +12,7 @@ use jsonrpsee::{
     types::{ErrorObjectOwned, Params},
 };
 use serde_json::Value;
-use std::{sync::Arc, time::Duration};
-
-/// How often subscriptions look for new blocks.
-const POLL: Duration = Duration::from_millis(20);
+use std::sync::Arc;
 
 pub(crate) fn register<N: Node>(
     module: &mut RpcModule<State<N>>,
@@ -83,7 +80,9 @@ async fn follow_events<N: Node>(
 }
 
 /// Send `items(height)` for every block from `from` (default: the next one) as it commits,
-/// until the client goes away.
+/// until the client goes away. Between blocks it yields, so a replay of a long chain with a
+/// filter that matches nothing shares the server's threads; it sleeps on the one head watcher
+/// ([`State::head`]), not on a poll of its own.
 async fn follow<N>(
     pending: PendingSubscriptionSink,
     state: &State<N>,
@@ -94,6 +93,7 @@ async fn follow<N>(
         Some(height) => height,
         None => state.store.height()? + 1,
     };
+    let mut head = state.head.clone();
     let sink = pending.accept().await?;
     loop {
         while next <= state.store.height()? {
@@ -102,10 +102,11 @@ async fn follow<N>(
                 sink.send(SubscriptionMessage::from(message)).await?;
             }
             next += 1;
+            tokio::task::yield_now().await;
         }
         tokio::select! {
             _ = sink.closed() => return Ok(()),
-            _ = tokio::time::sleep(POLL) => {}
+            changed = head.changed() => if changed.is_err() { return Ok(()) },
         }
     }
 }

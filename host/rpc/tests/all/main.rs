@@ -1,0 +1,317 @@
+//! The JSON-RPC server against callers who want to stall it: a real redb ledger, real wasm, the
+//! real server on 127.0.0.1, and jsonrpsee's clients. The rest of the node (consensus) is not
+//! here: [`Offline`] stands in for it and refuses every submission.
+
+use jsonrpsee::{
+    core::{
+        client::{ClientT, Subscription, SubscriptionClientT},
+        ClientError,
+    },
+    http_client::{HttpClient, HttpClientBuilder},
+    rpc_params,
+    ws_client::WsClientBuilder,
+};
+use serde_json::{json, Value};
+use std::{
+    io::{Read, Write},
+    net::{SocketAddr, TcpStream},
+    sync::Arc,
+    time::Duration,
+};
+use vellum_ledger::testing::{call, genesis, sign, Node};
+use vellum_rpc::{code, Limits, NodeStatus, Server, State};
+use vellum_types::{Action, DeployPolicy, Hash, SignedTransaction, Status};
+
+/// The rest of the node: nothing pending, every submission refused.
+struct Offline;
+
+impl vellum_rpc::Node for Offline {
+    type SubmitError = std::io::Error;
+
+    fn submit(&self, _: SignedTransaction) -> Result<Hash, std::io::Error> {
+        Err(std::io::Error::other("this node is offline"))
+    }
+
+    fn is_pending(&self, _: &Hash) -> bool {
+        false
+    }
+
+    fn status(&self) -> NodeStatus {
+        NodeStatus::default()
+    }
+
+    fn metrics(&self) -> String {
+        String::new()
+    }
+}
+
+/// A contract whose query `spin` loops until its fuel runs out, and whose transaction `shout`
+/// emits one event.
+fn spinner() -> Vec<u8> {
+    wat::parse_str(
+        r#"(module
+             (import "vellum" "emit_event" (func $emit (param i32 i32 i32 i32)))
+             (memory (export "memory") 1)
+             (data (i32.const 0) "shout{}")
+             (func (export "instantiate"))
+             (func (export "query.spin") (loop $l (br $l)))
+             (func (export "execute.shout") (call $emit (i32.const 0) (i32.const 5) (i32.const 5) (i32.const 2))))"#,
+    )
+    .expect("valid wat")
+}
+
+/// A ledger holding the spinner (deployed in block 1), `empty` empty blocks after it, and
+/// then one block whose transaction emits an event. The ledger's queries may use
+/// `query_fuel_max`.
+fn ledger(query_fuel_max: u64, empty: u64) -> (Node, [u8; 32]) {
+    let mut genesis = genesis(DeployPolicy::AnyAdmin);
+    genesis.limits.query_fuel_max = query_fuel_max;
+    let node = Node::new(genesis);
+    let deployed = node.block(vec![sign(
+        1,
+        0,
+        Action::Deploy {
+            code: spinner(),
+            init_args: String::new(),
+        },
+    )]);
+    assert_eq!(deployed.receipts[0].status, Status::Success, "{deployed:?}");
+    let contract = deployed.receipts[0].contract.expect("an address");
+    for _ in 0..empty {
+        node.block(vec![]);
+    }
+    let shout = node.block(vec![call(1, 1, contract, "shout", json!({}))]);
+    assert_eq!(shout.receipts[0].status, Status::Success, "{shout:?}");
+    (node, contract)
+}
+
+/// Serve `node` within `limits`, from a runtime of the caller's that is then left undriven:
+/// the stand-in for a validator whose consensus threads are all busy.
+fn serve(node: Node, limits: Limits) -> (Server, tokio::runtime::Runtime, tempfile::TempDir) {
+    let Node {
+        store,
+        executor,
+        dir,
+    } = node;
+    let state = State::with_limits(Arc::new(store), Arc::new(executor), Offline, limits);
+    let caller = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let address: SocketAddr = "127.0.0.1:0".parse().expect("address");
+    let server = caller
+        .block_on(vellum_rpc::serve(address, state))
+        .expect("the server starts");
+    (server, caller, dir)
+}
+
+fn client(server: &Server) -> HttpClient {
+    HttpClientBuilder::default()
+        .request_timeout(Duration::from_secs(20))
+        .build(format!("http://{}", server.local_addr()))
+        .expect("client")
+}
+
+fn error_code(error: ClientError) -> i32 {
+    match error {
+        ClientError::Call(error) => error.code(),
+        other => panic!("expected an error object, got {other}"),
+    }
+}
+
+/// A runtime for the test's own clients.
+fn clients() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+#[test]
+fn the_server_answers_while_the_runtime_that_started_it_is_stalled() {
+    let (node, contract) = ledger(50_000_000, 0);
+    let (server, _stalled, _dir) = serve(node, Limits::default());
+    clients().block_on(async {
+        let client = client(&server);
+        let chain: String = client
+            .request("vellum_chainId", rpc_params![])
+            .await
+            .expect("an answer");
+        assert_eq!(chain, vellum_ledger::testing::CHAIN);
+        // A query that spins to its fuel cap fails as a query, and the server goes on.
+        let spun = client
+            .request::<Value, _>(
+                "vellum_query",
+                rpc_params![vellum_types::hex(&contract), "spin"],
+            )
+            .await
+            .expect_err("it runs out of fuel");
+        assert_eq!(error_code(spun), code::QUERY_FAILED);
+        let status: Value = client
+            .request("vellum_status", rpc_params![])
+            .await
+            .expect("an answer");
+        assert_eq!(status["height"], 2);
+    });
+}
+
+#[test]
+fn queries_past_the_bound_are_refused_busy_not_queued_forever() {
+    // Each query spins for a long while (seconds); one runs at a time and no one waits.
+    let (node, contract) = ledger(2_000_000_000, 0);
+    let limits = Limits {
+        queries_max: 1,
+        query_wait_max: Duration::ZERO,
+        ..Limits::default()
+    };
+    let (server, _stalled, _dir) = serve(node, limits);
+    let codes = clients().block_on(async {
+        let spins = (0..4).map(|_| {
+            let client = client(&server);
+            let contract = vellum_types::hex(&contract);
+            async move {
+                let result = client
+                    .request::<Value, _>("vellum_query", rpc_params![contract, "spin"])
+                    .await;
+                error_code(result.expect_err("no spin succeeds"))
+            }
+        });
+        futures_join_all(spins).await
+    });
+    let busy = codes.iter().filter(|&&c| c == code::BUSY).count();
+    let failed = codes.iter().filter(|&&c| c == code::QUERY_FAILED).count();
+    assert!(busy >= 1 && failed >= 1 && busy + failed == 4, "{codes:?}");
+}
+
+/// Run `futures` to completion, concurrently, in order.
+async fn futures_join_all<F: std::future::Future + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for handle in handles {
+        out.push(handle.await.expect("the task completes"));
+    }
+    out
+}
+
+/// POST `body` to `address`; the response body.
+fn post(address: SocketAddr, body: &str) -> String {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    response
+}
+
+#[test]
+fn a_batch_past_the_bound_gets_one_error_and_a_batch_within_it_every_answer() {
+    let (node, _) = ledger(50_000_000, 0);
+    let (server, _stalled, _dir) = serve(node, Limits::default());
+    let batch = |n: usize| {
+        let calls: Vec<Value> = (0..n)
+            .map(|id| json!({"jsonrpc": "2.0", "id": id, "method": "vellum_chainId", "params": []}))
+            .collect();
+        Value::Array(calls).to_string()
+    };
+    let response = post(server.local_addr(), &batch(100));
+    let body = &response[response.find("\r\n\r\n").expect("a body") + 4..];
+    let answers: Value = serde_json::from_str(body).expect("json");
+    assert_eq!(answers.as_array().map(Vec::len), Some(100));
+    let response = post(server.local_addr(), &batch(101));
+    let body = &response[response.find("\r\n\r\n").expect("a body") + 4..];
+    let answer: Value = serde_json::from_str(body).expect("json");
+    assert_eq!(answer["error"]["code"], -32010, "{answer}");
+}
+
+#[test]
+fn one_connection_holds_a_bounded_number_of_subscriptions() {
+    let (node, _) = ledger(50_000_000, 0);
+    let limits = Limits {
+        subscriptions_per_connection_max: 8,
+        ..Limits::default()
+    };
+    let (server, _stalled, _dir) = serve(node, limits);
+    clients().block_on(async {
+        let ws = WsClientBuilder::default()
+            .build(format!("ws://{}", server.local_addr()))
+            .await
+            .expect("connect");
+        let mut held: Vec<Subscription<Value>> = Vec::new();
+        for _ in 0..8 {
+            held.push(
+                ws.subscribe(
+                    "vellum_subscribeBlocks",
+                    rpc_params![1],
+                    "vellum_unsubscribeBlocks",
+                )
+                .await
+                .expect("within the bound"),
+            );
+        }
+        let refused = ws
+            .subscribe::<Value, _>(
+                "vellum_subscribeBlocks",
+                rpc_params![1],
+                "vellum_unsubscribeBlocks",
+            )
+            .await
+            .expect_err("past the bound");
+        assert_eq!(error_code(refused), -32006);
+        // The ones held replay the chain from block 1.
+        let first = held[0].next().await.expect("a block").expect("json");
+        assert_eq!(first["height"], 1);
+        let second = held[7].next().await.expect("a block").expect("json");
+        assert_eq!(second["height"], 1);
+    });
+}
+
+#[test]
+fn an_event_scan_is_bounded_per_call_and_its_cursor_misses_nothing() {
+    // Block 1 deploys, blocks 2..=8 are empty, block 9 holds the one event.
+    let (node, contract) = ledger(50_000_000, 7);
+    let limits = Limits {
+        event_scan_blocks_max: 3,
+        ..Limits::default()
+    };
+    let (server, _stalled, _dir) = serve(node, limits);
+    let (covered, events) = clients().block_on(async {
+        let client = client(&server);
+        let mut covered = Vec::new();
+        let mut events = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..10 {
+            let mut filter = json!({"contract": vellum_types::hex(&contract), "from_height": 0});
+            if let Some(cursor) = &cursor {
+                filter["cursor"] = json!(cursor);
+            }
+            let page: Value = client
+                .request("vellum_getEvents", rpc_params![filter])
+                .await
+                .expect("a page");
+            covered.push(page["to_height"].as_u64().expect("to_height"));
+            events.extend(page["events"].as_array().cloned().unwrap_or_default());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_string()),
+                None => break,
+            }
+        }
+        (covered, events)
+    });
+    assert_eq!(covered, vec![2, 5, 8, 9]);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["height"], 9);
+    assert_eq!(events[0]["topic"], "shout");
+}
