@@ -82,16 +82,60 @@ pub enum MemoryReset {
 /// How many contract instances may be live at once in one runtime (the pooling allocator's slots).
 pub const CONCURRENT_INSTANCES_MAX: u32 = 64;
 
+/// The x86-64 features contracts are compiled for: x86-64-v2 (SSE3 to SSE4.2, POPCNT,
+/// CMPXCHG16B) and none of what a host may have beyond it (AVX, FMA, BMI, LZCNT, AVX-512).
+/// Left to itself Cranelift uses every feature the host CPU reports, so validators on
+/// different CPUs would compile the same contract to different machine code (frame sizes
+/// included, which the native stack backstop sees). Every flag of Cranelift's x86 group is
+/// named, so none is inferred. A host without the x86-64-v2 features cannot build the engine;
+/// wasmtime says which feature is missing.
+#[cfg(target_arch = "x86_64")]
+pub const X86_64_FEATURES: [(&str, bool); 19] = [
+    ("has_sse3", true),
+    ("has_ssse3", true),
+    ("has_cmpxchg16b", true),
+    ("has_sse41", true),
+    ("has_sse42", true),
+    ("has_popcnt", true),
+    ("has_avx", false),
+    ("has_avx2", false),
+    ("has_fma", false),
+    ("has_avx_vnni", false),
+    ("has_avx512bitalg", false),
+    ("has_avx512dq", false),
+    ("has_avx512vl", false),
+    ("has_avx512vbmi", false),
+    ("has_avx512f", false),
+    ("has_avx512vnni", false),
+    ("has_bmi1", false),
+    ("has_bmi2", false),
+    ("has_lzcnt", false),
+];
+
 /// Build the engine for a schedule.
 pub fn build(
     schedule: &Schedule,
     metering: Metering,
     reset: MemoryReset,
 ) -> wasmtime::Result<Engine> {
+    Engine::new(&config(schedule, metering, reset))
+}
+
+/// The configuration [`build`] builds the engine from.
+pub fn config(schedule: &Schedule, metering: Metering, reset: MemoryReset) -> Config {
     let limits = &schedule.limits;
     let memory_bytes_max = limits.memory_pages_max * 64 * 1024;
 
     let mut config = Config::new();
+    #[cfg(target_arch = "x86_64")]
+    #[allow(unsafe_code)]
+    for (flag, enabled) in X86_64_FEATURES {
+        // SAFETY: wasmtime checks every enabled ISA flag against the host when the engine is
+        // built and refuses one the host lacks; disabling a feature is always sound.
+        unsafe {
+            config.cranelift_flag_set(flag, if enabled { "true" } else { "false" });
+        }
+    }
     config.wasm_features(WasmFeatures::all(), false);
     config.wasm_features(FEATURES, true);
     config.cranelift_nan_canonicalization(true);
@@ -128,6 +172,5 @@ pub fn build(
         MemoryReset::Memset => Enabled::No,
     });
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-
-    Engine::new(&config)
+    config
 }

@@ -186,3 +186,42 @@ fn every_call_starts_from_pristine_memory_whichever_way_it_is_reset() {
         "a call saw memory a previous call wrote: {calls:?}"
     );
 }
+
+/// Integer work whose lowering depends on CPU features: counting bits and leading or trailing
+/// zeros (POPCNT, LZCNT, TZCNT/BMI), rotates and shifts (BMI2), fused-looking float arithmetic
+/// (FMA), rounding (SSE4.1).
+const BITS: &str = r#"(module
+  (memory (export "memory") 1)
+  (func (export "instantiate"))
+  (func (export "bits") (param $x i64) (param $y f64) (result i64)
+    (i64.add
+      (i64.add (i64.popcnt (local.get $x)) (i64.clz (local.get $x)))
+      (i64.add
+        (i64.ctz (i64.rotl (local.get $x) (i64.const 13)))
+        (i64.add
+          (i64.shr_u (local.get $x) (i64.extend_i32_u (i32.wrap_i64 (local.get $x))))
+          (i64.trunc_sat_f64_s
+            (f64.nearest (f64.add (f64.mul (local.get $y) (local.get $y)) (local.get $y))))))))
+  (func (export "clz32") (param $x i32) (result i32) (i32.clz (local.get $x))))"#;
+
+/// A contract compiles to the same machine code whatever the host CPU offers: the engine's
+/// configuration compiled natively and the same configuration cross-compiling for x86-64
+/// (which infers nothing from the host) give byte-identical artifacts.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn compiled_code_does_not_depend_on_the_host_cpu() {
+    use vellum_runtime::{engine, Metering, Schedule};
+    let native = engine::config(&Schedule::v1(), Metering::On, MemoryReset::DirtyPages);
+    let mut generic = native.clone();
+    generic
+        .target("x86_64-unknown-linux-gnu")
+        .expect("a known target");
+    let module = wat::parse_str(BITS).expect("valid wat");
+    let compile = |config: &wasmtime::Config| {
+        wasmtime::Engine::new(config)
+            .expect("engine")
+            .precompile_module(&module)
+            .expect("compiles")
+    };
+    assert!(compile(&native) == compile(&generic));
+}
