@@ -4,8 +4,11 @@
 //! clock starts, submits them open-loop at a target rate (or as fast as the node takes them)
 //! from several concurrent connections, and follows committed blocks over a WebSocket
 //! subscription. Each transaction's latency is submit → committed as seen by the subscriber
-//! (which polls its node every 20 ms). It reports throughput, latency percentiles and
-//! rejections.
+//! (which polls its node every 20 ms). It reports throughput, latency percentiles, the blocks
+//! finalized per second while it ran, and rejections.
+//!
+//! [`Attack`]s run beside a load, so a report with one and a report without it, taken in one
+//! run, show what the attack costs honest users.
 
 use crate::keys::generate_member_key;
 use anyhow::{anyhow, bail, Context as _};
@@ -14,7 +17,10 @@ use serde_json::json;
 use std::{
     collections::HashMap,
     path::Path,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Mutex,
+    },
     time::{Duration, Instant},
 };
 use vellum_client::{Client, Signer};
@@ -59,6 +65,8 @@ pub struct Report {
     pub elapsed: Duration,
     /// Submit → committed latencies, sorted.
     pub latencies: Vec<Duration>,
+    /// Blocks committed from the first submission to the last commit.
+    pub blocks: u64,
     /// Why the first failed transaction failed.
     pub first_failure: Option<String>,
 }
@@ -67,6 +75,11 @@ impl Report {
     /// Committed transactions per second.
     pub fn throughput(&self) -> f64 {
         self.committed as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Blocks committed per second while the load ran.
+    pub fn block_rate(&self) -> f64 {
+        self.blocks as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
     /// The `p`th percentile latency (0..=100).
@@ -89,6 +102,12 @@ impl std::fmt::Display for Report {
         )?;
         writeln!(f, "elapsed     {:.2} s", self.elapsed.as_secs_f64())?;
         writeln!(f, "throughput  {:.0} tx/s", self.throughput())?;
+        writeln!(
+            f,
+            "blocks      {} ({:.2} per second)",
+            self.blocks,
+            self.block_rate()
+        )?;
         write!(
             f,
             "latency     p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms (submit -> committed)",
@@ -200,6 +219,7 @@ pub async fn run(
     let mut failed = 0;
     let mut first_failure = None;
     let mut last_commit = started;
+    let mut last_height = start_height;
     let mut idle_since = Instant::now();
     let (mut accepted, mut rejected) = (0, 0);
     let mut sending = Some(futures::future::join_all(senders));
@@ -252,6 +272,7 @@ pub async fn run(
         if ours > 0 {
             committed += ours;
             last_commit = seen;
+            last_height = height;
             progress.set_position(committed as u64);
             progress.set_message(format!("height {height}"));
             if load.mix == Mix::All || committed < 50 {
@@ -270,6 +291,7 @@ pub async fn run(
         failed,
         elapsed: last_commit.duration_since(started),
         latencies,
+        blocks: last_height.saturating_sub(start_height),
         first_failure,
     })
 }
@@ -411,4 +433,90 @@ async fn prepare(
         signers.push(Signer::new(key, client).await?);
     }
     Ok(signers)
+}
+
+/// A load an attacker puts on a node beside the honest one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attack {
+    /// `callers` concurrent callers repeating one contract query that spins until its fuel runs
+    /// out, all against the first node.
+    Queries {
+        /// Concurrent callers.
+        callers: usize,
+    },
+}
+
+/// A running attack; dropping it stops it.
+pub struct Attacking {
+    stop: Arc<AtomicBool>,
+    answered: Arc<AtomicU64>,
+    refused: Arc<AtomicU64>,
+}
+
+impl Attacking {
+    /// Queries answered (every one runs out of fuel) and refused as busy, so far.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.answered.load(Ordering::Relaxed),
+            self.refused.load(Ordering::Relaxed),
+        )
+    }
+}
+
+impl Drop for Attacking {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A contract whose one query loops until its fuel runs out.
+const SPINNER: &str = r#"(module
+  (memory (export "memory") 1)
+  (func (export "instantiate"))
+  (func (export "query.spin") (loop $l (br $l))))"#;
+
+/// Start `attack` against the node at `url`, deploying what it needs with the admin key at
+/// `admin`.
+pub async fn attack(url: &str, admin: &Path, attack: Attack) -> anyhow::Result<Attacking> {
+    let Attack::Queries { callers } = attack;
+    let client = Client::connect(url).await?;
+    let mut admin = Signer::load(admin, &client).await?;
+    let code = wat::parse_str(SPINNER).context("the spinner's text")?;
+    let receipt = client
+        .submit_and_wait(&admin.deploy(code, json!({})))
+        .await
+        .context("deploying the spinner")?;
+    let spinner = receipt["contract"]
+        .as_str()
+        .ok_or_else(|| anyhow!("the spinner was not deployed: {receipt}"))?
+        .to_string();
+    let attacking = Attacking {
+        stop: Arc::new(AtomicBool::new(false)),
+        answered: Arc::new(AtomicU64::new(0)),
+        refused: Arc::new(AtomicU64::new(0)),
+    };
+    for _ in 0..callers {
+        let client = Client::connect(url).await?;
+        let (stop, answered, refused) = (
+            attacking.stop.clone(),
+            attacking.answered.clone(),
+            attacking.refused.clone(),
+        );
+        let spinner = spinner.clone();
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let result = client
+                    .call(
+                        "vellum_query",
+                        jsonrpsee::rpc_params![spinner.as_str(), "spin"],
+                    )
+                    .await;
+                match result.err().and_then(|e| e.code()) {
+                    Some(vellum_types::rpc::code::BUSY) => refused.fetch_add(1, Ordering::Relaxed),
+                    _ => answered.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        });
+    }
+    Ok(attacking)
 }

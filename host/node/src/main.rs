@@ -45,6 +45,12 @@ enum Command {
     ///
     /// Without --rpc it starts a fresh devnet of --validators in a temporary directory (on
     /// ports 7300/8300 + i, so a running devnet is left alone) and stops it afterwards.
+    ///
+    /// Examples:
+    ///
+    ///   vellum bench --transactions 20000 --accounts 100
+    ///   vellum bench --rate 20 --transactions 400 --attack queries --attackers 8
+    #[command(verbatim_doc_comment)]
     Bench(cli::bench::Args),
     /// Transaction keys (secp256k1).
     Keys(cli::keys::Args),

@@ -18,6 +18,7 @@
 //! It may use `vellum-types`, `vellum-ledger`, jsonrpsee and tokio. It must never know about
 //! consensus, networks between validators or the CLI.
 
+mod connections;
 mod json;
 mod methods;
 mod metrics;
@@ -27,7 +28,8 @@ mod subscriptions;
 pub use vellum_types::rpc::{code, REQUEST_BYTES_MAX};
 
 use jsonrpsee::server::{
-    BatchRequestConfig, RpcModule, Server as Jsonrpsee, ServerConfig, ServerHandle,
+    serve_with_graceful_shutdown, stop_channel, BatchRequestConfig, Methods, PingConfig, RpcModule,
+    Server as Jsonrpsee, ServerConfig, ServerHandle,
 };
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 use tokio::sync::{watch, Semaphore};
@@ -48,8 +50,11 @@ pub struct Limits {
     /// Threads serving connections. They are the server's own: no request, however heavy, runs
     /// on the threads that vote and execute blocks.
     pub workers: usize,
-    /// Open connections (HTTP and WebSocket together).
+    /// Open TCP connections (HTTP and WebSocket together); past it a new one is closed at once.
     pub connections_max: u32,
+    /// How long a connection may move no byte before it is closed. WebSocket clients are pinged
+    /// every [`WS_PING`], so a live one is never idle this long.
+    pub idle_max: Duration,
     /// Calls in one JSON-RPC batch.
     pub batch_max: u32,
     /// Subscriptions on one WebSocket connection.
@@ -68,6 +73,7 @@ impl Default for Limits {
         Self {
             workers: 2,
             connections_max: 256,
+            idle_max: Duration::from_secs(60),
             batch_max: 100,
             subscriptions_per_connection_max: 64,
             queries_max: 1,
@@ -179,6 +185,10 @@ impl Drop for Server {
     }
 }
 
+/// How often the server pings a WebSocket client; one that has not answered within
+/// `2 * WS_PING` is dropped.
+pub const WS_PING: Duration = Duration::from_secs(20);
+
 /// How often the one watcher looks for a new committed height.
 const HEAD_POLL: Duration = Duration::from_millis(20);
 
@@ -206,12 +216,12 @@ async fn start<N: Node>(
     address: SocketAddr,
     state: Arc<State<N>>,
 ) -> std::io::Result<(ServerHandle, SocketAddr)> {
-    let limits = &state.limits;
+    let limits = state.limits.clone();
     let layer = metrics::Layer::new({
         let state = state.clone();
         move || state.node.metrics()
     });
-    let server = Jsonrpsee::builder()
+    let builder = Jsonrpsee::builder()
         .set_config(
             ServerConfig::builder()
                 .max_request_body_size(REQUEST_BYTES_MAX)
@@ -219,16 +229,54 @@ async fn start<N: Node>(
                 .max_connections(limits.connections_max)
                 .max_subscriptions_per_connection(limits.subscriptions_per_connection_max)
                 .set_batch_request_config(BatchRequestConfig::Limit(limits.batch_max))
+                .enable_ws_ping(
+                    PingConfig::new()
+                        .ping_interval(WS_PING)
+                        .inactive_limit(2 * WS_PING),
+                )
                 .build(),
         )
         .set_http_middleware(tower::ServiceBuilder::new().layer(layer))
-        .build(address)
-        .await?;
-    let address = server.local_addr()?;
+        .to_service_builder();
     let mut module = RpcModule::from_arc(state);
     methods::register(&mut module).map_err(std::io::Error::other)?;
     subscriptions::register(&mut module).map_err(std::io::Error::other)?;
-    Ok((server.start(module), address))
+    let methods: Methods = module.into();
+    let listener = tokio::net::TcpListener::bind(address).await?;
+    let address = listener.local_addr()?;
+    let (stop, handle) = stop_channel();
+    let permits = Arc::new(Semaphore::new(limits.connections_max as usize));
+    tokio::spawn(async move {
+        loop {
+            let socket = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((socket, _)) => socket,
+                    // Out of file descriptors, most likely: let connections close first.
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                _ = stop.clone().shutdown() => return,
+            };
+            // No permit left: the socket is dropped, so closed, at once.
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                continue;
+            };
+            let _ = socket.set_nodelay(true);
+            let service = builder.clone().build(methods.clone(), stop.clone());
+            let stopped = stop.clone().shutdown();
+            tokio::spawn(async move {
+                let _permit = permit;
+                let (socket, activity) = connections::Watched::new(socket);
+                tokio::select! {
+                    _ = serve_with_graceful_shutdown(socket, service, stopped) => {}
+                    _ = activity.idle(limits.idle_max) => {}
+                }
+            });
+        }
+    });
+    Ok((handle, address))
 }
 
 /// Publish the committed height to every subscription (the task ends with the server's runtime).

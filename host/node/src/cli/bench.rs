@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 use std::path::PathBuf;
 use vellum::{
-    bench::{Load, Mix},
+    bench::{Attack, Load, Mix},
     devnet,
     init::Options,
 };
@@ -36,6 +36,14 @@ pub struct Args {
     /// `transfer`: point transfers; `mix`: transfers, notarizations, lots and votes.
     #[arg(long, default_value = "transfer", value_parser = ["transfer", "mix"])]
     mix: String,
+    /// Run the load twice, without and then with an attack beside it, and report both:
+    /// `queries` is --attackers callers repeating a query that spins until its fuel runs out,
+    /// against the first node.
+    #[arg(long, value_parser = ["queries"])]
+    attack: Option<String>,
+    /// Concurrent attackers (with --attack).
+    #[arg(long, default_value_t = 8)]
+    attackers: usize,
 }
 
 /// Run the load and print the report.
@@ -78,8 +86,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .into_iter()
         .map(|(name, address)| Ok((name, parse_address(&address)?)))
         .collect::<anyhow::Result<_>>()?;
-    let report =
-        vellum::bench::run(&urls, &dir.join("keys/org-1-admin.key"), &contracts, &load).await?;
+    let admin = dir.join("keys/org-1-admin.key");
+    let report = vellum::bench::run(&urls, &admin, &contracts, &load).await?;
     println!(
         "{} validator(s), {} transactions, mix {}, rate {}",
         urls.len(),
@@ -91,6 +99,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             format!("{}/s", args.rate)
         }
     );
-    println!("{report}");
+    if args.attack.is_none() {
+        println!("{report}");
+        return Ok(());
+    }
+    println!("-- without attack\n{report}");
+    let attack = Attack::Queries {
+        callers: args.attackers,
+    };
+    let attacking = vellum::bench::attack(&urls[0], &admin, attack).await?;
+    let report = vellum::bench::run(&urls, &admin, &contracts, &load).await?;
+    let (answered, refused) = attacking.counts();
+    drop(attacking);
+    println!(
+        "-- with {} callers repeating a spinning query against {} ({answered} answered, {refused} refused busy)\n{report}",
+        args.attackers, urls[0]
+    );
     Ok(())
 }

@@ -1,7 +1,9 @@
-//! The `vellum` binary as people run it: validator processes on 127.0.0.1 (`processes`) and
-//! `vellum devnet` with every JSON-RPC method, the demo and the load generator (`devnet`).
+//! The `vellum` binary as people run it: validator processes on 127.0.0.1 (`processes`), the
+//! same attacked over JSON-RPC (`attacks`), and `vellum devnet` with every JSON-RPC method, the
+//! demo and the load generator (`devnet`).
 //! One test binary; each test starts a network of its own on free loopback ports.
 
+mod attacks;
 mod devnet;
 mod processes;
 

@@ -31,14 +31,14 @@ use vellum_types::{hex, public_key, unhex, Action, Genesis, Transaction};
 const PATIENCE: Duration = Duration::from_secs(90);
 
 /// A validator process, killed when dropped.
-struct Validator {
-    config: PathBuf,
-    log: PathBuf,
-    child: Option<Child>,
+pub(crate) struct Validator {
+    pub(crate) config: PathBuf,
+    pub(crate) log: PathBuf,
+    pub(crate) child: Option<Child>,
 }
 
 impl Validator {
-    fn start(&mut self) {
+    pub(crate) fn start(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -55,6 +55,11 @@ impl Validator {
         self.child = Some(child);
     }
 
+    /// Its process id, while it runs.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill(); // SIGKILL
@@ -69,14 +74,14 @@ impl Drop for Validator {
     }
 }
 
-fn client(address: SocketAddr) -> HttpClient {
+pub(crate) fn client(address: SocketAddr) -> HttpClient {
     HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(5))
         .build(format!("http://{address}"))
         .expect("client")
 }
 
-async fn height(client: &HttpClient) -> Option<u64> {
+pub(crate) async fn height(client: &HttpClient) -> Option<u64> {
     let status: Value = client.request("vellum_status", rpc_params![]).await.ok()?;
     status["height"].as_u64()
 }
@@ -89,7 +94,7 @@ async fn header(client: &HttpClient, height: u64) -> Option<Value> {
 }
 
 /// Wait until every client in `clients` reports at least `target`.
-async fn reach(clients: &[&HttpClient], target: u64, what: &str) {
+pub(crate) async fn reach(clients: &[&HttpClient], target: u64, what: &str) {
     let deadline = Instant::now() + PATIENCE;
     loop {
         let mut heights = Vec::new();
@@ -183,7 +188,7 @@ fn metrics(address: SocketAddr) -> String {
     response
 }
 
-fn admin_key(path: &Path) -> SigningKey {
+pub(crate) fn admin_key(path: &Path) -> SigningKey {
     let text = std::fs::read_to_string(path).expect("admin key");
     SigningKey::from_slice(&unhex(text.trim()).expect("hex")).expect("key")
 }

@@ -315,3 +315,61 @@ fn an_event_scan_is_bounded_per_call_and_its_cursor_misses_nothing() {
     assert_eq!(events[0]["height"], 9);
     assert_eq!(events[0]["topic"], "shout");
 }
+
+/// Whether the server closed `socket` within `patience` (a read that ends, with no response).
+fn closed_by_server(socket: &mut TcpStream, patience: Duration) -> bool {
+    socket.set_read_timeout(Some(patience)).expect("timeout");
+    let mut buffer = [0u8; 256];
+    loop {
+        match socket.read(&mut buffer) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(error) => {
+                return matches!(
+                    error.kind(),
+                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+                )
+            }
+        }
+    }
+}
+
+#[test]
+fn sockets_are_bounded_and_silent_ones_are_closed() {
+    let (node, _) = ledger(50_000_000, 0);
+    let limits = Limits {
+        connections_max: 3,
+        idle_max: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let (server, _stalled, _dir) = serve(node, limits);
+    let address = server.local_addr();
+    // Three sockets take every permit: one says nothing, two stop halfway through a header.
+    let mut silent = TcpStream::connect(address).expect("connect");
+    let mut partial: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut socket = TcpStream::connect(address).expect("connect");
+            socket
+                .write_all(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-le")
+                .expect("send");
+            socket
+        })
+        .collect();
+    // A fourth is closed at once, unanswered.
+    let mut fourth = TcpStream::connect(address).expect("connect");
+    let _ = fourth.write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n");
+    assert!(closed_by_server(&mut fourth, Duration::from_secs(5)));
+    // The silent ones are closed once idle_max passes, which frees their permits.
+    assert!(closed_by_server(&mut silent, Duration::from_secs(10)));
+    for socket in &mut partial {
+        assert!(closed_by_server(socket, Duration::from_secs(10)));
+    }
+    let response = post(
+        address,
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "vellum_chainId", "params": []}).to_string(),
+    );
+    assert!(
+        response.contains(vellum_ledger::testing::CHAIN),
+        "{response}"
+    );
+}
