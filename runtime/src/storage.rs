@@ -11,7 +11,11 @@
 //! served by any ordered store (a redb range, a `BTreeMap`) without lifetimes crossing into the
 //! runtime.
 
-use std::{collections::BTreeMap, ops::Bound, sync::Arc};
+use std::{
+    collections::BTreeMap,
+    ops::Bound,
+    sync::{Arc, Mutex},
+};
 
 pub use vellum_abi::{borrowed, is_empty_range, successor, Order};
 
@@ -51,9 +55,21 @@ pub struct Write {
 /// Writes buffered over a base [`Storage`]: reads see them at once, iteration merges them in key
 /// order, and nothing reaches the base. The runtime gives each call one; a host can stack them
 /// (the ledger keeps a block's pending writes in one, under each call's).
+///
+/// Seen as a [`Storage`] (a layer under a call), an overlay remembers the runs of base keys its
+/// removals hide, as lookups find them: a later lookup that meets a hidden key inside a known
+/// run jumps past the whole run. The layers under a call are not metered (their cost does not
+/// depend on anything a contract pays for), so without this a transaction that removed many
+/// keys would make every later lookup across them, in its block and in blocks built on it
+/// before it commits, walk each one again. With it, each hidden key is walked about once per
+/// overlay. The base must not change while the overlay is in use (it never does: a snapshot,
+/// or overlays that are done being written).
 pub struct Overlay {
     base: Arc<dyn Storage>,
     changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Known runs of hidden base keys: first -> last, both inclusive; every base key between
+    /// them is hidden by a removal in `changes`. A write of a value inside a run drops the run.
+    hidden: Mutex<BTreeMap<Vec<u8>, Vec<u8>>>,
 }
 
 impl Overlay {
@@ -62,7 +78,117 @@ impl Overlay {
         Self {
             base,
             changes: BTreeMap::new(),
+            hidden: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// The known run of hidden base keys holding `key`, if any.
+    fn hidden_run(runs: &BTreeMap<Vec<u8>, Vec<u8>>, key: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+        let (first, last) = runs
+            .range::<[u8], _>((Bound::Unbounded, Bound::Included(key)))
+            .next_back()?;
+        (key <= last.as_slice()).then(|| (first.clone(), last.clone()))
+    }
+
+    /// A value was written at `key`: no run may claim it is hidden any more.
+    fn unhide(&mut self, key: &[u8]) {
+        let runs = self
+            .hidden
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((first, _)) = Self::hidden_run(runs, key) {
+            runs.remove(&first);
+        }
+    }
+
+    /// Remember that every base key from `first` to `last` is hidden, merging what it covers.
+    fn remember(&self, first: Vec<u8>, last: Vec<u8>) {
+        let mut runs = self
+            .hidden
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (mut first, mut last) = (first, last);
+        if let Some((before, end)) = Self::hidden_run(&runs, &first) {
+            first = before;
+            last = last.max(end);
+        }
+        let covered: Vec<Vec<u8>> = runs
+            .range::<[u8], _>((
+                Bound::Included(first.as_slice()),
+                Bound::Included(last.as_slice()),
+            ))
+            .map(|(start, _)| start.clone())
+            .collect();
+        for start in covered {
+            if let Some(end) = runs.remove(&start) {
+                last = last.max(end);
+            }
+        }
+        runs.insert(first, last);
+    }
+
+    /// What comes first within `cursor`: the base's next entry, a buffered change, or neither.
+    fn front(&self, cursor: &Cursor) -> Result<Front, StorageError> {
+        if cursor.is_empty_range() {
+            return Ok(Front::End);
+        }
+        let bounds = (borrowed(&cursor.lower), borrowed(&cursor.upper));
+        let base = self.base.first(bounds.0, bounds.1, cursor.order)?;
+        let mut changes = self.changes.range::<[u8], _>(bounds);
+        let change = match cursor.order {
+            Order::Ascending => changes.next(),
+            Order::Descending => changes.next_back(),
+        };
+        Ok(match (base, change) {
+            (None, None) => Front::End,
+            // The base entry comes strictly first (on a tie the buffered change wins).
+            (Some(entry), None) => Front::Base(entry),
+            (Some(entry), Some((key, _))) if precedes(cursor.order, &entry.0, key) => {
+                Front::Base(entry)
+            }
+            (_, Some((key, Some(value)))) => Front::Change((key.clone(), value.clone())),
+            (Some((base_key, _)), Some((key, None))) if base_key == *key => {
+                Front::Hidden(key.clone())
+            }
+            (_, Some((key, None))) => Front::Removed(key.clone()),
+        })
+    }
+
+    /// The first live entry within `cursor`, jumping over known runs of hidden base keys and
+    /// remembering the run this lookup walked.
+    fn first_live(&self, cursor: &mut Cursor) -> Result<Option<Entry>, StorageError> {
+        // The run of consecutive hidden base keys this lookup has met so far.
+        let mut walked: Option<(Vec<u8>, Vec<u8>)> = None;
+        let found = loop {
+            match self.front(cursor)? {
+                Front::End => break None,
+                Front::Base(entry) | Front::Change(entry) => break Some(entry),
+                Front::Removed(key) => cursor.advance_past(key),
+                Front::Hidden(key) => {
+                    // Skip the whole known run that holds it.
+                    let known = {
+                        let runs = self
+                            .hidden
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        Self::hidden_run(&runs, &key)
+                    };
+                    let (first, last) = known.unwrap_or_else(|| (key.clone(), key));
+                    match cursor.order {
+                        Order::Ascending => cursor.advance_past(last.clone()),
+                        Order::Descending => cursor.advance_past(first.clone()),
+                    }
+                    walked = Some(match walked {
+                        None => (first, last),
+                        Some((lo, hi)) => (lo.min(first), hi.max(last)),
+                    });
+                }
+            }
+        };
+        if let Some((first, last)) = walked {
+            self.remember(first, last);
+        }
+        Ok(found)
     }
 
     /// The value at `key`, buffered or from the base.
@@ -75,6 +201,7 @@ impl Overlay {
 
     /// Buffer a write.
     pub fn set(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.unhide(&key);
         self.changes.insert(key, Some(value));
     }
 
@@ -93,30 +220,15 @@ impl Overlay {
     ) -> Result<Option<Entry>, E> {
         loop {
             step()?;
-            if cursor.is_empty_range() {
-                return Ok(None);
-            }
-            let bounds = (borrowed(&cursor.lower), borrowed(&cursor.upper));
-            let base = self.base.first(bounds.0, bounds.1, cursor.order)?;
-            let mut changes = self.changes.range::<[u8], _>(bounds);
-            let change = match cursor.order {
-                Order::Ascending => changes.next(),
-                Order::Descending => changes.next_back(),
-            };
-            match (base, change) {
-                (None, None) => return Ok(None),
-                // The base entry comes strictly first (on a tie the buffered change wins).
-                (Some(entry), None) => return Ok(Some(cursor.yield_entry(entry))),
-                (Some(entry), Some((key, _))) if precedes(cursor.order, &entry.0, key) => {
-                    return Ok(Some(cursor.yield_entry(entry)))
+            match self.front(cursor)? {
+                Front::End => return Ok(None),
+                Front::Base(entry) => return Ok(Some(cursor.yield_entry(entry))),
+                Front::Change(entry) => {
+                    cursor.advance_past(entry.0.clone());
+                    return Ok(Some(entry));
                 }
-                (_, Some((key, value))) => {
-                    cursor.advance_past(key.clone());
-                    if let Some(value) = value {
-                        return Ok(Some((key.clone(), value.clone())));
-                    }
-                    // A buffered removal hides the base entry with the same key: look further.
-                }
+                // A buffered removal hides the base entry with the same key: look further.
+                Front::Hidden(key) | Front::Removed(key) => cursor.advance_past(key),
             }
         }
     }
@@ -124,6 +236,9 @@ impl Overlay {
     /// Buffer a successful call's writes.
     pub fn apply(&mut self, writes: &[Write]) {
         for write in writes {
+            if write.value.is_some() {
+                self.unhide(&write.key);
+            }
             self.changes.insert(write.key.clone(), write.value.clone());
         }
     }
@@ -158,8 +273,22 @@ impl Storage for Overlay {
             upper: upper.map(<[u8]>::to_vec),
             order,
         };
-        self.next(&mut cursor, || Ok::<(), StorageError>(()))
+        self.first_live(&mut cursor)
     }
+}
+
+/// What comes first in an overlay's range.
+enum Front {
+    /// Nothing is left.
+    End,
+    /// The base's entry.
+    Base(Entry),
+    /// A value buffered in the overlay.
+    Change(Entry),
+    /// A base key a buffered removal hides.
+    Hidden(Vec<u8>),
+    /// A buffered removal of a key the base does not hold.
+    Removed(Vec<u8>),
 }
 
 /// An open iteration: the part of the range not yet visited.

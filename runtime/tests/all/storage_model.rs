@@ -276,3 +276,168 @@ proptest! {
         }
     }
 }
+
+/// What a host does to a layer of storage: write, remove, or look up the first live entry of a
+/// range in either order.
+#[derive(Clone, Debug)]
+enum LayerOp {
+    Set(Vec<u8>, Vec<u8>),
+    Remove(Vec<u8>),
+    First(Vec<u8>, Vec<u8>, bool, bool),
+}
+
+fn layer_op() -> impl Strategy<Value = LayerOp> {
+    prop_oneof![
+        2 => (key(), prop::collection::vec(any::<u8>(), 0..3)).prop_map(|(k, v)| LayerOp::Set(k, v)),
+        4 => key().prop_map(LayerOp::Remove),
+        4 => (key(), key(), any::<bool>(), any::<bool>())
+            .prop_map(|(a, b, unbounded, descending)| LayerOp::First(a, b, unbounded, descending)),
+    ]
+}
+
+/// The first entry of `model` in the range, as the reference.
+fn model_first(
+    model: &BTreeMap<Vec<u8>, Vec<u8>>,
+    (lower, upper): (Bound<&[u8]>, Bound<&[u8]>),
+    descending: bool,
+) -> Option<(Vec<u8>, Vec<u8>)> {
+    if vellum_runtime::storage::is_empty_range(&lower, &upper) {
+        return None;
+    }
+    let mut range = model.range::<[u8], _>((lower, upper));
+    let entry = if descending {
+        range.next_back()
+    } else {
+        range.next()
+    };
+    entry.map(|(k, v)| (k.clone(), v.clone()))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+    /// Two overlays stacked on committed state (a block over a pending block, as the ledger
+    /// runs them), written and read in any interleaving, answer every lookup as a merged
+    /// `BTreeMap` does, however their removals hide the layers below.
+    #[test]
+    fn stacked_overlays_match_a_btreemap(
+        committed in prop::collection::btree_map(key(), prop::collection::vec(any::<u8>(), 0..3), 0..24),
+        below in prop::collection::vec(layer_op(), 0..24),
+        above in prop::collection::vec(layer_op(), 0..48),
+    ) {
+        use vellum_runtime::{Order, Overlay, Storage};
+        let mut model = committed.clone();
+        let mut base = MemoryStorage::new();
+        base.apply(&committed.iter().map(|(k, v)| vellum_runtime::Write { key: k.clone(), value: Some(v.clone()) }).collect::<Vec<_>>());
+        let check = |layer: &Overlay, model: &BTreeMap<Vec<u8>, Vec<u8>>, a: &[u8], b: &[u8], unbounded: bool, descending: bool| {
+            let (lower, upper) = if unbounded {
+                (Bound::Included(a), Bound::Unbounded)
+            } else {
+                (Bound::Included(a), Bound::Excluded(b))
+            };
+            let order = if descending { Order::Descending } else { Order::Ascending };
+            let found = layer.first(lower, upper, order).expect("memory storage");
+            (found, model_first(model, (lower, upper), descending))
+        };
+        let mut pending = Overlay::new(Arc::new(base));
+        for op in &below {
+            match op {
+                LayerOp::Set(k, v) => { pending.set(k.clone(), v.clone()); model.insert(k.clone(), v.clone()); }
+                LayerOp::Remove(k) => { pending.remove(k.clone()); model.remove(k); }
+                LayerOp::First(a, b, unbounded, descending) => {
+                    let (found, expected) = check(&pending, &model, a, b, *unbounded, *descending);
+                    prop_assert_eq!(found, expected);
+                }
+            }
+        }
+        let mut block = Overlay::new(Arc::new(pending));
+        for op in &above {
+            match op {
+                LayerOp::Set(k, v) => { block.set(k.clone(), v.clone()); model.insert(k.clone(), v.clone()); }
+                LayerOp::Remove(k) => { block.remove(k.clone()); model.remove(k); }
+                LayerOp::First(a, b, unbounded, descending) => {
+                    let (found, expected) = check(&block, &model, a, b, *unbounded, *descending);
+                    prop_assert_eq!(found, expected);
+                }
+            }
+        }
+    }
+}
+
+/// Committed state that counts the lookups made of it.
+struct Counting {
+    inner: MemoryStorage,
+    lookups: std::sync::atomic::AtomicU64,
+}
+
+impl vellum_runtime::Storage for Counting {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, vellum_runtime::StorageError> {
+        self.inner.get(key)
+    }
+
+    fn first(
+        &self,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        order: vellum_runtime::Order,
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, vellum_runtime::StorageError> {
+        self.lookups
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.first(lower, upper, order)
+    }
+}
+
+/// A block that removed 20,000 committed keys: a thousand lookups across them in each order
+/// cost about one walk over them in all, not one walk each (which would be 40 million lookups
+/// of committed state, for no fuel: the block's layer is not metered).
+#[test]
+fn lookups_across_removed_keys_walk_them_about_once() {
+    use vellum_runtime::{Order, Overlay, Storage, Write};
+    let keys: Vec<Vec<u8>> = (0u32..20_001).map(|i| i.to_be_bytes().to_vec()).collect();
+    let mut committed = MemoryStorage::new();
+    committed.apply(
+        &keys
+            .iter()
+            .map(|k| Write {
+                key: k.clone(),
+                value: Some(vec![1]),
+            })
+            .collect::<Vec<_>>(),
+    );
+    let base = Arc::new(Counting {
+        inner: committed,
+        lookups: std::sync::atomic::AtomicU64::new(0),
+    });
+    let mut block = Overlay::new(base.clone());
+    // Every key but the last removed, and a lone survivor at 10,000 written back.
+    for key in &keys[..20_000] {
+        block.remove(key.clone());
+    }
+    block.set(keys[10_000].clone(), vec![2]);
+    for _ in 0..1_000 {
+        let up = block
+            .first(Bound::Unbounded, Bound::Unbounded, Order::Ascending)
+            .expect("lookup");
+        assert_eq!(up, Some((keys[10_000].clone(), vec![2])));
+        let after = block
+            .first(
+                Bound::Excluded(keys[10_000].as_slice()),
+                Bound::Unbounded,
+                Order::Ascending,
+            )
+            .expect("lookup");
+        assert_eq!(after, Some((keys[20_000].clone(), vec![1])));
+        let down = block
+            .first(
+                Bound::Unbounded,
+                Bound::Excluded(keys[20_000].as_slice()),
+                Order::Descending,
+            )
+            .expect("lookup");
+        assert_eq!(down, Some((keys[10_000].clone(), vec![2])));
+    }
+    let lookups = base.lookups.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        lookups < 3 * 20_000,
+        "{lookups} lookups of committed state for 3,000 lookups of the block"
+    );
+}
