@@ -32,6 +32,10 @@ pub struct NodeConfig {
     /// How the p2p network treats the addresses it meets.
     #[serde(default)]
     pub network: NetworkProfile,
+    /// Host names JSON-RPC requests may be addressed to, beyond IP addresses and `localhost`
+    /// (e.g. `rpc.bank.example` behind a proxy); a request naming another is refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rpc_hosts: Vec<String>,
 }
 
 /// The p2p network's settings for where the validators are.

@@ -138,6 +138,7 @@ pub fn init(options: &Options) -> anyhow::Result<Network> {
             peers: peers.clone(),
             timeouts: options.timeouts.clone(),
             network: NetworkProfile::for_addresses(peers.iter().map(|peer| &peer.address)),
+            rpc_hosts: Vec::new(),
         };
         let path = dir.join("node.json");
         write(&path, &serde_json::to_string_pretty(&config)?)?;

@@ -24,8 +24,8 @@ use commonware_stream::{
 use commonware_utils::{ordered::Map, NZUsize};
 use std::{
     num::{NonZeroU32, NonZeroUsize},
-    sync::Arc,
-    time::Duration,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 use tracing::{error, info};
 use vellum_consensus::{
@@ -161,8 +161,18 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
                 let metrics = context.child("rpc");
                 Box::new(move || metrics.encode())
             },
+            encoded: Mutex::new(None),
         };
-        let state = vellum_rpc::State::new(chain.store().clone(), chain.executor().clone(), served);
+        let limits = vellum_rpc::Limits {
+            hosts: config.rpc_hosts.clone(),
+            ..vellum_rpc::Limits::default()
+        };
+        let state = vellum_rpc::State::with_limits(
+            chain.store().clone(),
+            chain.executor().clone(),
+            served,
+            limits,
+        );
         let server = match vellum_rpc::serve(config.rpc, state).await {
             Ok(server) => server,
             Err(e) => return Err(anyhow!("cannot serve JSON-RPC on {}: {e}", config.rpc)),
@@ -193,7 +203,13 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
 struct Served {
     submitter: Submitter,
     metrics: Box<dyn Fn() -> String + Send + Sync>,
+    /// The last encoding of the metrics and when it was made: encoding the whole registry is
+    /// work any caller of `/metrics` or `vellum_status` could otherwise repeat at will.
+    encoded: Mutex<Option<(Instant, String)>>,
 }
+
+/// How old an encoding of the metrics may be when served.
+const METRICS_MAX_AGE: Duration = Duration::from_secs(1);
 
 impl vellum_rpc::Node for Served {
     type SubmitError = SubmitError;
@@ -225,6 +241,17 @@ impl vellum_rpc::Node for Served {
     }
 
     fn metrics(&self) -> String {
-        (self.metrics)()
+        let mut encoded = self
+            .encoded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match &*encoded {
+            Some((at, text)) if at.elapsed() < METRICS_MAX_AGE => text.clone(),
+            _ => {
+                let text = (self.metrics)();
+                *encoded = Some((Instant::now(), text.clone()));
+                text
+            }
+        }
     }
 }

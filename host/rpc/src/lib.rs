@@ -19,9 +19,9 @@
 //! consensus, networks between validators or the CLI.
 
 mod connections;
+mod gates;
 mod json;
 mod methods;
-mod metrics;
 mod params;
 mod subscriptions;
 
@@ -66,6 +66,9 @@ pub struct Limits {
     pub query_wait_max: Duration,
     /// Blocks one `vellum_getEvents` call scans; it answers with a cursor to go on from.
     pub event_scan_blocks_max: u64,
+    /// Host names (beyond IP addresses and `localhost`) a request may name in its `Host`
+    /// header; a browser request must also come from the node's own origin (see `docs/rpc.md`).
+    pub hosts: Vec<String>,
 }
 
 impl Default for Limits {
@@ -79,6 +82,7 @@ impl Default for Limits {
             queries_max: 1,
             query_wait_max: Duration::from_secs(2),
             event_scan_blocks_max: 10_000,
+            hosts: Vec::new(),
         }
     }
 }
@@ -217,7 +221,7 @@ async fn start<N: Node>(
     state: Arc<State<N>>,
 ) -> std::io::Result<(ServerHandle, SocketAddr)> {
     let limits = state.limits.clone();
-    let layer = metrics::Layer::new({
+    let metrics = gates::Layer::metrics({
         let state = state.clone();
         move || state.node.metrics()
     });
@@ -236,7 +240,11 @@ async fn start<N: Node>(
                 )
                 .build(),
         )
-        .set_http_middleware(tower::ServiceBuilder::new().layer(layer))
+        .set_http_middleware(
+            tower::ServiceBuilder::new()
+                .layer(gates::Layer::origins(limits.hosts.clone()))
+                .layer(metrics),
+        )
         .to_service_builder();
     let mut module = RpcModule::from_arc(state);
     methods::register(&mut module).map_err(std::io::Error::other)?;

@@ -6,8 +6,8 @@
 //! must stay bounded.
 
 use super::{
-    free_ports, one_network_at_a_time,
-    processes::{admin_key, client, height, reach, Validator},
+    one_network_at_a_time,
+    processes::{admin_key, client, height, reach, start_network},
 };
 use jsonrpsee::{
     core::client::{ClientT, SubscriptionClientT},
@@ -24,11 +24,8 @@ use std::{
     },
     time::Duration,
 };
-use vellum::{
-    config::TimeoutsMs,
-    init::{self, Options},
-};
-use vellum_types::{hex, public_key, Action, Genesis, Transaction};
+use vellum::config::TimeoutsMs;
+use vellum_types::{hex, public_key, Action, Transaction};
 
 /// A contract whose query `spin` loops until its fuel runs out.
 const SPINNER: &str = r#"(module
@@ -72,33 +69,8 @@ where
 async fn an_attacked_validator_keeps_finalizing_and_honest_transactions_commit() {
     let dir = tempfile::tempdir().expect("tempdir");
     let _network = one_network_at_a_time().await;
-    let base = free_ports();
-    let network = init::init(&Options {
-        dir: dir.path().to_path_buf(),
-        chain_id: "vellum-attacks".into(),
-        validators: 4,
-        organisations: 2,
-        host: "127.0.0.1".parse().expect("ip"),
-        p2p_port: base,
-        rpc_port: base + 5,
-        timeouts: TimeoutsMs::default(),
-    })
-    .expect("init");
-    let genesis = Genesis::from_json(&std::fs::read_to_string(&network.genesis).expect("genesis"))
-        .expect("valid genesis");
-    let mut validators: Vec<Validator> = network
-        .configs
-        .iter()
-        .enumerate()
-        .map(|(i, config)| Validator {
-            config: config.clone(),
-            log: dir.path().join(format!("validator-{i}.log")),
-            child: None,
-        })
-        .collect();
-    for validator in &mut validators {
-        validator.start();
-    }
+    let (network, genesis, validators) =
+        start_network(dir.path(), "vellum-attacks", TimeoutsMs::default());
     let clients: Vec<_> = network.rpc.iter().map(|a| client(*a)).collect();
     let all: Vec<_> = clients.iter().collect();
     reach(&all, 2, "startup").await;

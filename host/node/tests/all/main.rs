@@ -8,7 +8,9 @@ mod devnet;
 mod processes;
 
 /// The first of ten consecutive loopback ports that are free now (a network under test binds
-/// them itself, so concurrent test runs must not pick the same ones).
+/// them itself, so concurrent test runs must not pick the same ones). They lie below Linux's
+/// ephemeral range (32768-60999), so no outgoing connection can take one between this check
+/// and the validator's bind.
 fn free_ports() -> u16 {
     let seed = std::process::id() as u64
         ^ std::time::UNIX_EPOCH
@@ -20,7 +22,7 @@ fn free_ports() -> u16 {
                 + ((seed
                     .wrapping_mul(6_364_136_223_846_793_005)
                     .wrapping_add(i * 7_919))
-                    % 4_000) as u16
+                    % 1_276) as u16
                     * 10
         })
         .find(|&base| {

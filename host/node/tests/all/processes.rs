@@ -32,13 +32,13 @@ const PATIENCE: Duration = Duration::from_secs(90);
 
 /// A validator process, killed when dropped.
 pub(crate) struct Validator {
-    pub(crate) config: PathBuf,
-    pub(crate) log: PathBuf,
-    pub(crate) child: Option<Child>,
+    config: PathBuf,
+    log: PathBuf,
+    child: Option<Child>,
 }
 
 impl Validator {
-    pub(crate) fn start(&mut self) {
+    fn start(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -193,24 +193,23 @@ pub(crate) fn admin_key(path: &Path) -> SigningKey {
     SigningKey::from_slice(&unhex(text.trim()).expect("hex")).expect("key")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn four_validator_processes_survive_kills_and_never_fork() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let _network = one_network_at_a_time().await;
+/// Four validators of two organisations on free loopback ports under `dir`, started: the
+/// network's files, its genesis, and the running processes.
+pub(crate) fn start_network(
+    dir: &Path,
+    chain_id: &str,
+    timeouts: TimeoutsMs,
+) -> (init::Network, Genesis, Vec<Validator>) {
     let base = free_ports();
     let network = init::init(&Options {
-        dir: dir.path().to_path_buf(),
-        chain_id: "vellum-processes".into(),
+        dir: dir.to_path_buf(),
+        chain_id: chain_id.into(),
         validators: 4,
         organisations: 2,
         host: "127.0.0.1".parse().expect("ip"),
         p2p_port: base,
         rpc_port: base + 5,
-        timeouts: TimeoutsMs {
-            leader_ms: 500,
-            certification_ms: 1_000,
-            retry_ms: 2_000,
-        },
+        timeouts,
     })
     .expect("init");
     let genesis = Genesis::from_json(&std::fs::read_to_string(&network.genesis).expect("genesis"))
@@ -221,13 +220,29 @@ async fn four_validator_processes_survive_kills_and_never_fork() {
         .enumerate()
         .map(|(i, config)| Validator {
             config: config.clone(),
-            log: dir.path().join(format!("validator-{i}.log")),
+            log: dir.join(format!("validator-{i}.log")),
             child: None,
         })
         .collect();
     for validator in &mut validators {
         validator.start();
     }
+    (network, genesis, validators)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_validator_processes_survive_kills_and_never_fork() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let _network = one_network_at_a_time().await;
+    let (network, genesis, mut validators) = start_network(
+        dir.path(),
+        "vellum-processes",
+        TimeoutsMs {
+            leader_ms: 500,
+            certification_ms: 1_000,
+            retry_ms: 2_000,
+        },
+    );
     let clients: Vec<HttpClient> = network.rpc.iter().map(|a| client(*a)).collect();
     let all: Vec<&HttpClient> = clients.iter().collect();
     reach(&all, 3, "startup").await;

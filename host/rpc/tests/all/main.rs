@@ -199,21 +199,40 @@ where
     out
 }
 
-/// POST `body` to `address`; the response body.
-fn post(address: SocketAddr, body: &str) -> String {
+/// POST `body` to `address` with `headers` (each ending in CRLF; `host` if none is given):
+/// the status code and the response body.
+fn exchange(address: SocketAddr, headers: &str, body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(address).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
         .expect("timeout");
+    let host = if headers.contains("host:") {
+        String::new()
+    } else {
+        format!("host: {address}\r\n")
+    };
     write!(
         stream,
-        "POST / HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "POST / HTTP/1.1\r\n{host}{headers}content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     )
     .expect("send");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("read");
-    response
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, body)| body.to_string());
+    (status, body)
+}
+
+/// POST `body` to `address`; the response body.
+fn post(address: SocketAddr, body: &str) -> String {
+    exchange(address, "", body).1
 }
 
 #[test]
@@ -226,13 +245,11 @@ fn a_batch_past_the_bound_gets_one_error_and_a_batch_within_it_every_answer() {
             .collect();
         Value::Array(calls).to_string()
     };
-    let response = post(server.local_addr(), &batch(100));
-    let body = &response[response.find("\r\n\r\n").expect("a body") + 4..];
-    let answers: Value = serde_json::from_str(body).expect("json");
+    let answers: Value =
+        serde_json::from_str(&post(server.local_addr(), &batch(100))).expect("json");
     assert_eq!(answers.as_array().map(Vec::len), Some(100));
-    let response = post(server.local_addr(), &batch(101));
-    let body = &response[response.find("\r\n\r\n").expect("a body") + 4..];
-    let answer: Value = serde_json::from_str(body).expect("json");
+    let answer: Value =
+        serde_json::from_str(&post(server.local_addr(), &batch(101))).expect("json");
     assert_eq!(answer["error"]["code"], -32010, "{answer}");
 }
 
@@ -371,5 +388,44 @@ fn sockets_are_bounded_and_silent_ones_are_closed() {
     assert!(
         response.contains(vellum_ledger::testing::CHAIN),
         "{response}"
+    );
+}
+
+/// The status a `vellum_chainId` request to `address` with `headers` gets.
+fn status_of(address: SocketAddr, headers: &str) -> u16 {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "vellum_chainId", "params": []});
+    exchange(address, headers, &body.to_string()).0
+}
+
+#[test]
+fn browsers_on_other_origins_and_unknown_host_names_are_refused() {
+    let (node, _) = ledger(50_000_000, 0);
+    let limits = Limits {
+        hosts: vec!["rpc.bank.example".into()],
+        ..Limits::default()
+    };
+    let (server, _stalled, _dir) = serve(node, limits);
+    let address = server.local_addr();
+    let own = format!("host: {address}\r\n");
+    // Clients that are not browsers send no Origin.
+    assert_eq!(status_of(address, &own), 200);
+    assert_eq!(status_of(address, "host: localhost:8100\r\n"), 200);
+    assert_eq!(status_of(address, "host: rpc.bank.example\r\n"), 200);
+    // A page the node serves itself.
+    assert_eq!(
+        status_of(address, &format!("{own}origin: http://{address}\r\n")),
+        200
+    );
+    // Any other page, and DNS rebinding (a name the operator never allowed).
+    assert_eq!(
+        status_of(address, &format!("{own}origin: http://evil.example\r\n")),
+        403
+    );
+    assert_eq!(
+        status_of(
+            address,
+            "host: evil.example:8100\r\norigin: http://evil.example:8100\r\n"
+        ),
+        403
     );
 }

@@ -1,0 +1,157 @@
+//! What the server answers before JSON-RPC sees a request: `GET /metrics`, and refusals of
+//! requests from browsers on other origins or to unknown host names.
+//!
+//! **Metrics**: `GET /metrics` is answered with Prometheus text.
+//!
+//! **Origins and hosts**: any page a user opens can send requests to `127.0.0.1`; the browser
+//! adds an `Origin` header naming the page. A request whose `Origin` is not the node's own
+//! address (the `Host` it was sent to) is refused, so only pages the node serves itself may
+//! call it; clients that are not browsers send no `Origin` and are unaffected. DNS rebinding (a
+//! page whose name is made to resolve to `127.0.0.1`, so that its origin *is* the host) is
+//! closed by the `Host` check: a request must name the node by an IP address, `localhost`, or
+//! one of the names the operator allows (`Limits::hosts`).
+
+use jsonrpsee::{
+    core::BoxError,
+    server::{HttpBody, HttpRequest, HttpResponse},
+};
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+type Answer =
+    Arc<dyn Fn(&http::Method, &http::Uri, &http::HeaderMap) -> Option<HttpResponse> + Send + Sync>;
+
+/// Answers the requests `answer` takes (it returns a response), and passes the rest on.
+#[derive(Clone)]
+pub struct Layer {
+    answer: Answer,
+}
+
+impl Layer {
+    /// `GET /metrics` answered with `encode()`.
+    pub fn metrics(encode: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        Self {
+            answer: Arc::new(move |method, uri, _| {
+                (method == http::Method::GET && uri.path() == "/metrics").then(|| {
+                    let mut response = HttpResponse::new(HttpBody::from(encode()));
+                    response.headers_mut().insert(
+                        "content-type",
+                        http::HeaderValue::from_static("text/plain; version=0.0.4"),
+                    );
+                    response
+                })
+            }),
+        }
+    }
+
+    /// HTTP 403 for a request from another origin or to a host name that is neither an IP
+    /// address, `localhost`, nor one of `hosts`.
+    pub fn origins(hosts: Vec<String>) -> Self {
+        Self {
+            answer: Arc::new(move |_, uri, headers| {
+                let reason = refusal(&hosts, uri, headers)?;
+                let mut response = HttpResponse::new(HttpBody::from(reason));
+                *response.status_mut() = http::StatusCode::FORBIDDEN;
+                Some(response)
+            }),
+        }
+    }
+}
+
+/// The name part of a `Host` header: without its port, and without the brackets of an IPv6
+/// literal.
+fn host_name(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    host.rsplit_once(':').map_or(host, |(name, _)| name)
+}
+
+/// Why a request may not pass, if it may not.
+fn refusal(hosts: &[String], uri: &http::Uri, headers: &http::HeaderMap) -> Option<String> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .map(|v| v.to_str().unwrap_or("").to_string())
+    };
+    // HTTP/1.1 requires Host; an absolute URI carries it too.
+    let host = header("host")
+        .or_else(|| uri.authority().map(|a| a.to_string()))
+        .unwrap_or_default();
+    let name = host_name(&host);
+    let known = name.parse::<std::net::IpAddr>().is_ok()
+        || name.eq_ignore_ascii_case("localhost")
+        || hosts.iter().any(|h| h.eq_ignore_ascii_case(name));
+    if !known {
+        return Some(format!(
+            "host `{name}` is not allowed: reach the node by IP address or localhost, or add the name to rpc_hosts in its configuration"
+        ));
+    }
+    let origin = header("origin")?;
+    let same = [format!("http://{host}"), format!("https://{host}")]
+        .iter()
+        .any(|own| own.eq_ignore_ascii_case(&origin));
+    (!same).then(|| {
+        format!(
+            "origin `{origin}` is not allowed: only pages served by this node may call it from a browser"
+        )
+    })
+}
+
+impl<S> tower::Layer<S> for Layer {
+    type Service = Service<S>;
+
+    fn layer(&self, inner: S) -> Service<S> {
+        Service {
+            inner,
+            answer: self.answer.clone(),
+        }
+    }
+}
+
+/// The service [`Layer`] wraps around the rest.
+#[derive(Clone)]
+pub struct Service<S> {
+    inner: S,
+    answer: Answer,
+}
+
+impl<S, B> tower::Service<HttpRequest<B>> for Service<S>
+where
+    S: tower::Service<HttpRequest<B>, Response = HttpResponse>,
+    S::Error: Into<BoxError> + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = HttpResponse;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, request: HttpRequest<B>) -> Self::Future {
+        if let Some(response) = (self.answer)(request.method(), request.uri(), request.headers()) {
+            return Box::pin(async move { Ok(response) });
+        }
+        let future = self.inner.call(request);
+        Box::pin(async move { future.await.map_err(Into::into) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_name;
+
+    #[test]
+    fn host_names_lose_their_port_and_brackets() {
+        assert_eq!(host_name("127.0.0.1:8100"), "127.0.0.1");
+        assert_eq!(host_name("[::1]:8100"), "::1");
+        assert_eq!(host_name("localhost"), "localhost");
+        assert_eq!(host_name("rpc.bank.example:443"), "rpc.bank.example");
+    }
+}
