@@ -12,12 +12,13 @@
 //! batch past the limits. So a peer that sends a malformed batch, or a transaction that is
 //! invalid for good (its encoding, signature, chain or fuel limit: rules that do not depend on
 //! the ledger's state), is Byzantine: it is blocked through the network's blocker and the rest
-//! of its batch is dropped. A transaction refused for a state-dependent reason (a nonce, a
+//! of its batch is dropped. A peer's batch is checked on a blocking thread (each check verifies
+//! a signature), so a full batch never holds a worker that consensus runs on. A transaction refused for a state-dependent reason (a nonce, a
 //! membership, a duplicate, a full pool) may be honest and costs its sender nothing.
 
 use crate::{
     block::ValidatorKey,
-    chain::{Chain, SubmitError},
+    chain::{off_thread, Chain, SubmitError},
 };
 use commonware_macros::select;
 use commonware_p2p::{Blocker, Receiver, Recipients, Sender};
@@ -119,19 +120,14 @@ where
                         blocker.block(peer);
                         continue;
                     };
-                    let mut accepted = 0;
-                    for transaction in transactions {
-                        match chain.submit(transaction) {
-                            Ok(_) => accepted += 1,
-                            Err(SubmitError::Entry(EntryError::Rejected(error)))
-                                if !error.depends_on_state() =>
-                            {
-                                warn!(?peer, %error, "blocking a peer: it gossiped a transaction that is invalid for good");
-                                blocker.block(peer.clone());
-                                break;
-                            }
-                            Err(_) => {}
-                        }
+                    // Entry checks verify signatures (about 70 us each): a full batch is
+                    // checked on a blocking thread, never on the workers consensus runs on.
+                    let checker = chain.clone();
+                    let checked = off_thread(&context, move || check_batch(&checker, transactions)).await;
+                    let Some((accepted, invalid)) = checked else { return };
+                    if let Some(error) = invalid {
+                        warn!(?peer, %error, "blocking a peer: it gossiped a transaction that is invalid for good");
+                        blocker.block(peer.clone());
                     }
                     debug!(?peer, accepted, "gossip batch");
                 },
@@ -139,6 +135,25 @@ where
         }
     });
     (handle, submitter)
+}
+
+/// Submit a peer's `transactions` in order until one is invalid for good: how many were
+/// accepted, and that one's error.
+fn check_batch(
+    chain: &Chain,
+    transactions: Vec<SignedTransaction>,
+) -> (usize, Option<vellum_types::TransactionError>) {
+    let mut accepted = 0;
+    for transaction in transactions {
+        match chain.submit(transaction) {
+            Ok(_) => accepted += 1,
+            Err(SubmitError::Entry(EntryError::Rejected(error))) if !error.depends_on_state() => {
+                return (accepted, Some(error))
+            }
+            Err(_) => {}
+        }
+    }
+    (accepted, None)
 }
 
 fn send<S: Sender>(sender: &mut S, batch: &mut Vec<SignedTransaction>) {
