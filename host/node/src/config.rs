@@ -29,9 +29,10 @@ pub struct NodeConfig {
     /// Consensus timeouts in milliseconds.
     #[serde(default)]
     pub timeouts: TimeoutsMs,
-    /// How the p2p network treats the addresses it meets.
-    #[serde(default)]
-    pub network: NetworkProfile,
+    /// How the p2p network treats the addresses it meets; when absent, inferred from the
+    /// validators' addresses ([`NodeConfig::network`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkProfile>,
     /// Host names JSON-RPC requests may be addressed to, beyond IP addresses and `localhost`
     /// (e.g. `rpc.bank.example` behind a proxy); a request naming another is refused.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -39,13 +40,12 @@ pub struct NodeConfig {
 }
 
 /// The p2p network's settings for where the validators are.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NetworkProfile {
-    /// Validators on the public internet (the default): peers at private or loopback addresses
-    /// are refused, one handshake per address every 5 s, a misbehaving peer is blocked for
-    /// 4 hours (commonware's `lookup::Config::recommended`).
-    #[default]
+    /// Validators on the public internet: peers at private or loopback addresses are refused,
+    /// one handshake per address every 5 s, a misbehaving peer is blocked for 4 hours
+    /// (commonware's `lookup::Config::recommended`).
     Internet,
     /// Validators on one machine or a private network (a devnet, a test): private and loopback
     /// addresses are allowed, handshakes are rate-limited per address at 16 a second, and a
@@ -102,6 +102,14 @@ impl Default for TimeoutsMs {
 }
 
 impl NodeConfig {
+    /// The p2p profile: as configured, or `Local` when every validator address is loopback or
+    /// private and `Internet` otherwise.
+    pub fn network(&self) -> NetworkProfile {
+        self.network.unwrap_or_else(|| {
+            NetworkProfile::for_addresses(self.peers.iter().map(|peer| &peer.address))
+        })
+    }
+
     /// Read a configuration file, resolving its relative paths.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
@@ -129,5 +137,41 @@ impl From<&TimeoutsMs> for Timeouts {
             certification: Duration::from_millis(ms.certification_ms),
             retry: Duration::from_millis(ms.retry_ms),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{NetworkProfile, NodeConfig};
+
+    fn config(network: &str, addresses: &[&str]) -> NodeConfig {
+        let peers: Vec<String> = addresses
+            .iter()
+            .map(|a| format!(r#"{{"public_key": "0x00", "address": "{a}"}}"#))
+            .collect();
+        let text = format!(
+            r#"{{"genesis": "g", "key": "k", "data_dir": "d", "p2p": "127.0.0.1:1",
+                "rpc": "127.0.0.1:2", "peers": [{}] {network}}}"#,
+            peers.join(",")
+        );
+        serde_json::from_str(&text).expect("a configuration")
+    }
+
+    /// A configuration written before `network` existed keeps working on a devnet's loopback
+    /// addresses, and gets the internet profile once any validator is on a public address.
+    #[test]
+    fn the_network_profile_is_as_written_or_inferred_from_the_addresses() {
+        let local = ["127.0.0.1:7000", "10.0.0.2:7000"];
+        let public = ["127.0.0.1:7000", "203.0.113.7:7000"];
+        assert_eq!(config("", &local).network(), NetworkProfile::Local);
+        assert_eq!(config("", &public).network(), NetworkProfile::Internet);
+        assert_eq!(
+            config(r#", "network": "internet""#, &local).network(),
+            NetworkProfile::Internet
+        );
+        assert_eq!(
+            config(r#", "network": "local""#, &public).network(),
+            NetworkProfile::Local
+        );
     }
 }

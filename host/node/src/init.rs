@@ -137,7 +137,9 @@ pub fn init(options: &Options) -> anyhow::Result<Network> {
             rpc: address,
             peers: peers.clone(),
             timeouts: options.timeouts.clone(),
-            network: NetworkProfile::for_addresses(peers.iter().map(|peer| &peer.address)),
+            network: Some(NetworkProfile::for_addresses(
+                peers.iter().map(|peer| &peer.address),
+            )),
             rpc_hosts: Vec::new(),
         };
         let path = dir.join("node.json");

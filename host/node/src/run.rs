@@ -111,7 +111,7 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
             },
             cups::Version::V1,
         );
-        let profile = match config.network {
+        let profile = match config.network() {
             NetworkProfile::Internet => lookup::Config::recommended,
             NetworkProfile::Local => lookup::Config::local,
         };
