@@ -182,12 +182,18 @@ impl Client {
         &self.chain_id
     }
 
-    /// Call `method` with `params`.
+    /// Call `method` with `params`. A read whose connection fails before an answer (a pooled
+    /// keep-alive connection the node closed just as the request went out, say) is sent once
+    /// more on a fresh connection; a submission is not, since the first may have arrived.
     pub async fn call(&self, method: &str, params: ArrayParams) -> Result<Value, Error> {
-        self.http
-            .request(method, params)
-            .await
-            .map_err(|error| Error::call(method, error))
+        let first = self.http.request(method, params.clone()).await;
+        match first {
+            Err(ClientError::Transport(_)) if !method.starts_with("vellum_send") => {
+                self.http.request(method, params).await
+            }
+            other => other,
+        }
+        .map_err(|error| Error::call(method, error))
     }
 
     /// `vellum_status`.
