@@ -95,7 +95,7 @@ where
             select! {
                 transaction = pending.next() => {
                     let Some(transaction) = transaction else { return };
-                    let size = transaction.encode().len();
+                    let size = transaction.encoded_len();
                     // Never past the limit a receiver enforces: send what waits first.
                     if bytes + size > BATCH_BYTES_MAX {
                         send(&mut sender, &mut batch);

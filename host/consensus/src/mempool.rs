@@ -209,7 +209,7 @@ impl Mempool {
             return Err(MempoolError::NonceTooFar { found: nonce, next });
         }
         let sender = transaction.sender();
-        let size = transaction.encode().len();
+        let size = transaction.encoded_len();
         let (ready, queued, queued_bytes) = match self.senders.get(&sender) {
             Some(queue) => {
                 if queue.entries.contains_key(&nonce) {

@@ -246,6 +246,11 @@ impl SignedTransaction {
         borsh::to_vec(self).unwrap_or_default()
     }
 
+    /// The length of [`SignedTransaction::encode`], without encoding.
+    pub fn encoded_len(&self) -> usize {
+        borsh::object_length(self).unwrap_or(usize::MAX)
+    }
+
     /// `keccak256(encode())`: the transaction's identity.
     pub fn hash(&self) -> Hash {
         keccak256(&self.encode())

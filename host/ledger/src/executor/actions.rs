@@ -117,7 +117,7 @@ impl Executor {
         );
         let tx = &signed.transaction;
         let intrinsic = INTRINSIC_FUEL_BASE
-            .saturating_add(INTRINSIC_FUEL_PER_BYTE.saturating_mul(signed.encode().len() as u64));
+            .saturating_add(INTRINSIC_FUEL_PER_BYTE.saturating_mul(signed.encoded_len() as u64));
         let result = if intrinsic > tx.fuel_limit {
             Err(Failure {
                 status: Status::OutOfFuel,

@@ -30,7 +30,7 @@ impl Admission {
         limits: &ChainLimits,
         transaction: &SignedTransaction,
     ) -> Result<(), Refusal> {
-        let size = transaction.encode().len();
+        let size = transaction.encoded_len();
         if size > TRANSACTION_BYTES_MAX {
             return Err(Refusal::Invalid(TransactionError::TooLarge {
                 size,
@@ -88,7 +88,7 @@ impl Admission {
         }
         let bytes: u64 = transactions
             .iter()
-            .map(|t| borsh::object_length(t).map_or(u64::MAX, |n| n as u64))
+            .map(|t| t.encoded_len() as u64)
             .fold(0u64, u64::saturating_add);
         if bytes > limits.block_bytes_max {
             return Err(BlockError::LimitExceeded {
