@@ -13,10 +13,15 @@
 //!
 //! A history key is `len(full key) u32 BE ‖ full key ‖ height u64 BE ‖ position u32 BE`, so all
 //! versions of one key sort together, oldest first.
+//!
+//! An event index key is `selector (33) ‖ height u64 BE ‖ transaction u32 BE ‖ event u32 BE`,
+//! where the selector is `0 ‖ contract`, `1 ‖ keccak256(topic)` or
+//! `2 ‖ keccak256(contract ‖ topic)` ([`EventSelector`]): the events one filter wants sort
+//! together, in chain order.
 
 use std::ops::Bound;
 use vellum_runtime::storage::successor;
-use vellum_types::{Address, Hash};
+use vellum_types::{keccak256, Address, Hash, LedgerEvent};
 
 /// The namespace of the ledger's own records.
 pub const SYSTEM: [u8; 32] = [0; 32];
@@ -91,4 +96,81 @@ pub(crate) fn scoped_bounds(
         scope(lower, Bound::Included(namespace.to_vec())),
         scope(upper, end),
     )
+}
+
+/// Which events a reader wants: those of one contract, with one topic, or both. With neither,
+/// every event.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventSelector {
+    /// Only events this contract emitted.
+    pub contract: Option<Address>,
+    /// Only events with this topic.
+    pub topic: Option<Vec<u8>>,
+}
+
+impl EventSelector {
+    /// Whether `event` is one this selector wants.
+    pub fn matches(&self, event: &LedgerEvent) -> bool {
+        self.contract.is_none_or(|c| c == event.contract)
+            && self.topic.as_ref().is_none_or(|t| *t == event.topic)
+    }
+
+    /// The index prefix of the events this selector wants; `None` for every event (read from
+    /// the events table itself).
+    pub(crate) fn prefix(&self) -> Option<[u8; 33]> {
+        let (tag, body) = match (&self.contract, &self.topic) {
+            (None, None) => return None,
+            (Some(contract), None) => (0, *contract),
+            (None, Some(topic)) => (1, keccak256(topic)),
+            (Some(contract), Some(topic)) => (2, keccak256(&[contract.as_slice(), topic].concat())),
+        };
+        let mut prefix = [0; 33];
+        prefix[0] = tag;
+        prefix[1..].copy_from_slice(&body);
+        Some(prefix)
+    }
+
+    /// The index prefixes `event` is filed under: by contract, by topic, by both.
+    pub(crate) fn prefixes_of(event: &LedgerEvent) -> [[u8; 33]; 3] {
+        let by = |contract: Option<Address>, topic: Option<&[u8]>| {
+            let selector = EventSelector {
+                contract,
+                topic: topic.map(<[u8]>::to_vec),
+            };
+            selector.prefix().unwrap_or([0; 33])
+        };
+        [
+            by(Some(event.contract), None),
+            by(None, Some(&event.topic)),
+            by(Some(event.contract), Some(&event.topic)),
+        ]
+    }
+}
+
+/// Where an event sits in the chain: block height, transaction position, event position.
+pub type EventPosition = (u64, u32, u32);
+
+/// The event index key of the event at `position` under `prefix`.
+pub(crate) fn event_index_key(
+    prefix: &[u8; 33],
+    (height, index, event): EventPosition,
+) -> [u8; 49] {
+    let mut key = [0; 49];
+    key[..33].copy_from_slice(prefix);
+    key[33..41].copy_from_slice(&height.to_be_bytes());
+    key[41..45].copy_from_slice(&index.to_be_bytes());
+    key[45..].copy_from_slice(&event.to_be_bytes());
+    key
+}
+
+/// The position in an event index key.
+pub(crate) fn event_position(key: &[u8]) -> Option<EventPosition> {
+    let height = key.get(33..41)?.try_into().ok()?;
+    let index = key.get(41..45)?.try_into().ok()?;
+    let event = key.get(45..49)?.try_into().ok()?;
+    Some((
+        u64::from_be_bytes(height),
+        u32::from_be_bytes(index),
+        u32::from_be_bytes(event),
+    ))
 }

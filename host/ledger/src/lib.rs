@@ -32,8 +32,8 @@ pub mod testing;
 
 pub use executed::{ExecutedBlock, StateWrite, VersionWrite};
 pub use executor::{BlockError, EntryError, Executor, Proposal, QueryResult};
-pub use keys::SYSTEM;
+pub use keys::{EventPosition, EventSelector, SYSTEM};
 pub use pipeline::Pipeline;
 pub use records::{ContractInfo, Member};
-pub use store::{Entry, Snapshot, Store, StoreError, Version};
+pub use store::{Entry, IndexedEvent, Snapshot, Store, StoreError, Version};
 pub use vellum_runtime::Order;

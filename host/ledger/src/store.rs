@@ -10,6 +10,8 @@
 //! | `transactions` | tx hash | (height, position) |
 //! | `state` | namespace (32) ‖ key | value |
 //! | `history` | len(full key) u32 BE ‖ full key ‖ height u64 BE ‖ position u32 BE | borsh(`Option<value>`) |
+//! | `events` | (height, transaction position, event position) | borsh((transaction hash, `LedgerEvent`)) |
+//! | `event_index` | selector ‖ height ‖ transaction position ‖ event position ([`crate::keys`]) | () |
 //!
 //! A namespace is a contract's address, or [`SYSTEM`] for the ledger's own records (nonces,
 //! members, code, contracts, approvals; [`crate::keys`] has the layout), so the ledger's state has
@@ -27,7 +29,10 @@
 use crate::{
     executed::ExecutedBlock,
     genesis::genesis_block,
-    keys::{self, full_key, history_key, history_prefix, scoped_bounds},
+    keys::{
+        self, event_index_key, event_position, full_key, history_key, history_prefix,
+        scoped_bounds, EventPosition, EventSelector,
+    },
     records::ContractInfo,
 };
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
@@ -36,7 +41,7 @@ use vellum_runtime::{
     storage::{borrowed, is_empty_range},
     Order, Storage, StorageError,
 };
-use vellum_types::{hex, Address, Block, Genesis, Hash, Header, Receipt};
+use vellum_types::{hex, Address, Block, Genesis, Hash, Header, LedgerEvent, Receipt};
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
@@ -46,6 +51,23 @@ const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
 const HISTORY: TableDefinition<&[u8], &[u8]> = TableDefinition::new("history");
 const SEALS: TableDefinition<u64, &[u8]> = TableDefinition::new("seals");
 const BLOCK_HASHES: TableDefinition<&[u8], u64> = TableDefinition::new("block_hashes");
+const EVENTS: TableDefinition<EventPosition, &[u8]> = TableDefinition::new("events");
+const EVENT_INDEX: TableDefinition<&[u8], ()> = TableDefinition::new("event_index");
+
+/// The `meta` entry that says every committed event is in `events` and `event_index`. A store
+/// written before the index existed lacks it, and gets its index built when opened.
+const EVENTS_INDEXED: &str = "events_indexed";
+
+/// One event read from the index: where it sits, the transaction that emitted it, the event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexedEvent {
+    /// Height, transaction position and event position.
+    pub position: EventPosition,
+    /// The hash of the transaction that emitted it.
+    pub transaction: Hash,
+    /// The event.
+    pub event: LedgerEvent,
+}
 
 /// A failure of the store itself.
 #[derive(Debug, thiserror::Error)]
@@ -148,14 +170,22 @@ impl Store {
                 Some(_) => {}
                 None => {
                     meta.insert("genesis", genesis_hash.as_slice())?;
+                    meta.insert(EVENTS_INDEXED, [1u8].as_slice())?;
                 }
             }
+            let indexed = meta.get(EVENTS_INDEXED)?.is_some();
             // Create every table so readers never meet a missing one.
             write.open_table(BLOCKS)?;
             write.open_table(RECEIPTS)?;
             write.open_table(TRANSACTIONS)?;
             write.open_table(STATE)?;
             write.open_table(HISTORY)?;
+            write.open_table(EVENTS)?;
+            write.open_table(EVENT_INDEX)?;
+            if !indexed {
+                index_stored_events(&write)?;
+                meta.insert(EVENTS_INDEXED, [1u8].as_slice())?;
+            }
         }
         write.commit()?;
         let store = Self { db, genesis_hash };
@@ -441,6 +471,7 @@ impl Store {
             for (position, receipt) in executed.receipts.iter().enumerate() {
                 index.insert(receipt.transaction.as_slice(), (height, position as u32))?;
             }
+            index_events(&write, height, &executed.receipts)?;
             let mut state = write.open_table(STATE)?;
             for (key, value) in &executed.writes {
                 match value {
@@ -480,6 +511,67 @@ impl Store {
         Ok(seal.map(|v| v.value().to_vec()))
     }
 
+    /// Up to `limit` events that `selector` wants, in chain order, from `from` up to the end of
+    /// block `to_height`. Reads only the events it returns (through the index), never a block
+    /// with none of them.
+    pub fn events(
+        &self,
+        selector: &EventSelector,
+        from: Bound<EventPosition>,
+        to_height: u64,
+        limit: usize,
+    ) -> Result<Vec<IndexedEvent>, StoreError> {
+        let end = (to_height, u32::MAX, u32::MAX);
+        let read = self.db.begin_read()?;
+        let events = read.open_table(EVENTS)?;
+        let decode = |position: EventPosition, bytes: &[u8]| -> Result<IndexedEvent, StoreError> {
+            let (transaction, event): (Hash, LedgerEvent) =
+                borsh::from_slice(bytes).map_err(|e| corrupt("events", e))?;
+            Ok(IndexedEvent {
+                position,
+                transaction,
+                event,
+            })
+        };
+        let Some(prefix) = selector.prefix() else {
+            let mut out = Vec::new();
+            for entry in events.range((from, Bound::Included(end)))?.take(limit) {
+                let (position, bytes) = entry?;
+                out.push(decode(position.value(), bytes.value())?);
+            }
+            return Ok(out);
+        };
+        let index = read.open_table(EVENT_INDEX)?;
+        let key = |position| event_index_key(&prefix, position).to_vec();
+        let lower = match from {
+            Bound::Included(p) => Bound::Included(key(p)),
+            Bound::Excluded(p) => Bound::Excluded(key(p)),
+            Bound::Unbounded => Bound::Included(prefix.to_vec()),
+        };
+        let upper = Bound::Included(key(end));
+        if is_empty_range(&borrowed(&lower), &borrowed(&upper)) {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for entry in index
+            .range::<&[u8]>((borrowed(&lower), borrowed(&upper)))?
+            .take(limit)
+        {
+            let (key, _) = entry?;
+            let position =
+                event_position(key.value()).ok_or_else(|| corrupt("event_index", "short key"))?;
+            let bytes = events
+                .get(position)?
+                .ok_or_else(|| corrupt("event_index", format!("no event at {position:?}")))?;
+            let found = decode(position, bytes.value())?;
+            // The index is keyed by hashes; the event itself has the last word.
+            if selector.matches(&found.event) {
+                out.push(found);
+            }
+        }
+        Ok(out)
+    }
+
     /// Every entry of current state, in key order: unbounded, so for tests only.
     #[cfg(feature = "test-utils")]
     pub fn state_entries(&self) -> Result<Vec<Entry>, StoreError> {
@@ -496,6 +588,41 @@ impl Store {
 }
 
 type Guard<'a> = redb::AccessGuard<'a, &'static [u8]>;
+
+/// File the events of block `height`'s `receipts` in `events` and `event_index`.
+fn index_events(
+    write: &redb::WriteTransaction,
+    height: u64,
+    receipts: &[Receipt],
+) -> Result<(), StoreError> {
+    let mut events = write.open_table(EVENTS)?;
+    let mut index = write.open_table(EVENT_INDEX)?;
+    for (tx, receipt) in receipts.iter().enumerate() {
+        for (at, event) in receipt.events.iter().enumerate() {
+            let position = (height, tx as u32, at as u32);
+            let encoded =
+                borsh::to_vec(&(receipt.transaction, event)).map_err(|e| corrupt("events", e))?;
+            events.insert(position, encoded.as_slice())?;
+            for prefix in EventSelector::prefixes_of(event) {
+                index.insert(event_index_key(&prefix, position).as_slice(), ())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Build the event index of a store written before it existed, from its receipts, one block
+/// at a time.
+fn index_stored_events(write: &redb::WriteTransaction) -> Result<(), StoreError> {
+    let stored = write.open_table(RECEIPTS)?;
+    for entry in stored.iter()? {
+        let (height, bytes) = entry?;
+        let receipts: Vec<Receipt> =
+            borsh::from_slice(bytes.value()).map_err(|e| corrupt("receipts", e))?;
+        index_events(write, height.value(), &receipts)?;
+    }
+    Ok(())
+}
 
 /// A stored nonce (u64 big-endian); 0 when there is none.
 pub(crate) fn nonce_of(value: Option<Vec<u8>>) -> u64 {

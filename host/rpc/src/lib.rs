@@ -40,7 +40,8 @@ use vellum_types::{Hash, SignedTransaction};
 pub const PAGE_MAX: usize = 1_000;
 /// Longest `vellum_sendRawTransactionAndWait` waits.
 pub const WAIT_MAX: Duration = Duration::from_secs(60);
-/// Largest response body.
+/// Largest response body the server sends, whatever [`Limits::response_bytes_max`] says: a
+/// backstop, never reached by a paged answer.
 pub const RESPONSE_BYTES_MAX: u32 = 64 << 20;
 
 /// The bounds on what callers can make the server do. Every one is per node; the defaults suit
@@ -64,8 +65,11 @@ pub struct Limits {
     pub queries_max: usize,
     /// How long a query waits for a turn before it is refused with [`code::BUSY`].
     pub query_wait_max: Duration,
-    /// Blocks one `vellum_getEvents` call scans; it answers with a cursor to go on from.
-    pub event_scan_blocks_max: u64,
+    /// Bytes of data (keys, values, events, transactions; JSON adds its own framing) one answer
+    /// carries. A paged answer stops before the item that would pass it and returns a cursor,
+    /// yet always carries at least one item (each is bounded by the chain's limits); a block in
+    /// full that passes it is refused with [`code::RESPONSE_TOO_LARGE`].
+    pub response_bytes_max: usize,
     /// Host names (beyond IP addresses and `localhost`) a request may name in its `Host`
     /// header; a browser request must also come from the node's own origin (see `docs/rpc.md`).
     pub hosts: Vec<String>,
@@ -81,7 +85,7 @@ impl Default for Limits {
             subscriptions_per_connection_max: 64,
             queries_max: 1,
             query_wait_max: Duration::from_secs(2),
-            event_scan_blocks_max: 10_000,
+            response_bytes_max: 4 << 20,
             hosts: Vec::new(),
         }
     }

@@ -5,7 +5,7 @@ use crate::{
     code, json,
     params::{
         bytes32, decode_transaction, error, internal, invalid, key_bytes, limit, not_found, order,
-        EventFilter, Matcher, Page, Range,
+        selector, Budget, EventFilter, Page, Range,
     },
     Node, State, WAIT_MAX,
 };
@@ -15,8 +15,8 @@ use jsonrpsee::{
 };
 use serde_json::{json, Value};
 use std::{ops::Bound, time::Duration};
-use vellum_ledger::QueryResult;
-use vellum_types::{hex, Hash};
+use vellum_ledger::{Order, QueryResult};
+use vellum_types::{hex, unhex, Hash};
 
 /// How often a wait looks for its transaction's receipt.
 const POLL: Duration = Duration::from_millis(20);
@@ -48,88 +48,64 @@ pub(crate) fn block<N>(state: &State<N>, height: u64, full: bool) -> Reply {
         .block(height)
         .map_err(internal)?
         .ok_or_else(|| not_found(format!("no block at height {height} yet")))?;
-    let receipts = if full {
-        Some(state.store.receipts(height).map_err(internal)?)
-    } else {
-        None
-    };
-    Ok(json::block(&block, receipts.as_deref()))
-}
-
-/// The events of block `height` that `matcher` wants, with their positions.
-pub(crate) fn block_events<N>(
-    state: &State<N>,
-    height: u64,
-    matcher: &Matcher,
-) -> Result<Vec<(u32, u32, Value)>, ErrorObjectOwned> {
-    let receipts = state.store.receipts(height).map_err(internal)?;
-    let mut out = Vec::new();
-    for (index, receipt) in receipts.iter().enumerate() {
-        for (position, event) in receipt.events.iter().enumerate() {
-            if matcher.matches(event) {
-                out.push((
-                    index as u32,
-                    position as u32,
-                    json::event(
-                        height,
-                        index as u32,
-                        position as u32,
-                        &receipt.transaction,
-                        event,
-                    ),
-                ));
-            }
-        }
+    if !full {
+        return Ok(json::block(&block, None));
     }
-    Ok(out)
+    let receipts = state.store.receipts(height).map_err(internal)?;
+    let bytes = block
+        .transactions
+        .iter()
+        .map(|t| t.encoded_len())
+        .chain(receipts.iter().map(|r| r.encoded_len()))
+        .fold(0usize, usize::saturating_add);
+    if bytes > state.limits.response_bytes_max {
+        return Err(error(
+            code::RESPONSE_TOO_LARGE,
+            "Response too large",
+            format!(
+                "block {height} holds {bytes} bytes of transactions and receipts, more than this node's \
+                 {} per answer; ask without `full` for its transaction hashes, then read each with \
+                 vellum_getTransaction and vellum_getTransactionReceipt",
+                state.limits.response_bytes_max
+            ),
+        ));
+    }
+    Ok(json::block(&block, Some(&receipts)))
 }
 
 fn events<N>(state: &State<N>, filter: EventFilter) -> Reply {
-    let matcher = Matcher::new(&filter)?;
+    let selector = selector(&filter)?;
     let head = state.store.height().map_err(internal)?;
     let limit = limit(filter.limit)?;
-    let after = match &filter.cursor {
-        Some(cursor) => Some(
+    // A cursor names the last event returned: the answer goes on just after it.
+    let from = match &filter.cursor {
+        Some(cursor) => Bound::Excluded(
             json::parse_event_cursor(cursor)
                 .ok_or_else(|| invalid("cursor must be one returned as next_cursor"))?,
         ),
-        None => None,
-    };
-    // A cursor names the last event returned, or (a scan cut short) the last block scanned.
-    let from = match after {
-        None => filter.from_height.unwrap_or(0),
-        Some((height, u32::MAX, u32::MAX)) => height.saturating_add(1),
-        Some((height, _, _)) => height,
+        None => Bound::Included((filter.from_height.unwrap_or(0), 0, 0)),
     };
     let to = filter.to_height.unwrap_or(head).min(head);
-    // One call scans a bounded run of blocks; past it, the caller goes on from a cursor that
-    // points just before the first block not scanned.
-    let scan_end = from.saturating_add(state.limits.event_scan_blocks_max.max(1) - 1);
-    let (to, scan_cursor) = if scan_end < to {
-        (
-            scan_end,
-            Some(json::event_cursor((scan_end, u32::MAX, u32::MAX))),
-        )
-    } else {
-        (to, None)
-    };
-    let mut out: Vec<((u64, u32, u32), Value)> = Vec::new();
+    // One more than the page, to know whether a cursor is needed.
+    let found = state
+        .store
+        .events(&selector, from, to, limit + 1)
+        .map_err(internal)?;
+    let mut budget = Budget::new(state.limits.response_bytes_max);
+    let mut out = Vec::new();
     let mut next = None;
-    'blocks: for height in from..=to {
-        for (index, position, event) in block_events(state, height, &matcher)? {
-            if after.is_some_and(|a| (height, index, position) <= a) {
-                continue;
-            }
-            if out.len() == limit {
-                next = out
-                    .last()
-                    .map(|(position, _)| json::event_cursor(*position));
-                break 'blocks;
-            }
-            out.push(((height, index, position), event));
+    for (taken, found) in found.iter().enumerate() {
+        let bytes = found.event.topic.len() + found.event.data.len();
+        if taken == limit || !budget.take(bytes) {
+            next = out
+                .last()
+                .map(|(position, _)| json::event_cursor(*position));
+            break;
         }
+        let (height, index, position) = found.position;
+        let event = json::event(height, index, position, &found.transaction, &found.event);
+        out.push((found.position, event));
     }
-    let next = next.or(scan_cursor);
     Ok(json!({
         "events": out.into_iter().map(|(_, e)| e).collect::<Vec<_>>(),
         "next_cursor": next,
@@ -248,15 +224,20 @@ fn history<N>(state: &State<N>, contract: &str, key: &str, page: Option<Page>) -
             order(page.order.as_deref())?,
         )
         .map_err(internal)?;
-    let next = (versions.len() == limit)
+    let mut budget = Budget::new(state.limits.response_bytes_max);
+    let fits = versions
+        .iter()
+        .take_while(|v| budget.take(v.value.as_ref().map_or(0, Vec::len)))
+        .count();
+    let next = (fits < versions.len() || versions.len() == limit)
         .then(|| {
-            versions
+            versions[..fits]
                 .last()
                 .map(|v| json::version_cursor(v.height, v.position))
         })
         .flatten();
     Ok(json!({
-        "versions": versions.iter().map(json::version).collect::<Vec<_>>(),
+        "versions": versions[..fits].iter().map(json::version).collect::<Vec<_>>(),
         "next_cursor": next,
     }))
 }
@@ -264,26 +245,57 @@ fn history<N>(state: &State<N>, contract: &str, key: &str, page: Option<Page>) -
 fn range<N>(state: &State<N>, contract: &str, range: Option<Range>) -> Reply {
     let contract = bytes32(contract, "contract")?;
     let range = range.unwrap_or_default();
+    let order = order(range.order.as_deref())?;
+    let limit = limit(range.limit)?;
     let start = range.start.as_deref().map(key_bytes);
     let end = range.end.as_deref().map(key_bytes);
-    let lower = start.as_deref().map_or(Bound::Unbounded, Bound::Included);
-    let upper = end.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+    let cursor = range
+        .cursor
+        .as_deref()
+        .map(|c| unhex(c).ok_or_else(|| invalid("cursor must be one returned as next_cursor")))
+        .transpose()?;
+    let mut lower = start.as_deref().map_or(Bound::Unbounded, Bound::Included);
+    let mut upper = end.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+    // A cursor is the last key returned: the next page starts just past it.
+    match (&cursor, order) {
+        (Some(after), Order::Ascending) => lower = tighter(lower, after, Order::Ascending),
+        (Some(before), Order::Descending) => upper = tighter(upper, before, Order::Descending),
+        (None, _) => {}
+    }
     let entries = state
         .store
-        .range(
-            &contract,
-            lower,
-            upper,
-            limit(range.limit)?,
-            order(range.order.as_deref())?,
-        )
+        .range(&contract, lower, upper, limit, order)
         .map_err(internal)?;
+    let mut budget = Budget::new(state.limits.response_bytes_max);
+    let fits = entries
+        .iter()
+        .take_while(|(k, v)| budget.take(k.len() + v.len()))
+        .count();
+    let next = (fits < entries.len() || entries.len() == limit)
+        .then(|| entries[..fits].last().map(|(k, _)| hex(k)))
+        .flatten();
     Ok(json!({
-        "entries": entries
+        "entries": entries[..fits]
             .iter()
             .map(|(k, v)| json!({"key": json::key(k), "value": json::output(v)}))
             .collect::<Vec<_>>(),
+        "next_cursor": next,
     }))
+}
+
+/// `bound` narrowed to exclude `key` and everything before it (ascending) or after it
+/// (descending), whichever of the two is narrower.
+fn tighter<'a>(bound: Bound<&'a [u8]>, key: &'a [u8], order: Order) -> Bound<&'a [u8]> {
+    let inside = match (bound, order) {
+        (Bound::Unbounded, _) => true,
+        (Bound::Included(b) | Bound::Excluded(b), Order::Ascending) => key >= b,
+        (Bound::Included(b) | Bound::Excluded(b), Order::Descending) => key <= b,
+    };
+    if inside {
+        Bound::Excluded(key)
+    } else {
+        bound
+    }
 }
 
 pub(crate) fn register<N: Node>(

@@ -3,8 +3,8 @@
 use crate::{code, PAGE_MAX};
 use jsonrpsee::types::{ErrorObject, ErrorObjectOwned};
 use serde::Deserialize;
-use vellum_ledger::Order;
-use vellum_types::{unhex, Address, LedgerEvent, SignedTransaction};
+use vellum_ledger::{EventSelector, Order};
+use vellum_types::{unhex, SignedTransaction};
 
 /// An error with `code`, `message` and a `data` string saying what to do.
 pub(crate) fn error(code: i32, message: &str, data: impl Into<String>) -> ErrorObjectOwned {
@@ -77,6 +77,7 @@ pub(crate) struct Page {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Range {
+    pub(crate) cursor: Option<String>,
     pub(crate) start: Option<String>,
     pub(crate) end: Option<String>,
     pub(crate) limit: Option<usize>,
@@ -96,25 +97,39 @@ pub(crate) struct EventFilter {
 }
 
 /// A filter's contract and topic, parsed.
-pub(crate) struct Matcher {
-    contract: Option<Address>,
-    topic: Option<Vec<u8>>,
+pub(crate) fn selector(filter: &EventFilter) -> Result<EventSelector, ErrorObjectOwned> {
+    Ok(EventSelector {
+        contract: filter
+            .contract
+            .as_deref()
+            .map(|c| bytes32(c, "contract"))
+            .transpose()?,
+        topic: filter.topic.as_ref().map(|t| t.as_bytes().to_vec()),
+    })
 }
 
-impl Matcher {
-    pub(crate) fn new(filter: &EventFilter) -> Result<Self, ErrorObjectOwned> {
-        Ok(Self {
-            contract: filter
-                .contract
-                .as_deref()
-                .map(|c| bytes32(c, "contract"))
-                .transpose()?,
-            topic: filter.topic.as_ref().map(|t| t.as_bytes().to_vec()),
-        })
+/// What one answer may still carry ([`crate::Limits::response_bytes_max`]): items are taken
+/// while they fit, and the first always is.
+pub(crate) struct Budget {
+    left: usize,
+    empty: bool,
+}
+
+impl Budget {
+    pub(crate) fn new(bytes: usize) -> Self {
+        Self {
+            left: bytes,
+            empty: true,
+        }
     }
 
-    pub(crate) fn matches(&self, event: &LedgerEvent) -> bool {
-        self.contract.is_none_or(|c| c == event.contract)
-            && self.topic.as_ref().is_none_or(|t| *t == event.topic)
+    /// Whether an item of `bytes` fits; if so it is counted.
+    pub(crate) fn take(&mut self, bytes: usize) -> bool {
+        if !self.empty && bytes > self.left {
+            return false;
+        }
+        self.empty = false;
+        self.left = self.left.saturating_sub(bytes);
+        true
     }
 }

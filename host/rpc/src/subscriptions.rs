@@ -2,9 +2,10 @@
 //! commit.
 
 use crate::{
-    methods::{block, block_events},
-    params::{EventFilter, Matcher},
-    Node, State,
+    json,
+    methods::block,
+    params::{internal, selector, EventFilter},
+    Node, State, PAGE_MAX,
 };
 use jsonrpsee::{
     core::SubscriptionResult,
@@ -12,7 +13,8 @@ use jsonrpsee::{
     types::{ErrorObjectOwned, Params},
 };
 use serde_json::Value;
-use std::sync::Arc;
+use std::{ops::Bound, sync::Arc};
+use vellum_ledger::EventPosition;
 
 pub(crate) fn register<N: Node>(
     module: &mut RpcModule<State<N>>,
@@ -38,22 +40,31 @@ async fn follow_blocks<N: Node>(
     pending: PendingSubscriptionSink,
     state: Arc<State<N>>,
 ) -> SubscriptionResult {
-    match params.sequence().optional_next::<u64>() {
-        Ok(from) => {
-            follow(pending, &state, from, |state, height| {
-                block(state, height, false).map(|b| vec![b])
-            })
-            .await
-        }
+    let from = match params.sequence().optional_next::<u64>() {
+        Ok(from) => from,
         Err(e) => {
             pending.reject(e).await;
-            Ok(())
+            return Ok(());
         }
-    }
+    };
+    let mut next = match from {
+        Some(height) => height,
+        None => state.store.height()? + 1,
+    };
+    follow(pending, &state, |state, head| {
+        if next > head {
+            return Ok(None);
+        }
+        let sent = block(state, next, false)?;
+        next += 1;
+        Ok(Some(vec![sent]))
+    })
+    .await
 }
 
 /// Events matching a filter from `from_height` (default: the next block), then as blocks
-/// commit.
+/// commit. They are read through the event index a page at a time, so a filter that matches
+/// nothing costs nothing however long the chain.
 async fn follow_events<N: Node>(
     params: Params<'static>,
     pending: PendingSubscriptionSink,
@@ -61,47 +72,64 @@ async fn follow_events<N: Node>(
 ) -> SubscriptionResult {
     let parsed = params
         .parse::<(EventFilter,)>()
-        .and_then(|(filter,)| Matcher::new(&filter).map(|m| (filter.from_height, m)));
-    match parsed {
-        Ok((from, matcher)) => {
-            follow(pending, &state, from, |state, height| {
-                Ok(block_events(state, height, &matcher)?
-                    .into_iter()
-                    .map(|(_, _, event)| event)
-                    .collect())
-            })
-            .await
-        }
+        .and_then(|(filter,)| selector(&filter).map(|s| (filter.from_height, s)));
+    let (from, selector) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             pending.reject(e).await;
-            Ok(())
+            return Ok(());
         }
-    }
-}
-
-/// Send `items(height)` for every block from `from` (default: the next one) as it commits,
-/// until the client goes away. Between blocks it yields, so a replay of a long chain with a
-/// filter that matches nothing shares the server's threads; it sleeps on the one head watcher
-/// ([`State::head`]), not on a poll of its own.
-async fn follow<N>(
-    pending: PendingSubscriptionSink,
-    state: &State<N>,
-    from: Option<u64>,
-    items: impl Fn(&State<N>, u64) -> Result<Vec<Value>, ErrorObjectOwned>,
-) -> SubscriptionResult {
+    };
+    // Every event before `after` (or before block `next`) has been sent.
     let mut next = match from {
         Some(height) => height,
         None => state.store.height()? + 1,
     };
+    let mut after: Option<EventPosition> = None;
+    follow(pending, &state, |state, head| {
+        if next > head {
+            return Ok(None);
+        }
+        let from = after.map_or(Bound::Included((next, 0, 0)), Bound::Excluded);
+        let page = state
+            .store
+            .events(&selector, from, head, PAGE_MAX)
+            .map_err(internal)?;
+        if page.len() < PAGE_MAX {
+            (next, after) = (head + 1, None);
+        } else {
+            after = page.last().map(|e| e.position);
+        }
+        Ok(Some(
+            page.iter()
+                .map(|e| {
+                    let (height, index, position) = e.position;
+                    json::event(height, index, position, &e.transaction, &e.event)
+                })
+                .collect(),
+        ))
+    })
+    .await
+}
+
+/// Accept the subscription, then send what `step(state, head)` returns until it returns `None`
+/// (all sent up to `head`), then wait for the next commit, until the client goes away. Between
+/// steps it yields, so a long replay shares the server's threads; it sleeps on the one head
+/// watcher ([`State::head`]), not on a poll of its own.
+async fn follow<N>(
+    pending: PendingSubscriptionSink,
+    state: &State<N>,
+    mut step: impl FnMut(&State<N>, u64) -> Result<Option<Vec<Value>>, ErrorObjectOwned>,
+) -> SubscriptionResult {
     let mut head = state.head.clone();
     let sink = pending.accept().await?;
     loop {
-        while next <= state.store.height()? {
-            for item in items(state, next).map_err(|e| e.message().to_string())? {
+        let height = state.store.height()?;
+        while let Some(items) = step(state, height).map_err(|e| e.message().to_string())? {
+            for item in items {
                 let message = serde_json::value::to_raw_value(&item)?;
                 sink.send(SubscriptionMessage::from(message)).await?;
             }
-            next += 1;
             tokio::task::yield_now().await;
         }
         tokio::select! {

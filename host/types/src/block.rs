@@ -107,6 +107,12 @@ pub struct Receipt {
 }
 
 impl Receipt {
+    /// The length of its borsh encoding, measured without encoding it: what the chain's receipt
+    /// limits count.
+    pub fn encoded_len(&self) -> usize {
+        borsh::object_length(self).unwrap_or(usize::MAX)
+    }
+
     /// `keccak256(borsh(receipt))`.
     pub fn hash(&self) -> Hash {
         keccak256(&borsh::to_vec(self).unwrap_or_default())

@@ -14,6 +14,9 @@ pub mod code {
     pub const TIMEOUT: i32 = -32004;
     /// The node is at its bound for this kind of work (queries running at once); retry shortly.
     pub const BUSY: i32 = -32020;
+    /// The answer would exceed the node's response budget and cannot be paged (a block asked
+    /// for in full); `data` says how to read it in parts.
+    pub const RESPONSE_TOO_LARGE: i32 = -32021;
     /// A parameter is malformed (the standard code, with the reason in `data`).
     pub const INVALID_PARAMS: i32 = -32602;
     /// The node failed to read its own store.

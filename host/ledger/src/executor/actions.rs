@@ -153,7 +153,7 @@ impl Executor {
                     events: effects.events,
                     contract: effects.contract,
                 };
-                let size = borsh::object_length(&receipt).map_or(u64::MAX, |n| n as u64);
+                let size = receipt.encoded_len() as u64;
                 let max = self.genesis.limits.transaction_receipt_bytes_max;
                 if size > max {
                     let failure = Failure {

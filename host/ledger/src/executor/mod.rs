@@ -364,5 +364,5 @@ enum Run<'a> {
 
 /// The encoded size of `receipt`, as the store keeps it.
 fn receipt_size(receipt: &Receipt) -> u64 {
-    borsh::object_length(receipt).map_or(u64::MAX, |n| n as u64)
+    receipt.encoded_len() as u64
 }

@@ -2,6 +2,7 @@
 //! test binary, a module per topic.
 
 mod contracts;
+mod events;
 mod history;
 mod membership;
 mod python_signer;

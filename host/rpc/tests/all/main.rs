@@ -61,7 +61,7 @@ fn spinner() -> Vec<u8> {
 }
 
 /// A ledger holding the spinner (deployed in block 1), `empty` empty blocks after it, and
-/// then one block whose transaction emits an event. The ledger's queries may use
+/// then one block whose three transactions each emit an event. The ledger's queries may use
 /// `query_fuel_max`.
 fn ledger(query_fuel_max: u64, empty: u64) -> (Node, [u8; 32]) {
     let mut genesis = genesis(DeployPolicy::AnyAdmin);
@@ -80,8 +80,15 @@ fn ledger(query_fuel_max: u64, empty: u64) -> (Node, [u8; 32]) {
     for _ in 0..empty {
         node.block(vec![]);
     }
-    let shout = node.block(vec![call(1, 1, contract, "shout", json!({}))]);
-    assert_eq!(shout.receipts[0].status, Status::Success, "{shout:?}");
+    let shout = node.block(
+        (1..=3)
+            .map(|nonce| call(1, nonce, contract, "shout", json!({})))
+            .collect(),
+    );
+    assert!(
+        shout.receipts.iter().all(|r| r.status == Status::Success),
+        "{shout:?}"
+    );
     (node, contract)
 }
 
@@ -295,42 +302,132 @@ fn one_connection_holds_a_bounded_number_of_subscriptions() {
     });
 }
 
-#[test]
-fn an_event_scan_is_bounded_per_call_and_its_cursor_misses_nothing() {
-    // Block 1 deploys, blocks 2..=8 are empty, block 9 holds the one event.
-    let (node, contract) = ledger(50_000_000, 7);
-    let limits = Limits {
-        event_scan_blocks_max: 3,
-        ..Limits::default()
-    };
-    let (server, _stalled, _dir) = serve(node, limits);
-    let (covered, events) = clients().block_on(async {
-        let client = client(&server);
-        let mut covered = Vec::new();
-        let mut events = Vec::new();
-        let mut cursor: Option<String> = None;
-        for _ in 0..10 {
-            let mut filter = json!({"contract": vellum_types::hex(&contract), "from_height": 0});
-            if let Some(cursor) = &cursor {
-                filter["cursor"] = json!(cursor);
-            }
-            let page: Value = client
-                .request("vellum_getEvents", rpc_params![filter])
-                .await
-                .expect("a page");
-            covered.push(page["to_height"].as_u64().expect("to_height"));
-            events.extend(page["events"].as_array().cloned().unwrap_or_default());
-            match page["next_cursor"].as_str() {
-                Some(next) => cursor = Some(next.to_string()),
-                None => break,
-            }
+/// Every page of `method` from `first` (its params with `cursor` to fill in at `slot`), each
+/// going on from the cursor of the one before; the items under `field` and the page count.
+async fn pages(
+    client: &HttpClient,
+    method: &str,
+    first: Value,
+    field: &str,
+) -> (Vec<Value>, usize) {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    for count in 1..=100 {
+        let mut params = first.clone();
+        if let Some(cursor) = &cursor {
+            let last = params
+                .as_array_mut()
+                .and_then(|a| a.last_mut())
+                .expect("an object");
+            last["cursor"] = json!(cursor);
         }
-        (covered, events)
+        let mut request = jsonrpsee::core::params::ArrayParams::new();
+        for param in params.as_array().expect("an array") {
+            request.insert(param).expect("a param");
+        }
+        let page: Value = client.request(method, request).await.expect("a page");
+        items.extend(page[field].as_array().cloned().expect("items"));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => return (items, count),
+        }
+    }
+    panic!("{method} never ended");
+}
+
+#[test]
+fn events_are_read_from_the_index_however_long_the_chain() {
+    // Block 1 deploys, then 12,000 empty blocks (more than the 10,000 one call used to scan),
+    // then the three events: one answer, no cursor.
+    let (node, contract) = ledger(50_000_000, 12_000);
+    let (server, _stalled, _dir) = serve(node, Limits::default());
+    let (events, count) = clients().block_on(async {
+        let client = client(&server);
+        let filter = json!({"contract": vellum_types::hex(&contract), "from_height": 0});
+        pages(&client, "vellum_getEvents", json!([filter]), "events").await
     });
-    assert_eq!(covered, vec![2, 5, 8, 9]);
-    assert_eq!(events.len(), 1, "{events:?}");
-    assert_eq!(events[0]["height"], 9);
-    assert_eq!(events[0]["topic"], "shout");
+    assert_eq!(count, 1);
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert!(events
+        .iter()
+        .all(|e| e["height"] == 12_002 && e["topic"] == "shout"));
+}
+
+#[test]
+fn answers_are_paged_within_the_byte_budget_and_the_cursors_miss_nothing() {
+    let (node, contract) = ledger(50_000_000, 2);
+    let contract = vellum_types::hex(&contract);
+    let system = vellum_types::hex(&[0; 32]);
+    let signer =
+        vellum_types::address_of(&vellum_types::public_key(&vellum_ledger::testing::key(1)));
+    let nonce_key = vellum_types::hex(&[b"nonce/".as_slice(), &signer].concat());
+    let ask = |limits: Limits| {
+        let (server, _stalled, _dir) = serve(ledger(50_000_000, 2).0, limits);
+        clients().block_on(async {
+            let client = client(&server);
+            let events = pages(
+                &client,
+                "vellum_getEvents",
+                json!([{"contract": contract, "limit": 1000}]),
+                "events",
+            )
+            .await;
+            let ascending = pages(
+                &client,
+                "vellum_getRange",
+                json!([system, {"limit": 1000}]),
+                "entries",
+            )
+            .await;
+            let descending = pages(
+                &client,
+                "vellum_getRange",
+                json!([system, {"order": "desc", "limit": 1000}]),
+                "entries",
+            )
+            .await;
+            let history = pages(
+                &client,
+                "vellum_getHistory",
+                json!([system, nonce_key, {"limit": 1000}]),
+                "versions",
+            )
+            .await;
+            let block = client
+                .request::<Value, _>("vellum_getBlockByNumber", rpc_params![1, true])
+                .await;
+            (events, ascending, descending, history, block)
+        })
+    };
+    drop(node);
+    let whole = ask(Limits::default());
+    // One byte: every answer carries exactly one item, and a cursor while more remain.
+    let tiny = ask(Limits {
+        response_bytes_max: 1,
+        ..Limits::default()
+    });
+    assert_eq!(whole.0 .1, 1);
+    assert_eq!(whole.0 .0.len(), 3);
+    assert_eq!(tiny.0, (whole.0 .0.clone(), 3));
+    assert_eq!(whole.1 .1, 1);
+    assert!(whole.1 .0.len() > 4, "{:?}", whole.1 .0);
+    assert_eq!(tiny.1, (whole.1 .0.clone(), whole.1 .0.len()));
+    let mut reversed = whole.1 .0.clone();
+    reversed.reverse();
+    assert_eq!(whole.2 .0, reversed);
+    assert_eq!(tiny.2, (reversed.clone(), reversed.len()));
+    assert_eq!(tiny.3 .0, whole.3 .0);
+    // A block in full cannot be paged: past the budget it is refused, saying what to do.
+    assert_eq!(
+        whole.4.expect("the block")["transactions"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        error_code(tiny.4.expect_err("too large")),
+        code::RESPONSE_TOO_LARGE
+    );
 }
 
 /// Whether the server closed `socket` within `patience` (a read that ends, with no response).
