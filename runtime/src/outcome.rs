@@ -95,9 +95,10 @@ pub enum TrapKind {
     /// The requested entry point is not exported by the contract.
     #[error("the contract has no entry point `{0}`")]
     NoSuchEntryPoint(String),
-    /// Any other wasm trap (not reachable with Vellum's feature set, kept for completeness).
-    #[error("trap: {0}")]
-    Other(String),
+    /// Any other wasm trap: none is reachable with the features validation admits. Its text is
+    /// fixed, never the engine's wording, so a receipt cannot depend on the wasmtime version.
+    #[error("a trap outside the wasm features Vellum admits")]
+    Unsupported,
 }
 
 /// An event a contract emitted.

@@ -332,29 +332,70 @@ impl Runtime {
         let Some(trap) = error.downcast_ref::<Trap>() else {
             return Err(ExecuteError::Engine(format!("{error:#}")));
         };
-        let kind = match trap {
-            Trap::OutOfFuel => return Ok(Outcome::OutOfFuel),
-            Trap::StackOverflow => TrapKind::NativeStackExhausted,
-            Trap::UnreachableCodeReached => {
-                let used = instance
-                    .and_then(|i| i.get_global(&mut *store, STACK_EXPORT))
-                    .and_then(|g| g.get(&mut *store).i32())
-                    .map_or(0, |v| v as u32);
-                if used > self.schedule.limits.stack_slots_max {
-                    TrapKind::StackExhausted
-                } else {
-                    TrapKind::Unreachable
-                }
-            }
-            Trap::MemoryOutOfBounds => TrapKind::MemoryOutOfBounds,
-            Trap::IntegerDivisionByZero => TrapKind::IntegerDivisionByZero,
-            Trap::IntegerOverflow => TrapKind::IntegerOverflow,
-            Trap::BadConversionToInteger => TrapKind::InvalidConversion,
-            Trap::IndirectCallToNull => TrapKind::IndirectCallToNull,
-            Trap::BadSignature => TrapKind::IndirectCallSignature,
-            Trap::TableOutOfBounds => TrapKind::TableOutOfBounds,
-            other => TrapKind::Other(other.to_string()),
+        let stack_used = || {
+            instance
+                .and_then(|i| i.get_global(&mut *store, STACK_EXPORT))
+                .and_then(|g| g.get(&mut *store).i32())
+                .map_or(0, |v| v as u32)
+        };
+        let Some(kind) = trap_kind(*trap, stack_used, self.schedule.limits.stack_slots_max) else {
+            return Ok(Outcome::OutOfFuel);
         };
         Ok(Outcome::Trap(kind))
+    }
+}
+
+/// What a receipt says of wasmtime's `trap`: `None` for running out of fuel. `stack_used` is
+/// asked only for `unreachable`, which is also how the stack budget's instrumentation stops a
+/// call that passes `stack_max` slots.
+fn trap_kind(trap: Trap, stack_used: impl FnOnce() -> u32, stack_max: u32) -> Option<TrapKind> {
+    Some(match trap {
+        Trap::OutOfFuel => return None,
+        Trap::StackOverflow => TrapKind::NativeStackExhausted,
+        Trap::UnreachableCodeReached if stack_used() > stack_max => TrapKind::StackExhausted,
+        Trap::UnreachableCodeReached => TrapKind::Unreachable,
+        Trap::MemoryOutOfBounds => TrapKind::MemoryOutOfBounds,
+        Trap::IntegerDivisionByZero => TrapKind::IntegerDivisionByZero,
+        Trap::IntegerOverflow => TrapKind::IntegerOverflow,
+        Trap::BadConversionToInteger => TrapKind::InvalidConversion,
+        Trap::IndirectCallToNull => TrapKind::IndirectCallToNull,
+        Trap::BadSignature => TrapKind::IndirectCallSignature,
+        Trap::TableOutOfBounds => TrapKind::TableOutOfBounds,
+        _ => TrapKind::Unsupported,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trap_outside_the_admitted_features_reads_the_same_whatever_the_engine_says() {
+        // Traps of features validation refuses (threads, GC, components): what wasmtime calls
+        // them must not reach a receipt.
+        for trap in [
+            Trap::HeapMisaligned,
+            Trap::AtomicWaitNonSharedMemory,
+            Trap::NullReference,
+            Trap::ArrayOutOfBounds,
+            Trap::AllocationTooLarge,
+            Trap::CastFailure,
+        ] {
+            let kind = trap_kind(trap, || 0, 0).expect("a trap");
+            assert_eq!(kind, TrapKind::Unsupported, "{trap:?}");
+            assert_eq!(
+                kind.to_string(),
+                "a trap outside the wasm features Vellum admits"
+            );
+        }
+        assert_eq!(trap_kind(Trap::OutOfFuel, || 0, 0), None);
+        assert_eq!(
+            trap_kind(Trap::UnreachableCodeReached, || 9, 8),
+            Some(TrapKind::StackExhausted)
+        );
+        assert_eq!(
+            trap_kind(Trap::UnreachableCodeReached, || 8, 8),
+            Some(TrapKind::Unreachable)
+        );
     }
 }
