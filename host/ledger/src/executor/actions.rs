@@ -305,15 +305,24 @@ impl Executor {
         Ok(self.prepare(code)?.map(|contract| (code_hash, contract)))
     }
 
-    /// Only a validation failure is the transaction's fault (and the same on every node); a
-    /// compiler or instrumentation failure is this node's, and must not become a receipt.
+    /// Code that validation refuses, or that this runtime cannot instrument or compile, is
+    /// refused with a receipt. Validation admits only what the compiler handles (the
+    /// `wasm_validate` fuzz target checks it), so a failure past it is a defect of the runtime,
+    /// the same on every node running it: a receipt keeps the chain going, where a halt would
+    /// stop every validator at once. The receipt's text is fixed, never the compiler's wording.
+    /// A node whose failure is its own (out of memory) computes a receipt the others do not:
+    /// it votes against their block, and halts on the divergence if that block is finalized.
     fn prepare(&self, code: &[u8]) -> Result<Result<Arc<Contract>, Failure>, BlockError> {
         match self.runtime.prepare(code) {
             Ok(contract) => Ok(Ok(contract)),
             Err(PrepareError::Invalid(error)) => {
                 Ok(Err(refused(format!("invalid contract code: {error}"))))
             }
-            Err(error) => Err(BlockError::Prepare(error)),
+            Err(PrepareError::Instrument(_) | PrepareError::Compile(_)) => Ok(Err(refused(
+                "the code passes validation but this runtime cannot compile it; report the \
+                 code hash to Vellum's developers"
+                    .to_string(),
+            ))),
         }
     }
 

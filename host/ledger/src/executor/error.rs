@@ -64,9 +64,6 @@ pub enum BlockError {
     /// The wasm engine could not be built.
     #[error(transparent)]
     Engine(#[from] EngineError),
-    /// Code that passed validation did not compile or instrument on this node.
-    #[error("preparing valid code failed on this node: {0}")]
-    Prepare(#[source] PrepareError),
     /// Code in the store no longer prepares (a different runtime than the one that stored it).
     #[error("stored code {code_hash} no longer prepares: {source}")]
     StoredCode {
