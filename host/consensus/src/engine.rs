@@ -37,6 +37,7 @@ use commonware_parallel::Sequential;
 use commonware_runtime::{buffer::paged::CacheRef, Clock, Handle, Metrics, Spawner, Storage};
 use commonware_storage::archive::immutable;
 use commonware_utils::{ordered::Set, NZDuration, NZUsize, NZU16, NZU64};
+use futures::{channel::oneshot, future::Either};
 use rand_core::CryptoRng;
 use std::{num::NonZeroUsize, sync::Arc, time::Duration};
 use vellum_types::ChainLimits;
@@ -311,21 +312,86 @@ where
         config.blocker,
     );
     let parts = [
-        broadcast.start(channels.blocks),
-        actor.start(finalizer, buffer, backfill),
-        consensus.start(channels.votes, channels.certificates, channels.resolver),
-        gossip,
+        ("broadcast", broadcast.start(channels.blocks)),
+        ("marshal", actor.start(finalizer, buffer, backfill)),
+        (
+            "consensus",
+            consensus.start(channels.votes, channels.certificates, channels.resolver),
+        ),
+        ("gossip", gossip),
     ];
-    // A halted validator must stop voting too, not only committing.
-    let halted = config.chain.on_halt();
-    let supervisor = context.child("supervisor").spawn(move |_| async move {
-        let halt = halted
-            .await
-            .unwrap_or_else(|_| Halt::Fault("the chain was dropped".into()));
-        for part in &parts {
-            part.abort();
-        }
-        halt
-    });
+    let chain = config.chain.clone();
+    let halted = chain.on_halt();
+    let supervisor = context
+        .child("supervisor")
+        .spawn(move |_| supervise(halted, parts, move |halt| chain.halt(halt)));
     (supervisor, submitter)
+}
+
+/// Wait until the chain halts or a part stops, then stop every part: a halted validator must
+/// stop voting too, not only committing. A part runs until it is aborted, so one that ends has
+/// failed: the runtime catches panics, so a panic ends its task (not the process) and the
+/// validator halts with a fault naming the part, which `stop` records.
+pub(crate) async fn supervise<const N: usize>(
+    halted: oneshot::Receiver<Halt>,
+    mut parts: [(&'static str, Handle<()>); N],
+    stop: impl FnOnce(Halt),
+) -> Halt {
+    let ended = futures::future::select_all(
+        parts
+            .iter_mut()
+            .map(|(name, part)| Box::pin(async move { (*name, part.await) })),
+    );
+    let halt = match futures::future::select(halted, ended).await {
+        Either::Left((halt, _)) => {
+            halt.unwrap_or_else(|_| Halt::Fault("the chain was dropped".into()))
+        }
+        Either::Right((((name, ended), _, _), _)) => {
+            let how = match ended {
+                Ok(()) => "returned".to_string(),
+                Err(error) => format!("failed ({error})"),
+            };
+            let halt = Halt::Fault(format!(
+                "the {name} task {how}; see the log above for its panic"
+            ));
+            stop(halt.clone());
+            halt
+        }
+    };
+    for (_, part) in &parts {
+        part.abort();
+    }
+    halt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use commonware_runtime::{deterministic, Runner, Supervisor as _};
+
+    #[test]
+    fn a_part_that_panics_halts_the_validator_and_stops_the_others() {
+        let config = deterministic::Config::default().with_catch_panics(true);
+        deterministic::Runner::new(config).start(|context| async move {
+            let (_halt, halted) = oneshot::channel();
+            let quiet = context
+                .child("quiet")
+                .spawn(|_| futures::future::pending::<()>());
+            let doomed = context.child("doomed").spawn(|context| async move {
+                context.sleep(Duration::from_secs(1)).await;
+                panic!("a defect");
+            });
+            let recorded = Arc::new(std::sync::Mutex::new(None));
+            let halt = supervise(halted, [("quiet", quiet), ("doomed", doomed)], {
+                let recorded = recorded.clone();
+                move |halt| *recorded.lock().expect("lock") = Some(halt)
+            })
+            .await;
+            let Halt::Fault(fault) = &halt else {
+                panic!("a fault, not {halt:?}");
+            };
+            assert!(fault.contains("the doomed task failed"), "{fault}");
+            assert_eq!(recorded.lock().expect("lock").as_ref(), Some(&halt));
+        });
+    }
 }

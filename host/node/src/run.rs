@@ -99,7 +99,9 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
     let runtime = runtime::Config::new()
         .with_storage_directory(config.data_dir.join("consensus"))
         .with_tcp_nodelay(Some(true))
-        .with_catch_panics(false);
+        // A panicking task ends alone; the engine's supervisor halts the validator if it was
+        // one of consensus's parts (`vellum_consensus::start`).
+        .with_catch_panics(true);
     let halt = runtime::Runner::new(runtime).start(|context| async move {
         let namespace = vellum_consensus::namespace(&genesis);
         let handshake = Cups::<_, ChaCha20Poly1305>::new(
