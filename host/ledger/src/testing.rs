@@ -62,11 +62,21 @@ pub fn artifact(name: &str) -> Vec<u8> {
 
 /// Transaction `action` by key `signer` with `nonce`.
 pub fn sign(signer: u8, nonce: u64, action: Action) -> SignedTransaction {
+    sign_with_fuel(signer, nonce, FUEL, action)
+}
+
+/// The same with a fuel limit of `fuel_limit`.
+pub fn sign_with_fuel(
+    signer: u8,
+    nonce: u64,
+    fuel_limit: u64,
+    action: Action,
+) -> SignedTransaction {
     Transaction {
         chain_id: CHAIN.into(),
         sender: public_key(&key(signer)),
         nonce,
-        fuel_limit: FUEL,
+        fuel_limit,
         action,
     }
     .sign(&key(signer))

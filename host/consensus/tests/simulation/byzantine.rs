@@ -117,3 +117,80 @@ pub(crate) fn flood(context: Context, (mut sender, _receiver): (Sender, Receiver
         }
     });
 }
+
+/// A contract whose `execute.spin` loops until its fuel runs out.
+fn spinner() -> Vec<u8> {
+    wat::parse_str(
+        r#"(module
+             (memory (export "memory") 1)
+             (func (export "instantiate"))
+             (func (export "execute.spin") (loop $l (br $l))))"#,
+    )
+    .expect("valid wat")
+}
+
+/// What members can do through transactions alone, all at once. Key 2 (bank-b's admin)
+/// deploys a spinner and the points contract, then every 100 ms sends a spin with the chain's
+/// maximum fuel and an issuer registration whose receipt passes the chain's receipt limit.
+/// Key 4 (bank-c's admin) sends, every 100 ms, four deploys of 64 KiB of junk with the maximum
+/// fuel and nonces past a gap it never fills. Returns the hashes of the gapped transactions,
+/// oldest first.
+pub(crate) fn member_attack(
+    context: Context,
+    submitters: Vec<Submitter>,
+    fuel_max: u64,
+) -> Arc<Mutex<Vec<Hash>>> {
+    let gapped = Arc::new(Mutex::new(Vec::new()));
+    let sent = gapped.clone();
+    context.spawn(move |context| async move {
+        let mut target = 0;
+        let mut submit = |transaction: SignedTransaction| {
+            target = (target + 1) % submitters.len();
+            submitters[target].submit(transaction).ok()
+        };
+        let deploy = |code| Action::Deploy {
+            code,
+            init_args: "{}".into(),
+        };
+        let mut nonce = 0;
+        for code in [spinner(), testing::artifact("points")] {
+            while submit(testing::sign(2, nonce, deploy(code.clone()))).is_none() {
+                context.sleep(Duration::from_millis(100)).await;
+            }
+            nonce += 1;
+        }
+        let attacker = address_of(&public_key(&testing::key(2)));
+        let spinner = contract_address(&attacker, 0);
+        let points = contract_address(&attacker, 1);
+        let call = |contract, method: &str, args: serde_json::Value| Action::Call {
+            contract,
+            method: method.into(),
+            args: args.to_string(),
+        };
+        let mut gap = 1;
+        for round in 0u64.. {
+            context.sleep(Duration::from_millis(100)).await;
+            let spin =
+                testing::sign_with_fuel(2, nonce, fuel_max, call(spinner, "spin", json!({})));
+            if submit(spin).is_some() {
+                nonce += 1;
+            }
+            let name = "x".repeat(5_000);
+            let admin = hex(&attacker);
+            let args = json!({"id": format!("i{round}"), "name": name, "admin": admin});
+            let oversized = testing::sign(2, nonce, call(points, "register_issuer", args));
+            if submit(oversized).is_some() {
+                nonce += 1;
+            }
+            for _ in 0..4 {
+                let junk = vec![round as u8; 64 << 10];
+                let flood = testing::sign_with_fuel(4, gap, fuel_max, deploy(junk));
+                gap += 1;
+                if let Some(hash) = submit(flood) {
+                    sent.lock().expect("lock").push(hash);
+                }
+            }
+        }
+    });
+    gapped
+}

@@ -27,20 +27,22 @@ use commonware_runtime::{
 };
 use commonware_utils::{probability, NZUsize};
 use rand_core::Rng as _;
+use serde_json::json;
 use std::{
     num::NonZeroU32,
     panic::{catch_unwind, AssertUnwindSafe},
-    sync::Arc,
+    sync::{Arc, Mutex},
     time::Duration,
 };
 use vellum_consensus::{
     self as consensus, engine::channel, mempool::Limits, Application, Chain, Channels,
     EngineConfig, Halt, Mempool, RoundBlock, Submitter, Timeouts, ValidatorKey,
 };
-use vellum_ledger::{testing, Executor, Store};
+use vellum_ledger::{records::contract_address, testing, Executor, Store};
 use vellum_runtime::{RuntimeConfig, Schedule};
 use vellum_types::{
-    hex, merkle_root, Action, ChainLimits, DeployPolicy, Genesis, Header, Validator,
+    address_of, hex, merkle_root, public_key, Action, ChainLimits, DeployPolicy, Genesis, Hash,
+    Header, SignedTransaction, Status, Validator,
 };
 
 type Context = deterministic::Context;
@@ -143,16 +145,23 @@ struct Testnet {
 
 impl Testnet {
     fn new(n: usize) -> Self {
+        Self::with_limits(
+            n,
+            ChainLimits {
+                block_time_step_max_ms: 60_000,
+                block_transactions_max: BLOCK_TRANSACTIONS_MAX,
+                ..ChainLimits::default()
+            },
+        )
+    }
+
+    fn with_limits(n: usize, limits: ChainLimits) -> Self {
         let keys: Vec<_> = (0..n)
             .map(|i| ed25519::PrivateKey::from_seed(i as u64 + 1))
             .collect();
         let mut genesis = testing::genesis(DeployPolicy::AnyAdmin);
         genesis.time_ms = 0;
-        genesis.limits = ChainLimits {
-            block_time_step_max_ms: 60_000,
-            block_transactions_max: BLOCK_TRANSACTIONS_MAX,
-            ..ChainLimits::default()
-        };
+        genesis.limits = limits;
         genesis.validators = keys
             .iter()
             .enumerate()
@@ -331,6 +340,7 @@ async fn start(
     chain: &Testnet,
     i: usize,
     role: Role,
+    pool: Limits,
 ) -> Option<Running> {
     let key = chain.keys[i].clone();
     let public = key.public_key();
@@ -398,11 +408,7 @@ async fn start(
         runtime.schedule = schedule;
     }
     let executor = Arc::new(Executor::new(chain.genesis.clone(), runtime).expect("executor"));
-    let validator = Chain::new(
-        executor,
-        chain.stores[i].clone(),
-        Mempool::new(Limits::default()),
-    );
+    let validator = Chain::new(executor, chain.stores[i].clone(), Mempool::new(pool));
     let config = EngineConfig {
         signer: chain.keys[i].clone(),
         participants: consensus::participants(&chain.genesis).expect("validators"),
@@ -439,8 +445,15 @@ async fn start(
     })
 }
 
-/// A client that submits a transaction every 100 ms, round-robin across validators.
-fn client(context: &Context, submitters: Vec<Submitter>, signer: u8) -> Handle<()> {
+/// What the honest client sent: each transaction's hash and the height its first validator
+/// had committed when it was accepted.
+type Sent = Arc<Mutex<Vec<(Hash, u64)>>>;
+
+/// A client that submits a transaction every 100 ms, round-robin across validators, and
+/// records each one it got accepted with the height `store` had then.
+fn client(context: &Context, submitters: Vec<Submitter>, signer: u8, store: Arc<Store>) -> Sent {
+    let sent = Sent::default();
+    let record = sent.clone();
     context.child("client").spawn(move |context| async move {
         let mut nonce = 0;
         let mut target = 0;
@@ -454,11 +467,14 @@ fn client(context: &Context, submitters: Vec<Submitter>, signer: u8) -> Handle<(
                 },
             );
             target = (target + 1) % submitters.len();
-            if submitters[target].submit(transaction).is_ok() {
+            let height = store.height().expect("height");
+            if let Ok(hash) = submitters[target].submit(transaction) {
+                record.lock().expect("lock").push((hash, height));
                 nonce += 1;
             }
         }
-    })
+    });
+    sent
 }
 
 /// Wait until every validator in `honest` has committed `height`.
@@ -473,19 +489,54 @@ struct Outcome {
     roots: Vec<[u8; 32]>,
     /// Who blocked whom, by validator index.
     blocked: Vec<(usize, usize)>,
+    /// For each honest transaction committed, the blocks from its acceptance to its inclusion.
+    waits: Vec<u64>,
+    /// The hashes of the member attack's gapped transactions, oldest first, and whether each is
+    /// still pending at an honest validator at the end.
+    gapped: Vec<(Hash, bool)>,
 }
+
+/// What a scenario runs beside the validators' roles.
+#[derive(Clone, Copy, Default)]
+struct Setup {
+    /// Members attack through transactions ([`byzantine::member_attack`]), against a chain with
+    /// small fuel and receipt limits and pools that evict gapped transactions after 4 blocks.
+    member_attack: bool,
+}
+
+/// Fuel limits of the chain under a member attack: a spin costs real CPU in every validator,
+/// so they are small, and a block holds three maximum-fuel transactions.
+const ATTACK_FUEL_MAX: u64 = testing::FUEL;
 
 /// n validators with the given roles, all linked by `link`; run until honest ones reach
 /// `target`, check agreement.
 fn run(seed: u64, roles: &[Role], link: Link, target: u64) -> Outcome {
-    let chain = Testnet::new(roles.len());
+    run_with(seed, roles, link, target, Setup::default())
+}
+
+fn run_with(seed: u64, roles: &[Role], link: Link, target: u64, setup: Setup) -> Outcome {
+    let mut limits = ChainLimits {
+        block_time_step_max_ms: 60_000,
+        block_transactions_max: BLOCK_TRANSACTIONS_MAX,
+        ..ChainLimits::default()
+    };
+    let mut pool = Limits::default();
+    if setup.member_attack {
+        limits.transaction_fuel_max = ATTACK_FUEL_MAX;
+        limits.block_fuel_max = 3 * ATTACK_FUEL_MAX;
+        limits.query_fuel_max = ATTACK_FUEL_MAX;
+        limits.transaction_receipt_bytes_max = 4_096;
+        pool.gap_blocks_max = 4;
+        pool.per_sender_max = 16;
+    }
+    let chain = Testnet::with_limits(roles.len(), limits);
     let honest: Vec<usize> = (0..roles.len())
         .filter(|&i| roles[i] == Role::Honest)
         .collect();
     let config = deterministic::Config::new()
         .with_seed(seed)
         .with_timeout(Some(Duration::from_secs(600)));
-    let (state, blocked) = deterministic::Runner::new(config).start(|context| {
+    let (state, blocked, sent, gapped) = deterministic::Runner::new(config).start(|context| {
         let chain = &chain;
         let honest = honest.clone();
         async move {
@@ -494,14 +545,34 @@ fn run(seed: u64, roles: &[Role], link: Link, target: u64) -> Outcome {
             link_all(&mut oracle, &keys, &link).await;
             let mut running = Vec::new();
             for (i, role) in roles.iter().enumerate() {
-                running.push(start(&context, &mut oracle, chain, i, *role).await);
+                running.push(start(&context, &mut oracle, chain, i, *role, pool.clone()).await);
             }
             let submitters: Vec<Submitter> = honest
                 .iter()
                 .filter_map(|&i| running[i].as_ref().map(|r| r.submitter.clone()))
                 .collect();
-            let _client = client(&context, submitters, 1);
+            let sent = client(
+                &context,
+                submitters.clone(),
+                1,
+                chain.stores[honest[0]].clone(),
+            );
+            let gapped = setup.member_attack.then(|| {
+                byzantine::member_attack(context.child("attacker"), submitters, ATTACK_FUEL_MAX)
+            });
             reach(&context, chain, &honest, target).await;
+            let gapped: Vec<(Hash, bool)> = gapped
+                .map(|g| g.lock().expect("lock").clone())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|hash| {
+                    let pending = honest.iter().any(|&i| {
+                        let validator = &running[i].as_ref().expect("running").chain;
+                        validator.mempool().contains(&hash)
+                    });
+                    (hash, pending)
+                })
+                .collect();
             for &i in &honest {
                 let validator = &running[i].as_ref().expect("honest validators run").chain;
                 assert_eq!(validator.halted(), None, "honest validator {i} halted");
@@ -530,7 +601,8 @@ fn run(seed: u64, roles: &[Role], link: Link, target: u64) -> Outcome {
                     "honest validator {a} blocked honest validator {b}"
                 );
             }
-            (context.auditor().state(), blocked)
+            let sent = sent.lock().expect("lock").clone();
+            (context.auditor().state(), blocked, sent, gapped)
         }
     });
     chain.assert_agreement(&honest);
@@ -546,9 +618,33 @@ fn run(seed: u64, roles: &[Role], link: Link, target: u64) -> Outcome {
         })
         .sum();
     assert!(transactions > 0, "no transaction was committed");
+    let store = &chain.stores[honest[0]];
+    if setup.member_attack {
+        // The attack reached the chain: spins ran out of fuel, oversized receipts were refused.
+        let statuses: Vec<Status> = (1..=chain.height(honest[0]))
+            .flat_map(|h| store.receipts(h).expect("read"))
+            .map(|r| r.status)
+            .collect();
+        assert!(statuses.contains(&Status::OutOfFuel), "{statuses:?}");
+        assert!(
+            statuses
+                .iter()
+                .any(|s| matches!(s, Status::Refused(why) if why.contains("receipt"))),
+            "{statuses:?}"
+        );
+    }
+    let waits = sent
+        .iter()
+        .filter_map(|(hash, accepted)| {
+            let (height, _) = store.transaction_location(hash).expect("read")?;
+            Some(height - accepted)
+        })
+        .collect();
     Outcome {
         state,
         blocked,
+        waits,
+        gapped,
         roots: honest
             .iter()
             .map(|&i| chain.stores[i].head().expect("head").state_root)

@@ -91,6 +91,33 @@ fn a_gossip_flood_is_refused_and_the_byzantine_peer_blocked() {
     });
 }
 
+/// Members attacking through transactions alone (maximum-fuel spins, receipts past the limit,
+/// a flood of large transactions behind a nonce gap) neither stall the chain nor delay honest
+/// transactions by more than a few blocks, and the gapped flood leaves the pools.
+#[test]
+fn members_attacking_through_transactions_cannot_stall_or_censor() {
+    for_seeds("members_attacking_through_transactions", 2, |seed| {
+        let setup = Setup {
+            member_attack: true,
+        };
+        let outcome = run_with(seed, &[Role::Honest; 4], LINK, 30, setup);
+        assert!(outcome.waits.len() > 10, "{:?}", outcome.waits);
+        let slowest = outcome.waits.iter().max().copied().unwrap_or(0);
+        assert!(
+            slowest <= 4,
+            "an honest transaction waited {slowest} blocks: {:?}",
+            outcome.waits
+        );
+        // The oldest gapped transactions were accepted more than 4 blocks before the end.
+        let (evicted, _) = outcome.gapped.split_at(outcome.gapped.len().min(8));
+        assert!(!evicted.is_empty());
+        assert!(
+            evicted.iter().all(|(_, pending)| !pending),
+            "gapped transactions are still pending: {evicted:?}"
+        );
+    });
+}
+
 /// Split 2/2 (no quorum on either side), let time pass, heal, and require progress.
 #[test]
 fn partitions_heal() {
@@ -111,13 +138,20 @@ fn partitions_heal() {
                 let mut running = Vec::new();
                 for i in all {
                     running.push(
-                        start(&context, &mut oracle, chain, i, Role::Honest)
-                            .await
-                            .expect("honest"),
+                        start(
+                            &context,
+                            &mut oracle,
+                            chain,
+                            i,
+                            Role::Honest,
+                            Limits::default(),
+                        )
+                        .await
+                        .expect("honest"),
                     );
                 }
                 let submitters = running.iter().map(|r| r.submitter.clone()).collect();
-                let _client = client(&context, submitters, 1);
+                let _client = client(&context, submitters, 1, chain.stores[0].clone());
                 reach(&context, chain, &all, 2).await;
                 // 2/2 leaves no side a quorum; 1/3 leaves one (3 of 4 is 2f + 1).
                 let split = 1 + (context.child("split").next_u32() % 3) as usize;
@@ -176,14 +210,24 @@ fn unclean_restarts_resume() {
                 link_all(&mut oracle, &keys, &LINK).await;
                 let mut running = Vec::new();
                 for i in all {
-                    running.push(start(&context, &mut oracle, chain_ref, i, Role::Honest).await);
+                    running.push(
+                        start(
+                            &context,
+                            &mut oracle,
+                            chain_ref,
+                            i,
+                            Role::Honest,
+                            Limits::default(),
+                        )
+                        .await,
+                    );
                 }
                 let submitters = running
                     .iter()
                     .flatten()
                     .map(|r| r.submitter.clone())
                     .collect();
-                let _client = client(&context, submitters, 1);
+                let _client = client(&context, submitters, 1, chain_ref.stores[0].clone());
                 if run < CRASHES {
                     let crash_after =
                         Duration::from_millis(300 + context.child("crash").next_u64() % 3_000);
@@ -223,18 +267,36 @@ fn late_validator_backfills() {
                 link_all(&mut oracle, &online, &LINK).await;
                 let mut running = Vec::new();
                 for i in 0..3 {
-                    running.push(start(&context, &mut oracle, chain, i, Role::Honest).await);
+                    running.push(
+                        start(
+                            &context,
+                            &mut oracle,
+                            chain,
+                            i,
+                            Role::Honest,
+                            Limits::default(),
+                        )
+                        .await,
+                    );
                 }
                 let submitters = running
                     .iter()
                     .flatten()
                     .map(|r| r.submitter.clone())
                     .collect();
-                let _client = client(&context, submitters, 1);
+                let _client = client(&context, submitters, 1, chain.stores[0].clone());
                 reach(&context, chain, &[0, 1, 2], 10).await;
                 let all: Vec<_> = (0..4).map(|i| chain.public(i)).collect();
                 link_all(&mut oracle, &all, &LINK).await;
-                let late = start(&context, &mut oracle, chain, 3, Role::Honest).await;
+                let late = start(
+                    &context,
+                    &mut oracle,
+                    chain,
+                    3,
+                    Role::Honest,
+                    Limits::default(),
+                )
+                .await;
                 reach(&context, chain, &[0, 1, 2, 3], 14).await;
                 drop(late);
             }
@@ -271,7 +333,7 @@ fn diverging_validator_halts_with_a_report() {
                         Role::Honest
                     };
                     running.push(
-                        start(&context, &mut oracle, chain, i, role)
+                        start(&context, &mut oracle, chain, i, role, Limits::default())
                             .await
                             .expect("engine"),
                     );
