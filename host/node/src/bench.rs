@@ -444,6 +444,13 @@ pub enum Attack {
         /// Concurrent callers.
         callers: usize,
     },
+    /// `senders` new member keys (the admin adds them, as one hostile admin could), each
+    /// sending deploys of 1 MiB of junk with nonces past a gap it never fills, as fast as the
+    /// node accepts them, to the first node, which gossips them to all.
+    Gaps {
+        /// Member keys flooding.
+        senders: usize,
+    },
 }
 
 /// A running attack; dropping it stops it.
@@ -454,7 +461,8 @@ pub struct Attacking {
 }
 
 impl Attacking {
-    /// Queries answered (every one runs out of fuel) and refused as busy, so far.
+    /// So far: queries answered (every one runs out of fuel) and refused as busy; or gapped
+    /// transactions accepted into the pool and refused.
     pub fn counts(&self) -> (u64, u64) {
         (
             self.answered.load(Ordering::Relaxed),
@@ -478,7 +486,24 @@ const SPINNER: &str = r#"(module
 /// Start `attack` against the node at `url`, deploying what it needs with the admin key at
 /// `admin`.
 pub async fn attack(url: &str, admin: &Path, attack: Attack) -> anyhow::Result<Attacking> {
-    let Attack::Queries { callers } = attack;
+    let attacking = Attacking {
+        stop: Arc::new(AtomicBool::new(false)),
+        answered: Arc::new(AtomicU64::new(0)),
+        refused: Arc::new(AtomicU64::new(0)),
+    };
+    match attack {
+        Attack::Queries { callers } => spin_queries(url, admin, callers, &attacking).await?,
+        Attack::Gaps { senders } => flood_gaps(url, admin, senders, &attacking).await?,
+    }
+    Ok(attacking)
+}
+
+async fn spin_queries(
+    url: &str,
+    admin: &Path,
+    callers: usize,
+    attacking: &Attacking,
+) -> anyhow::Result<()> {
     let client = Client::connect(url).await?;
     let mut admin = Signer::load(admin, &client).await?;
     let code = wat::parse_str(SPINNER).context("the spinner's text")?;
@@ -490,11 +515,6 @@ pub async fn attack(url: &str, admin: &Path, attack: Attack) -> anyhow::Result<A
         .as_str()
         .ok_or_else(|| anyhow!("the spinner was not deployed: {receipt}"))?
         .to_string();
-    let attacking = Attacking {
-        stop: Arc::new(AtomicBool::new(false)),
-        answered: Arc::new(AtomicU64::new(0)),
-        refused: Arc::new(AtomicU64::new(0)),
-    };
     for _ in 0..callers {
         let client = Client::connect(url).await?;
         let (stop, answered, refused) = (
@@ -518,5 +538,68 @@ pub async fn attack(url: &str, admin: &Path, attack: Attack) -> anyhow::Result<A
             }
         });
     }
-    Ok(attacking)
+    Ok(())
+}
+
+/// Junk each gapped deploy carries.
+const GAP_JUNK_BYTES: usize = 1 << 20;
+
+async fn flood_gaps(
+    url: &str,
+    admin: &Path,
+    senders: usize,
+    attacking: &Attacking,
+) -> anyhow::Result<()> {
+    let client = Client::connect(url).await?;
+    let mut admin = Signer::load(admin, &client).await?;
+    let keys = (0..senders)
+        .map(|_| generate_member_key())
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let added: Vec<SignedTransaction> = keys
+        .iter()
+        .map(|key| {
+            admin.sign(Action::AddMember {
+                public_key: public_key(key),
+                organisation: "org-1".into(),
+                role: Role::Member,
+            })
+        })
+        .collect();
+    if let Some((last, rest)) = added.split_last() {
+        for transaction in rest {
+            client.submit(transaction).await?;
+        }
+        let receipt = client
+            .submit_and_wait(last)
+            .await
+            .context("adding the attacking members")?;
+        if receipt["status"] != "success" {
+            bail!("adding the attacking members failed: {receipt}");
+        }
+    }
+    for key in keys {
+        let client = Client::connect(url).await?;
+        let mut signer = Signer::new(key, &client).await?;
+        // The nonce signed here is never sent: every later one waits behind the gap.
+        let _gap = signer.sign(Action::ApproveCode { code_hash: [0; 32] });
+        let (stop, accepted, refused) = (
+            attacking.stop.clone(),
+            attacking.answered.clone(),
+            attacking.refused.clone(),
+        );
+        tokio::spawn(async move {
+            let mut round = 0u8;
+            while !stop.load(Ordering::Relaxed) {
+                round = round.wrapping_add(1);
+                let junk = signer.deploy(vec![round; GAP_JUNK_BYTES], json!({}));
+                if client.submit(&junk).await.is_ok() {
+                    accepted.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    refused.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        });
+    }
+    Ok(())
 }

@@ -250,10 +250,7 @@ async fn start<N: Node>(
                 .layer(metrics),
         )
         .to_service_builder();
-    let mut module = RpcModule::from_arc(state);
-    methods::register(&mut module).map_err(std::io::Error::other)?;
-    subscriptions::register(&mut module).map_err(std::io::Error::other)?;
-    let methods: Methods = module.into();
+    let methods: Methods = module(state).map_err(std::io::Error::other)?.into();
     let listener = tokio::net::TcpListener::bind(address).await?;
     let address = listener.local_addr()?;
     let (stop, handle) = stop_channel();
@@ -289,6 +286,17 @@ async fn start<N: Node>(
         }
     });
     Ok((handle, address))
+}
+
+/// Every method and subscription over `state`, without a server: what [`serve`] serves, for
+/// calling in-process (`RpcModule::call`, `raw_json_request`) and for fuzzing the parameters.
+pub fn module<N: Node>(
+    state: Arc<State<N>>,
+) -> Result<RpcModule<State<N>>, jsonrpsee::core::RegisterMethodError> {
+    let mut module = RpcModule::from_arc(state);
+    methods::register(&mut module)?;
+    subscriptions::register(&mut module)?;
+    Ok(module)
 }
 
 /// Publish the committed height to every subscription (the task ends with the server's runtime).

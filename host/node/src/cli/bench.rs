@@ -38,10 +38,11 @@ pub struct Args {
     mix: String,
     /// Run the load twice, without and then with an attack beside it, and report both:
     /// `queries` is --attackers callers repeating a query that spins until its fuel runs out,
-    /// against the first node.
-    #[arg(long, value_parser = ["queries"])]
+    /// against the first node; `gaps` is --attackers member keys (added by the admin) sending
+    /// 1 MiB junk deploys with nonces past a gap, as fast as the first node accepts them.
+    #[arg(long, value_parser = ["queries", "gaps"])]
     attack: Option<String>,
-    /// Concurrent attackers (with --attack).
+    /// Concurrent attackers (with --attack): callers or member keys.
     #[arg(long, default_value_t = 8)]
     attackers: usize,
 }
@@ -104,16 +105,28 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     println!("-- without attack\n{report}");
-    let attack = Attack::Queries {
-        callers: args.attackers,
+    let attack = match args.attack.as_deref() {
+        Some("gaps") => Attack::Gaps {
+            senders: args.attackers,
+        },
+        _ => Attack::Queries {
+            callers: args.attackers,
+        },
     };
     let attacking = vellum::bench::attack(&urls[0], &admin, attack).await?;
     let report = vellum::bench::run(&urls, &admin, &contracts, &load).await?;
     let (answered, refused) = attacking.counts();
     drop(attacking);
-    println!(
-        "-- with {} callers repeating a spinning query against {} ({answered} answered, {refused} refused busy)\n{report}",
-        args.attackers, urls[0]
-    );
+    let what = match attack {
+        Attack::Gaps { senders } => format!(
+            "{senders} member keys flooding 1 MiB deploys behind a nonce gap into {} ({answered} accepted, {refused} refused)",
+            urls[0]
+        ),
+        Attack::Queries { callers } => format!(
+            "{callers} callers repeating a spinning query against {} ({answered} answered, {refused} refused busy)",
+            urls[0]
+        ),
+    };
+    println!("-- with {what}\n{report}");
     Ok(())
 }
