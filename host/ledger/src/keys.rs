@@ -118,33 +118,34 @@ impl EventSelector {
     /// The index prefix of the events this selector wants; `None` for every event (read from
     /// the events table itself).
     pub(crate) fn prefix(&self) -> Option<[u8; 33]> {
-        let (tag, body) = match (&self.contract, &self.topic) {
-            (None, None) => return None,
-            (Some(contract), None) => (0, *contract),
-            (None, Some(topic)) => (1, keccak256(topic)),
-            (Some(contract), Some(topic)) => (2, keccak256(&[contract.as_slice(), topic].concat())),
-        };
-        let mut prefix = [0; 33];
-        prefix[0] = tag;
-        prefix[1..].copy_from_slice(&body);
-        Some(prefix)
+        event_prefix(self.contract.as_ref(), self.topic.as_deref())
     }
 
     /// The index prefixes `event` is filed under: by contract, by topic, by both.
     pub(crate) fn prefixes_of(event: &LedgerEvent) -> [[u8; 33]; 3] {
-        let by = |contract: Option<Address>, topic: Option<&[u8]>| {
-            let selector = EventSelector {
-                contract,
-                topic: topic.map(<[u8]>::to_vec),
-            };
-            selector.prefix().unwrap_or([0; 33])
-        };
+        let (contract, topic) = (Some(&event.contract), Some(event.topic.as_slice()));
         [
-            by(Some(event.contract), None),
-            by(None, Some(&event.topic)),
-            by(Some(event.contract), Some(&event.topic)),
+            event_prefix(contract, None),
+            event_prefix(None, topic),
+            event_prefix(contract, topic),
         ]
+        .map(|prefix| prefix.unwrap_or([0; 33]))
     }
+}
+
+/// `0 ‖ contract`, `1 ‖ keccak256(topic)` or `2 ‖ keccak256(contract ‖ topic)`; `None` with
+/// neither.
+fn event_prefix(contract: Option<&Address>, topic: Option<&[u8]>) -> Option<[u8; 33]> {
+    let (tag, body) = match (contract, topic) {
+        (None, None) => return None,
+        (Some(contract), None) => (0, *contract),
+        (None, Some(topic)) => (1, keccak256(topic)),
+        (Some(contract), Some(topic)) => (2, keccak256(&[contract.as_slice(), topic].concat())),
+    };
+    let mut prefix = [0; 33];
+    prefix[0] = tag;
+    prefix[1..].copy_from_slice(&body);
+    Some(prefix)
 }
 
 /// Where an event sits in the chain: block height, transaction position, event position.
