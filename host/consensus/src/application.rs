@@ -25,10 +25,9 @@ use commonware_consensus::{
 use commonware_cryptography::{Digested, Digestible};
 use commonware_runtime::{Clock, Metrics, Spawner};
 use futures::StreamExt as _;
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 use tracing::{debug, info, warn};
-use vellum_ledger::{ExecutedBlock, Proposal};
-use vellum_types::Address;
+use vellum_ledger::Proposal;
 
 /// How far ahead of a verifier's clock a block's time may be before it waits.
 pub const CLOCK_DRIFT_MAX: Duration = Duration::from_secs(2);
@@ -91,26 +90,13 @@ impl<E: Clock + Spawner + Metrics> commonware_consensus::Application<E> for Appl
             .pending(&context, parent.clone(), ancestry)
             .await
             .ok()?;
-        let limits = &chain.executor().genesis().limits;
-        // Senders' next nonces where blocks above the commit have moved them on.
-        let mut pending_next: BTreeMap<Address, u64> = BTreeMap::new();
-        for executed in &pending {
-            for transaction in &executed.block.transactions {
-                pending_next.insert(transaction.sender(), transaction.transaction.nonce + 1);
-            }
-        }
-        let candidates = chain
-            .mempool()
-            .candidates(limits.block_transactions_max, |sender| {
-                pending_next.get(sender).copied()
-            });
         let parent_header = parent.inner().header().clone();
         let proposal = Proposal {
             height: parent_header.height + 1,
             parent: parent_header.hash(),
             time_ms: millis(&context).max(parent_header.time_ms + 1),
             proposer: proposer_bytes(&round.leader),
-            transactions: candidates,
+            transactions: Vec::new(),
         };
         let builder = chain.clone();
         // The runtime's clock: real time on a node, simulated (so never out of time inside one
@@ -118,12 +104,7 @@ impl<E: Clock + Spawner + Metrics> commonware_consensus::Application<E> for Appl
         let clock = context.child("build_clock");
         let deadline = context.current() + self.build_time_max;
         let built = off_thread(&context, move || {
-            let below: Vec<&ExecutedBlock> = pending.iter().map(Arc::as_ref).collect();
-            builder
-                .executor()
-                .build(builder.store(), &below, proposal, &|| {
-                    clock.current() >= deadline
-                })
+            builder.build(&pending, proposal, &|| clock.current() >= deadline)
         })
         .await?;
         let (executed, skipped) = match built {
@@ -133,16 +114,6 @@ impl<E: Clock + Spawner + Metrics> commonware_consensus::Application<E> for Appl
                 return None;
             }
         };
-        // Candidates invalid for good are dropped. One invalid only in this state (a nonce, a
-        // duplicate, a membership on this branch) stays: the branch may be abandoned, and the
-        // pool forgets it once a commit makes it stale.
-        let mut mempool = chain.mempool();
-        for (hash, error) in &skipped {
-            if !error.depends_on_state() {
-                mempool.remove(hash);
-            }
-        }
-        drop(mempool);
         let block = RoundBlock::new(round, &executed);
         let digest = block.digest();
         chain.remember(digest, Arc::new(executed));
@@ -152,7 +123,7 @@ impl<E: Clock + Spawner + Metrics> commonware_consensus::Application<E> for Appl
             info!(
                 height = block.header().height,
                 transactions = block.transactions().len(),
-                skipped = skipped.len(),
+                skipped,
                 "proposed"
             );
         }

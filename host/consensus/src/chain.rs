@@ -23,7 +23,7 @@ use commonware_runtime::{Clock, Metrics, Spawner};
 use futures::channel::oneshot;
 use futures::StreamExt as _;
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc, Mutex, MutexGuard,
@@ -32,7 +32,7 @@ use std::{
 };
 use tracing::{debug, error};
 use vellum_ledger::{BlockError, EntryError, ExecutedBlock, Executor, Proposal, Store};
-use vellum_types::{hex, Hash, Header, Receipt, SignedTransaction};
+use vellum_types::{hex, Address, Hash, Header, Receipt, SignedTransaction};
 
 /// How many blocks a proposal may build on before this node's commits catch up; beyond it,
 /// propose and verify wait for the finalizer instead of re-executing a long chain.
@@ -141,6 +141,46 @@ impl Chain {
         mempool.insert(transaction, hash, next)?;
         self.observe_mempool(&mempool);
         Ok(hash)
+    }
+
+    /// Build this node's proposal on top of `pending` (blocks above the commit, oldest first):
+    /// `proposal`'s header fields with the mempool's ready transactions, executed until the block
+    /// is full or `out_of_time()`. Returns the block and how many candidates were left out.
+    ///
+    /// A candidate left out for good (its signature, chain or fuel limit) leaves the pool. One
+    /// invalid only on this branch (a nonce, a duplicate, a membership) stays: the branch may be
+    /// abandoned, and the pool forgets it once a commit makes it stale. Candidates start after
+    /// the nonces `pending` already used, so a transaction in a pending block is not offered
+    /// again on top of it, and is offered again on a branch without it.
+    pub fn build(
+        &self,
+        pending: &[Arc<ExecutedBlock>],
+        mut proposal: Proposal,
+        out_of_time: &dyn Fn() -> bool,
+    ) -> Result<(ExecutedBlock, usize), BlockError> {
+        let mut pending_next: BTreeMap<Address, u64> = BTreeMap::new();
+        for executed in pending {
+            for transaction in &executed.block.transactions {
+                pending_next.insert(transaction.sender(), transaction.transaction.nonce + 1);
+            }
+        }
+        let limits = &self.executor.genesis().limits;
+        proposal.transactions = self
+            .mempool()
+            .candidates(limits.block_transactions_max, |sender| {
+                pending_next.get(sender).copied()
+            });
+        let below: Vec<&ExecutedBlock> = pending.iter().map(Arc::as_ref).collect();
+        let (executed, skipped) =
+            self.executor
+                .build(&self.store, &below, proposal, out_of_time)?;
+        let mut mempool = self.mempool();
+        for (hash, error) in &skipped {
+            if !error.depends_on_state() {
+                mempool.remove(hash);
+            }
+        }
+        Ok((executed, skipped.len()))
     }
 
     pub(crate) fn halt(&self, halt: Halt) {
@@ -462,4 +502,69 @@ pub(crate) fn millis<E: Clock>(context: &E) -> u64 {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_millis() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mempool::Limits;
+    use vellum_ledger::testing::{self, next_proposal};
+    use vellum_runtime::RuntimeConfig;
+    use vellum_types::DeployPolicy;
+
+    #[test]
+    fn a_transaction_on_an_abandoned_branch_is_proposed_again_on_the_branch_that_wins() {
+        let genesis = testing::genesis(DeployPolicy::AnyAdmin);
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let store = Store::open(&dir.path().join("ledger.redb"), &genesis).expect("store");
+        let executor = Executor::new(genesis, RuntimeConfig::default()).expect("executor");
+        let chain = Chain::new(
+            Arc::new(executor),
+            Arc::new(store),
+            Mempool::new(Limits::default()),
+        );
+        let transaction = testing::call(1, 0, [7; 32], "ping", serde_json::json!({}));
+        let hash = chain.submit(transaction).expect("accepted");
+        let genesis_head = chain.store().head().expect("head");
+        let never = || false;
+
+        // A proposal carries it; the block above that proposal does not offer it again.
+        let (abandoned, _) = chain
+            .build(&[], next_proposal(&genesis_head, Vec::new()), &never)
+            .expect("built");
+        assert_eq!(hashes(&abandoned), [hash]);
+        let abandoned = Arc::new(abandoned);
+        let (above, _) = chain
+            .build(
+                std::slice::from_ref(&abandoned),
+                next_proposal(&abandoned.block.header, Vec::new()),
+                &never,
+            )
+            .expect("built");
+        assert!(hashes(&above).is_empty());
+        assert!(chain.mempool().contains(&hash), "still waiting to commit");
+
+        // That branch is abandoned: another proposal at the same height carries it, and once
+        // committed, the pool forgets it.
+        let mut other = next_proposal(&genesis_head, Vec::new());
+        other.time_ms += 1;
+        let (winner, _) = chain.build(&[], other, &never).expect("built");
+        assert_eq!(hashes(&winner), [hash]);
+        assert_ne!(winner.block.header, abandoned.block.header);
+        chain.store().commit(&winner).expect("commit");
+        let next = BTreeMap::from([(winner.block.transactions[0].sender(), 1)]);
+        chain
+            .mempool()
+            .committed(1, &winner.block.transactions, &next);
+        assert!(!chain.mempool().contains(&hash));
+    }
+
+    fn hashes(executed: &ExecutedBlock) -> Vec<Hash> {
+        executed
+            .block
+            .transactions
+            .iter()
+            .map(SignedTransaction::hash)
+            .collect()
+    }
 }
