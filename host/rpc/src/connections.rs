@@ -1,19 +1,28 @@
 //! The server's own accept loop: a bounded number of TCP connections, each closed once it has
-//! been silent for too long.
+//! been silent for too long, and none held by a client that says nothing.
 //!
 //! jsonrpsee's own loop counts requests and WebSockets, not sockets, and closes only a connection
 //! that never completes a first request; an idle keep-alive connection, or one that trickles
 //! nothing after its first request, would hold a file descriptor (shared with p2p and storage)
-//! forever. Here every accepted socket takes a permit first (none left: it is closed at once),
-//! and a connection with no byte read or written for `idle_max` is dropped. WebSocket clients
-//! stay alive through the server's pings.
+//! forever. Here every accepted socket takes one of [`Connections`]' permits, and a connection
+//! with no byte read or written for `idle_max` is dropped. WebSocket clients stay alive through
+//! the server's pings.
+//!
+//! When every permit is taken, a new socket takes the place of an open connection: one the
+//! server never answered (idle since it connected, or still sending its first request's header)
+//! before one it did, and among those the one silent longest. So sockets that only hold a place
+//! cannot lock clients out, however many the attacker opens: each newcomer closes the oldest of
+//! them. A new socket waits at most [`ADMISSION_WAIT`] for its place; at most as many wait as
+//! there are permits, and one past that is closed at once, as is one that would displace an
+//! answered connection while other newcomers still wait.
 
 use std::{
+    collections::HashMap,
     io,
     pin::Pin,
     sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc,
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
+        Arc, Mutex,
     },
     task::{Context, Poll},
     time::Duration,
@@ -21,8 +30,142 @@ use std::{
 use tokio::{
     io::{AsyncRead, AsyncWrite, ReadBuf},
     net::TcpStream,
+    sync::{Notify, OwnedSemaphorePermit, Semaphore},
     time::Instant,
 };
+
+/// How long a new socket waits for the connection it displaces to close.
+pub(crate) const ADMISSION_WAIT: Duration = Duration::from_secs(1);
+
+/// The open connections and their permits.
+pub(crate) struct Connections {
+    epoch: Instant,
+    permits: Arc<Semaphore>,
+    max: usize,
+    open: Mutex<HashMap<u64, Open>>,
+    next: AtomicU64,
+    waiting: AtomicUsize,
+}
+
+struct Open {
+    activity: Arc<Activity>,
+    close: Arc<Notify>,
+}
+
+/// A socket let in: it holds a permit while it lives.
+pub(crate) enum Admission {
+    /// A permit was free.
+    Ready(OwnedSemaphorePermit),
+    /// A connection was told to close; its permit is this socket's once released.
+    Waiting,
+}
+
+/// An open connection's place, given up when dropped.
+pub(crate) struct Slot {
+    connections: Arc<Connections>,
+    id: u64,
+    _permit: OwnedSemaphorePermit,
+    activity: Arc<Activity>,
+    close: Arc<Notify>,
+}
+
+impl Connections {
+    /// Room for `max` connections.
+    pub(crate) fn new(max: usize) -> Arc<Self> {
+        Arc::new(Self {
+            epoch: Instant::now(),
+            permits: Arc::new(Semaphore::new(max)),
+            max,
+            open: Mutex::new(HashMap::new()),
+            next: AtomicU64::new(0),
+            waiting: AtomicUsize::new(0),
+        })
+    }
+
+    fn open(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Open>> {
+        self.open.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Let a new socket in, displacing an open connection if every permit is taken; `None`
+    /// when it must be closed at once.
+    pub(crate) fn admit(&self) -> Option<Admission> {
+        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
+            return Some(Admission::Ready(permit));
+        }
+        if self.waiting.load(Ordering::Relaxed) >= self.max {
+            return None;
+        }
+        let victim = {
+            let mut open = self.open();
+            let (&id, victim) = open
+                .iter()
+                .min_by_key(|(id, o)| (o.activity.answered(), o.activity.last_ms(), **id))?;
+            // Sockets still waiting for their place were never answered either: while any
+            // waits, a connection that was answered keeps its place and the newcomer is closed.
+            if victim.activity.answered() && self.waiting.load(Ordering::Relaxed) > 0 {
+                return None;
+            }
+            open.remove(&id)?
+        };
+        victim.close.notify_one();
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        Some(Admission::Waiting)
+    }
+
+    /// The place `admission` promised, once its permit is free (`None` if that took longer
+    /// than [`ADMISSION_WAIT`]).
+    pub(crate) async fn place(self: &Arc<Self>, admission: Admission) -> Option<Slot> {
+        let permit = match admission {
+            Admission::Ready(permit) => permit,
+            Admission::Waiting => {
+                let acquired =
+                    tokio::time::timeout(ADMISSION_WAIT, self.permits.clone().acquire_owned())
+                        .await;
+                self.waiting.fetch_sub(1, Ordering::Relaxed);
+                acquired.ok()?.ok()?
+            }
+        };
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let activity = Arc::new(Activity {
+            epoch: self.epoch,
+            last_ms: AtomicU64::new(self.epoch.elapsed().as_millis() as u64),
+            answered: AtomicBool::new(false),
+        });
+        let close = Arc::new(Notify::new());
+        self.open().insert(
+            id,
+            Open {
+                activity: activity.clone(),
+                close: close.clone(),
+            },
+        );
+        Some(Slot {
+            connections: self.clone(),
+            id,
+            _permit: permit,
+            activity,
+            close,
+        })
+    }
+}
+
+impl Slot {
+    /// The connection's activity.
+    pub(crate) fn activity(&self) -> &Arc<Activity> {
+        &self.activity
+    }
+
+    /// Complete when a newcomer displaces this connection.
+    pub(crate) async fn displaced(&self) {
+        self.close.notified().await
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.connections.open().remove(&self.id);
+    }
+}
 
 /// A socket that records when it last moved a byte.
 pub(crate) struct Watched {
@@ -30,23 +173,31 @@ pub(crate) struct Watched {
     activity: Arc<Activity>,
 }
 
-/// When a [`Watched`] socket last moved a byte, in ms since it was accepted.
+/// When a [`Watched`] socket last moved a byte, and whether the server ever wrote to it.
 pub(crate) struct Activity {
-    since: Instant,
+    epoch: Instant,
     last_ms: AtomicU64,
+    answered: AtomicBool,
 }
 
 impl Activity {
     fn touch(&self) {
-        let now = self.since.elapsed().as_millis() as u64;
+        let now = self.epoch.elapsed().as_millis() as u64;
         self.last_ms.store(now, Ordering::Relaxed);
+    }
+
+    fn last_ms(&self) -> u64 {
+        self.last_ms.load(Ordering::Relaxed)
+    }
+
+    fn answered(&self) -> bool {
+        self.answered.load(Ordering::Relaxed)
     }
 
     /// Complete once no byte has moved for `idle_max`.
     pub(crate) async fn idle(&self, idle_max: Duration) {
         loop {
-            let last = self.since + Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
-            let deadline = last + idle_max;
+            let deadline = self.epoch + Duration::from_millis(self.last_ms()) + idle_max;
             if Instant::now() >= deadline {
                 return;
             }
@@ -56,16 +207,13 @@ impl Activity {
 }
 
 impl Watched {
-    pub(crate) fn new(socket: TcpStream) -> (Self, Arc<Activity>) {
-        let activity = Arc::new(Activity {
-            since: Instant::now(),
-            last_ms: AtomicU64::new(0),
-        });
-        let watched = Self {
-            socket,
-            activity: activity.clone(),
-        };
-        (watched, activity)
+    pub(crate) fn new(socket: TcpStream, activity: Arc<Activity>) -> Self {
+        Self { socket, activity }
+    }
+
+    fn wrote(&self) {
+        self.activity.touch();
+        self.activity.answered.store(true, Ordering::Relaxed);
     }
 }
 
@@ -92,7 +240,7 @@ impl AsyncWrite for Watched {
     ) -> Poll<io::Result<usize>> {
         let result = Pin::new(&mut self.socket).poll_write(cx, buf);
         if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
-            self.activity.touch();
+            self.wrote();
         }
         result
     }
@@ -104,7 +252,7 @@ impl AsyncWrite for Watched {
     ) -> Poll<io::Result<usize>> {
         let result = Pin::new(&mut self.socket).poll_write_vectored(cx, bufs);
         if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
-            self.activity.touch();
+            self.wrote();
         }
         result
     }

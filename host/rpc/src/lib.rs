@@ -51,7 +51,9 @@ pub struct Limits {
     /// Threads serving connections. They are the server's own: no request, however heavy, runs
     /// on the threads that vote and execute blocks.
     pub workers: usize,
-    /// Open TCP connections (HTTP and WebSocket together); past it a new one is closed at once.
+    /// Open TCP connections (HTTP and WebSocket together). Past it a new one takes the place of
+    /// the connection silent longest, preferring one the server never answered (see
+    /// `connections.rs`); a socket that cannot take one within a second is closed.
     pub connections_max: u32,
     /// How long a connection may move no byte before it is closed. WebSocket clients are pinged
     /// every [`WS_PING`], so a live one is never idle this long.
@@ -254,7 +256,7 @@ async fn start<N: Node>(
     let listener = tokio::net::TcpListener::bind(address).await?;
     let address = listener.local_addr()?;
     let (stop, handle) = stop_channel();
-    let permits = Arc::new(Semaphore::new(limits.connections_max as usize));
+    let connections = connections::Connections::new(limits.connections_max as usize);
     tokio::spawn(async move {
         loop {
             let socket = tokio::select! {
@@ -268,19 +270,23 @@ async fn start<N: Node>(
                 },
                 _ = stop.clone().shutdown() => return,
             };
-            // No permit left: the socket is dropped, so closed, at once.
-            let Ok(permit) = permits.clone().try_acquire_owned() else {
+            // No place for it: the socket is dropped, so closed, at once.
+            let Some(admission) = connections.admit() else {
                 continue;
             };
             let _ = socket.set_nodelay(true);
             let service = builder.clone().build(methods.clone(), stop.clone());
             let stopped = stop.clone().shutdown();
+            let connections = connections.clone();
             tokio::spawn(async move {
-                let _permit = permit;
-                let (socket, activity) = connections::Watched::new(socket);
+                let Some(slot) = connections.place(admission).await else {
+                    return;
+                };
+                let socket = connections::Watched::new(socket, slot.activity().clone());
                 tokio::select! {
                     _ = serve_with_graceful_shutdown(socket, service, stopped) => {}
-                    _ = activity.idle(limits.idle_max) => {}
+                    _ = slot.activity().idle(limits.idle_max) => {}
+                    _ = slot.displaced() => {}
                 }
             });
         }

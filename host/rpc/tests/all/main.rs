@@ -18,7 +18,7 @@ use std::{
     sync::Arc,
     time::Duration,
 };
-use vellum_ledger::testing::{call, genesis, sign, Node};
+use vellum_ledger::testing::{call, genesis, sign, Node, CHAIN};
 use vellum_rpc::{code, Limits, NodeStatus, Server, State};
 use vellum_types::{Action, DeployPolicy, Hash, SignedTransaction, Status};
 
@@ -449,16 +449,15 @@ fn closed_by_server(socket: &mut TcpStream, patience: Duration) -> bool {
 }
 
 #[test]
-fn sockets_are_bounded_and_silent_ones_are_closed() {
+fn silent_sockets_are_closed() {
     let (node, _) = ledger(50_000_000, 0);
     let limits = Limits {
-        connections_max: 3,
         idle_max: Duration::from_secs(1),
         ..Limits::default()
     };
     let (server, _stalled, _dir) = serve(node, limits);
     let address = server.local_addr();
-    // Three sockets take every permit: one says nothing, two stop halfway through a header.
+    // One says nothing, two stop halfway through a header.
     let mut silent = TcpStream::connect(address).expect("connect");
     let mut partial: Vec<TcpStream> = (0..2)
         .map(|_| {
@@ -469,22 +468,125 @@ fn sockets_are_bounded_and_silent_ones_are_closed() {
             socket
         })
         .collect();
-    // A fourth is closed at once, unanswered.
-    let mut fourth = TcpStream::connect(address).expect("connect");
-    let _ = fourth.write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n");
-    assert!(closed_by_server(&mut fourth, Duration::from_secs(5)));
-    // The silent ones are closed once idle_max passes, which frees their permits.
     assert!(closed_by_server(&mut silent, Duration::from_secs(10)));
     for socket in &mut partial {
         assert!(closed_by_server(socket, Duration::from_secs(10)));
     }
+}
+
+/// `vellum_chainId` over the keep-alive connection `socket`; the response's body.
+fn chain_id_over(socket: &mut TcpStream) -> String {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "vellum_chainId", "params": []});
+    let body = body.to_string();
+    write!(
+        socket,
+        "POST / HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut response = Vec::new();
+    let mut buffer = [0u8; 1024];
+    while !String::from_utf8_lossy(&response).contains(CHAIN) {
+        match socket.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => response.extend_from_slice(&buffer[..n]),
+        }
+    }
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+#[test]
+fn sockets_that_only_hold_a_place_cannot_lock_clients_out() {
+    let (node, _) = ledger(50_000_000, 0);
+    let limits = Limits {
+        connections_max: 3,
+        idle_max: Duration::from_secs(600),
+        ..Limits::default()
+    };
+    let (server, _stalled, _dir) = serve(node, limits);
+    let address = server.local_addr();
+    // A client that was answered keeps its connection open, then two sockets take the other
+    // places: one says nothing, one stops halfway through a header.
+    let mut client = TcpStream::connect(address).expect("connect");
+    assert!(chain_id_over(&mut client).contains(CHAIN));
+    let mut silent = TcpStream::connect(address).expect("connect");
+    std::thread::sleep(Duration::from_millis(50));
+    let mut partial = TcpStream::connect(address).expect("connect");
+    partial
+        .write_all(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-le")
+        .expect("send");
+    std::thread::sleep(Duration::from_millis(50));
+    // Every place is taken, and a newcomer is answered all the same: it displaces the socket
+    // that never was, silent longest.
     let response = post(
         address,
         &json!({"jsonrpc": "2.0", "id": 1, "method": "vellum_chainId", "params": []}).to_string(),
     );
-    assert!(
-        response.contains(vellum_ledger::testing::CHAIN),
-        "{response}"
+    assert!(response.contains(CHAIN), "{response}");
+    assert!(closed_by_server(&mut silent, Duration::from_secs(5)));
+    // The place that answer used is free again; the newcomer after the next displaces the
+    // half-sent header, not the older client that was answered.
+    let _first = TcpStream::connect(address).expect("connect");
+    std::thread::sleep(Duration::from_millis(200));
+    let mut newcomer = TcpStream::connect(address).expect("connect");
+    assert!(closed_by_server(&mut partial, Duration::from_secs(5)));
+    assert!(chain_id_over(&mut client).contains(CHAIN));
+    assert!(chain_id_over(&mut newcomer).contains(CHAIN));
+    // However many sockets an attacker opens, each newcomer's place is the oldest of them.
+    let hoard: Vec<TcpStream> = (0..20)
+        .map(|_| TcpStream::connect(address).expect("connect"))
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let response = post(
+        address,
+        &json!({"jsonrpc": "2.0", "id": 2, "method": "vellum_chainId", "params": []}).to_string(),
+    );
+    assert!(response.contains(CHAIN), "{response}");
+    drop(hoard);
+}
+
+/// The status a WebSocket upgrade to `address` with `headers` gets.
+fn upgrade_status(address: SocketAddr, headers: &str) -> u16 {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET / HTTP/1.1\r\nhost: {address}\r\n{headers}upgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n"
+    )
+    .expect("send");
+    let mut head = Vec::new();
+    let mut buffer = [0u8; 512];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buffer[..n]),
+        }
+    }
+    String::from_utf8_lossy(&head)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_web_page_on_another_origin_cannot_open_a_websocket() {
+    let (node, _) = ledger(50_000_000, 0);
+    let (server, _stalled, _dir) = serve(node, Limits::default());
+    let address = server.local_addr();
+    assert_eq!(upgrade_status(address, ""), 101);
+    assert_eq!(
+        upgrade_status(address, &format!("origin: http://{address}\r\n")),
+        101
+    );
+    assert_eq!(
+        upgrade_status(address, "origin: http://evil.example\r\n"),
+        403
     );
 }
 
