@@ -403,3 +403,47 @@ fn an_oversized_receipt_fails_its_transaction_and_the_block_goes_on() {
     assert!(matches!(issuer("small"), QueryResult::Success { .. }));
     assert!(matches!(issuer("big"), QueryResult::Failed(_)));
 }
+
+#[test]
+fn building_stops_taking_candidates_once_out_of_time_and_the_block_still_verifies() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let approve = |n: u64| Action::ApproveCode {
+        code_hash: vellum_types::keccak256(&n.to_be_bytes()),
+    };
+    let candidates: Vec<_> = (0..6).map(|n| sign(1, n, approve(n))).collect();
+    // The clock runs out after the third candidate: the builder asks before each one.
+    let asked = std::cell::Cell::new(0);
+    let out_of_time = || {
+        asked.set(asked.get() + 1);
+        asked.get() > 3
+    };
+    let (built, skipped) = node
+        .executor
+        .build(
+            &node.store,
+            &[],
+            node.proposal(candidates.clone()),
+            &out_of_time,
+        )
+        .expect("a block is built");
+    let included: Vec<_> = built.block.transactions.iter().map(|t| t.hash()).collect();
+    let expected: Vec<_> = candidates[..3].iter().map(|t| t.hash()).collect();
+    assert_eq!(included, expected);
+    assert!(
+        skipped.is_empty(),
+        "the rest wait for a later block: {skipped:?}"
+    );
+    // Out of time before the first: an empty block, which verifies like any other.
+    let (empty, _) = node
+        .executor
+        .build(&node.store, &[], node.proposal(candidates.clone()), &|| {
+            true
+        })
+        .expect("an empty block is built");
+    assert!(empty.block.transactions.is_empty());
+    let verified = node
+        .executor
+        .execute(&node.store, node.proposal(built.block.transactions.clone()))
+        .expect("the built block verifies");
+    assert_eq!(verified.block.header, built.block.header);
+}
