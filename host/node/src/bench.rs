@@ -13,6 +13,11 @@
 use crate::keys::generate_member_key;
 use anyhow::{anyhow, bail, Context as _};
 use indicatif::{ProgressBar, ProgressStyle};
+use jsonrpsee::core::{
+    client::{ClientT as _, Subscription, SubscriptionClientT as _},
+    params::BatchRequestBuilder,
+};
+use jsonrpsee::{http_client::HttpClientBuilder, ws_client::WsClientBuilder};
 use serde_json::json;
 use std::{
     collections::HashMap,
@@ -23,6 +28,7 @@ use std::{
     },
     time::{Duration, Instant},
 };
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use vellum_client::{Client, Signer};
 use vellum_types::{hex, public_key, Action, Role, SignedTransaction};
 
@@ -451,6 +457,25 @@ pub enum Attack {
         /// Member keys flooding.
         senders: usize,
     },
+    /// `callers` concurrent callers repeating a query for events over the whole chain with a
+    /// topic nothing emits, each also holding a subscription to every event from height 0, all
+    /// against the first node.
+    Events {
+        /// Concurrent callers.
+        callers: usize,
+    },
+    /// `callers` concurrent callers repeating batches of the most calls a batch may hold (100),
+    /// each asking for a block with its transactions, against the first node.
+    Batches {
+        /// Concurrent callers.
+        callers: usize,
+    },
+    /// `sockets` TCP connections to the first node that never send a request; one in ten sends
+    /// half a request header and then a byte every five seconds. A closed one is opened again.
+    Sockets {
+        /// Connections held.
+        sockets: usize,
+    },
 }
 
 /// A running attack; dropping it stops it.
@@ -461,8 +486,10 @@ pub struct Attacking {
 }
 
 impl Attacking {
-    /// So far: queries answered (every one runs out of fuel) and refused as busy; or gapped
-    /// transactions accepted into the pool and refused.
+    /// So far, what the node answered and what it refused: queries (every one runs out of fuel)
+    /// and refusals as busy; gapped transactions accepted into the pool and refused; event
+    /// queries and subscriptions answered and refused; batches answered and refused; sockets
+    /// held and closed by the node.
     pub fn counts(&self) -> (u64, u64) {
         (
             self.answered.load(Ordering::Relaxed),
@@ -494,6 +521,9 @@ pub async fn attack(url: &str, admin: &Path, attack: Attack) -> anyhow::Result<A
     match attack {
         Attack::Queries { callers } => spin_queries(url, admin, callers, &attacking).await?,
         Attack::Gaps { senders } => flood_gaps(url, admin, senders, &attacking).await?,
+        Attack::Events { callers } => scan_events(url, callers, &attacking).await?,
+        Attack::Batches { callers } => send_batches(url, callers, &attacking).await?,
+        Attack::Sockets { sockets } => hold_sockets(url, sockets, &attacking)?,
     }
     Ok(attacking)
 }
@@ -598,6 +628,150 @@ async fn flood_gaps(
                     refused.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
+            }
+        });
+    }
+    Ok(())
+}
+
+async fn scan_events(url: &str, callers: usize, attacking: &Attacking) -> anyhow::Result<()> {
+    let ws = url.replacen("http", "ws", 1);
+    for _ in 0..callers {
+        let client = Client::connect(url).await?;
+        let (stop, answered, refused) = (
+            attacking.stop.clone(),
+            attacking.answered.clone(),
+            attacking.refused.clone(),
+        );
+        let ws = ws.clone();
+        tokio::spawn(async move {
+            let subscription = match WsClientBuilder::default().build(&ws).await {
+                Ok(subscriber) => {
+                    let subscription: Result<Subscription<serde_json::Value>, _> = subscriber
+                        .subscribe(
+                            "vellum_subscribeEvents",
+                            jsonrpsee::rpc_params![json!({"from_height": 0})],
+                            "vellum_unsubscribeEvents",
+                        )
+                        .await;
+                    subscription.ok().map(|s| (subscriber, s))
+                }
+                Err(_) => None,
+            };
+            match subscription {
+                Some((subscriber, mut subscription)) => {
+                    answered.fetch_add(1, Ordering::Relaxed);
+                    let stop = stop.clone();
+                    tokio::spawn(async move {
+                        let _subscriber = subscriber;
+                        while !stop.load(Ordering::Relaxed) {
+                            if subscription.next().await.is_none() {
+                                return;
+                            }
+                        }
+                    });
+                }
+                None => {
+                    refused.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            let filter = json!({"topic": "nothing-emits-this", "from_height": 0, "limit": 1000});
+            while !stop.load(Ordering::Relaxed) {
+                let result = client
+                    .call("vellum_getEvents", jsonrpsee::rpc_params![filter.clone()])
+                    .await;
+                match result {
+                    Ok(_) => answered.fetch_add(1, Ordering::Relaxed),
+                    Err(_) => refused.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Calls in each attacking batch: the most a batch may hold by default.
+pub const BATCH_CALLS: usize = 100;
+
+async fn send_batches(url: &str, callers: usize, attacking: &Attacking) -> anyhow::Result<()> {
+    for _ in 0..callers {
+        let client = HttpClientBuilder::default()
+            .request_timeout(Duration::from_secs(30))
+            .build(url)
+            .context("the attacking client")?;
+        let (stop, answered, refused) = (
+            attacking.stop.clone(),
+            attacking.answered.clone(),
+            attacking.refused.clone(),
+        );
+        tokio::spawn(async move {
+            let mut height = 1u64;
+            while !stop.load(Ordering::Relaxed) {
+                let mut batch = BatchRequestBuilder::new();
+                for _ in 0..BATCH_CALLS {
+                    height = height % 200 + 1;
+                    if batch
+                        .insert(
+                            "vellum_getBlockByNumber",
+                            jsonrpsee::rpc_params![height, true],
+                        )
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                match client.batch_request::<serde_json::Value>(batch).await {
+                    Ok(_) => answered.fetch_add(1, Ordering::Relaxed),
+                    Err(_) => refused.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        });
+    }
+    Ok(())
+}
+
+fn hold_sockets(url: &str, sockets: usize, attacking: &Attacking) -> anyhow::Result<()> {
+    let address = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    for index in 0..sockets {
+        let (stop, held, closed) = (
+            attacking.stop.clone(),
+            attacking.answered.clone(),
+            attacking.refused.clone(),
+        );
+        let address = address.clone();
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let Ok(mut socket) = tokio::net::TcpStream::connect(&address).await else {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                };
+                held.fetch_add(1, Ordering::Relaxed);
+                let slow = index % 10 == 0;
+                if slow {
+                    let _ = socket
+                        .write_all(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-le")
+                        .await;
+                }
+                // Until the node closes it (a read of 0 bytes or an error) or the attack ends.
+                let mut buffer = [0u8; 64];
+                while !stop.load(Ordering::Relaxed) {
+                    let read =
+                        tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buffer));
+                    match read.await {
+                        Ok(Ok(0)) | Ok(Err(_)) => break,
+                        Ok(Ok(_)) => {}
+                        Err(_) if slow => {
+                            if socket.write_all(b"n").await.is_err() {
+                                break;
+                            }
+                        }
+                        Err(_) => {}
+                    }
+                }
+                closed.fetch_add(1, Ordering::Relaxed);
             }
         });
     }

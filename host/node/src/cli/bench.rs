@@ -36,13 +36,17 @@ pub struct Args {
     /// `transfer`: point transfers; `mix`: transfers, notarizations, lots and votes.
     #[arg(long, default_value = "transfer", value_parser = ["transfer", "mix"])]
     mix: String,
-    /// Run the load twice, without and then with an attack beside it, and report both:
-    /// `queries` is --attackers callers repeating a query that spins until its fuel runs out,
-    /// against the first node; `gaps` is --attackers member keys (added by the admin) sending
-    /// 1 MiB junk deploys with nonces past a gap, as fast as the first node accepts them.
-    #[arg(long, value_parser = ["queries", "gaps"])]
+    /// Run the load twice, without and then with an attack beside it, and report both. All
+    /// against the first node: `queries` is --attackers callers repeating a query that spins
+    /// until its fuel runs out; `gaps` is --attackers member keys (added by the admin) sending
+    /// 1 MiB junk deploys with nonces past a gap, as fast as the node accepts them; `events` is
+    /// --attackers callers repeating a whole-chain event query that matches nothing, each also
+    /// subscribed to every event from height 0; `batches` is --attackers callers repeating
+    /// batches of 100 full-block reads; `sockets` is --attackers TCP connections that never
+    /// send a request (one in ten sends half a header, then a byte every 5 s).
+    #[arg(long, value_parser = ["queries", "gaps", "events", "batches", "sockets"])]
     attack: Option<String>,
-    /// Concurrent attackers (with --attack): callers or member keys.
+    /// Attackers (with --attack): callers, member keys or sockets.
     #[arg(long, default_value_t = 8)]
     attackers: usize,
 }
@@ -109,6 +113,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Some("gaps") => Attack::Gaps {
             senders: args.attackers,
         },
+        Some("events") => Attack::Events {
+            callers: args.attackers,
+        },
+        Some("batches") => Attack::Batches {
+            callers: args.attackers,
+        },
+        Some("sockets") => Attack::Sockets {
+            sockets: args.attackers,
+        },
         _ => Attack::Queries {
             callers: args.attackers,
         },
@@ -120,6 +133,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let what = match attack {
         Attack::Gaps { senders } => format!(
             "{senders} member keys flooding 1 MiB deploys behind a nonce gap into {} ({answered} accepted, {refused} refused)",
+            urls[0]
+        ),
+        Attack::Events { callers } => format!(
+            "{callers} callers repeating a whole-chain event query and subscribed to every event, against {} ({answered} answered, {refused} refused)",
+            urls[0]
+        ),
+        Attack::Batches { callers } => format!(
+            "{callers} callers repeating batches of {} full-block reads against {} ({answered} answered, {refused} refused)",
+            vellum::bench::BATCH_CALLS,
+            urls[0]
+        ),
+        Attack::Sockets { sockets } => format!(
+            "{sockets} sockets that never send a request held against {} ({answered} opened, {refused} closed by the node)",
             urls[0]
         ),
         Attack::Queries { callers } => format!(
