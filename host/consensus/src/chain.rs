@@ -126,8 +126,12 @@ impl Chain {
         receiver
     }
 
-    /// Check `transaction` against committed state and add it to the mempool.
-    pub fn submit(&self, transaction: SignedTransaction) -> Result<Hash, SubmitError> {
+    /// Check `transaction` against committed state and add it to the mempool. Returns its hash
+    /// and the transactions it made ready (see [`Mempool::insert`]).
+    pub fn submit(
+        &self,
+        transaction: SignedTransaction,
+    ) -> Result<(Hash, Vec<SignedTransaction>), SubmitError> {
         let hash = transaction.hash();
         if self.mempool().contains(&hash) {
             return Err(MempoolError::Duplicate(hex(&hash)).into());
@@ -138,9 +142,9 @@ impl Chain {
             .executor
             .check_entry(&self.store, &transaction, window)?;
         let mut mempool = self.mempool();
-        mempool.insert(transaction, hash, next)?;
+        let ready = mempool.insert(transaction, hash, next)?;
         self.observe_mempool(&mempool);
-        Ok(hash)
+        Ok((hash, ready))
     }
 
     /// Build this node's proposal on top of `pending` (blocks above the commit, oldest first):
@@ -524,7 +528,8 @@ mod tests {
             Mempool::new(Limits::default()),
         );
         let transaction = testing::call(1, 0, [7; 32], "ping", serde_json::json!({}));
-        let hash = chain.submit(transaction).expect("accepted");
+        let (hash, ready) = chain.submit(transaction.clone()).expect("accepted");
+        assert_eq!(ready, [transaction]);
         let genesis_head = chain.store().head().expect("head");
         let never = || false;
 

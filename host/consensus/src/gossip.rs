@@ -2,9 +2,12 @@
 //! mempool, so whoever leads next can include it.
 //!
 //! Transactions accepted locally are batched (up to [`BATCH_TRANSACTIONS_MAX`] or
-//! [`BATCH_BYTES_MAX`], or every [`FLUSH`]) and sent once to every peer; a transaction
-//! received from a peer is checked like a local one and kept, but not forwarded again, since its
-//! originator already sent it to everyone. A flooding peer is held back three ways: the network
+//! [`BATCH_BYTES_MAX`], or every [`FLUSH`]) and sent once to every peer, but only once they are
+//! ready: a transaction behind a nonce gap stays in this validator's pool, and goes out with the
+//! one that fills the gap (whichever validator that one reached first). So junk behind a gap
+//! that never fills costs only the validator it was sent to. A transaction received from a peer
+//! is checked like a local one and kept, but not forwarded again, since its originator already
+//! sent it to everyone; what it made ready here is. A flooding peer is held back three ways: the network
 //! rate-limits each peer on the channel, a batch larger than the limits is discarded whole, and
 //! the mempool's own bounds refuse what does not fit.
 //!
@@ -24,7 +27,10 @@ use commonware_macros::select;
 use commonware_p2p::{Blocker, Receiver, Recipients, Sender};
 use commonware_runtime::{Clock, Handle, Spawner};
 use futures::{channel::mpsc, StreamExt};
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 use tracing::{debug, warn};
 use vellum_ledger::EntryError;
 use vellum_types::{Hash, SignedTransaction};
@@ -49,11 +55,14 @@ pub struct Submitter {
 }
 
 impl Submitter {
-    /// Check `transaction`, queue it, and gossip it. Returns its hash, or why it was refused.
+    /// Check `transaction` and queue it; gossip it once it is ready (no nonce gap before it),
+    /// with whatever waited behind it. Returns its hash, or why it was refused.
     pub fn submit(&self, transaction: SignedTransaction) -> Result<Hash, SubmitError> {
-        let hash = self.chain.submit(transaction.clone())?;
-        // A full outbox only delays the transaction: it is in this validator's mempool.
-        let _ = self.outbox.clone().try_send(transaction);
+        let (hash, ready) = self.chain.submit(transaction)?;
+        // A full outbox only delays a transaction: it is in this validator's mempool.
+        for transaction in ready {
+            let _ = self.outbox.clone().try_send(transaction);
+        }
         Ok(hash)
     }
 
@@ -83,35 +92,20 @@ where
         outbox,
     };
     let handle = context.spawn(move |context| async move {
-        let mut batch: Vec<SignedTransaction> = Vec::new();
-        let mut bytes = BATCH_HEADER_BYTES;
-        let mut oldest = None;
+        let mut outgoing = Outgoing::default();
         loop {
             // Flush when the oldest waiting transaction has waited FLUSH.
-            let flush_at = oldest.map_or_else(
+            let flush_at = outgoing.oldest.map_or_else(
                 || context.current() + Duration::from_secs(3600),
                 |t| t + FLUSH,
             );
             select! {
                 transaction = pending.next() => {
                     let Some(transaction) = transaction else { return };
-                    let size = transaction.encoded_len();
-                    // Never past the limit a receiver enforces: send what waits first.
-                    if bytes + size > BATCH_BYTES_MAX {
-                        send(&mut sender, &mut batch);
-                        (bytes, oldest) = (BATCH_HEADER_BYTES, None);
-                    }
-                    bytes += size;
-                    batch.push(transaction);
-                    oldest = oldest.or_else(|| Some(context.current()));
-                    if batch.len() >= BATCH_TRANSACTIONS_MAX || bytes >= BATCH_BYTES_MAX / 2 {
-                        send(&mut sender, &mut batch);
-                        (bytes, oldest) = (BATCH_HEADER_BYTES, None);
-                    }
+                    outgoing.push(&mut sender, transaction, context.current());
                 },
                 _ = context.sleep_until(flush_at) => {
-                    send(&mut sender, &mut batch);
-                    (bytes, oldest) = (BATCH_HEADER_BYTES, None);
+                    outgoing.send(&mut sender);
                 },
                 message = receiver.recv() => {
                     let Ok((peer, message)) = message else { return };
@@ -124,10 +118,15 @@ where
                     // checked on a blocking thread, never on the workers consensus runs on.
                     let checker = chain.clone();
                     let checked = off_thread(&context, move || check_batch(&checker, transactions)).await;
-                    let Some((accepted, invalid)) = checked else { return };
+                    let Some(Checked { accepted, released, invalid }) = checked else { return };
                     if let Some(error) = invalid {
                         warn!(?peer, %error, "blocking a peer: it gossiped a transaction that is invalid for good");
                         blocker.block(peer.clone());
+                    }
+                    // What the peer's transactions made ready here (a client may send nonce 6
+                    // to this validator and 5 to another) goes on to everyone.
+                    for transaction in released {
+                        outgoing.push(&mut sender, transaction, context.current());
                     }
                     debug!(?peer, accepted, "gossip batch");
                 },
@@ -137,23 +136,73 @@ where
     (handle, submitter)
 }
 
-/// Submit a peer's `transactions` in order until one is invalid for good: how many were
-/// accepted, and that one's error.
-fn check_batch(
-    chain: &Chain,
-    transactions: Vec<SignedTransaction>,
-) -> (usize, Option<vellum_types::TransactionError>) {
-    let mut accepted = 0;
+/// What became of a peer's batch.
+struct Checked {
+    /// Transactions accepted into the pool.
+    accepted: usize,
+    /// Transactions they made ready here, other than themselves (the peer sent those to all).
+    released: Vec<SignedTransaction>,
+    /// The error of the first transaction that is invalid for good, where checking stopped.
+    invalid: Option<vellum_types::TransactionError>,
+}
+
+/// Submit a peer's `transactions` in order until one is invalid for good.
+fn check_batch(chain: &Chain, transactions: Vec<SignedTransaction>) -> Checked {
+    let mut checked = Checked {
+        accepted: 0,
+        released: Vec::new(),
+        invalid: None,
+    };
     for transaction in transactions {
         match chain.submit(transaction) {
-            Ok(_) => accepted += 1,
+            Ok((hash, ready)) => {
+                checked.accepted += 1;
+                checked
+                    .released
+                    .extend(ready.into_iter().filter(|t| t.hash() != hash));
+            }
             Err(SubmitError::Entry(EntryError::Rejected(error))) if !error.depends_on_state() => {
-                return (accepted, Some(error))
+                checked.invalid = Some(error);
+                return checked;
             }
             Err(_) => {}
         }
     }
-    (accepted, None)
+    checked
+}
+
+/// Transactions waiting to be sent, as one batch.
+#[derive(Default)]
+struct Outgoing {
+    batch: Vec<SignedTransaction>,
+    bytes: usize,
+    /// When the oldest of them was queued.
+    oldest: Option<std::time::SystemTime>,
+}
+
+impl Outgoing {
+    /// Queue `transaction`, sending the batch first if it would go past the limits a receiver
+    /// enforces, and after if it is full.
+    fn push<S: Sender>(&mut self, sender: &mut S, transaction: SignedTransaction, now: SystemTime) {
+        let size = transaction.encoded_len();
+        if BATCH_HEADER_BYTES + self.bytes + size > BATCH_BYTES_MAX {
+            self.send(sender);
+        }
+        self.bytes += size;
+        self.batch.push(transaction);
+        self.oldest = self.oldest.or(Some(now));
+        if self.batch.len() >= BATCH_TRANSACTIONS_MAX
+            || BATCH_HEADER_BYTES + self.bytes >= BATCH_BYTES_MAX / 2
+        {
+            self.send(sender);
+        }
+    }
+
+    /// Send what waits, if anything.
+    fn send<S: Sender>(&mut self, sender: &mut S) {
+        send(sender, &mut self.batch);
+        (self.bytes, self.oldest) = (0, None);
+    }
 }
 
 fn send<S: Sender>(sender: &mut S, batch: &mut Vec<SignedTransaction>) {

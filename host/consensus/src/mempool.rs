@@ -191,13 +191,15 @@ impl Mempool {
     }
 
     /// Add `transaction` (whose hash is `hash`), already checked against committed state, whose
-    /// sender's next nonce is `next`.
+    /// sender's next nonce is `next`. Returns the transactions it made ready: itself and the run
+    /// of its sender's transactions that waited behind it, in nonce order; none if it waits
+    /// behind a gap itself.
     pub fn insert(
         &mut self,
         transaction: SignedTransaction,
         hash: Hash,
         next: u64,
-    ) -> Result<(), MempoolError> {
+    ) -> Result<Vec<SignedTransaction>, MempoolError> {
         if self.hashes.contains_key(&hash) {
             return Err(MempoolError::Duplicate(hex(&hash)));
         }
@@ -258,9 +260,20 @@ impl Mempool {
         queue.next = queue.next.max(next);
         queue.bytes += size;
         queue.entries.insert(nonce, entry);
+        // It and the run of transactions behind it that were waiting for it are ready now.
+        let released = if ready {
+            let end = queue.ready_end(nonce);
+            queue
+                .entries
+                .range(nonce..end)
+                .map(|(_, e)| e.transaction.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
         self.hashes.insert(hash, (sender, nonce));
         self.bytes += size;
-        Ok(())
+        Ok(released)
     }
 
     fn fits(&self, size: usize) -> bool {
@@ -414,7 +427,11 @@ mod tests {
         .sign(&key)
     }
 
-    fn add(pool: &mut Mempool, tx: SignedTransaction, next: u64) -> Result<(), MempoolError> {
+    fn add(
+        pool: &mut Mempool,
+        tx: SignedTransaction,
+        next: u64,
+    ) -> Result<Vec<SignedTransaction>, MempoolError> {
         let hash = tx.hash();
         pool.insert(tx, hash, next)
     }
@@ -527,19 +544,28 @@ mod tests {
     #[test]
     fn only_transactions_without_a_gap_before_them_are_candidates() {
         let mut pool = Mempool::new(Limits::default());
-        for nonce in [0, 1, 3, 4] {
-            add(&mut pool, transaction(1, nonce), 0).unwrap();
+        // Each ready transaction is ready on arrival (and so gossiped); the ones behind a gap
+        // are not.
+        for nonce in [0, 1] {
+            assert_eq!(
+                nonces(&add(&mut pool, transaction(1, nonce), 0).unwrap()),
+                [nonce]
+            );
+        }
+        for nonce in [3, 4] {
+            assert!(add(&mut pool, transaction(1, nonce), 0).unwrap().is_empty());
         }
         // Sender 2 has only transactions behind a gap.
         for nonce in 5..10 {
-            add(&mut pool, transaction(2, nonce), 0).unwrap();
+            assert!(add(&mut pool, transaction(2, nonce), 0).unwrap().is_empty());
         }
         assert_eq!(nonces(&pool.candidates(100, |_| None)), vec![0, 1]);
         // The proposer's own uncommitted blocks already carry sender 1's nonces 0 and 1.
         let a = transaction(1, 0).sender();
         assert!(pool.candidates(100, |s| (*s == a).then_some(2)).is_empty());
-        // The gap fills: everything up to 4 is ready.
-        add(&mut pool, transaction(1, 2), 0).unwrap();
+        // The gap fills: everything up to 4 is ready, and made ready by the one that filled it.
+        let released = add(&mut pool, transaction(1, 2), 0).unwrap();
+        assert_eq!(nonces(&released), [2, 3, 4]);
         assert_eq!(nonces(&pool.candidates(100, |_| None)), vec![0, 1, 2, 3, 4]);
     }
 
