@@ -10,15 +10,19 @@
 //!
 //! When every permit is taken, a new socket takes the place of an open connection: one the
 //! server never answered (idle since it connected, or still sending its first request's header)
-//! before one it did, and among those the one silent longest. So sockets that only hold a place
-//! cannot lock clients out, however many the attacker opens: each newcomer closes the oldest of
-//! them. A new socket waits at most [`ADMISSION_WAIT`] for its place; at most as many wait as
+//! before one it did; among those, one of the address (IP) holding the most places; and among
+//! those, the one silent longest. So sockets that only hold a place cannot lock clients out,
+//! however many one address opens: each newcomer closes the oldest of them. (One address that
+//! opens sockets faster than the server answers a newcomer's first request, a connect flood,
+//! still displaces newcomers from that same address; from other addresses it displaces only its
+//! own.) A new socket waits at most [`ADMISSION_WAIT`] for its place; at most as many wait as
 //! there are permits, and one past that is closed at once, as is one that would displace an
 //! answered connection while other newcomers still wait.
 
 use std::{
     collections::HashMap,
     io,
+    net::IpAddr,
     pin::Pin,
     sync::{
         atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
@@ -48,6 +52,7 @@ pub(crate) struct Connections {
 }
 
 struct Open {
+    address: IpAddr,
     activity: Arc<Activity>,
     close: Arc<Notify>,
 }
@@ -97,9 +102,20 @@ impl Connections {
         }
         let victim = {
             let mut open = self.open();
-            let (&id, victim) = open
-                .iter()
-                .min_by_key(|(id, o)| (o.activity.answered(), o.activity.last_ms(), **id))?;
+            // Never answered before answered; then the address holding the most places gives
+            // one up; then the one silent longest.
+            let mut held: HashMap<IpAddr, usize> = HashMap::new();
+            for o in open.values() {
+                *held.entry(o.address).or_default() += 1;
+            }
+            let (&id, victim) = open.iter().min_by_key(|(id, o)| {
+                (
+                    o.activity.answered(),
+                    std::cmp::Reverse(held.get(&o.address).copied().unwrap_or(0)),
+                    o.activity.last_ms(),
+                    **id,
+                )
+            })?;
             // Sockets still waiting for their place were never answered either: while any
             // waits, a connection that was answered keeps its place and the newcomer is closed.
             if victim.activity.answered() && self.waiting.load(Ordering::Relaxed) > 0 {
@@ -112,9 +128,13 @@ impl Connections {
         Some(Admission::Waiting)
     }
 
-    /// The place `admission` promised, once its permit is free (`None` if that took longer
+    /// The place `admission` promised to a socket from `address`, once its permit is free (`None` if that took longer
     /// than [`ADMISSION_WAIT`]).
-    pub(crate) async fn place(self: &Arc<Self>, admission: Admission) -> Option<Slot> {
+    pub(crate) async fn place(
+        self: &Arc<Self>,
+        admission: Admission,
+        address: IpAddr,
+    ) -> Option<Slot> {
         let permit = match admission {
             Admission::Ready(permit) => permit,
             Admission::Waiting => {
@@ -135,6 +155,7 @@ impl Connections {
         self.open().insert(
             id,
             Open {
+                address,
                 activity: activity.clone(),
                 close: close.clone(),
             },

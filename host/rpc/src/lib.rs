@@ -52,8 +52,9 @@ pub struct Limits {
     /// on the threads that vote and execute blocks.
     pub workers: usize,
     /// Open TCP connections (HTTP and WebSocket together). Past it a new one takes the place of
-    /// the connection silent longest, preferring one the server never answered (see
-    /// `connections.rs`); a socket that cannot take one within a second is closed.
+    /// an open one: never answered before answered, then of the address holding the most, then
+    /// silent longest (see `connections.rs`); a socket that cannot take one within a second is
+    /// closed.
     pub connections_max: u32,
     /// How long a connection may move no byte before it is closed. WebSocket clients are pinged
     /// every [`WS_PING`], so a live one is never idle this long.
@@ -259,9 +260,9 @@ async fn start<N: Node>(
     let connections = connections::Connections::new(limits.connections_max as usize);
     tokio::spawn(async move {
         loop {
-            let socket = tokio::select! {
+            let (socket, peer) = tokio::select! {
                 accepted = listener.accept() => match accepted {
-                    Ok((socket, _)) => socket,
+                    Ok(accepted) => accepted,
                     // Out of file descriptors, most likely: let connections close first.
                     Err(_) => {
                         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -279,7 +280,7 @@ async fn start<N: Node>(
             let stopped = stop.clone().shutdown();
             let connections = connections.clone();
             tokio::spawn(async move {
-                let Some(slot) = connections.place(admission).await else {
+                let Some(slot) = connections.place(admission, peer.ip()).await else {
                     return;
                 };
                 let socket = connections::Watched::new(socket, slot.activity().clone());

@@ -537,7 +537,7 @@ fn sockets_that_only_hold_a_place_cannot_lock_clients_out() {
     assert!(chain_id_over(&mut newcomer).contains(CHAIN));
     // However many sockets an attacker opens, each newcomer's place is the oldest of them.
     let hoard: Vec<TcpStream> = (0..20)
-        .map(|_| TcpStream::connect(address).expect("connect"))
+        .map(|_| connect_from([127, 0, 0, 2], address))
         .collect();
     std::thread::sleep(Duration::from_millis(200));
     let response = post(
@@ -546,6 +546,46 @@ fn sockets_that_only_hold_a_place_cannot_lock_clients_out() {
     );
     assert!(response.contains(CHAIN), "{response}");
     drop(hoard);
+}
+
+/// A socket to `address` from the loopback address `from` (127.0.0.0/8 is all loopback).
+fn connect_from(from: [u8; 4], address: SocketAddr) -> TcpStream {
+    let socket = clients().block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind(SocketAddr::from((from, 0)))
+            .expect("bind a loopback address");
+        socket.connect(address).await.expect("connect")
+    });
+    let socket = socket.into_std().expect("std socket");
+    socket.set_nonblocking(false).expect("blocking");
+    socket
+}
+
+#[test]
+fn one_address_flooding_connections_displaces_its_own_not_a_newcomer_from_another() {
+    let (node, _) = ledger(50_000_000, 0);
+    let limits = Limits {
+        connections_max: 4,
+        idle_max: Duration::from_secs(600),
+        ..Limits::default()
+    };
+    let (server, _stalled, _dir) = serve(node, limits);
+    let address = server.local_addr();
+    // A client connects from one address and has not sent its request yet; another address
+    // then opens socket after socket, far more than there are places.
+    let mut newcomer = connect_from([127, 0, 0, 1], address);
+    std::thread::sleep(Duration::from_millis(50));
+    let mut flood = Vec::new();
+    for _ in 0..40 {
+        flood.push(connect_from([127, 0, 0, 2], address));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    // The oldest silent socket is the newcomer's, but the flooding address holds the most
+    // places: it gives up its own.
+    assert!(chain_id_over(&mut newcomer).contains(CHAIN));
+    drop(flood);
 }
 
 /// The status a WebSocket upgrade to `address` with `headers` gets.
