@@ -471,7 +471,8 @@ pub enum Attack {
         callers: usize,
     },
     /// `sockets` TCP connections to the first node that never send a request; one in ten sends
-    /// half a request header and then a byte every five seconds. A closed one is opened again.
+    /// half a request header and then a byte every five seconds. A closed one is opened again
+    /// 100 ms later.
     Sockets {
         /// Connections held.
         sockets: usize,
@@ -772,6 +773,7 @@ fn hold_sockets(url: &str, sockets: usize, attacking: &Attacking) -> anyhow::Res
                     }
                 }
                 closed.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
         });
     }
