@@ -470,7 +470,8 @@ pub enum Attack {
         /// Concurrent callers.
         callers: usize,
     },
-    /// `sockets` TCP connections to the first node that never send a request; one in ten sends
+    /// `sockets` TCP connections to the first node (from 127.0.0.2 when it is on loopback) that
+    /// never send a request; one in ten sends
     /// half a request header and then a byte every five seconds. A closed one is opened again
     /// 100 ms later.
     Sockets {
@@ -731,6 +732,17 @@ async fn send_batches(url: &str, callers: usize, attacking: &Attacking) -> anyho
     Ok(())
 }
 
+/// A connection to `address`; to a loopback address, from 127.0.0.2, so that the node sees the
+/// attacker at another address than the honest load (as it would on a network).
+async fn connect_from_elsewhere(address: &str) -> std::io::Result<tokio::net::TcpStream> {
+    let target: std::net::SocketAddr = address.parse().map_err(std::io::Error::other)?;
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    if target.ip().is_loopback() {
+        socket.bind(std::net::SocketAddr::from(([127, 0, 0, 2], 0)))?;
+    }
+    socket.connect(target).await
+}
+
 fn hold_sockets(url: &str, sockets: usize, attacking: &Attacking) -> anyhow::Result<()> {
     let address = url
         .trim_start_matches("http://")
@@ -745,7 +757,7 @@ fn hold_sockets(url: &str, sockets: usize, attacking: &Attacking) -> anyhow::Res
         let address = address.clone();
         tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                let Ok(mut socket) = tokio::net::TcpStream::connect(&address).await else {
+                let Ok(mut socket) = connect_from_elsewhere(&address).await else {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 };

@@ -42,8 +42,9 @@ pub struct Args {
     /// 1 MiB junk deploys with nonces past a gap, as fast as the node accepts them; `events` is
     /// --attackers callers repeating a whole-chain event query that matches nothing, each also
     /// subscribed to every event from height 0; `batches` is --attackers callers repeating
-    /// batches of 100 full-block reads; `sockets` is --attackers TCP connections that never
-    /// send a request (one in ten sends half a header, then a byte every 5 s).
+    /// batches of 100 full-block reads; `sockets` is --attackers TCP connections (from
+    /// 127.0.0.2 on loopback) that never send a request (one in ten sends half a header, then a
+    /// byte every 5 s).
     #[arg(long, value_parser = ["queries", "gaps", "events", "batches", "sockets"])]
     attack: Option<String>,
     /// Attackers (with --attack): callers, member keys or sockets.
