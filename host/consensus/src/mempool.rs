@@ -13,7 +13,12 @@
 //!   gap to fill, any transaction [`Limits::age_blocks_max`]; then it is dropped. Age is counted
 //!   in committed blocks, which every node sees, not on a clock;
 //! - when the pool is full, a ready transaction takes the place of the newest ones that are not
-//!   ready; one that is not ready itself is refused.
+//!   ready; one that is not ready itself is refused;
+//! - transactions that are not ready share a part of the pool ([`Limits::waiting_max`],
+//!   [`Limits::waiting_bytes_max`]). When that part is full, a newcomer behind a gap takes the
+//!   place of the newest waiting transaction of the sender holding the most waiting bytes, if
+//!   that sender holds more than the newcomer's would; otherwise it is refused. So a client
+//!   whose nonces arrive out of order is never kept out by another sender's junk.
 //!
 //! Nonces behind the sender's next one are replays and are refused; a second transaction for a
 //! nonce already queued is refused too (there are no fees to outbid). A transaction leaves the
@@ -25,7 +30,7 @@
 //! busy sender cannot starve the others. Everything is kept in ordered maps, so the same
 //! submissions give the same candidates.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use vellum_types::{hex, Address, Hash, SignedTransaction};
 
 /// How much the pool holds, and for how long.
@@ -45,6 +50,10 @@ pub struct Limits {
     pub gap_blocks_max: u64,
     /// Committed blocks any transaction waits to be included.
     pub age_blocks_max: u64,
+    /// Transactions that are not ready, in the whole pool.
+    pub waiting_max: usize,
+    /// Their encoded bytes.
+    pub waiting_bytes_max: usize,
 }
 
 impl Default for Limits {
@@ -57,6 +66,8 @@ impl Default for Limits {
             nonce_window: 1_024,
             gap_blocks_max: 60,
             age_blocks_max: 3_600,
+            waiting_max: 25_000,
+            waiting_bytes_max: 64 << 20,
         }
     }
 }
@@ -96,6 +107,15 @@ pub enum MempoolError {
         /// Their bytes.
         bytes: usize,
     },
+    /// Transactions behind nonce gaps fill their share of the pool, and this sender already
+    /// holds as much of it as any other.
+    #[error("too many transactions wait behind nonce gaps ({transactions}, {bytes} bytes); send the missing nonces first")]
+    GapsFull {
+        /// Transactions waiting behind gaps.
+        transactions: usize,
+        /// Their bytes.
+        bytes: usize,
+    },
     /// The pool is full of ready transactions, or this one waits behind a nonce gap.
     #[error("the pool is full ({transactions} transactions, {bytes} bytes); retry later")]
     Full {
@@ -125,9 +145,19 @@ struct Queue {
     next: u64,
     entries: BTreeMap<u64, Entry>,
     bytes: usize,
+    /// Entries that are not ready (behind a gap), and their bytes.
+    waiting: (usize, usize),
 }
 
 impl Queue {
+    /// The entries that are not ready: their count and bytes.
+    fn count_waiting(&self) -> (usize, usize) {
+        let end = self.ready_end(self.next);
+        self.entries
+            .range(end..)
+            .fold((0, 0), |(n, b), (_, e)| (n + 1, b + e.size))
+    }
+
     /// The nonce below which every pending transaction is ready: one past the end of the run of
     /// consecutive nonces starting at `from`.
     fn ready_end(&self, from: u64) -> u64 {
@@ -151,6 +181,10 @@ pub struct Mempool {
     /// Every entry by (arrival height, arrival), oldest first, for eviction by age.
     by_age: BTreeMap<(u64, u64), Hash>,
     bytes: usize,
+    /// Transactions that are not ready, and their bytes, over all senders.
+    waiting: (usize, usize),
+    /// Senders with transactions that are not ready, by those transactions' bytes.
+    by_waiting: BTreeSet<(usize, Address)>,
     arrivals: u64,
     /// The last committed height this pool heard of.
     height: u64,
@@ -234,6 +268,9 @@ impl Mempool {
                 bytes: queued_bytes,
             });
         }
+        if !ready {
+            self.make_room_to_wait(&sender, size)?;
+        }
         if !self.fits(size) {
             // A ready transaction takes the place of transactions waiting behind a gap; one that
             // waits itself does not.
@@ -273,7 +310,57 @@ impl Mempool {
         };
         self.hashes.insert(hash, (sender, nonce));
         self.bytes += size;
+        self.refresh(&sender);
         Ok(released)
+    }
+
+    /// Make room, in the share of the pool for transactions that are not ready, for one of
+    /// `size` bytes from `sender`: the newest waiting transactions of the sender holding the most
+    /// waiting bytes make way, as long as that sender holds more than `sender` then would. So
+    /// one sender's junk behind a gap never keeps another's transaction out for long.
+    fn make_room_to_wait(&mut self, sender: &Address, size: usize) -> Result<(), MempoolError> {
+        let mine = self.senders.get(sender).map_or(0, |q| q.waiting.1) + size;
+        while self.waiting.0 >= self.limits.waiting_max
+            || self.waiting.1 + size > self.limits.waiting_bytes_max
+        {
+            let top = self.by_waiting.last().copied();
+            let newest = top
+                .filter(|(bytes, top)| top != sender && *bytes > mine)
+                .and_then(|(_, top)| self.senders.get(&top))
+                .and_then(|queue| queue.entries.last_key_value())
+                .map(|(_, entry)| entry.hash);
+            let Some(hash) = newest else {
+                return Err(MempoolError::GapsFull {
+                    transactions: self.waiting.0,
+                    bytes: self.waiting.1,
+                });
+            };
+            self.remove(&hash);
+        }
+        Ok(())
+    }
+
+    /// Recount `sender`'s transactions that are not ready (after its entries or its next nonce
+    /// changed), and forget the sender if it has none left.
+    fn refresh(&mut self, sender: &Address) {
+        let Some(queue) = self.senders.get_mut(sender) else {
+            return;
+        };
+        let before = queue.waiting;
+        let after = queue.count_waiting();
+        queue.waiting = after;
+        let empty = queue.entries.is_empty();
+        self.waiting.0 = self.waiting.0 - before.0 + after.0;
+        self.waiting.1 = self.waiting.1 - before.1 + after.1;
+        if before.0 > 0 {
+            self.by_waiting.remove(&(before.1, *sender));
+        }
+        if after.0 > 0 {
+            self.by_waiting.insert((after.1, *sender));
+        }
+        if empty {
+            self.senders.remove(sender);
+        }
     }
 
     fn fits(&self, size: usize) -> bool {
@@ -290,11 +377,15 @@ impl Mempool {
             waiting.extend(queue.entries.range(end..).map(|(_, e)| (e.arrival, e.hash)));
         }
         waiting.sort_unstable_by_key(|w| std::cmp::Reverse(w.0));
+        let mut touched = BTreeSet::new();
         for (_, hash) in waiting {
             if self.fits(size) {
                 break;
             }
-            self.remove(&hash);
+            touched.extend(self.remove_entry(&hash));
+        }
+        for sender in touched {
+            self.refresh(&sender);
         }
     }
 
@@ -344,8 +435,9 @@ impl Mempool {
         next: &BTreeMap<Address, u64>,
     ) {
         self.height = self.height.max(height);
+        let mut touched = BTreeSet::new();
         for transaction in transactions {
-            self.remove(&transaction.hash());
+            touched.extend(self.remove_entry(&transaction.hash()));
         }
         for (sender, &next) in next {
             let Some(queue) = self.senders.get_mut(sender) else {
@@ -354,8 +446,12 @@ impl Mempool {
             queue.next = queue.next.max(next);
             let stale: Vec<Hash> = queue.entries.range(..next).map(|(_, e)| e.hash).collect();
             for hash in stale {
-                self.remove(&hash);
+                self.remove_entry(&hash);
             }
+            touched.insert(*sender);
+        }
+        for sender in touched {
+            self.refresh(&sender);
         }
         self.evict_old();
     }
@@ -386,26 +482,34 @@ impl Mempool {
                 expired.push(*hash);
             }
         }
+        let mut touched = BTreeSet::new();
         for hash in expired {
-            self.remove(&hash);
+            touched.extend(self.remove_entry(&hash));
+        }
+        for sender in touched {
+            self.refresh(&sender);
         }
     }
 
     /// Drop `hash`, if pending (a candidate the executor found invalid for good).
     pub fn remove(&mut self, hash: &Hash) {
-        let Some((sender, nonce)) = self.hashes.remove(hash) else {
-            return;
-        };
+        if let Some(sender) = self.remove_entry(hash) {
+            self.refresh(&sender);
+        }
+    }
+
+    /// Drop `hash`, if pending, and name its sender, whose queue the caller must
+    /// [`refresh`](Self::refresh).
+    fn remove_entry(&mut self, hash: &Hash) -> Option<Address> {
+        let (sender, nonce) = self.hashes.remove(hash)?;
         if let Some(queue) = self.senders.get_mut(&sender) {
             if let Some(entry) = queue.entries.remove(&nonce) {
                 self.bytes -= entry.size;
                 queue.bytes -= entry.size;
                 self.by_age.remove(&(entry.arrived_at, entry.arrival));
             }
-            if queue.entries.is_empty() {
-                self.senders.remove(&sender);
-            }
         }
+        Some(sender)
     }
 }
 
@@ -619,6 +723,69 @@ mod tests {
         pool.committed(4, &[], &BTreeMap::new());
         assert_eq!(nonces(&pool.candidates(10, |_| None)), vec![0]);
         assert_eq!(pool.len(), 1);
+    }
+
+    /// The pool's count of waiting transactions, checked against a recount from scratch.
+    fn waiting(pool: &Mempool) -> usize {
+        let recount = pool.senders.values().fold((0, 0), |(n, b), q| {
+            let (qn, qb) = q.count_waiting();
+            (n + qn, b + qb)
+        });
+        assert_eq!(pool.waiting, recount);
+        let by_sender: BTreeSet<(usize, Address)> = pool
+            .senders
+            .iter()
+            .filter(|(_, q)| q.count_waiting().0 > 0)
+            .map(|(sender, q)| (q.count_waiting().1, *sender))
+            .collect();
+        assert_eq!(pool.by_waiting, by_sender);
+        pool.waiting.0
+    }
+
+    #[test]
+    fn junk_behind_gaps_cannot_keep_another_senders_out_of_order_nonces_out() {
+        let limits = Limits {
+            waiting_max: 4,
+            ..Limits::default()
+        };
+        let mut pool = Mempool::new(limits);
+        // Sender 2 fills the share for waiting transactions behind a nonce it never sends.
+        for nonce in 1..=4 {
+            assert!(add(&mut pool, transaction(2, nonce), 0).unwrap().is_empty());
+        }
+        assert_eq!(waiting(&pool), 4);
+        let refused = add(&mut pool, transaction(2, 5), 0);
+        assert!(
+            matches!(refused, Err(MempoolError::GapsFull { .. })),
+            "{refused:?}"
+        );
+        // Sender 1's nonce 1 arrives before its nonce 0: it takes the place of sender 2's newest.
+        assert!(add(&mut pool, transaction(1, 1), 0).unwrap().is_empty());
+        assert!(!pool.contains(&transaction(2, 4).hash()));
+        assert_eq!(waiting(&pool), 4);
+        // Its nonce 0 arrives: both are ready, and leave the waiting share.
+        let released = add(&mut pool, transaction(1, 0), 0).unwrap();
+        assert_eq!(nonces(&released), [0, 1]);
+        assert_eq!(waiting(&pool), 3);
+        // Fair shares: sender 3 gets in while sender 2 holds more; once they hold as much as
+        // each other, the newcomer is refused.
+        assert!(add(&mut pool, transaction(3, 1), 0).unwrap().is_empty());
+        assert!(add(&mut pool, transaction(3, 2), 0).unwrap().is_empty());
+        assert!(!pool.contains(&transaction(2, 3).hash()));
+        assert_eq!(waiting(&pool), 4);
+        let refused = add(&mut pool, transaction(3, 3), 0);
+        assert!(
+            matches!(refused, Err(MempoolError::GapsFull { .. })),
+            "{refused:?}"
+        );
+        // A commit that moves sender 2 past its gap makes its transactions ready.
+        pool.committed(1, &[], &next_of(2, 1));
+        assert_eq!(waiting(&pool), 2);
+        assert_eq!(nonces(&pool.candidates(100, |_| None)), vec![1, 0, 2, 1]);
+        pool.committed(2, &[transaction(2, 1)], &next_of(2, 2));
+        assert_eq!(waiting(&pool), 2);
+        pool.remove(&transaction(3, 2).hash());
+        assert_eq!(waiting(&pool), 1);
     }
 
     #[test]
