@@ -135,14 +135,22 @@ impl Connections {
         admission: Admission,
         address: IpAddr,
     ) -> Option<Slot> {
+        // A waiting socket stops counting as waiting only once it is among the open ones (or
+        // has given up): in between, a newcomer would see no one waiting and only answered
+        // connections open, and displace one of them.
+        let waited = matches!(admission, Admission::Waiting);
         let permit = match admission {
             Admission::Ready(permit) => permit,
             Admission::Waiting => {
-                let acquired =
-                    tokio::time::timeout(ADMISSION_WAIT, self.permits.clone().acquire_owned())
-                        .await;
-                self.waiting.fetch_sub(1, Ordering::Relaxed);
-                acquired.ok()?.ok()?
+                match tokio::time::timeout(ADMISSION_WAIT, self.permits.clone().acquire_owned())
+                    .await
+                {
+                    Ok(Ok(permit)) => permit,
+                    _ => {
+                        self.waiting.fetch_sub(1, Ordering::Relaxed);
+                        return None;
+                    }
+                }
             }
         };
         let id = self.next.fetch_add(1, Ordering::Relaxed);
@@ -160,6 +168,9 @@ impl Connections {
                 close: close.clone(),
             },
         );
+        if waited {
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+        }
         Some(Slot {
             connections: self.clone(),
             id,
