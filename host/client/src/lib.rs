@@ -36,8 +36,8 @@ use std::{
     time::Duration,
 };
 use vellum_types::{
-    address_of, hex, public_key, rpc::REQUEST_BYTES_MAX, unhex, unhex32, Action, Address,
-    SignedTransaction, Transaction,
+    address_of, hex, proof::ReceiptProof, public_key, rpc::REQUEST_BYTES_MAX, unhex, unhex32,
+    Action, Address, Hash, SignedTransaction, Transaction,
 };
 
 /// Fuel a CLI transaction asks for unless told otherwise.
@@ -236,6 +236,21 @@ impl Client {
             rpc_params![hex(&transaction.encode()), 30_000u64],
         )
         .await
+    }
+
+    /// The proof that the receipt of committed transaction `hash` is in a finalized block
+    /// (`vellum_getReceiptProof`), decoded; check it with [`ReceiptProof::check`].
+    pub async fn receipt_proof(&self, hash: &Hash) -> Result<ReceiptProof, Error> {
+        const METHOD: &str = "vellum_getReceiptProof";
+        let value = self.call(METHOD, rpc_params![hex(hash)]).await?;
+        value["proof"]
+            .as_str()
+            .and_then(unhex)
+            .and_then(|bytes| ReceiptProof::from_bytes(&bytes).ok())
+            .ok_or(Error::Unexpected {
+                method: METHOD.into(),
+                value,
+            })
     }
 
     /// A read-only contract query.

@@ -33,9 +33,7 @@ use vellum_types::{keccak256, merkle_root, Block, Hash, Header, Receipt, SignedT
 
 /// The digest consensus votes on.
 pub type Digest = commonware_cryptography::keccak256::Digest;
-/// A validator's identity: its ed25519 public key (transactions are signed with secp256k1
-/// keys, which are a member's, not a validator's).
-pub type ValidatorKey = ed25519::PublicKey;
+pub use vellum_types::validators::ValidatorKey;
 /// The round a block was proposed in.
 pub type Context = SimplexContext<Digest, ValidatorKey>;
 

@@ -21,7 +21,8 @@
 //! - [`mempool`] and [`gossip`]: bounded pending transactions, shared between validators;
 //! - [`engine`]: the wiring, generic over runtime and network so that the deterministic
 //!   simulation in `tests/` runs exactly what a node runs;
-//! - [`validators`]: the validator set a genesis names.
+//! - the validator set a genesis names, and its signing namespace, are `vellum_types::validators`
+//!   (re-exported here), so that an offline verifier reads them as consensus does.
 //!
 //! It may use `vellum-types`, `vellum-ledger` and commonware. It must never know about
 //! JSON-RPC, the CLI or process configuration: the node wires those to it. `docs/consensus.md`
@@ -38,7 +39,6 @@ pub mod halt;
 pub mod mempool;
 mod metrics;
 pub mod seal;
-pub mod validators;
 
 pub use application::Application;
 pub use block::{Context, Digest, RoundBlock, ValidatorKey};
@@ -49,4 +49,6 @@ pub use gossip::Submitter;
 pub use halt::{Divergence, Halt};
 pub use mempool::{Mempool, MempoolError};
 pub use seal::Seal;
-pub use validators::{namespace, parse_validator_key, participants, ValidatorSetError};
+pub use vellum_types::validators::{
+    namespace, parse_validator_key, participants, ValidatorSetError,
+};

@@ -41,7 +41,11 @@ use vellum_runtime::{
     storage::{borrowed, is_empty_range},
     Order, Storage, StorageError,
 };
-use vellum_types::{hex, Address, Block, Genesis, Hash, Header, LedgerEvent, Receipt};
+use vellum_types::{
+    hex,
+    proof::{self, Finality, ReceiptProof, FINALITY_HEADERS_MAX},
+    Address, Block, Genesis, Hash, Header, LedgerEvent, Receipt,
+};
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
@@ -509,6 +513,53 @@ impl Store {
         };
         let seal = seals.get(height)?;
         Ok(seal.map(|v| v.value().to_vec()))
+    }
+
+    /// That the block at `height` was finalized, as anyone can check offline: its header, the
+    /// headers after it up to the first whose seal holds a finalization certificate, and that
+    /// seal. `None` if the block is not committed, or no certificate within
+    /// [`FINALITY_HEADERS_MAX`] blocks of it is stored yet.
+    pub fn finality(&self, height: u64) -> Result<Option<Finality>, StoreError> {
+        let read = self.db.begin_read()?;
+        let blocks = read.open_table(BLOCKS)?;
+        let seals = match read.open_table(SEALS) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let mut headers = Vec::new();
+        for at in height..height.saturating_add(FINALITY_HEADERS_MAX as u64) {
+            let Some(block) = blocks.get(at)? else {
+                return Ok(None);
+            };
+            headers.push(decode_header(block.value())?);
+            if let Some(seal) = seals.get(at)? {
+                let decoded = proof::Seal::decode(seal.value()).map_err(|e| corrupt("seals", e))?;
+                if decoded.finalization.is_some() {
+                    return Ok(Some(Finality {
+                        headers,
+                        seal: seal.value().to_vec(),
+                    }));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The proof that a committed transaction's receipt is in a finalized block; `None` if the
+    /// transaction is not committed or its block not yet covered by a certificate (see
+    /// [`Store::finality`]).
+    pub fn receipt_proof(&self, hash: &Hash) -> Result<Option<ReceiptProof>, StoreError> {
+        let Some((height, position)) = self.transaction_location(hash)? else {
+            return Ok(None);
+        };
+        let Some(finality) = self.finality(height)? else {
+            return Ok(None);
+        };
+        let receipts = self.receipts(height)?;
+        ReceiptProof::build(&receipts, position, finality)
+            .map(Some)
+            .map_err(|e| corrupt("receipts", e))
     }
 
     /// Up to `limit` events that `selector` wants, in chain order, from `from` up to the end of

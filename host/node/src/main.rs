@@ -68,6 +68,8 @@ enum Command {
     Trace(cli::trace::Args),
     /// Verify a document against the notary contract: hash the file (SHA3-256), look it up.
     Verify(cli::verify::Args),
+    /// Proofs anyone can check offline: fetch a receipt proof, check one against genesis.
+    Proof(cli::proof::Args),
 }
 
 fn main() {
@@ -105,6 +107,7 @@ async fn client_command(command: Command) -> anyhow::Result<()> {
         Command::History(args) => cli::history::run(args).await,
         Command::Trace(args) => cli::trace::run(args).await,
         Command::Verify(args) => cli::verify::run(args).await,
+        Command::Proof(args) => cli::proof::run(args).await,
         Command::Node(_) | Command::Init(_) | Command::Keys(_) => {
             unreachable!("handled without an async runtime")
         }

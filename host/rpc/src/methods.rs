@@ -1,5 +1,5 @@
 //! The request-response methods: status, transactions, blocks, queries, contract state,
-//! history and events.
+//! history, events, seals and receipt proofs.
 
 use crate::{
     code, json,
@@ -16,7 +16,7 @@ use jsonrpsee::{
 use serde_json::{json, Value};
 use std::{ops::Bound, time::Duration};
 use vellum_ledger::{Order, QueryResult};
-use vellum_types::{hex, unhex, Hash};
+use vellum_types::{hex, proof, unhex, Hash};
 
 /// How often a wait looks for its transaction's receipt.
 const POLL: Duration = Duration::from_millis(20);
@@ -429,5 +429,65 @@ pub(crate) fn register<N: Node>(
         let (filter,): (EventFilter,) = params.parse()?;
         events(state, filter)
     })?;
+    module.register_method("vellum_getSeal", |params, state, _| {
+        let (height,): (u64,) = params.parse()?;
+        seal(state, height)
+    })?;
+    module.register_method("vellum_getReceiptProof", |params, state, _| {
+        let (hash,): (String,) = params.parse()?;
+        receipt_proof(state, &bytes32(&hash, "hash")?)
+    })?;
     Ok(())
+}
+
+fn seal<N>(state: &State<N>, height: u64) -> Reply {
+    let bytes = state
+        .store
+        .seal(height)
+        .map_err(internal)?
+        .ok_or_else(|| not_found(format!("no sealed block at height {height}")))?;
+    let seal = proof::Seal::decode(&bytes).map_err(internal)?;
+    Ok(json!({
+        "height": height,
+        "epoch": seal.round.epoch,
+        "view": seal.round.view,
+        "certified": seal.finalization.is_some(),
+        "signers": seal.finalization.as_ref().map(|f| f.certificate.signers.count()),
+        "seal": hex(&bytes),
+    }))
+}
+
+fn receipt_proof<N>(state: &State<N>, hash: &Hash) -> Reply {
+    let Some((height, index, receipt)) = state.store.receipt(hash).map_err(internal)? else {
+        return Err(not_found(format!("no committed transaction {}", hex(hash))));
+    };
+    let proof = state
+        .store
+        .receipt_proof(hash)
+        .map_err(internal)?
+        .ok_or_else(|| {
+            not_found(format!(
+                "{} is committed at height {height}, but no finalization certificate covers its \
+                 block here yet; retry in a moment",
+                hex(hash)
+            ))
+        })?;
+    let bundle = proof.to_bytes();
+    if bundle.len().saturating_mul(2) > state.limits.response_bytes_max {
+        return Err(error(
+            code::RESPONSE_TOO_LARGE,
+            "Response too large",
+            format!(
+                "the proof takes {} bytes, more than this node's {} per answer",
+                bundle.len(),
+                state.limits.response_bytes_max
+            ),
+        ));
+    }
+    let certified_height = proof.finality.headers.last().map_or(height, |h| h.height);
+    Ok(json!({
+        "receipt": json::receipt(height, index, &receipt),
+        "certified_height": certified_height,
+        "proof": hex(&bundle),
+    }))
 }

@@ -11,7 +11,9 @@
 //! - [`block`]: headers, blocks, receipts and events, and the binary Merkle root (commonware's
 //!   `bmt` with Keccak-256) their headers commit to;
 //! - [`hex`]: `0x` hex, as every byte string appears in JSON;
-//! - [`rpc`]: the JSON-RPC error codes and limits a server and a client share.
+//! - [`rpc`]: the JSON-RPC error codes and limits a server and a client share;
+//! - [`validators`]: the validator set a genesis names, and the namespace consensus signs in;
+//! - [`proof`]: seals, finality and receipt proofs, and the checks anyone can run offline.
 //!
 //! It may use encodings and cryptography, and nothing else. It must never know about storage
 //! engines, wasm execution, consensus, networks or async runtimes: an integrator's client, a
@@ -22,8 +24,10 @@
 pub mod block;
 pub mod genesis;
 pub mod hex;
+pub mod proof;
 pub mod rpc;
 pub mod transaction;
+pub mod validators;
 
 pub use block::{merkle_root, Block, Header, LedgerEvent, Receipt, Status};
 pub use genesis::{ChainLimits, DeployPolicy, Genesis, GenesisError, Validator};

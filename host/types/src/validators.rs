@@ -1,9 +1,13 @@
 //! The validator set a genesis file names, and the namespace its signatures are made in.
 
-use crate::block::ValidatorKey;
+use crate::{hex::unhex, Genesis};
 use commonware_codec::DecodeExt as _;
+use commonware_cryptography::ed25519;
 use commonware_utils::ordered::Set;
-use vellum_types::{unhex, Genesis};
+
+/// A validator's identity: its ed25519 public key (transactions are signed with secp256k1
+/// keys, which are a member's, not a validator's).
+pub type ValidatorKey = ed25519::PublicKey;
 
 /// Why a genesis file's validator set cannot run consensus.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

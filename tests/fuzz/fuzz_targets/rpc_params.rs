@@ -28,6 +28,8 @@ const METHODS: &[&str] = &[
     "vellum_getHistory",
     "vellum_getRange",
     "vellum_getEvents",
+    "vellum_getSeal",
+    "vellum_getReceiptProof",
 ];
 
 /// The rest of the node: nothing pending, every submission refused.

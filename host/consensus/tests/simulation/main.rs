@@ -41,8 +41,10 @@ use vellum_consensus::{
 use vellum_ledger::{records::contract_address, testing, Executor, Store};
 use vellum_runtime::{RuntimeConfig, Schedule};
 use vellum_types::{
-    address_of, hex, merkle_root, public_key, Action, ChainLimits, DeployPolicy, Genesis, Hash,
-    Header, SignedTransaction, Status, Validator,
+    address_of, hex, merkle_root,
+    proof::{self, Validators},
+    public_key, Action, ChainLimits, DeployPolicy, Genesis, Hash, Header, SignedTransaction,
+    Status, Validator,
 };
 
 type Context = deterministic::Context;
@@ -203,6 +205,7 @@ impl Testnet {
             &consensus::namespace(&self.genesis),
             consensus::participants(&self.genesis).expect("validators"),
         );
+        let validators = Validators::from_genesis(&self.genesis).expect("validators");
         let mut certified = 0;
         for height in 1..=self.height(i) {
             let bytes = self.stores[i]
@@ -227,6 +230,21 @@ impl Testnet {
                 );
                 certified += 1;
             }
+            // The offline verifier (vellum-types, no consensus code) reads the same bytes the
+            // same way, and agrees on every certificate and every block it covers.
+            let offline = proof::Seal::decode(&bytes).expect("the offline decoder reads it");
+            assert_eq!(offline.encode(), bytes, "seal at {height} re-encodes");
+            assert_eq!(offline.finalization.is_some(), seal.finalization.is_some());
+            let finality = self.stores[i]
+                .finality(height)
+                .expect("read")
+                .expect("a certificate covers every committed block");
+            let finalized = finality
+                .check(&validators)
+                .expect("the finality proof holds");
+            assert_eq!(finalized.header, header);
+            assert!(finalized.signers >= validators.quorum());
+            assert_refuses_tampering(&finality, &validators);
         }
         assert!(certified > 0, "no block carries a certificate");
     }
@@ -649,5 +667,25 @@ fn run_with(seed: u64, roles: &[Role], link: Link, target: u64, setup: Setup) ->
             .iter()
             .map(|&i| chain.stores[i].head().expect("head").state_root)
             .collect(),
+    }
+}
+
+/// `finality` no longer holds once any header, or the certificate, is altered.
+fn assert_refuses_tampering(finality: &proof::Finality, validators: &Validators) {
+    let mut other = finality.clone();
+    other.headers[0].state_root[0] ^= 1;
+    assert!(other.check(validators).is_err(), "an altered header passes");
+    let mut other = finality.clone();
+    let last = other.seal.len() - 1;
+    other.seal[last] ^= 1;
+    assert!(
+        other.check(validators).is_err(),
+        "an altered signature passes"
+    );
+    if finality.headers.len() > 1 {
+        let mut other = finality.clone();
+        other.headers.remove(0);
+        other.headers.insert(0, finality.headers[1].clone());
+        assert!(other.check(validators).is_err(), "a broken chain passes");
     }
 }

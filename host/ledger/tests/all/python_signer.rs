@@ -1,45 +1,20 @@
 //! A transaction signed in Python, from `docs/transactions.md` alone, with PyPI's `ecdsa` and
 //! `pycryptodome` (an implementation independent of ours), is accepted and executed by a node.
 //!
-//! The Python packages go in a virtualenv under Cargo's test scratch directory on first run
-//! (`python3` with `venv`, and PyPI, are needed once).
+//! The Python packages go in a virtualenv (`tests/python/venv.rs`).
 
 use super::*;
 use std::{path::PathBuf, process::Command};
+
+#[path = "../../../../tests/python/venv.rs"]
+mod venv;
 use vellum_types::{hex, unhex};
 
 fn python() -> PathBuf {
-    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("python-signer");
-    let python = venv.join("bin/python");
-    let ready = Command::new(&python)
-        .args(["-c", "import ecdsa, Crypto"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ready {
-        let created = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            created,
-            "this test needs python3 with the venv module (apt-get install python3-venv)"
-        );
-        let installed = Command::new(venv.join("bin/pip"))
-            .args([
-                "install",
-                "--quiet",
-                "ecdsa==0.19.1",
-                "pycryptodome==3.23.0",
-            ])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            installed,
-            "could not install ecdsa and pycryptodome from PyPI"
-        );
-    }
-    python
+    venv::python(
+        &["ecdsa==0.19.1", "pycryptodome==3.23.0"],
+        "import ecdsa, Crypto",
+    )
 }
 
 #[test]
@@ -56,8 +31,7 @@ fn a_transaction_signed_in_python_is_accepted_and_executed() {
     let deployed = node.block(vec![deploy]);
     let contract = deployed.receipts[0].contract.expect("deployed");
 
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/sign_transaction.py");
+    let script = venv::script("sign_transaction.py");
     let me = hex(&address_of(&public_key(&key(1))));
     let args = json!({"id": "air", "name": "Air", "admin": me}).to_string();
     let output = Command::new(python())

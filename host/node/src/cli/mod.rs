@@ -9,6 +9,7 @@ pub mod history;
 pub mod init;
 pub mod keys;
 pub mod node;
+pub mod proof;
 pub mod query;
 pub mod trace;
 pub mod tx;

@@ -15,6 +15,9 @@ use std::{
 use vellum_client::{parse_address, Client, Signer};
 use vellum_types::hex;
 
+#[path = "../../../../tests/python/venv.rs"]
+mod venv;
+
 /// The devnet process, interrupted (as Ctrl-C would) when dropped.
 struct Devnet(Child);
 
@@ -226,6 +229,15 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         .await
         .expect("query");
     assert_eq!(verdict["output"]["verdict"], "valid", "{verdict}");
+    // The anchoring's receipt proof, saved by the CLI; it is checked once the network is down.
+    let anchor_hash = anchored["transaction"].as_str().expect("hash").to_string();
+    let bundle = dir.path().join("anchor.proof");
+    fetch_proof(&url, &anchor_hash, &bundle).await;
+    let seal = client
+        .call("vellum_getSeal", rpc_params![anchored["height"].clone()])
+        .await
+        .expect("seal");
+    assert!(seal["seal"].as_str().is_some_and(|s| s.len() > 2), "{seal}");
     let info = client
         .call("vellum_getContract", rpc_params![&notary])
         .await
@@ -490,6 +502,48 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     assert_eq!(pids.len(), 4, "four validator processes");
     devnet.interrupt(&pids);
     drop(devnet);
+    // No node runs: the saved proof is checked against the genesis file alone.
+    let genesis = net.join("genesis.json");
+    let proven = proof_check(&bundle, &genesis).expect("the proof holds");
+    assert_eq!(proven["transaction"], anchor_hash.as_str(), "{proven}");
+    assert_eq!(proven["height"], anchored["height"], "{proven}");
+    assert_eq!(proven["status"], "success", "{proven}");
+    assert_eq!(proven["events"][0]["topic"], "anchored", "{proven}");
+    // Against another network's genesis (its validators differ), or altered, it does not.
+    let text = std::fs::read_to_string(&genesis).expect("genesis");
+    let mut other: Value = serde_json::from_str(&text).expect("json");
+    other["validators"][0]["public_key"] = json!(format!("0x{}", "11".repeat(32)));
+    let other_path = dir.path().join("other-genesis.json");
+    std::fs::write(&other_path, other.to_string()).expect("write");
+    assert!(proof_check(&bundle, &other_path).is_err());
+    let mut altered = std::fs::read(&bundle).expect("bundle");
+    let middle = altered.len() / 2;
+    altered[middle] ^= 1;
+    let altered_path = dir.path().join("altered.proof");
+    std::fs::write(&altered_path, altered).expect("write");
+    assert!(proof_check(&altered_path, &genesis).is_err());
+    // A verifier written in Python from docs/proofs.md alone agrees, on all three.
+    let python = |bundle: &Path, genesis: &Path| {
+        let output = Command::new(venv::python(&["pycryptodome==3.23.0"], "import Crypto"))
+            .arg(venv::script("verify_receipt_proof.py"))
+            .arg(genesis)
+            .arg(bundle)
+            .output()
+            .expect("run the Python verifier");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        output
+            .status
+            .success()
+            .then(|| serde_json::from_str::<Value>(&stdout).expect("json"))
+            .ok_or(stdout)
+    };
+    let checked = python(&bundle, &genesis).expect("the Python verifier accepts it");
+    assert_eq!(checked["transaction"], anchor_hash.as_str(), "{checked}");
+    assert_eq!(checked["height"], anchored["height"], "{checked}");
+    assert_eq!(checked["topics"], json!(["anchored"]), "{checked}");
+    assert_eq!(checked["certified_height"], proven["certified_height"]);
+    assert!(python(&bundle, &other_path).is_err());
+    assert!(python(&altered_path, &genesis).is_err());
     let (devnet, banner) = Devnet::start(&net, base, base + 5);
     assert!(banner.contains(&notary), "the same contracts:\n{banner}");
     let client = Client::connect(&url).await.expect("reconnect");
@@ -505,4 +559,39 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         .expect("height");
     assert!(after >= before, "resumed at {after}, below {before}");
     drop(devnet);
+}
+
+/// `vellum proof receipt HASH --out BUNDLE`, retried until a certificate covers the block.
+async fn fetch_proof(url: &str, hash: &str, bundle: &Path) {
+    for _ in 0..100 {
+        let output = Command::new(env!("CARGO_BIN_EXE_vellum"))
+            .args(["proof", "receipt", "--rpc", url, hash, "--out"])
+            .arg(bundle)
+            .output()
+            .expect("run vellum proof receipt");
+        if output.status.success() {
+            return;
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("no finalization certificate"), "{stderr}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no certificate covered {hash} within 10 s");
+}
+
+/// `vellum proof check BUNDLE --genesis GENESIS`: what it printed, or its error output.
+fn proof_check(bundle: &Path, genesis: &Path) -> Result<Value, String> {
+    let output = Command::new(env!("CARGO_BIN_EXE_vellum"))
+        .args(["proof", "check"])
+        .arg(bundle)
+        .arg("--genesis")
+        .arg(genesis)
+        .output()
+        .expect("run vellum proof check");
+    if output.status.success() {
+        Ok(serde_json::from_slice(&output.stdout).expect("json"))
+    } else {
+        assert_eq!(output.status.code(), Some(2));
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
 }
