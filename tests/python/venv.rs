@@ -14,6 +14,7 @@ pub fn python(packages: &[&str], imports: &str) -> PathBuf {
     let python = venv.join("bin/python");
     let ready = Command::new(&python)
         .args(["-c", imports])
+        .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
     if !ready {

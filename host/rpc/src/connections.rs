@@ -59,8 +59,9 @@ struct Open {
 
 /// A socket let in: it holds a permit while it lives.
 pub(crate) enum Admission {
-    /// A permit was free.
-    Ready(OwnedSemaphorePermit),
+    /// A permit was free, and the socket is already among the open connections (so that a
+    /// newcomer admitted before its task runs sees it).
+    Ready(Box<Slot>),
     /// A connection was told to close; its permit is this socket's once released.
     Waiting,
 }
@@ -91,11 +92,11 @@ impl Connections {
         self.open.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Let a new socket in, displacing an open connection if every permit is taken; `None`
-    /// when it must be closed at once.
-    pub(crate) fn admit(&self) -> Option<Admission> {
+    /// Let a new socket from `address` in, displacing an open connection if every permit is
+    /// taken; `None` when it must be closed at once.
+    pub(crate) fn admit(self: &Arc<Self>, address: IpAddr) -> Option<Admission> {
         if let Ok(permit) = self.permits.clone().try_acquire_owned() {
-            return Some(Admission::Ready(permit));
+            return Some(Admission::Ready(Box::new(self.open_slot(address, permit))));
         }
         if self.waiting.load(Ordering::Relaxed) >= self.max {
             return None;
@@ -128,8 +129,8 @@ impl Connections {
         Some(Admission::Waiting)
     }
 
-    /// The place `admission` promised to a socket from `address`, once its permit is free (`None` if that took longer
-    /// than [`ADMISSION_WAIT`]).
+    /// The place `admission` promised to a socket from `address`, once its permit is free
+    /// (`None` if that took longer than [`ADMISSION_WAIT`]).
     pub(crate) async fn place(
         self: &Arc<Self>,
         admission: Admission,
@@ -138,9 +139,8 @@ impl Connections {
         // A waiting socket stops counting as waiting only once it is among the open ones (or
         // has given up): in between, a newcomer would see no one waiting and only answered
         // connections open, and displace one of them.
-        let waited = matches!(admission, Admission::Waiting);
         let permit = match admission {
-            Admission::Ready(permit) => permit,
+            Admission::Ready(slot) => return Some(*slot),
             Admission::Waiting => {
                 match tokio::time::timeout(ADMISSION_WAIT, self.permits.clone().acquire_owned())
                     .await
@@ -153,6 +153,13 @@ impl Connections {
                 }
             }
         };
+        let slot = self.open_slot(address, permit);
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        Some(slot)
+    }
+
+    /// Record an open connection from `address` holding `permit`.
+    fn open_slot(self: &Arc<Self>, address: IpAddr, permit: OwnedSemaphorePermit) -> Slot {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let activity = Arc::new(Activity {
             epoch: self.epoch,
@@ -168,16 +175,13 @@ impl Connections {
                 close: close.clone(),
             },
         );
-        if waited {
-            self.waiting.fetch_sub(1, Ordering::Relaxed);
-        }
-        Some(Slot {
+        Slot {
             connections: self.clone(),
             id,
             _permit: permit,
             activity,
             close,
-        })
+        }
     }
 }
 

@@ -272,7 +272,7 @@ async fn start<N: Node>(
                 _ = stop.clone().shutdown() => return,
             };
             // No place for it: the socket is dropped, so closed, at once.
-            let Some(admission) = connections.admit() else {
+            let Some(admission) = connections.admit(peer.ip()) else {
                 continue;
             };
             let _ = socket.set_nodelay(true);
