@@ -230,12 +230,43 @@ impl Client {
     }
 
     /// Submit `transaction` and wait until it is committed; returns its receipt.
+    ///
+    /// If the answer is lost (a pooled keep-alive connection the node closed just as the request
+    /// went out, say), the transaction may or may not have arrived: it is sent once more, which
+    /// a node refuses harmlessly if it did ("already"), and its receipt is then awaited by hash.
     pub async fn submit_and_wait(&self, transaction: &SignedTransaction) -> Result<Value, Error> {
-        self.call(
-            "vellum_sendRawTransactionAndWait",
-            rpc_params![hex(&transaction.encode()), 30_000u64],
-        )
-        .await
+        let raw = hex(&transaction.encode());
+        match self
+            .call(
+                "vellum_sendRawTransactionAndWait",
+                rpc_params![&raw, 30_000u64],
+            )
+            .await
+        {
+            Err(Error::Transport { .. }) => {}
+            answered => return answered,
+        }
+        if let Err(refused @ Error::Rpc { .. }) = self
+            .call("vellum_sendRawTransaction", rpc_params![&raw])
+            .await
+        {
+            if !refused.to_string().contains("already") {
+                return Err(refused);
+            }
+        }
+        let hash = hex(&transaction.hash());
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            match self
+                .call("vellum_getTransactionReceipt", rpc_params![&hash])
+                .await
+            {
+                Err(error) if tokio::time::Instant::now() < deadline && error.code().is_some() => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await
+                }
+                result => return result,
+            }
+        }
     }
 
     /// The proof that the receipt of committed transaction `hash` is in a finalized block
