@@ -222,3 +222,134 @@ fn decode(bytes: &[u8]) -> Option<Vec<SignedTransaction>> {
     let batch: Vec<SignedTransaction> = borsh::from_slice(bytes).ok()?;
     (batch.len() <= BATCH_TRANSACTIONS_MAX).then_some(batch)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{mempool::Limits, Mempool};
+    use commonware_actor::Feedback;
+    use commonware_cryptography::{ed25519, Signer as _};
+    use commonware_p2p::{utils::mocks::inert_channel, BlockedSubscription, Message};
+    use commonware_runtime::{tokio, Runner as _, Supervisor as _};
+    use commonware_utils::{channel::ring, NZUsize};
+    use std::{num::NonZeroUsize, sync::mpsc as std_mpsc};
+    use vellum_ledger::{testing, Executor, Store};
+    use vellum_runtime::RuntimeConfig;
+    use vellum_types::DeployPolicy;
+
+    /// How long the test holds the mempool's lock at most, if nothing releases it before.
+    const HOLD_MAX: Duration = Duration::from_secs(20);
+
+    /// The receiving end of the gossip channel, fed by the test.
+    #[derive(Debug)]
+    struct Inbox(mpsc::UnboundedReceiver<Message<ValidatorKey>>);
+
+    impl Receiver for Inbox {
+        type Error = std::io::Error;
+        type PublicKey = ValidatorKey;
+
+        async fn recv(&mut self) -> Result<Message<ValidatorKey>, std::io::Error> {
+            self.0
+                .next()
+                .await
+                .ok_or_else(|| std::io::Error::other("the test ended"))
+        }
+
+        fn capacity(&self) -> NonZeroUsize {
+            NZUsize!(1024)
+        }
+    }
+
+    /// A blocker that blocks no one (this test's peer is honest).
+    #[derive(Clone)]
+    struct NoBlocker;
+
+    impl Blocker for NoBlocker {
+        type PublicKey = ValidatorKey;
+
+        fn block(&mut self, peer: ValidatorKey) -> Feedback {
+            panic!("an honest peer was blocked: {peer:?}")
+        }
+
+        fn blocked(&mut self) -> BlockedSubscription<ValidatorKey> {
+            ring::channel(NZUsize!(1)).1
+        }
+    }
+
+    /// A peer's batch is checked on a blocking thread, never on a worker consensus runs on.
+    /// The node runs on one worker; the test holds the receiving validator's mempool lock from
+    /// a thread of its own, so checking the batch waits on it. A task on the worker must then
+    /// still run (it releases the lock): had the check run on the worker, the worker would wait
+    /// on the lock, the task could not run, and only `HOLD_MAX` would release the lock.
+    #[test]
+    fn a_peers_batch_is_checked_off_the_consensus_workers() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let genesis = testing::genesis(DeployPolicy::AnyAdmin);
+        let store = Store::open(&dir.path().join("ledger.redb"), &genesis).expect("store");
+        let executor = Executor::new(genesis, RuntimeConfig::default()).expect("executor");
+        let chain = Chain::new(
+            Arc::new(executor),
+            Arc::new(store),
+            Mempool::new(Limits::default()),
+        );
+        let transaction = testing::call(1, 0, [7; 32], "ping", serde_json::json!({}));
+        let hash = transaction.hash();
+        let peer = ed25519::PrivateKey::from_seed(1).public_key();
+        let (inbox, received) = mpsc::unbounded();
+
+        // The lock holder: holds the lock until released or HOLD_MAX, and says which it was.
+        let (locked_tx, locked_rx) = std_mpsc::channel();
+        let (release_tx, release_rx) = std_mpsc::channel::<()>();
+        let holder = {
+            let chain = chain.clone();
+            std::thread::spawn(move || {
+                let guard = chain.mempool();
+                locked_tx.send(()).expect("the test waits");
+                let released = release_rx.recv_timeout(HOLD_MAX).is_ok();
+                drop(guard);
+                released
+            })
+        };
+        locked_rx.recv().expect("the holder locks");
+
+        let config = tokio::Config::new()
+            .with_worker_threads(1)
+            .with_storage_directory(dir.path().join("runtime"));
+        let accepted = tokio::Runner::new(config).start(|context| async move {
+            let (sender, _) = inert_channel(std::slice::from_ref(&peer));
+            let _gossip = start(
+                context.child("gossip"),
+                chain.clone(),
+                (sender, Inbox(received)),
+                NoBlocker,
+            );
+            let batch = borsh::to_vec(&vec![transaction]).expect("encode");
+            inbox
+                .unbounded_send((peer, batch.into()))
+                .expect("gossip listens");
+            // A task on the worker: it can run only while the worker is free.
+            context
+                .child("probe")
+                .spawn(|context| async move {
+                    context.sleep(Duration::from_millis(300)).await;
+                    // Fails only if the holder gave up waiting (asserted below).
+                    let _ = release_tx.send(());
+                })
+                .await
+                .expect("the probe runs");
+            // Once released, the check goes on and the transaction is accepted.
+            for _ in 0..1_000 {
+                if chain.mempool().contains(&hash) {
+                    return true;
+                }
+                context.sleep(Duration::from_millis(10)).await;
+            }
+            false
+        });
+        assert!(
+            holder.join().expect("the holder ends"),
+            "the worker was held until the lock timed out: the batch was checked on it"
+        );
+        assert!(accepted, "the peer's transaction reached the pool");
+    }
+}

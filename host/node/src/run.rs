@@ -24,6 +24,7 @@ use commonware_stream::{
 use commonware_utils::{ordered::Map, NZUsize};
 use std::{
     num::{NonZeroU32, NonZeroUsize},
+    path::Path,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -96,13 +97,7 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
         mempool::Mempool::new(mempool::Limits::default()),
     );
 
-    let runtime = runtime::Config::new()
-        .with_storage_directory(config.data_dir.join("consensus"))
-        .with_tcp_nodelay(Some(true))
-        // A panicking task ends alone; the engine's supervisor halts the validator if it was
-        // one of consensus's parts (`vellum_consensus::start`).
-        .with_catch_panics(true);
-    let halt = runtime::Runner::new(runtime).start(|context| async move {
+    let halt = runtime::Runner::new(runtime_config(&config.data_dir)).start(|context| async move {
         let namespace = vellum_consensus::namespace(&genesis);
         let handshake = Cups::<_, ChaCha20Poly1305>::new(
             Sake {
@@ -161,9 +156,8 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
             submitter,
             metrics: {
                 let metrics = context.child("rpc");
-                Box::new(move || metrics.encode())
+                MetricsCache::new(move || metrics.encode())
             },
-            encoded: Mutex::new(None),
         };
         let limits = vellum_rpc::Limits {
             hosts: config.rpc_hosts.clone(),
@@ -204,14 +198,58 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
 /// What JSON-RPC sees of a validator beyond its ledger.
 struct Served {
     submitter: Submitter,
-    metrics: Box<dyn Fn() -> String + Send + Sync>,
-    /// The last encoding of the metrics and when it was made: encoding the whole registry is
-    /// work any caller of `/metrics` or `vellum_status` could otherwise repeat at will.
-    encoded: Mutex<Option<(Instant, String)>>,
+    metrics: MetricsCache,
 }
 
 /// How old an encoding of the metrics may be when served.
 const METRICS_MAX_AGE: Duration = Duration::from_secs(1);
+
+/// The metrics registry's encoding, made at most once per [`METRICS_MAX_AGE`]: encoding the
+/// whole registry is work any caller of `/metrics` or `vellum_status` could otherwise repeat
+/// at will.
+struct MetricsCache {
+    encode: Box<dyn Fn() -> String + Send + Sync>,
+    /// The last encoding and when it was made.
+    encoded: Mutex<Option<(Instant, String)>>,
+}
+
+impl MetricsCache {
+    fn new(encode: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        Self {
+            encode: Box::new(encode),
+            encoded: Mutex::new(None),
+        }
+    }
+
+    /// The encoding as of `now`: the last one if younger than [`METRICS_MAX_AGE`], else a new
+    /// one.
+    fn get(&self, now: Instant) -> String {
+        let mut encoded = self
+            .encoded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match &*encoded {
+            Some((at, text)) if now.saturating_duration_since(*at) < METRICS_MAX_AGE => {
+                text.clone()
+            }
+            _ => {
+                let text = (self.encode)();
+                *encoded = Some((now, text.clone()));
+                text
+            }
+        }
+    }
+}
+
+/// The configuration of the runtime a validator runs on.
+fn runtime_config(data_dir: &Path) -> runtime::Config {
+    runtime::Config::new()
+        .with_storage_directory(data_dir.join("consensus"))
+        .with_tcp_nodelay(Some(true))
+        // A panicking task ends alone; the engine's supervisor halts the validator if it was
+        // one of consensus's parts (`vellum_consensus::start`).
+        .with_catch_panics(true)
+}
 
 impl vellum_rpc::Node for Served {
     type SubmitError = SubmitError;
@@ -243,17 +281,50 @@ impl vellum_rpc::Node for Served {
     }
 
     fn metrics(&self) -> String {
-        let mut encoded = self
-            .encoded
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match &*encoded {
-            Some((at, text)) if at.elapsed() < METRICS_MAX_AGE => text.clone(),
-            _ => {
-                let text = (self.metrics)();
-                *encoded = Some((Instant::now(), text.clone()));
-                text
-            }
+        self.metrics.get(Instant::now())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use commonware_runtime::Spawner as _;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A defect reached by one peer's or one caller's input panics one task: on the node's
+    /// runtime, that task ends and the process goes on.
+    #[test]
+    fn a_panicking_task_ends_alone() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let survived =
+            runtime::Runner::new(runtime_config(dir.path())).start(|context| async move {
+                let panicked = context
+                    .child("defect")
+                    .spawn(|_| async move { panic!("a defect reached by input") })
+                    .await;
+                assert!(panicked.is_err(), "the task's handle reports its end");
+                // The runtime still runs tasks.
+                context.child("after").spawn(|_| async { 7 }).await
+            });
+        assert_eq!(survived.ok(), Some(7));
+    }
+
+    #[test]
+    fn the_metrics_are_encoded_at_most_once_per_max_age() {
+        let encodings = Arc::new(AtomicUsize::new(0));
+        let cache = {
+            let encodings = encodings.clone();
+            MetricsCache::new(move || {
+                format!("encoding {}", encodings.fetch_add(1, Ordering::SeqCst) + 1)
+            })
+        };
+        let start = Instant::now();
+        assert_eq!(cache.get(start), "encoding 1");
+        let just_before = start + METRICS_MAX_AGE - Duration::from_millis(1);
+        for _ in 0..1_000 {
+            assert_eq!(cache.get(just_before), "encoding 1");
         }
+        assert_eq!(cache.get(start + METRICS_MAX_AGE), "encoding 2");
+        assert_eq!(encodings.load(Ordering::SeqCst), 2);
     }
 }

@@ -57,8 +57,12 @@ pub struct Limits {
     /// closed.
     pub connections_max: u32,
     /// How long a connection may move no byte before it is closed. WebSocket clients are pinged
-    /// every [`WS_PING`], so a live one is never idle this long.
+    /// every `ws_ping`, so a live one is never idle this long.
     pub idle_max: Duration,
+    /// How often the server pings a WebSocket client; one that answers none of them for twice
+    /// this long is dropped (the pings themselves keep its bytes moving, so `idle_max` never
+    /// would).
+    pub ws_ping: Duration,
     /// Calls in one JSON-RPC batch.
     pub batch_max: u32,
     /// Subscriptions on one WebSocket connection.
@@ -84,6 +88,7 @@ impl Default for Limits {
             workers: 2,
             connections_max: 256,
             idle_max: Duration::from_secs(60),
+            ws_ping: Duration::from_secs(20),
             batch_max: 100,
             subscriptions_per_connection_max: 64,
             queries_max: 1,
@@ -196,10 +201,6 @@ impl Drop for Server {
     }
 }
 
-/// How often the server pings a WebSocket client; one that has not answered within
-/// `2 * WS_PING` is dropped.
-pub const WS_PING: Duration = Duration::from_secs(20);
-
 /// How often the one watcher looks for a new committed height.
 const HEAD_POLL: Duration = Duration::from_millis(20);
 
@@ -242,8 +243,8 @@ async fn start<N: Node>(
                 .set_batch_request_config(BatchRequestConfig::Limit(limits.batch_max))
                 .enable_ws_ping(
                     PingConfig::new()
-                        .ping_interval(WS_PING)
-                        .inactive_limit(2 * WS_PING),
+                        .ping_interval(limits.ws_ping)
+                        .inactive_limit(2 * limits.ws_ping),
                 )
                 .build(),
         )

@@ -155,6 +155,59 @@ fn entry_checks_reject_each_class_before_execution() {
     assert!(matches!(check(good), TransactionError::Duplicate(_)));
 }
 
+/// A transaction that breaks several rules is refused by the cheapest: the rules that need no
+/// state (chain, fuel limit) before any read of the store, membership and nonce before the
+/// signature (~70 us). A flood from strangers, another chain or spent nonces, signed or not,
+/// costs no signature check, and a stranger's costs one read.
+#[test]
+fn entry_checks_refuse_by_the_cheapest_rule_first() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let max = node.executor.genesis().limits.transaction_fuel_max;
+    let check = |tx: SignedTransaction| match node.executor.check_entry(&node.store, &tx, 1) {
+        Err(EntryError::Rejected(error)) => error,
+        other => panic!("expected a rejection, got {other:?}"),
+    };
+    // Signed by a stranger (9) with a nonce far ahead, then altered: every rule is broken.
+    let broken = |chain: &str, fuel_limit: u64, signer: u8, nonce: u64| {
+        let mut transaction = vellum_types::Transaction {
+            chain_id: chain.into(),
+            sender: public_key(&key(signer)),
+            nonce,
+            fuel_limit,
+            action: Action::ApproveCode { code_hash: [1; 32] },
+        }
+        .sign(&key(signer));
+        transaction.signature[7] ^= 1;
+        transaction
+    };
+    assert!(matches!(
+        check(broken("elsewhere", max + 1, 9, 5)),
+        TransactionError::WrongChain { .. }
+    ));
+    assert_eq!(
+        check(broken(CHAIN, max + 1, 9, 5)),
+        TransactionError::FuelLimit {
+            found: max + 1,
+            max
+        }
+    );
+    assert!(matches!(
+        check(broken(CHAIN, FUEL, 9, 5)),
+        TransactionError::UnknownSender(_)
+    ));
+    assert_eq!(
+        check(broken(CHAIN, FUEL, 1, 5)),
+        TransactionError::BadNonce {
+            expected: 0,
+            found: 5
+        }
+    );
+    assert_eq!(
+        check(broken(CHAIN, FUEL, 1, 0)),
+        TransactionError::BadSignature
+    );
+}
+
 #[test]
 fn blocks_are_bounded_in_time_step_bytes_and_receipts() {
     let node = Node::new(genesis(DeployPolicy::AnyAdmin));

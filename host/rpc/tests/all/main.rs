@@ -101,6 +101,12 @@ fn serve(node: Node, limits: Limits) -> (Server, tokio::runtime::Runtime, tempfi
         dir,
     } = node;
     let state = State::with_limits(Arc::new(store), Arc::new(executor), Offline, limits);
+    let (server, caller) = serve_state(state);
+    (server, caller, dir)
+}
+
+/// Serve `state` as [`serve`] does.
+fn serve_state(state: State<Offline>) -> (Server, tokio::runtime::Runtime) {
     let caller = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -109,7 +115,7 @@ fn serve(node: Node, limits: Limits) -> (Server, tokio::runtime::Runtime, tempfi
     let server = caller
         .block_on(vellum_rpc::serve(address, state))
         .expect("the server starts");
-    (server, caller, dir)
+    (server, caller)
 }
 
 fn client(server: &Server) -> HttpClient {
@@ -189,6 +195,64 @@ fn queries_past_the_bound_are_refused_busy_not_queued_forever() {
     let busy = codes.iter().filter(|&&c| c == code::BUSY).count();
     let failed = codes.iter().filter(|&&c| c == code::QUERY_FAILED).count();
     assert!(busy >= 1 && failed >= 1 && busy + failed == 4, "{codes:?}");
+}
+
+/// Queries share the runtime's instance slots (64) with block execution. A flood of
+/// concurrent spinning queries holds at most `queries_max` of them, so the blocks the validator
+/// executes meanwhile get theirs: with every query running at once, the 65th instance failed
+/// and block execution with it, which halts a validator.
+#[test]
+fn a_flood_of_queries_leaves_block_execution_its_instances() {
+    let (node, contract) = ledger(2_000_000_000, 0);
+    let Node {
+        store,
+        executor,
+        dir: _dir,
+    } = node;
+    let (store, executor) = (Arc::new(store), Arc::new(executor));
+    let state = State::with_limits(store.clone(), executor.clone(), Offline, Limits::default());
+    let (server, _stalled) = serve_state(state);
+    let clients = clients();
+    let flood: Vec<_> = (0..100)
+        .map(|_| {
+            let client = client(&server);
+            let contract = vellum_types::hex(&contract);
+            clients.spawn(async move {
+                let result = client
+                    .request::<Value, _>("vellum_query", rpc_params![contract, "spin"])
+                    .await;
+                error_code(result.expect_err("no spin succeeds"))
+            })
+        })
+        .collect();
+    // Let the flood reach the server; then execute blocks while its queries run or wait.
+    std::thread::sleep(Duration::from_millis(500));
+    for nonce in 4..7 {
+        let head = store.head().expect("head");
+        let proposal = vellum_ledger::testing::next_proposal(
+            &head,
+            vec![call(1, nonce, contract, "shout", json!({}))],
+        );
+        let executed = executor
+            .execute(&store, proposal)
+            .expect("the block executes beside the flood");
+        assert_eq!(executed.receipts[0].status, Status::Success);
+        store.commit(&executed).expect("commit");
+    }
+    let codes: Vec<i32> = clients.block_on(async {
+        let mut codes = Vec::new();
+        for spin in flood {
+            codes.push(spin.await.expect("the client task ends"));
+        }
+        codes
+    });
+    assert!(
+        codes
+            .iter()
+            .all(|&c| c == code::BUSY || c == code::QUERY_FAILED),
+        "{codes:?}"
+    );
+    assert!(codes.contains(&code::QUERY_FAILED), "{codes:?}");
 }
 
 /// Run `futures` to completion, concurrently, in order.
@@ -617,6 +681,12 @@ fn one_address_flooding_connections_displaces_its_own_not_a_newcomer_from_anothe
 
 /// The status a WebSocket upgrade to `address` with `headers` gets.
 fn upgrade_status(address: SocketAddr, headers: &str) -> u16 {
+    upgrade(address, headers).0
+}
+
+/// A WebSocket upgrade of a raw socket to `address` with `headers`: the response's status, and
+/// the socket (which then answers nothing, pings included).
+fn upgrade(address: SocketAddr, headers: &str) -> (u16, TcpStream) {
     let mut stream = TcpStream::connect(address).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
@@ -634,11 +704,42 @@ fn upgrade_status(address: SocketAddr, headers: &str) -> u16 {
             Ok(n) => head.extend_from_slice(&buffer[..n]),
         }
     }
-    String::from_utf8_lossy(&head)
+    let status = String::from_utf8_lossy(&head)
         .split_whitespace()
         .nth(1)
         .and_then(|code| code.parse().ok())
-        .unwrap_or(0)
+        .unwrap_or(0);
+    (status, stream)
+}
+
+/// The server's pings keep a WebSocket's bytes moving, so only its pongs tell a live client
+/// from one that only holds a place: a socket that answers no ping is dropped after two ping
+/// intervals, while a client that answers stays connected however long it says nothing.
+#[test]
+fn websockets_that_answer_no_ping_are_dropped() {
+    let (node, _) = ledger(50_000_000, 0);
+    let ws_ping = Duration::from_secs(2);
+    let limits = Limits {
+        ws_ping,
+        ..Limits::default()
+    };
+    let (server, _stalled, _dir) = serve(node, limits);
+    let address = server.local_addr();
+    let clients = clients();
+    let answering = clients
+        .block_on(WsClientBuilder::default().build(format!("ws://{address}")))
+        .expect("a WebSocket client connects");
+    let (status, mut mute) = upgrade(address, "");
+    assert_eq!(status, 101);
+    assert!(
+        closed_by_server(&mut mute, Duration::from_secs(20)),
+        "a socket that answers no ping is closed"
+    );
+    std::thread::sleep(3 * ws_ping);
+    let chain: String = clients
+        .block_on(answering.request("vellum_chainId", rpc_params![]))
+        .expect("the client that answers pings is still connected");
+    assert_eq!(chain, CHAIN);
 }
 
 #[test]
