@@ -40,6 +40,18 @@ fn refused(message: impl Into<String>) -> Failure {
     }
 }
 
+/// The receipt of code that does not prepare (see `Executor::prepare`): a refusal whose text
+/// never carries the compiler's own wording.
+fn unprepared(error: PrepareError) -> Failure {
+    match error {
+        PrepareError::Invalid(error) => refused(format!("invalid contract code: {error}")),
+        PrepareError::Instrument(_) | PrepareError::Compile(_) => refused(
+            "the code passes validation but this runtime cannot compile it; report the code \
+             hash to Vellum's developers",
+        ),
+    }
+}
+
 /// Who is executing what, within a block.
 pub(super) struct Caller<'a> {
     pub(super) context: &'a BlockContext,
@@ -313,17 +325,7 @@ impl Executor {
     /// A node whose failure is its own (out of memory) computes a receipt the others do not:
     /// it votes against their block, and halts on the divergence if that block is finalized.
     fn prepare(&self, code: &[u8]) -> Result<Result<Arc<Contract>, Failure>, BlockError> {
-        match self.runtime.prepare(code) {
-            Ok(contract) => Ok(Ok(contract)),
-            Err(PrepareError::Invalid(error)) => {
-                Ok(Err(refused(format!("invalid contract code: {error}"))))
-            }
-            Err(PrepareError::Instrument(_) | PrepareError::Compile(_)) => Ok(Err(refused(
-                "the code passes validation but this runtime cannot compile it; report the \
-                 code hash to Vellum's developers"
-                    .to_string(),
-            ))),
-        }
+        Ok(self.runtime.prepare(code).map_err(unprepared))
     }
 
     fn deploy(
@@ -563,4 +565,26 @@ pub fn interface_of(code: &[u8]) -> String {
             _ => None,
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Code that passes validation but does not compile is a runtime defect the same on every
+    /// validator: a refused deploy with a fixed text, never an error that halts them all, and
+    /// never wording that changes with the compiler's version. (No module is known to reach
+    /// this; the `wasm_validate` fuzz target checks that whatever validation admits prepares.)
+    #[test]
+    fn code_that_does_not_compile_is_refused_with_a_fixed_text() {
+        let first = unprepared(PrepareError::Compile("cranelift: one wording".into()));
+        let second = unprepared(PrepareError::Compile("cranelift: another wording".into()));
+        let Status::Refused(text) = &first.status else {
+            panic!("expected a refusal, got {:?}", first.status);
+        };
+        assert!(text.contains("cannot compile"), "{text}");
+        assert!(!text.contains("cranelift"), "{text}");
+        assert_eq!(first.status, second.status);
+        assert_eq!(first.fuel_used, 0);
+    }
 }
