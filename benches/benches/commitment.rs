@@ -213,20 +213,19 @@ fn bench_jmt(c: &mut Criterion, keys: u64, dir: &Path) {
 
     let mut group = c.benchmark_group(format!("commitment/{keys} keys"));
     group.sampling_mode(SamplingMode::Flat).sample_size(10);
-    let state = RefCell::new((version, 1u64));
+    // Step `n` (from 1) writes version `seeded + n - 1`.
+    let seeded = version;
+    let step = std::cell::Cell::new(1u64);
     group.bench_function("jmt over redb: 1,000 writes, root, durable commit", |b| {
         b.iter(|| {
-            let (version, step) = &mut *state.borrow_mut();
-            let writes = step_keys(*step, keys)
-                .map(|i| (KeyHash(key(i)), Some(value(i, *step))))
+            let n = step.replace(step.get() + 1);
+            let writes = step_keys(n, keys)
+                .map(|i| (KeyHash(key(i)), Some(value(i, n))))
                 .collect();
-            let root = store.step(writes, *version);
-            *version += 1;
-            *step += 1;
-            root
+            store.step(writes, seeded + n - 1)
         })
     });
-    let head = state.borrow().0 - 1;
+    let head = seeded + step.get() - 2;
     let reader = store.reader();
     let tree: JellyfishMerkleTree<'_, _, sha2::Sha256> = JellyfishMerkleTree::new(&reader);
     group.bench_function("jmt: prove a present value", |b| {
@@ -323,7 +322,7 @@ fn qmdb_config() -> QmdbConfig {
     }
 }
 
-/// Write `writes`, merkleize, apply and commit durably: the new root.
+/// Write `writes`, merkleize, apply and commit durably: the database after it.
 async fn qmdb_step(db: Qmdb, writes: impl Iterator<Item = (Digest, Vec<u8>)>) -> Qmdb {
     let mut batch = db.new_batch();
     for (k, v) in writes {

@@ -509,24 +509,29 @@ pub(crate) fn millis<E: Clock>(context: &E) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::mempool::Limits;
     use vellum_ledger::testing::{self, next_proposal};
     use vellum_runtime::RuntimeConfig;
     use vellum_types::DeployPolicy;
 
-    #[test]
-    fn a_transaction_on_an_abandoned_branch_is_proposed_again_on_the_branch_that_wins() {
+    /// A chain of the test genesis with a fresh store in `dir` and a default pool.
+    pub(crate) fn test_chain(dir: &std::path::Path) -> Arc<Chain> {
         let genesis = testing::genesis(DeployPolicy::AnyAdmin);
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let store = Store::open(&dir.path().join("ledger.redb"), &genesis).expect("store");
+        let store = Store::open(&dir.join("ledger.redb"), &genesis).expect("store");
         let executor = Executor::new(genesis, RuntimeConfig::default()).expect("executor");
-        let chain = Chain::new(
+        Chain::new(
             Arc::new(executor),
             Arc::new(store),
             Mempool::new(Limits::default()),
-        );
+        )
+    }
+
+    #[test]
+    fn a_transaction_on_an_abandoned_branch_is_proposed_again_on_the_branch_that_wins() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let chain = test_chain(dir.path());
         let transaction = testing::call(1, 0, [7; 32], "ping", serde_json::json!({}));
         let (hash, ready) = chain.submit(transaction.clone()).expect("accepted");
         assert_eq!(ready, [transaction]);

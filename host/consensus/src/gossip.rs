@@ -226,16 +226,13 @@ fn decode(bytes: &[u8]) -> Option<Vec<SignedTransaction>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{mempool::Limits, Mempool};
     use commonware_actor::Feedback;
     use commonware_cryptography::{ed25519, Signer as _};
     use commonware_p2p::{utils::mocks::inert_channel, BlockedSubscription, Message};
     use commonware_runtime::{tokio, Runner as _, Supervisor as _};
     use commonware_utils::{channel::ring, NZUsize};
     use std::{num::NonZeroUsize, sync::mpsc as std_mpsc};
-    use vellum_ledger::{testing, Executor, Store};
-    use vellum_runtime::RuntimeConfig;
-    use vellum_types::DeployPolicy;
+    use vellum_ledger::testing;
 
     /// How long the test holds the mempool's lock at most, if nothing releases it before.
     const HOLD_MAX: Duration = Duration::from_secs(20);
@@ -284,14 +281,7 @@ mod tests {
     #[test]
     fn a_peers_batch_is_checked_off_the_consensus_workers() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let genesis = testing::genesis(DeployPolicy::AnyAdmin);
-        let store = Store::open(&dir.path().join("ledger.redb"), &genesis).expect("store");
-        let executor = Executor::new(genesis, RuntimeConfig::default()).expect("executor");
-        let chain = Chain::new(
-            Arc::new(executor),
-            Arc::new(store),
-            Mempool::new(Limits::default()),
-        );
+        let chain = crate::chain::tests::test_chain(dir.path());
         let transaction = testing::call(1, 0, [7; 32], "ping", serde_json::json!({}));
         let hash = transaction.hash();
         let peer = ed25519::PrivateKey::from_seed(1).public_key();
