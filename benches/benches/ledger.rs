@@ -8,16 +8,17 @@ use k256::ecdsa::SigningKey;
 use serde_json::json;
 use std::path::Path;
 use vellum_ledger::{
+    commitment::Link,
     keys,
     records::contract_address,
     testing::{artifact, next_proposal},
-    ExecutedBlock, Executor, Order, Pipeline, QueryResult, Store, SYSTEM,
+    ExecutedBlock, Executor, Order, Pipeline, QueryResult, StateWrite, Store, SYSTEM,
 };
 use vellum_runtime::{MemoryReset, RuntimeConfig};
 use vellum_types::{
     address_of,
     genesis::{GenesisMember, Organisation},
-    hex, public_key, Action, Block, ChainLimits, DeployPolicy, Genesis, Header, Role,
+    hex, merkle_root, public_key, Action, Block, ChainLimits, DeployPolicy, Genesis, Header, Role,
     SignedTransaction, Status, Transaction,
 };
 
@@ -439,6 +440,145 @@ fn restart(c: &mut Criterion) {
     group.finish();
 }
 
+/// State keys seeded before [`commitment_cost`] measures: `VELLUM_COMMITMENT_KEYS`, default
+/// 1,000,000.
+fn seeded_keys() -> u64 {
+    std::env::var("VELLUM_COMMITMENT_KEYS")
+        .ok()
+        .and_then(|keys| keys.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+/// Keys per seeding block.
+const SEED_BLOCK: u64 = 10_000;
+
+/// A block with no transactions that writes `writes`, on top of `store`'s head, its state root
+/// from `store`'s commitment.
+fn seed_block(store: &Store, writes: Vec<StateWrite>) -> ExecutedBlock {
+    let head = store.head().expect("head");
+    let height = head.height + 1;
+    let state_root = store
+        .commitment()
+        .root_after(&head.state_root, &[], height, &writes)
+        .expect("root");
+    ExecutedBlock {
+        block: Block {
+            header: Header {
+                height,
+                parent: head.hash(),
+                time_ms: head.time_ms + 1_000,
+                proposer: [0; 32],
+                transactions_root: merkle_root(std::iter::empty()),
+                receipts_root: merkle_root(std::iter::empty()),
+                state_root,
+                fuel_used: 0,
+                schedule_version: head.schedule_version,
+            },
+            transactions: Vec::new(),
+        },
+        receipts: Vec::new(),
+        versions: writes
+            .iter()
+            .map(|(key, value)| (0, key.clone(), value.clone()))
+            .collect(),
+        writes,
+    }
+}
+
+/// The durable commit of a 1,000-transfer block on a ledger of [`seeded_keys`] keys, with the
+/// state commitment (what a node does) and without it, side by side in one run on one store:
+/// each iteration executes a block, applies its batch to the commitment (timed apart), then
+/// commits it (the store's own apply is then a no-op: the block is already there). "without"
+/// is the redb commit alone; "with" adds the commitment's apply and durable commit.
+fn commitment_cost(c: &mut Criterion) {
+    let keys = seeded_keys();
+    let ledger = Ledger::new();
+    let started = std::time::Instant::now();
+    let namespace = [0xab; 32];
+    for start in (0..keys).step_by(SEED_BLOCK as usize) {
+        let writes = (start..(start + SEED_BLOCK).min(keys))
+            .map(|i| {
+                let key = keys::full_key(&namespace, &i.to_be_bytes());
+                (key, Some(i.to_le_bytes().repeat(4)))
+            })
+            .collect();
+        let block = seed_block(&ledger.store, writes);
+        ledger.store.commit(&block).expect("commit");
+    }
+    eprintln!(
+        "seeded {keys} keys in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let mut group = c.benchmark_group(format!("ledger::commitment keys={keys}"));
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .throughput(Throughput::Elements(1000));
+    // Both parts of every block committed, over both functions: the ratio on identical blocks.
+    let parts = std::cell::Cell::new((0u32, std::time::Duration::ZERO, std::time::Duration::ZERO));
+    let merkleized = std::cell::Cell::new(std::time::Duration::ZERO);
+    for commitment in [true, false] {
+        let label = if commitment { "with" } else { "without" };
+        group.bench_function(
+            format!("phase=commit transactions=1000 commitment={label}"),
+            |b| {
+                b.iter_custom(|iters| {
+                    let mut timed = std::time::Duration::ZERO;
+                    for _ in 0..iters {
+                        let block = ledger.transfers(1000);
+                        ledger.executor.verify_signatures(&block).expect("valid");
+                        let head = ledger.store.head().expect("head");
+                        let executed = ledger
+                            .executor
+                            .execute(&ledger.store, ledger.proposal(block))
+                            .expect("valid");
+                        let link = Link {
+                            height: executed.block.header.height,
+                            root: executed.block.header.state_root,
+                            writes: &executed.writes,
+                        };
+                        // The root, once more: what execution spent computing it.
+                        let started = std::time::Instant::now();
+                        let root = ledger
+                            .store
+                            .commitment()
+                            .root_after(&head.state_root, &[], link.height, &executed.writes)
+                            .expect("root");
+                        let merkleize = started.elapsed();
+                        assert_eq!(root, link.root);
+                        let started = std::time::Instant::now();
+                        ledger
+                            .store
+                            .commitment()
+                            .apply(&head.state_root, link)
+                            .expect("apply");
+                        let apply = started.elapsed();
+                        let started = std::time::Instant::now();
+                        ledger.store.commit(&executed).expect("commit");
+                        let commit = started.elapsed();
+                        let (blocks, applies, commits) = parts.get();
+                        parts.set((blocks + 1, applies + apply, commits + commit));
+                        merkleized.set(merkleized.get() + merkleize);
+                        timed += if commitment { apply + commit } else { commit };
+                    }
+                    timed
+                })
+            },
+        );
+    }
+    group.finish();
+    let (blocks, applies, commits) = parts.get();
+    eprintln!(
+        "over {blocks} blocks of 1,000 transfers at {keys} keys: the commitment's apply {:.1} ms \
+         per block, the redb commit {:.1} ms; with / without = {:.2}; computing the root during \
+         execution {:.1} ms per block",
+        applies.as_secs_f64() * 1e3 / f64::from(blocks),
+        commits.as_secs_f64() * 1e3 / f64::from(blocks),
+        (applies + commits).as_secs_f64() / commits.as_secs_f64(),
+        merkleized.get().as_secs_f64() * 1e3 / f64::from(blocks)
+    );
+}
+
 criterion_group!(
     benches,
     execute_commit,
@@ -447,6 +587,7 @@ criterion_group!(
     transaction,
     history,
     trace,
-    restart
+    restart,
+    commitment_cost
 );
 criterion_main!(benches);

@@ -36,8 +36,8 @@ use std::{
     time::Duration,
 };
 use vellum_types::{
-    address_of, hex, proof::ReceiptProof, public_key, rpc::REQUEST_BYTES_MAX, unhex, unhex32,
-    Action, Address, Hash, SignedTransaction, Transaction,
+    address_of, hex, proof::ReceiptProof, public_key, rpc::REQUEST_BYTES_MAX, state::StateProof,
+    unhex, unhex32, Action, Address, Hash, SignedTransaction, Transaction,
 };
 
 /// Fuel a CLI transaction asks for unless told otherwise.
@@ -272,16 +272,20 @@ impl Client {
     /// The proof that the receipt of committed transaction `hash` is in a finalized block
     /// (`vellum_getReceiptProof`), decoded; check it with [`ReceiptProof::check`].
     pub async fn receipt_proof(&self, hash: &Hash) -> Result<ReceiptProof, Error> {
-        const METHOD: &str = "vellum_getReceiptProof";
-        let value = self.call(METHOD, rpc_params![hex(hash)]).await?;
-        value["proof"]
-            .as_str()
-            .and_then(unhex)
-            .and_then(|bytes| ReceiptProof::from_bytes(&bytes).ok())
-            .ok_or(Error::Unexpected {
-                method: METHOD.into(),
-                value,
-            })
+        let value = self
+            .call("vellum_getReceiptProof", rpc_params![hex(hash)])
+            .await?;
+        bundle("vellum_getReceiptProof", value, ReceiptProof::from_bytes)
+    }
+
+    /// The proof of `key`'s value (or absence) in `namespace` (a contract's address, or 32 zero
+    /// bytes for the ledger's records) after the newest block the node can prove
+    /// (`vellum_getProof`), decoded; check it with [`StateProof::check`].
+    pub async fn state_proof(&self, namespace: &Address, key: &[u8]) -> Result<StateProof, Error> {
+        let value = self
+            .call("vellum_getProof", rpc_params![hex(namespace), hex(key)])
+            .await?;
+        bundle("vellum_getProof", value, StateProof::from_bytes)
     }
 
     /// A read-only contract query.
@@ -395,4 +399,20 @@ pub fn read_member_key(path: &Path) -> Result<SigningKey, Error> {
 /// An address from `0x` hex.
 pub fn parse_address(text: &str) -> Result<Address, Error> {
     unhex32(text).ok_or_else(|| Error::BadAddress(text.to_string()))
+}
+
+/// The proof bundle in `value`'s `proof` field (hex), decoded by `decode`.
+fn bundle<T, E>(
+    method: &str,
+    value: Value,
+    decode: impl FnOnce(&[u8]) -> Result<T, E>,
+) -> Result<T, Error> {
+    value["proof"]
+        .as_str()
+        .and_then(unhex)
+        .and_then(|bytes| decode(&bytes).ok())
+        .ok_or(Error::Unexpected {
+            method: method.into(),
+            value,
+        })
 }

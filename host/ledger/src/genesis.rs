@@ -2,11 +2,11 @@
 //! alone.
 
 use crate::{
-    executed::{next_state_root, ExecutedBlock, StateWrite},
+    executed::{ExecutedBlock, StateWrite},
     keys,
     records::Member,
 };
-use vellum_types::{address_of, merkle_root, Block, Genesis, Header};
+use vellum_types::{address_of, merkle_root, Block, Genesis, Hash, Header};
 
 /// The state written at genesis: every identity's membership, sorted by key.
 pub fn genesis_writes(genesis: &Genesis) -> Vec<StateWrite> {
@@ -28,9 +28,10 @@ pub fn genesis_writes(genesis: &Genesis) -> Vec<StateWrite> {
     writes
 }
 
-/// Block 0: the genesis identities written at height 0, on top of the genesis hash. It executes
-/// nothing, so its schedule version is 0: block 0 depends on the genesis file alone.
-pub fn genesis_block(genesis: &Genesis) -> ExecutedBlock {
+/// Block 0: the genesis identities written at height 0, on top of the genesis hash, with
+/// `state_root` the commitment to [`genesis_writes`] in an empty commitment. It executes nothing,
+/// so its schedule version is 0: block 0 depends on the genesis file alone.
+pub fn genesis_block(genesis: &Genesis, state_root: Hash) -> ExecutedBlock {
     let writes = genesis_writes(genesis);
     let header = Header {
         height: 0,
@@ -39,7 +40,7 @@ pub fn genesis_block(genesis: &Genesis) -> ExecutedBlock {
         proposer: [0; 32],
         transactions_root: merkle_root(std::iter::empty()),
         receipts_root: merkle_root(std::iter::empty()),
-        state_root: next_state_root(&genesis.hash(), &writes),
+        state_root,
         fuel_used: 0,
         schedule_version: 0,
     };

@@ -12,14 +12,19 @@
 //!   history, each block committed in one atomic, durable transaction;
 //! - [`keys`] and [`records`]: where the ledger's own records live in state, and what they hold;
 //! - [`genesis`]: block 0, from the genesis file alone;
-//! - [`executed`]: a block executed but not committed, and the state commitment;
+//! - [`commitment`]: the authenticated state commitment (commonware's QMDB) behind every
+//!   header's `state_root`, and proofs of a key's value or absence;
+//! - [`executed`]: a block executed but not committed;
 //! - [`pipeline`]: committing block N while block N+1 executes.
 //!
 //! It may use `vellum-types` (what transactions, headers and receipts are), `vellum-runtime`
-//! (wasm execution) and redb. It must never know about consensus, networks, JSON-RPC or async
-//! runtimes: consensus decides the order of blocks and calls in; nothing here calls out.
+//! (wasm execution), redb and commonware's storage. It must never know about consensus,
+//! networks or JSON-RPC, and its API is synchronous: consensus decides the order of blocks and
+//! calls in; nothing here calls out. (QMDB is asynchronous: it runs on a thread and runtime of
+//! its own, behind the synchronous [`commitment::Commitment`].)
 #![warn(clippy::unwrap_used)]
 
+pub mod commitment;
 pub mod executed;
 pub mod executor;
 pub mod genesis;

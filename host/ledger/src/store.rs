@@ -12,8 +12,9 @@
 //! | `history` | len(full key) u32 BE ‖ full key ‖ height u64 BE ‖ position u32 BE | borsh(`Option<value>`) |
 //! | `events` | (height, transaction position, event position) | borsh((transaction hash, `LedgerEvent`)) |
 //! | `event_index` | selector ‖ height ‖ transaction position ‖ event position ([`crate::keys`]) | () |
+//! | `commitments` | height | the state commitment's operation count after the block |
 //!
-//! A namespace is a contract's address, or [`SYSTEM`] for the ledger's own records (nonces,
+//! A namespace is a contract's address, or [`SYSTEM`](crate::keys::SYSTEM) for the ledger's own records (nonces,
 //! members, code, contracts, approvals; [`crate::keys`] has the layout), so the ledger's state has
 //! the same history and commitment as contract state. The history key sorts all versions of one key together, oldest first: the
 //! history of a key is one range scan, and its value at a past height is the last version at or
@@ -25,10 +26,18 @@
 //! redb makes atomic: after a crash the store holds every block whose commit returned and nothing
 //! of any other. A commit checks, inside its transaction, that the block extends the stored head;
 //! opening a store checks that it was created for the same genesis.
+//!
+//! The state commitment ([`crate::commitment`]) lives in a directory beside the redb file
+//! (`<file>.commitment`), outside redb's transaction. A commit applies the block's batch there
+//! first and makes it durable, then commits the block to redb with the commitment's operation
+//! count. Opening a store reopens the commitment at the count recorded for redb's head, which
+//! drops a block the commitment took but redb did not, and checks that its root is the head's
+//! `state_root`.
 
 use crate::{
+    commitment::{Commitment, CommitmentError, Link, Proved},
     executed::ExecutedBlock,
-    genesis::genesis_block,
+    genesis::{genesis_block, genesis_writes},
     keys::{
         self, event_index_key, event_position, full_key, history_key, history_prefix,
         scoped_bounds, EventPosition, EventSelector,
@@ -44,6 +53,7 @@ use vellum_runtime::{
 use vellum_types::{
     hex,
     proof::{self, Finality, ReceiptProof, FINALITY_HEADERS_MAX},
+    state::StateProof,
     Address, Block, Genesis, Hash, Header, LedgerEvent, Receipt,
 };
 
@@ -57,6 +67,7 @@ const SEALS: TableDefinition<u64, &[u8]> = TableDefinition::new("seals");
 const BLOCK_HASHES: TableDefinition<&[u8], u64> = TableDefinition::new("block_hashes");
 const EVENTS: TableDefinition<EventPosition, &[u8]> = TableDefinition::new("events");
 const EVENT_INDEX: TableDefinition<&[u8], ()> = TableDefinition::new("event_index");
+const COMMITMENTS: TableDefinition<u64, u64> = TableDefinition::new("commitments");
 
 /// The `meta` entry that says every committed event is in `events` and `event_index`. A store
 /// written before the index existed lacks it, and gets its index built when opened.
@@ -99,6 +110,12 @@ pub enum StoreError {
         /// The stored head's height.
         head: u64,
     },
+    /// The state commitment failed, or disagrees with the blocks.
+    #[error(transparent)]
+    Commitment(#[from] CommitmentError),
+    /// The store was written by a version without the state commitment.
+    #[error("this data directory was written before headers carried the state commitment (issue 16); start a new data directory")]
+    NoCommitment,
     /// The store was created from another genesis file.
     #[error("this data directory belongs to genesis {stored}, not {given}; use the matching genesis file or a new directory")]
     GenesisMismatch {
@@ -152,6 +169,14 @@ pub struct Version {
 pub struct Store {
     db: Database,
     genesis_hash: Hash,
+    commitment: Commitment,
+}
+
+/// Where the state commitment of the store at `path` lives: a directory beside it.
+pub fn commitment_directory(path: &Path) -> std::path::PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".commitment");
+    path.with_file_name(name)
 }
 
 impl Store {
@@ -186,17 +211,99 @@ impl Store {
             write.open_table(HISTORY)?;
             write.open_table(EVENTS)?;
             write.open_table(EVENT_INDEX)?;
+            write.open_table(COMMITMENTS)?;
             if !indexed {
                 index_stored_events(&write)?;
                 meta.insert(EVENTS_INDEXED, [1u8].as_slice())?;
             }
         }
         write.commit()?;
-        let store = Self { db, genesis_hash };
-        if store.block(0)?.is_none() {
-            store.commit(&genesis_block(genesis))?;
+        // The commitment is opened at the operation count recorded with redb's head, which
+        // rewinds it if it committed a block redb did not.
+        let directory = commitment_directory(path);
+        let head = {
+            let read = db.begin_read()?;
+            let meta = read.open_table(META)?;
+            let height = meta
+                .get("height")?
+                .and_then(|v| v.value().try_into().ok().map(u64::from_be_bytes));
+            match height {
+                None => None,
+                Some(height) => {
+                    let operations = read
+                        .open_table(COMMITMENTS)?
+                        .get(height)?
+                        .ok_or(StoreError::NoCommitment)?
+                        .value();
+                    Some((height, operations))
+                }
+            }
+        };
+        let Some((height, operations)) = head else {
+            // A new store (or one whose block 0 never landed): the commitment starts empty.
+            if directory.exists() {
+                std::fs::remove_dir_all(&directory).map_err(|e| corrupt("commitment", e))?;
+            }
+            let commitment = Commitment::open(&directory, None, 0)?;
+            let writes = genesis_writes(genesis);
+            let root = commitment.root_after(&commitment.opened().root, &[], 0, &writes)?;
+            let store = Self {
+                db,
+                genesis_hash,
+                commitment,
+            };
+            let base = store.commitment.opened().root;
+            store.commit_on(&base, &genesis_block(genesis, root), None)?;
+            return Ok(store);
+        };
+        let commitment = Commitment::open(&directory, Some(operations), height)?;
+        let store = Self {
+            db,
+            genesis_hash,
+            commitment,
+        };
+        let head = store.head()?;
+        if store.commitment.opened().root != head.state_root {
+            return Err(corrupt(
+                "commitment",
+                format!(
+                    "the commitment's root {} is not block {height}'s state root {}",
+                    hex(&store.commitment.opened().root),
+                    hex(&head.state_root)
+                ),
+            ));
         }
         Ok(store)
+    }
+
+    /// The state commitment.
+    pub fn commitment(&self) -> &Commitment {
+        &self.commitment
+    }
+
+    /// A proof of `key`'s value (or absence) in `namespace` as of the commitment's last block,
+    /// with that value. The value is read from the history at the proof's height, so a proof
+    /// made while redb's commit of that block is in flight waits for it (a few milliseconds).
+    pub fn state_proof(
+        &self,
+        namespace: &[u8; 32],
+        key: &[u8],
+    ) -> Result<(Proved, Option<Vec<u8>>), StoreError> {
+        let proved = self.commitment.prove(&full_key(namespace, key))?;
+        for _ in 0..1_000 {
+            if self.height()? >= proved.height {
+                let value = self.get_at(namespace, key, proved.height)?;
+                return Ok((proved, value));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        Err(corrupt(
+            "commitment",
+            format!(
+                "block {} is in the commitment but never reached redb",
+                proved.height
+            ),
+        ))
     }
 
     /// The genesis hash this store was created for.
@@ -426,6 +533,27 @@ impl Store {
         })
     }
 
+    /// The bundle that proves `key`'s value (or absence) in `namespace` after the commitment's
+    /// last block, with that block's finality (see [`Store::finality`]); `None` while no stored
+    /// certificate covers the block yet.
+    pub fn state_bundle(
+        &self,
+        namespace: &[u8; 32],
+        key: &[u8],
+    ) -> Result<Option<StateProof>, StoreError> {
+        let (proved, value) = self.state_proof(namespace, key)?;
+        let Some(finality) = self.finality(proved.height)? else {
+            return Ok(None);
+        };
+        Ok(Some(StateProof {
+            namespace: *namespace,
+            key: key.to_vec(),
+            value,
+            proof: proved.proof.encode(),
+            finality,
+        }))
+    }
+
     /// Commit an executed block in one atomic, durable write transaction.
     pub fn commit(&self, executed: &ExecutedBlock) -> Result<(), StoreError> {
         self.commit_sealed(executed, None)
@@ -437,6 +565,46 @@ impl Store {
         &self,
         executed: &ExecutedBlock,
         seal: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let head = self.head()?;
+        let header = &executed.block.header;
+        if header.height != head.height + 1 || header.parent != head.hash() {
+            return Err(StoreError::NotNext {
+                height: header.height,
+                parent: hex(&header.parent),
+                head: head.height,
+            });
+        }
+        self.commit_on(&head.state_root, executed, seal)
+    }
+
+    /// Commit `executed`, whose parent's state root is `base`: its batch to the commitment, then
+    /// the block to redb with the operation count the commitment reached.
+    fn commit_on(
+        &self,
+        base: &Hash,
+        executed: &ExecutedBlock,
+        seal: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let height = executed.block.header.height;
+        let operations = self.commitment.apply(
+            base,
+            Link {
+                height,
+                root: executed.block.header.state_root,
+                writes: &executed.writes,
+            },
+        )?;
+        self.write_block(executed, seal, operations)
+    }
+
+    /// The block's redb transaction: everything but the state commitment, whose operation count
+    /// after the block is `operations`.
+    fn write_block(
+        &self,
+        executed: &ExecutedBlock,
+        seal: Option<&[u8]>,
+        operations: u64,
     ) -> Result<(), StoreError> {
         let height = executed.block.header.height;
         let mut write = self.db.begin_write()?;
@@ -497,6 +665,7 @@ impl Store {
                 let mut seals = write.open_table(SEALS)?;
                 seals.insert(height, seal)?;
             }
+            write.open_table(COMMITMENTS)?.insert(height, operations)?;
             let mut meta = write.open_table(META)?;
             meta.insert("height", height.to_be_bytes().as_slice())?;
         }

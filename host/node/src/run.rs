@@ -3,10 +3,11 @@
 //! A node is configured by a JSON file (see [`NodeConfig`]) that names the network's genesis,
 //! the validator's ed25519 key, where to keep data, where to listen, and every validator's
 //! address. It runs on commonware's tokio runtime: redb holds the ledger in
-//! `<data_dir>/ledger.redb`, consensus keeps its journals and archives under
+//! `<data_dir>/ledger.redb` (its state commitment, QMDB, in `<data_dir>/ledger.redb.commitment`),
+//! consensus keeps its journals and archives under
 //! `<data_dir>/consensus`, peers connect over authenticated, encrypted TCP (commonware's
 //! `lookup` network: every validator's address is known), and JSON-RPC and Prometheus metrics
-//! share one HTTP port. A restart resumes from both stores; a halt (divergence, local fault)
+//! share one HTTP port. A restart resumes from its stores; a halt (divergence, local fault)
 //! stops the process with the report and exit code 2.
 
 use crate::{

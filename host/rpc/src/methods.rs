@@ -14,7 +14,8 @@ use jsonrpsee::{
     types::{ErrorObject, ErrorObjectOwned},
 };
 use serde_json::{json, Value};
-use std::{ops::Bound, time::Duration};
+use std::{ops::Bound, sync::Arc, time::Duration};
+use tokio::sync::OwnedSemaphorePermit;
 use vellum_ledger::{Order, QueryResult};
 use vellum_types::{hex, proof, unhex, Hash};
 
@@ -377,24 +378,7 @@ pub(crate) fn register<N: Node>(
         let method: String = seq.next()?;
         let args: Option<Value> = seq.optional_next()?;
         let height: Option<u64> = seq.optional_next()?;
-        // A turn first: at most `queries_max` run at once, each on a blocking thread of the
-        // server's, so queries never hold the threads that serve connections.
-        let wait = state.limits.query_wait_max;
-        let permit = match tokio::time::timeout(wait, state.queries.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => permit,
-            Ok(Err(closed)) => return Err(internal(closed)),
-            Err(_) => {
-                return Err(error(
-                    code::BUSY,
-                    "Busy",
-                    format!(
-                        "{} queries are running and none finished within {} ms; retry shortly",
-                        state.limits.queries_max,
-                        wait.as_millis()
-                    ),
-                ))
-            }
-        };
+        let permit = turn(&state).await?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             query(&state, &contract, &method, args, height)
@@ -437,7 +421,87 @@ pub(crate) fn register<N: Node>(
         let (hash,): (String,) = params.parse()?;
         receipt_proof(state, &bytes32(&hash, "hash")?)
     })?;
+    module.register_async_method("vellum_getProof", |params, state, _| async move {
+        let mut seq = params.sequence();
+        let contract: String = seq.next()?;
+        let key: String = seq.next()?;
+        let height: Option<u64> = seq.optional_next()?;
+        let namespace = bytes32(&contract, "contract")?;
+        let key = key_bytes(&key);
+        // A proof waits on the state commitment's thread: it takes a query's turn.
+        let permit = turn(&state).await?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            state_proof(&state, &namespace, &key, height)
+        })
+        .await
+        .map_err(internal)?
+    })?;
     Ok(())
+}
+
+/// A turn to run a query: at most `queries_max` run at once, each on a blocking thread of the
+/// server's, so queries never hold the threads that serve connections.
+async fn turn<N>(state: &Arc<State<N>>) -> Result<OwnedSemaphorePermit, ErrorObjectOwned> {
+    let wait = state.limits.query_wait_max;
+    match tokio::time::timeout(wait, state.queries.clone().acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(closed)) => Err(internal(closed)),
+        Err(_) => Err(error(
+            code::BUSY,
+            "Busy",
+            format!(
+                "{} queries are running and none finished within {} ms; retry shortly",
+                state.limits.queries_max,
+                wait.as_millis()
+            ),
+        )),
+    }
+}
+
+fn state_proof<N>(
+    state: &State<N>,
+    namespace: &[u8; 32],
+    key: &[u8],
+    height: Option<u64>,
+) -> Reply {
+    let refuse = |newest: u64, asked: u64| {
+        invalid(format!(
+            "proofs are served for the state after the newest block ({newest}), not height \
+             {asked}; omit the height"
+        ))
+    };
+    let newest = state.store.height().map_err(internal)?;
+    if let Some(asked) = height.filter(|h| *h != newest) {
+        return Err(refuse(newest, asked));
+    }
+    let bundle = state
+        .store
+        .state_bundle(namespace, key)
+        .map_err(internal)?
+        .ok_or_else(|| {
+            not_found(
+                "no finalization certificate covers the newest block here yet; retry in a moment"
+                    .to_string(),
+            )
+        })?;
+    let header = bundle
+        .finality
+        .headers
+        .first()
+        .ok_or_else(|| internal("a finality proof without headers"))?;
+    if let Some(asked) = height.filter(|h| *h != header.height) {
+        return Err(refuse(header.height, asked));
+    }
+    let bytes = bundle.to_bytes();
+    fits_an_answer(state, &bytes)?;
+    Ok(json!({
+        "height": header.height,
+        "state_root": hex(&header.state_root),
+        "value": bundle.value.as_deref().map(hex),
+        "certified_height": bundle.finality.headers.last().map_or(header.height, |h| h.height),
+        "proof": hex(&bytes),
+    }))
 }
 
 fn seal<N>(state: &State<N>, height: u64) -> Reply {
@@ -457,6 +521,22 @@ fn seal<N>(state: &State<N>, height: u64) -> Reply {
     }))
 }
 
+/// Refuse a proof bundle whose hex would exceed the node's `response_bytes_max`.
+fn fits_an_answer<N>(state: &State<N>, bundle: &[u8]) -> Result<(), ErrorObjectOwned> {
+    if bundle.len().saturating_mul(2) > state.limits.response_bytes_max {
+        return Err(error(
+            code::RESPONSE_TOO_LARGE,
+            "Response too large",
+            format!(
+                "the proof takes {} bytes, more than this node's {} per answer",
+                bundle.len(),
+                state.limits.response_bytes_max
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn receipt_proof<N>(state: &State<N>, hash: &Hash) -> Reply {
     let Some((height, index, receipt)) = state.store.receipt(hash).map_err(internal)? else {
         return Err(not_found(format!("no committed transaction {}", hex(hash))));
@@ -473,17 +553,7 @@ fn receipt_proof<N>(state: &State<N>, hash: &Hash) -> Reply {
             ))
         })?;
     let bundle = proof.to_bytes();
-    if bundle.len().saturating_mul(2) > state.limits.response_bytes_max {
-        return Err(error(
-            code::RESPONSE_TOO_LARGE,
-            "Response too large",
-            format!(
-                "the proof takes {} bytes, more than this node's {} per answer",
-                bundle.len(),
-                state.limits.response_bytes_max
-            ),
-        ));
-    }
+    fits_an_answer(state, &bundle)?;
     let certified_height = proof.finality.headers.last().map_or(height, |h| h.height);
     Ok(json!({
         "receipt": json::receipt(height, index, &receipt),

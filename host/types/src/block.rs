@@ -7,9 +7,10 @@
 //! - `transactions_root` and `receipts_root`: binary Merkle roots (commonware's `bmt` with
 //!   Keccak-256) over the transaction hashes and the receipt hashes, in block order, so a single
 //!   transaction or receipt can be proven against a header;
-//! - `state_root`: the ledger's commitment to state after the block (`vellum-ledger` computes it:
-//!   `keccak256(previous state_root || keccak256(borsh(writes)))` over the block's final writes
-//!   sorted by key).
+//! - `state_root`: the ledger's authenticated commitment to the whole state after the block: the
+//!   root of a QMDB over `keccak256(full key) -> keccak256(value)` for every key, to which each
+//!   block applies one batch of its final writes (`vellum-ledger`'s `commitment` module computes
+//!   it), so one key's value or absence can be proven against a header.
 //!
 //! Two nodes that executed the same blocks have the same headers, bit for bit; the first field
 //! that differs names the kind of disagreement.

@@ -13,10 +13,13 @@
 //! - [`hex`]: `0x` hex, as every byte string appears in JSON;
 //! - [`rpc`]: the JSON-RPC error codes and limits a server and a client share;
 //! - [`validators`]: the validator set a genesis names, and the namespace consensus signs in;
-//! - [`proof`]: seals, finality and receipt proofs, and the checks anyone can run offline.
+//! - [`proof`]: seals, finality and receipt proofs, and the checks anyone can run offline;
+//! - [`state`]: proofs of a key's value or absence against a header's `state_root` (commonware's
+//!   QMDB verifier), and their bundle.
 //!
 //! It may use encodings and cryptography, and nothing else. It must never know about storage
-//! engines, wasm execution, consensus, networks or async runtimes: an integrator's client, a
+//! engines (QMDB's proof types and verifier are the exception: they are what `state_root`
+//! means), wasm execution, consensus, networks or async runtimes: an integrator's client, a
 //! browser (it builds for wasm32-unknown-unknown) and every crate of the node share it, so it
 //! stays light.
 #![warn(clippy::unwrap_used)]
@@ -26,6 +29,7 @@ pub mod genesis;
 pub mod hex;
 pub mod proof;
 pub mod rpc;
+pub mod state;
 pub mod transaction;
 pub mod validators;
 

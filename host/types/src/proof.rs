@@ -64,6 +64,10 @@ pub enum ProofError {
     /// validators.
     #[error("the certificate is not a quorum of valid signatures of the genesis validators")]
     Certificate,
+    /// The state proof does not show the key holding the bundle's value under the block's
+    /// `state_root`.
+    #[error("the key's value is not proven: the state proof does not lead to state_root with this value")]
+    State,
     /// The receipt's Merkle path does not lead to the block's `receipts_root`.
     #[error("the receipt is not in the block: its Merkle path does not lead to receipts_root")]
     Receipt,

@@ -34,6 +34,13 @@ pub enum BlockError {
         /// The head's hash.
         head_hash: String,
     },
+    /// The proposal's branch conflicts with a block this node committed while it executed (the
+    /// state commitment has moved past the branch's base).
+    #[error("proposal for height {height} is on a branch that conflicts with a block this node has committed")]
+    Superseded {
+        /// Proposed height.
+        height: u64,
+    },
     /// The block time does not increase.
     #[error("block time {time_ms} is not after the parent's {parent_ms}")]
     TimeNotIncreasing {
@@ -98,6 +105,7 @@ impl BlockError {
             self,
             BlockError::Transaction { .. }
                 | BlockError::WrongParent { .. }
+                | BlockError::Superseded { .. }
                 | BlockError::TimeNotIncreasing { .. }
                 | BlockError::LimitExceeded { .. }
         )

@@ -34,8 +34,9 @@ use self::{
     state::{base_state, unlanded, BlockContext},
 };
 use crate::{
-    executed::{next_state_root, ExecutedBlock, StateWrite},
-    store::Store,
+    commitment::{CommitmentError, Link},
+    executed::{ExecutedBlock, StateWrite},
+    store::{Store, StoreError},
 };
 use std::{
     collections::HashSet,
@@ -313,6 +314,14 @@ impl Executor {
             .into_iter()
             .map(|w| (w.key, w.value))
             .collect();
+        let links: Vec<Link<'_>> = pending
+            .iter()
+            .map(|block| Link {
+                height: block.block.header.height,
+                root: block.block.header.state_root,
+                writes: &block.writes,
+            })
+            .collect();
         let header = Header {
             height: proposal.height,
             parent: proposal.parent,
@@ -332,7 +341,22 @@ impl Executor {
                     .collect::<Vec<_>>()
                     .into_iter(),
             ),
-            state_root: next_state_root(&head.state_root, &writes),
+            state_root: store
+                .commitment()
+                .root_after(
+                    &snapshot.head().state_root,
+                    &links,
+                    proposal.height,
+                    &writes,
+                )
+                .map_err(|error| match error {
+                    // The commitment only ever holds committed blocks: a branch it is not on
+                    // conflicts with one of them.
+                    CommitmentError::OffChain { .. } => BlockError::Superseded {
+                        height: proposal.height,
+                    },
+                    error => StoreError::from(error).into(),
+                })?,
             fuel_used: receipts.iter().map(|r| r.fuel_used).sum(),
             schedule_version: self.schedule_version(),
         };

@@ -12,8 +12,8 @@ mod validity;
 use serde_json::json;
 use vellum_ledger::{
     keys,
-    testing::{artifact, call, genesis, key, sign, Node, CHAIN, FUEL},
-    BlockError, ContractInfo, EntryError, ExecutedBlock, Order, Proposal,
+    testing::{artifact, call, genesis, key, next_proposal, sign, Node, CHAIN, FUEL},
+    BlockError, ContractInfo, EntryError, ExecutedBlock, Order, Proposal, SYSTEM,
 };
 use vellum_runtime::RuntimeConfig;
 use vellum_sdk::{

@@ -2,6 +2,7 @@
 //! extend the head, and blocks executed on top of uncommitted ones.
 
 use super::*;
+use redb::ReadableTable as _;
 
 /// The same blocks on two fresh stores, one with a warm artifact cache, give identical headers,
 /// receipts and state.
@@ -227,4 +228,134 @@ fn a_chain_of_uncommitted_blocks_executes_like_committed_ones() {
         matches!(result, Err(BlockError::WrongParent { .. })),
         "{result:?}"
     );
+}
+
+/// Every key's proof from a store verifies against the head's `state_root` with the value the
+/// store serves, for a present key and an absent one; a value altered in redb behind the
+/// store's back no longer verifies.
+#[test]
+fn state_proofs_verify_against_the_header_and_a_tampered_value_does_not() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    deploy(&node, 1, 0, "points");
+    let head = node.store.head().unwrap();
+    let nonce = vellum_ledger::keys::nonce_key(&address(1));
+    let (proved, value) = node.store.state_proof(&SYSTEM, &nonce[32..]).unwrap();
+    assert_eq!((proved.height, proved.root), (head.height, head.state_root));
+    assert_eq!(value, node.store.get(&SYSTEM, &nonce[32..]).unwrap());
+    assert!(value.is_some());
+    assert!(proved
+        .proof
+        .verify(&nonce, value.as_deref(), &head.state_root));
+    let absent = vellum_ledger::keys::nonce_key(&address(9));
+    let (proved, none) = node.store.state_proof(&SYSTEM, &absent[32..]).unwrap();
+    assert_eq!(none, None);
+    assert!(proved.proof.verify(&absent, None, &head.state_root));
+    assert!(!proved.proof.verify(&nonce, None, &head.state_root));
+
+    // Tamper with the nonce in redb's state and history, as a dishonest operator could.
+    let path = node.path().join("ledger.redb");
+    let Node { store, dir, .. } = node;
+    drop(store);
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let write = db.begin_write().unwrap();
+        {
+            let mut state = write
+                .open_table(redb::TableDefinition::<&[u8], &[u8]>::new("state"))
+                .unwrap();
+            state.insert(nonce.as_slice(), [7u8; 8].as_slice()).unwrap();
+            let mut history = write
+                .open_table(redb::TableDefinition::<&[u8], &[u8]>::new("history"))
+                .unwrap();
+            let forged = borsh::to_vec(&Some(vec![7u8; 8])).unwrap();
+            let keys: Vec<Vec<u8>> = history
+                .iter()
+                .unwrap()
+                .map(|e| e.unwrap().0.value().to_vec())
+                .filter(|k| k.windows(nonce.len()).any(|w| w == nonce.as_slice()))
+                .collect();
+            assert!(!keys.is_empty());
+            for key in keys {
+                history.insert(key.as_slice(), forged.as_slice()).unwrap();
+            }
+        }
+        write.commit().unwrap();
+    }
+    let store = vellum_ledger::Store::open(&path, &genesis(DeployPolicy::AnyAdmin)).unwrap();
+    let (proved, forged) = store.state_proof(&SYSTEM, &nonce[32..]).unwrap();
+    assert_eq!(forged, Some(vec![7u8; 8]));
+    assert!(!proved
+        .proof
+        .verify(&nonce, forged.as_deref(), &head.state_root));
+    drop((store, dir));
+}
+
+/// A block the commitment took but redb did not (the node stopped between the two) is rewound
+/// when the store reopens: the head is redb's, and a different block commits at that height.
+#[test]
+fn a_block_only_the_commitment_took_is_rewound_on_reopening() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    deploy(&node, 1, 0, "points");
+    let head = node.store.head().unwrap();
+    let lost = node
+        .executor
+        .execute(
+            &node.store,
+            node.proposal(vec![sign(
+                2,
+                0,
+                Action::Deploy {
+                    code: artifact("points"),
+                    init_args: "{}".into(),
+                },
+            )]),
+        )
+        .unwrap();
+    node.store
+        .commitment()
+        .apply(
+            &head.state_root,
+            vellum_ledger::commitment::Link {
+                height: lost.block.header.height,
+                root: lost.block.header.state_root,
+                writes: &lost.writes,
+            },
+        )
+        .unwrap();
+    let path = node.path().join("ledger.redb");
+    let Node {
+        store,
+        executor,
+        dir,
+    } = node;
+    drop(store);
+    let store = vellum_ledger::Store::open(&path, &genesis(DeployPolicy::AnyAdmin)).unwrap();
+    assert_eq!(store.head().unwrap(), head);
+    assert_eq!(store.commitment().opened().root, head.state_root);
+    let instead = executor
+        .execute(
+            &store,
+            next_proposal(
+                &head,
+                vec![sign(
+                    4,
+                    0,
+                    Action::Deploy {
+                        code: artifact("notary"),
+                        init_args: "{}".into(),
+                    },
+                )],
+            ),
+        )
+        .unwrap();
+    assert_ne!(
+        instead.block.header.state_root,
+        lost.block.header.state_root
+    );
+    store.commit(&instead).unwrap();
+    let nonce = vellum_ledger::keys::nonce_key(&address(4));
+    let (proved, value) = store.state_proof(&SYSTEM, &nonce[32..]).unwrap();
+    assert_eq!(proved.root, instead.block.header.state_root);
+    assert!(proved.proof.verify(&nonce, value.as_deref(), &proved.root));
+    drop((store, dir));
 }

@@ -18,7 +18,16 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let binary = std::env::current_exe().context("cannot find the vellum binary")?;
     let mut running = devnet::start(&binary, &args.network.options(), !args.no_contracts).await?;
-    println!("{}", devnet::banner(&running));
+    // One write, and its failure ignored: whoever reads the banner may close its end as soon as
+    // it has it, and the network must not stop for that (println! wrote the final newline
+    // apart, and panicked on the closed pipe, stopping all four validators).
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = out
+            .write_all(format!("{}\n", devnet::banner(&running)).as_bytes())
+            .and_then(|()| out.flush());
+    }
     let waiter = tokio::task::spawn_blocking(move || {
         let result = running.wait();
         (running, result)

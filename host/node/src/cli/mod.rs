@@ -52,6 +52,12 @@ pub struct Bundled {
 impl Bundled {
     /// Connect to the node and find the contract `name`.
     pub async fn connect(&self, name: &str) -> anyhow::Result<(Client, [u8; 32])> {
+        let address = self.contract(name)?;
+        Ok((self.rpc.connect().await?, address))
+    }
+
+    /// The address of the contract `name`: --contract, or the devnet's.
+    pub fn contract(&self, name: &str) -> anyhow::Result<[u8; 32]> {
         let address = match &self.contract {
             Some(address) => address.clone(),
             None => network::contracts(&self.dir)?.remove(name).ok_or_else(|| {
@@ -61,7 +67,7 @@ impl Bundled {
                 )
             })?,
         };
-        Ok((self.rpc.connect().await?, parse_address(&address)?))
+        Ok(parse_address(&address)?)
     }
 }
 

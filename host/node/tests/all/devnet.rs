@@ -5,6 +5,7 @@
 use super::{free_ports, one_network_at_a_time};
 use jsonrpsee::{core::client::SubscriptionClientT, rpc_params, ws_client::WsClientBuilder};
 use serde_json::{json, Value};
+use sha3::Digest as _;
 use std::{
     io::{BufRead, BufReader, Read as _, Write as _},
     net::{SocketAddr, TcpStream},
@@ -229,6 +230,29 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         .await
         .expect("query");
     assert_eq!(verdict["output"]["verdict"], "valid", "{verdict}");
+    // A real file's record: anchored, its state proof saved by `vellum verify --save-proof`;
+    // then revoked, and a fresh proof saved. Both are checked once the network is down.
+    let deed = dir.path().join("deed.txt");
+    std::fs::write(&deed, b"the deed to the mill, 1887").expect("write");
+    let deed_hash = hex(&sha3::Sha3_256::digest(b"the deed to the mill, 1887"));
+    let anchor_deed = signer.call(
+        parse_address(&notary).expect("address"),
+        "anchor",
+        json!({"hash": deed_hash, "doc_type": "deed", "issuer": "Registry"}),
+    );
+    let deed_anchored = client.submit_and_wait(&anchor_deed).await.expect("anchor");
+    assert_eq!(deed_anchored["status"], "success", "{deed_anchored}");
+    let valid_proof = dir.path().join("deed-valid.proof");
+    save_document_proof(&url, &net, &deed, &valid_proof).await;
+    let revoke = signer.call(
+        parse_address(&notary).expect("address"),
+        "revoke",
+        json!({"hash": deed_hash, "reason": "forged"}),
+    );
+    let revoked = client.submit_and_wait(&revoke).await.expect("revoke");
+    assert_eq!(revoked["status"], "success", "{revoked}");
+    let revoked_proof = dir.path().join("deed-revoked.proof");
+    save_document_proof(&url, &net, &deed, &revoked_proof).await;
     // The anchoring's receipt proof, saved by the CLI; it is checked once the network is down.
     let anchor_hash = anchored["transaction"].as_str().expect("hash").to_string();
     let bundle = dir.path().join("anchor.proof");
@@ -330,6 +354,21 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     assert_eq!(first["contract"], notary.as_str());
 
     // Every documented error.
+    let refused = expect_error(
+        &client,
+        "vellum_getProof",
+        rpc_params![&notary, "0x00", 1],
+        -32602,
+    )
+    .await;
+    assert!(refused.contains("omit the height"), "{refused}");
+    expect_error(
+        &client,
+        "vellum_getProof",
+        rpc_params!["0x12", "0x00"],
+        -32602,
+    )
+    .await;
     let garbage = hex(b"not a transaction");
     expect_error(
         &client,
@@ -512,7 +551,15 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     // Against another network's genesis (its validators differ), or altered, it does not.
     let text = std::fs::read_to_string(&genesis).expect("genesis");
     let mut other: Value = serde_json::from_str(&text).expect("json");
-    other["validators"][0]["public_key"] = json!(format!("0x{}", "11".repeat(32)));
+    // Every key replaced: with one alone, a certificate it did not sign could still hold.
+    for (i, validator) in other["validators"]
+        .as_array_mut()
+        .expect("validators")
+        .iter_mut()
+        .enumerate()
+    {
+        validator["public_key"] = json!(format!("0x{}", format!("{:02x}", 0x11 + i).repeat(32)));
+    }
     let other_path = dir.path().join("other-genesis.json");
     std::fs::write(&other_path, other.to_string()).expect("write");
     assert!(proof_check(&bundle, &other_path).is_err());
@@ -544,8 +591,47 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     assert_eq!(checked["certified_height"], proven["certified_height"]);
     assert!(python(&bundle, &other_path).is_err());
     assert!(python(&altered_path, &genesis).is_err());
+    // `vellum verify --offline`: the document was anchored at its height, and is valid as of the
+    // first proof; the second proof says it was revoked.
+    let valid = verify_offline(&net, &deed, &valid_proof, &genesis).expect("the proof holds");
+    assert_eq!(valid["verdict"], "valid", "{valid}");
+    assert_eq!(
+        valid["anchored_at_height"], deed_anchored["height"],
+        "{valid}"
+    );
+    let summary = format!("anchored at height {}", deed_anchored["height"]);
+    assert!(
+        valid["summary"]
+            .as_str()
+            .expect("summary")
+            .starts_with(&summary),
+        "{valid}"
+    );
+    let gone = verify_offline(&net, &deed, &revoked_proof, &genesis).expect("the proof holds");
+    assert_eq!(gone["verdict"], "revoked", "{gone}");
+    assert!(
+        gone["as_of_height"].as_u64() >= revoked["height"].as_u64(),
+        "{gone}"
+    );
+    // The valid proof says nothing about another document.
+    let other_file = dir.path().join("other.txt");
+    std::fs::write(&other_file, b"another deed").expect("write");
+    assert!(verify_offline(&net, &other_file, &valid_proof, &genesis).is_err());
+
+    // A dishonest operator rewrites the record in validator 0's store (state and history) to
+    // say the deed is valid; the network resumes, and the proof that node serves fails.
+    tamper_record(
+        &net.join("validator-0/data/ledger.redb"),
+        &parse_address(&notary).expect("address"),
+        &deed_hash,
+    );
     let (devnet, banner) = Devnet::start(&net, base, base + 5);
     assert!(banner.contains(&notary), "the same contracts:\n{banner}");
+    let tampered_proof = dir.path().join("deed-tampered.proof");
+    save_document_proof(&url, &net, &deed, &tampered_proof).await;
+    let refused = verify_offline(&net, &deed, &tampered_proof, &genesis)
+        .expect_err("a proof from a tampered store does not hold");
+    assert!(refused.contains("does not hold"), "{refused}");
     let client = Client::connect(&url).await.expect("reconnect");
     assert_eq!(
         client
@@ -563,12 +649,37 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
 
 /// `vellum proof receipt HASH --out BUNDLE`, retried until a certificate covers the block.
 async fn fetch_proof(url: &str, hash: &str, bundle: &Path) {
-    for _ in 0..100 {
-        let output = Command::new(env!("CARGO_BIN_EXE_vellum"))
+    until_certified(|| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vellum"));
+        command
             .args(["proof", "receipt", "--rpc", url, hash, "--out"])
-            .arg(bundle)
-            .output()
-            .expect("run vellum proof receipt");
+            .arg(bundle);
+        command
+    })
+    .await;
+}
+
+/// `vellum verify FILE --save-proof BUNDLE` against the devnet's notary, retried until a
+/// certificate covers the newest block.
+async fn save_document_proof(url: &str, net: &Path, file: &Path, bundle: &Path) {
+    until_certified(|| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vellum"));
+        command
+            .args(["verify", "--rpc", url, "--dir"])
+            .arg(net)
+            .arg(file)
+            .arg("--save-proof")
+            .arg(bundle);
+        command
+    })
+    .await;
+}
+
+/// Run the command `make` builds until it succeeds, for at most 10 s, while it fails only for
+/// want of a finalization certificate.
+async fn until_certified(make: impl Fn() -> Command) {
+    for _ in 0..100 {
+        let output = make().output().expect("run vellum");
         if output.status.success() {
             return;
         }
@@ -576,7 +687,73 @@ async fn fetch_proof(url: &str, hash: &str, bundle: &Path) {
         assert!(stderr.contains("no finalization certificate"), "{stderr}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("no certificate covered {hash} within 10 s");
+    panic!("no certificate covered the block within 10 s");
+}
+
+/// `vellum verify FILE --offline --proof BUNDLE --genesis GENESIS`: what it printed, or its
+/// error output.
+fn verify_offline(net: &Path, file: &Path, bundle: &Path, genesis: &Path) -> Result<Value, String> {
+    let output = Command::new(env!("CARGO_BIN_EXE_vellum"))
+        .args(["verify", "--offline", "--dir"])
+        .arg(net)
+        .arg(file)
+        .arg("--proof")
+        .arg(bundle)
+        .arg("--genesis")
+        .arg(genesis)
+        .output()
+        .expect("run vellum verify --offline");
+    if output.status.success() {
+        Ok(serde_json::from_slice(&output.stdout).expect("json"))
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+/// Rewrite every stored version of the notary's record of `document` in the redb file at
+/// `ledger`, and its current value, to a record that says the document is valid.
+fn tamper_record(ledger: &Path, notary: &[u8; 32], document: &str) {
+    use redb::{ReadableTable as _, TableDefinition};
+    let mut full_key = notary.to_vec();
+    full_key.extend_from_slice(b"\x09documents");
+    full_key.extend_from_slice(&vellum_types::unhex32(document).expect("hash"));
+    let db = redb::Database::open(ledger).expect("the ledger opens");
+    let write = db.begin_write().expect("write");
+    {
+        let mut state = write
+            .open_table(TableDefinition::<&[u8], &[u8]>::new("state"))
+            .expect("state");
+        let current = state
+            .get(full_key.as_slice())
+            .expect("read")
+            .expect("the record is stored")
+            .value()
+            .to_vec();
+        let mut record: Value = serde_json::from_slice(&current).expect("json");
+        assert_eq!(record["status"]["status"], "revoked", "{record}");
+        record["status"] = json!({"status": "valid"});
+        let forged = serde_json::to_vec(&record).expect("json");
+        state
+            .insert(full_key.as_slice(), forged.as_slice())
+            .expect("insert");
+        let mut history = write
+            .open_table(TableDefinition::<&[u8], &[u8]>::new("history"))
+            .expect("history");
+        let keys: Vec<Vec<u8>> = history
+            .iter()
+            .expect("scan")
+            .map(|entry| entry.expect("entry").0.value().to_vec())
+            .filter(|k| k.windows(full_key.len()).any(|w| w == full_key.as_slice()))
+            .collect();
+        assert!(!keys.is_empty(), "the record has a history");
+        let forged = borsh::to_vec(&Some(forged)).expect("borsh");
+        for key in keys {
+            history
+                .insert(key.as_slice(), forged.as_slice())
+                .expect("insert");
+        }
+    }
+    write.commit().expect("commit");
 }
 
 /// `vellum proof check BUNDLE --genesis GENESIS`: what it printed, or its error output.
