@@ -355,6 +355,7 @@ fn trace(c: &mut Criterion) {
                     "trace",
                     r#"{"lot":"lot-10"}"#,
                     [0; 32],
+                    None,
                 )
                 .expect("the query runs");
             match result {

@@ -299,6 +299,22 @@ impl Client {
             .await
     }
 
+    /// A read-only contract query against the state after the block at `height` (any height
+    /// the node retains), as it was then: the contract's code and storage of that block.
+    pub async fn query_at(
+        &self,
+        contract: &Address,
+        method: &str,
+        args: Value,
+        height: u64,
+    ) -> Result<Value, Error> {
+        self.call(
+            "vellum_query",
+            rpc_params![hex(contract), method, args, height],
+        )
+        .await
+    }
+
     /// Subscribe to blocks from `from` (or the next one) over WebSocket.
     pub async fn blocks(
         &self,

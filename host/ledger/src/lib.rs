@@ -40,5 +40,5 @@ pub use executor::{BlockError, EntryError, Executor, Proposal, QueryResult};
 pub use keys::{EventPosition, EventSelector, SYSTEM};
 pub use pipeline::Pipeline;
 pub use records::{ContractInfo, Member};
-pub use store::{Entry, IndexedEvent, Snapshot, Store, StoreError, Version};
+pub use store::{Entry, IndexedEvent, Past, Snapshot, Store, StoreError, Version, PAST_KEYS_MAX};
 pub use vellum_runtime::Order;

@@ -13,12 +13,15 @@
 //! | `events` | (height, transaction position, event position) | borsh((transaction hash, `LedgerEvent`)) |
 //! | `event_index` | selector ‖ height ‖ transaction position ‖ event position ([`crate::keys`]) | () |
 //! | `commitments` | height | the state commitment's operation count after the block |
+//! | `undo` | height | borsh(`Vec<(full key, Option<value>)>`): what each key the block wrote held before it |
 //!
 //! A namespace is a contract's address, or [`SYSTEM`](crate::keys::SYSTEM) for the ledger's own records (nonces,
 //! members, code, contracts, approvals; [`crate::keys`] has the layout), so the ledger's state has
 //! the same history and commitment as contract state. The history key sorts all versions of one key together, oldest first: the
 //! history of a key is one range scan, and its value at a past height is the last version at or
-//! below that height.
+//! below that height. The state after an earlier block, whole (for a query at a past height,
+//! [`Store::past`]), is the current state under the `undo` records of the blocks since: for each
+//! key, the value the first later block to write it found.
 //!
 //! # Crash safety
 //!
@@ -36,7 +39,7 @@
 
 use crate::{
     commitment::{Commitment, CommitmentError, Link, Proved},
-    executed::ExecutedBlock,
+    executed::{ExecutedBlock, StateWrite},
     genesis::{genesis_block, genesis_writes},
     keys::{
         self, event_index_key, event_position, full_key, history_key, history_prefix,
@@ -45,7 +48,12 @@ use crate::{
     records::ContractInfo,
 };
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
-use std::{collections::BTreeMap, ops::Bound, path::Path, sync::Arc};
+use std::{
+    collections::BTreeMap,
+    ops::{Bound, RangeInclusive},
+    path::Path,
+    sync::Arc,
+};
 use vellum_runtime::{
     storage::{borrowed, is_empty_range},
     Order, Storage, StorageError,
@@ -68,6 +76,13 @@ const BLOCK_HASHES: TableDefinition<&[u8], u64> = TableDefinition::new("block_ha
 const EVENTS: TableDefinition<EventPosition, &[u8]> = TableDefinition::new("events");
 const EVENT_INDEX: TableDefinition<&[u8], ()> = TableDefinition::new("event_index");
 const COMMITMENTS: TableDefinition<u64, u64> = TableDefinition::new("commitments");
+/// Per block: the value each key it wrote held before it (borsh `Vec<(full key, Option<value>)>`),
+/// so state as of an earlier height is the current state with the later blocks undone.
+const UNDO: TableDefinition<u64, &[u8]> = TableDefinition::new("undo");
+
+/// The most keys a view of past state ([`Store::past`]) undoes: the distinct keys written after
+/// the height it reads, which it holds in memory.
+pub const PAST_KEYS_MAX: usize = 200_000;
 
 /// The `meta` entry that says every committed event is in `events` and `event_index`. A store
 /// written before the index existed lacks it, and gets its index built when opened.
@@ -116,6 +131,32 @@ pub enum StoreError {
     /// The store was written by a version without the state commitment.
     #[error("this data directory was written before headers carried the state commitment (issue 16); start a new data directory")]
     NoCommitment,
+    /// A read of state at a height the store has not reached.
+    #[error("height {height} is beyond the head ({head})")]
+    Beyond {
+        /// The height asked for.
+        height: u64,
+        /// The stored head.
+        head: u64,
+    },
+    /// A read of state at a height whose later blocks' undo records this store does not hold.
+    #[error("state at height {height} is not retained here: block {missing}'s undo record is missing (written by a version that kept none); read a key's past values with its history")]
+    NotRetained {
+        /// The height asked for.
+        height: u64,
+        /// The first later block without an undo record.
+        missing: u64,
+    },
+    /// A read of state so far back that more keys were written since than a view holds.
+    #[error("state at height {height} lies under more than {max} keys written up to the head ({head}); read a later height, or a key's past values with its history")]
+    TooFarBack {
+        /// The height asked for.
+        height: u64,
+        /// The stored head.
+        head: u64,
+        /// [`PAST_KEYS_MAX`].
+        max: usize,
+    },
     /// The store was created from another genesis file.
     #[error("this data directory belongs to genesis {stored}, not {given}; use the matching genesis file or a new directory")]
     GenesisMismatch {
@@ -212,6 +253,7 @@ impl Store {
             write.open_table(EVENTS)?;
             write.open_table(EVENT_INDEX)?;
             write.open_table(COMMITMENTS)?;
+            write.open_table(UNDO)?;
             if !indexed {
                 index_stored_events(&write)?;
                 meta.insert(EVENTS_INDEXED, [1u8].as_slice())?;
@@ -485,21 +527,49 @@ impl Store {
         limit: usize,
         order: Order,
     ) -> Result<Vec<Version>, StoreError> {
+        self.history_in(namespace, key, 0..=u64::MAX, cursor, limit, order)
+    }
+
+    /// [`Store::history`] of the versions written by blocks with heights in `heights` only.
+    pub fn history_in(
+        &self,
+        namespace: &[u8; 32],
+        key: &[u8],
+        heights: RangeInclusive<u64>,
+        cursor: Option<(u64, u32)>,
+        limit: usize,
+        order: Order,
+    ) -> Result<Vec<Version>, StoreError> {
         let full = full_key(namespace, key);
         let prefix = history_prefix(&full);
         let read = self.db.begin_read()?;
         let history = read.open_table(HISTORY)?;
-        let lowest = history_key(&full, 0, 0);
-        let highest = history_key(&full, u64::MAX, u32::MAX);
+        if heights.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lowest = history_key(&full, *heights.start(), 0);
+        let highest = history_key(&full, *heights.end(), u32::MAX);
         let (lower, upper) = match (order, cursor) {
-            (Order::Descending, Some((h, p))) => (
-                Bound::Included(lowest),
-                Bound::Excluded(history_key(&full, h, p)),
-            ),
-            (Order::Ascending, Some((h, p))) => (
-                Bound::Excluded(history_key(&full, h, p)),
-                Bound::Included(highest),
-            ),
+            (Order::Descending, Some((h, p))) => {
+                let cursor = history_key(&full, h, p);
+                if cursor <= lowest {
+                    return Ok(Vec::new());
+                }
+                (
+                    Bound::Included(lowest),
+                    Bound::Excluded(cursor.min(highest.clone())),
+                )
+            }
+            (Order::Ascending, Some((h, p))) => {
+                let cursor = history_key(&full, h, p);
+                if cursor >= highest {
+                    return Ok(Vec::new());
+                }
+                (
+                    Bound::Excluded(cursor.max(lowest)),
+                    Bound::Included(highest),
+                )
+            }
             (_, None) => (Bound::Included(lowest), Bound::Included(highest)),
         };
         let bounds = (borrowed(&lower), borrowed(&upper));
@@ -516,20 +586,84 @@ impl Store {
 
     /// A consistent read view of current state, for executing the next block.
     pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        snapshot_of(&self.db.begin_read()?)
+    }
+
+    /// The first height whose block time is at least `time_ms` (block times strictly increase),
+    /// or `None` if the head's is earlier. A binary search over the stored headers.
+    pub fn height_at_time(&self, time_ms: u64) -> Result<Option<u64>, StoreError> {
         let read = self.db.begin_read()?;
-        let meta = read.open_table(META)?;
-        let height = meta
-            .get("height")?
-            .and_then(|v| v.value().try_into().ok().map(u64::from_be_bytes))
-            .ok_or_else(|| corrupt("meta", "no height"))?;
+        let head = snapshot_of(&read)?.head;
+        if head.time_ms < time_ms {
+            return Ok(None);
+        }
         let blocks = read.open_table(BLOCKS)?;
-        let head = blocks
-            .get(height)?
-            .ok_or_else(|| corrupt("blocks", format!("head block {height} is missing")))?;
-        Ok(Snapshot {
-            head: decode_header(head.value())?,
-            state: Arc::new(read.open_table(STATE)?),
-            transactions: Arc::new(read.open_table(TRANSACTIONS)?),
+        let time_at = |height: u64| -> Result<u64, StoreError> {
+            let block = blocks
+                .get(height)?
+                .ok_or_else(|| corrupt("blocks", format!("block {height} is missing")))?;
+            Ok(decode_header(block.value())?.time_ms)
+        };
+        // The answer lies in [low, high]: time_at(high) >= time_ms.
+        let (mut low, mut high) = (0, head.height);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            if time_at(middle)? >= time_ms {
+                high = middle;
+            } else {
+                low = middle + 1;
+            }
+        }
+        Ok(Some(low))
+    }
+
+    /// State as it was after the block at `height`, read consistently: the current state
+    /// ([`Past::snapshot`]) under the values that the keys written by every later block held
+    /// before them ([`Past::undo`]). The head itself needs no undo. Refused beyond the head,
+    /// where a later block's undo record is missing (written before the store kept them), and
+    /// where more than [`PAST_KEYS_MAX`] distinct keys were written since.
+    pub fn past(&self, height: u64) -> Result<Past, StoreError> {
+        let read = self.db.begin_read()?;
+        let snapshot = snapshot_of(&read)?;
+        let head = snapshot.head.height;
+        if height > head {
+            return Err(StoreError::Beyond { height, head });
+        }
+        let header = if height == head {
+            snapshot.head.clone()
+        } else {
+            let blocks = read.open_table(BLOCKS)?;
+            let block = blocks
+                .get(height)?
+                .ok_or_else(|| corrupt("blocks", format!("block {height} is missing")))?;
+            decode_header(block.value())?
+        };
+        let mut undo = BTreeMap::new();
+        let records = read.open_table(UNDO)?;
+        // Oldest first: a key's value at `height` is what the first later block to write it
+        // found there.
+        for later in height + 1..=head {
+            let record = records.get(later)?.ok_or(StoreError::NotRetained {
+                height,
+                missing: later,
+            })?;
+            let writes: Vec<StateWrite> =
+                borsh::from_slice(record.value()).map_err(|e| corrupt("undo", e))?;
+            for (key, before) in writes {
+                undo.entry(key).or_insert(before);
+            }
+            if undo.len() > PAST_KEYS_MAX {
+                return Err(StoreError::TooFarBack {
+                    height,
+                    head,
+                    max: PAST_KEYS_MAX,
+                });
+            }
+        }
+        Ok(Past {
+            header,
+            snapshot,
+            undo,
         })
     }
 
@@ -645,12 +779,16 @@ impl Store {
             }
             index_events(&write, height, &executed.receipts)?;
             let mut state = write.open_table(STATE)?;
+            let mut undo: Vec<(&[u8], Option<Vec<u8>>)> = Vec::with_capacity(executed.writes.len());
             for (key, value) in &executed.writes {
-                match value {
+                let before = match value {
                     Some(value) => state.insert(key.as_slice(), value.as_slice())?,
                     None => state.remove(key.as_slice())?,
                 };
+                undo.push((key.as_slice(), before.map(|v| v.value().to_vec())));
             }
+            let encoded = borsh::to_vec(&undo).map_err(|e| corrupt("undo", e))?;
+            write.open_table(UNDO)?.insert(height, encoded.as_slice())?;
             let mut history = write.open_table(HISTORY)?;
             for (position, key, value) in &executed.versions {
                 let encoded = borsh::to_vec(value).map_err(|e| corrupt("history", e))?;
@@ -878,6 +1016,34 @@ fn decode_version(prefix_len: usize, key: &[u8], value: &[u8]) -> Result<Version
         ),
         value: borsh::from_slice(value).map_err(|e| corrupt("history", e))?,
     })
+}
+
+fn snapshot_of(read: &redb::ReadTransaction) -> Result<Snapshot, StoreError> {
+    let meta = read.open_table(META)?;
+    let height = meta
+        .get("height")?
+        .and_then(|v| v.value().try_into().ok().map(u64::from_be_bytes))
+        .ok_or_else(|| corrupt("meta", "no height"))?;
+    let blocks = read.open_table(BLOCKS)?;
+    let head = blocks
+        .get(height)?
+        .ok_or_else(|| corrupt("blocks", format!("head block {height} is missing")))?;
+    Ok(Snapshot {
+        head: decode_header(head.value())?,
+        state: Arc::new(read.open_table(STATE)?),
+        transactions: Arc::new(read.open_table(TRANSACTIONS)?),
+    })
+}
+
+/// State as of an earlier block ([`Store::past`]): the current state and, over it, what the keys
+/// written since held then.
+pub struct Past {
+    /// The header of the block the view reads after.
+    pub header: Header,
+    /// The current state, from the same read transaction as `undo`.
+    pub snapshot: Snapshot,
+    /// Each key written after `header`'s block, with its value then (`None`: absent).
+    pub undo: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
 }
 
 /// The store as of one read transaction: head, state and transaction index, consistent with each

@@ -58,11 +58,23 @@ enum Command {
     Deploy(cli::deploy::Args),
     /// Call a contract method in a transaction and print the receipt.
     Call(cli::call::Args),
-    /// Query a contract read-only (no transaction, no fee).
+    /// Query a contract read-only (no transaction, no fee), at the head or a past height.
+    ///
+    /// Examples:
+    ///
+    ///   vellum query 0x3f0c...e1 balance '{"issuer": "air", "member": "0x9a..."}'
+    ///   vellum query 0x3f0c...e1 verify '{"hash": "0x5152..."}' --height 120
+    #[command(verbatim_doc_comment)]
     Query(cli::query::Args),
     /// A transaction's status, or wait for its receipt.
     Tx(cli::tx::Args),
     /// Every version of a contract key, newest first.
+    ///
+    /// Examples:
+    ///
+    ///   vellum history 0x3f0c...e1 admin
+    ///   vellum history 0x3f0c...e1 0x09646f63... --from-height 100 --to-height 200
+    #[command(verbatim_doc_comment)]
     History(cli::history::Args),
     /// Trace a lot through the food supply chain (the trace contract), and time it.
     Trace(cli::trace::Args),

@@ -14,9 +14,13 @@ use jsonrpsee::{
     types::{ErrorObject, ErrorObjectOwned},
 };
 use serde_json::{json, Value};
-use std::{ops::Bound, sync::Arc, time::Duration};
+use std::{
+    ops::{Bound, RangeInclusive},
+    sync::Arc,
+    time::Duration,
+};
 use tokio::sync::OwnedSemaphorePermit;
-use vellum_ledger::{Order, QueryResult};
+use vellum_ledger::{BlockError, Order, QueryResult, StoreError};
 use vellum_types::{hex, proof, unhex, Hash};
 
 /// How often a wait looks for its transaction's receipt.
@@ -143,12 +147,6 @@ fn query<N>(
     height: Option<u64>,
 ) -> Reply {
     let contract = bytes32(contract, "contract")?;
-    let head = state.store.height().map_err(internal)?;
-    if height.is_some_and(|h| h != head) {
-        return Err(invalid(format!(
-            "queries run against the head (height {head}); for a key's value at a past height use vellum_getHistory"
-        )));
-    }
     let args = match args {
         None | Some(Value::Null) => "{}".to_string(),
         Some(Value::String(text)) => text,
@@ -156,9 +154,15 @@ fn query<N>(
     };
     match state
         .executor
-        .query(&state.store, &contract, method, &args, [0; 32])
-        .map_err(internal)?
-    {
+        .query(&state.store, &contract, method, &args, [0; 32], height)
+        .map_err(|e| match e {
+            BlockError::Store(
+                e @ (StoreError::Beyond { .. }
+                | StoreError::NotRetained { .. }
+                | StoreError::TooFarBack { .. }),
+            ) => invalid(e.to_string()),
+            e => internal(e),
+        })? {
         QueryResult::Success {
             output,
             fuel_used,
@@ -215,16 +219,14 @@ fn history<N>(state: &State<N>, contract: &str, key: &str, page: Option<Page>) -
         None => None,
     };
     let limit = limit(page.limit)?;
-    let versions = state
-        .store
-        .history(
-            &contract,
-            &key_bytes(key),
-            cursor,
-            limit,
-            order(page.order.as_deref())?,
-        )
-        .map_err(internal)?;
+    let order = order(page.order.as_deref())?;
+    let versions = match history_heights(state, &page)? {
+        Some(heights) => state
+            .store
+            .history_in(&contract, &key_bytes(key), heights, cursor, limit, order)
+            .map_err(internal)?,
+        None => Vec::new(),
+    };
     let mut budget = Budget::new(state.limits.response_bytes_max);
     let fits = versions
         .iter()
@@ -241,6 +243,47 @@ fn history<N>(state: &State<N>, contract: &str, key: &str, page: Option<Page>) -
         "versions": versions[..fits].iter().map(json::version).collect::<Vec<_>>(),
         "next_cursor": next,
     }))
+}
+
+/// The heights a page of history covers: `[from_height, to_height]` intersected with the blocks
+/// whose time lies in `[from_time, to_time]` (ms since the Unix epoch); `None` when no block's
+/// time lies there.
+fn history_heights<N>(
+    state: &State<N>,
+    page: &Page,
+) -> Result<Option<RangeInclusive<u64>>, ErrorObjectOwned> {
+    let mut from = page.from_height.unwrap_or(0);
+    let mut to = page.to_height.unwrap_or(u64::MAX);
+    if let (Some(start), Some(end)) = (page.from_time, page.to_time) {
+        if start > end {
+            return Err(invalid(format!("from_time {start} is after to_time {end}")));
+        }
+    }
+    if from > to {
+        return Err(invalid(format!(
+            "from_height {from} is above to_height {to}"
+        )));
+    }
+    if let Some(start) = page.from_time {
+        match state.store.height_at_time(start).map_err(internal)? {
+            Some(height) => from = from.max(height),
+            // No block is that recent yet.
+            None => return Ok(None),
+        }
+    }
+    if let Some(end) = page.to_time {
+        // The last block at or before `end`: the one before the first after it.
+        match state
+            .store
+            .height_at_time(end.saturating_add(1))
+            .map_err(internal)?
+        {
+            Some(0) => return Ok(None),
+            Some(after) => to = to.min(after - 1),
+            None => {}
+        }
+    }
+    Ok(Some(from..=to))
 }
 
 fn range<N>(state: &State<N>, contract: &str, range: Option<Range>) -> Reply {

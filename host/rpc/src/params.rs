@@ -71,6 +71,10 @@ pub(crate) struct Page {
     pub(crate) cursor: Option<String>,
     pub(crate) limit: Option<usize>,
     pub(crate) order: Option<String>,
+    pub(crate) from_height: Option<u64>,
+    pub(crate) to_height: Option<u64>,
+    pub(crate) from_time: Option<u64>,
+    pub(crate) to_time: Option<u64>,
 }
 
 /// A key range (`vellum_getRange`).

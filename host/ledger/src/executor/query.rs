@@ -15,10 +15,12 @@ use vellum_runtime::{Call, Context, Mode, Overlay};
 use vellum_types::{hex, Address, Role};
 
 impl Executor {
-    /// Run `contract`'s read-only `method` against committed state at the head: no transaction,
-    /// no fee, no writes (the runtime refuses them in a query), fuel capped at the genesis
-    /// `query_fuel_max` so a query cannot run long. `caller` is what the contract sees as its
-    /// caller.
+    /// Run `contract`'s read-only `method` against committed state after the block at `height`
+    /// (`None`: the head; an earlier height reads through [`Store::past`], with the code the
+    /// contract had then): no transaction, no fee, no writes (the runtime refuses them in a
+    /// query), fuel capped at the genesis `query_fuel_max` so a query cannot run long. `caller`
+    /// is what the contract sees as its caller; the block height and time it sees are those of
+    /// the block read.
     pub fn query(
         &self,
         store: &Store,
@@ -26,13 +28,30 @@ impl Executor {
         method: &str,
         args: &str,
         caller: Address,
+        height: Option<u64>,
     ) -> Result<QueryResult, BlockError> {
-        let snapshot = store.snapshot()?;
-        let head = snapshot.head().clone();
+        let (head, state) = match height {
+            None => {
+                let snapshot = store.snapshot()?;
+                let head = snapshot.head().clone();
+                (head, Overlay::new(Arc::new(snapshot)))
+            }
+            Some(height) => {
+                let past = store.past(height)?;
+                let mut state = Overlay::new(Arc::new(past.snapshot));
+                for (key, value) in past.undo {
+                    match value {
+                        Some(value) => state.set(key, value),
+                        None => state.remove(key),
+                    }
+                }
+                (past.header, state)
+            }
+        };
         let context = BlockContext {
             height: head.height,
             time_ms: head.time_ms,
-            state: Arc::new(RwLock::new(Overlay::new(Arc::new(snapshot)))),
+            state: Arc::new(RwLock::new(state)),
         };
         let Some(info) =
             context.record::<ContractInfo>(&keys::contract_key(contract), "contract")?

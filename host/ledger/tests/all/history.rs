@@ -98,3 +98,172 @@ fn the_history_of_a_key_is_a_range_scan_and_past_state_is_served_from_it() {
         Some(&b"60"[..])
     );
 }
+
+/// Every entry of a past-state view, in `order`, found as a contract's iteration finds them:
+/// one `first` after another.
+fn scan(view: &vellum_runtime::Overlay, order: Order) -> Vec<(Vec<u8>, Vec<u8>)> {
+    use std::ops::Bound;
+    use vellum_runtime::Storage as _;
+    let mut entries = Vec::new();
+    let mut last: Option<Vec<u8>> = None;
+    loop {
+        let edge = match &last {
+            Some(key) => Bound::Excluded(key.as_slice()),
+            None => Bound::Unbounded,
+        };
+        let (lower, upper) = match order {
+            Order::Ascending => (edge, Bound::Unbounded),
+            Order::Descending => (Bound::Unbounded, edge),
+        };
+        let Some((key, value)) = view.first(lower, upper, order).expect("a read") else {
+            return entries;
+        };
+        last = Some(key.clone());
+        entries.push((key, value));
+    }
+}
+
+/// State read at each past height is the state as it was when that height was the head: every
+/// entry, found by key and by iteration in both orders (keys removed since are back, keys
+/// written since are not there), and a contract query at that height answers as it did then.
+/// The history of a key is served by height range.
+#[test]
+fn state_at_a_past_height_is_the_state_of_that_height() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let points = deploy(&node, 1, 0, "points");
+    let operator = SdkAddress(address(1));
+    node.block(vec![call(
+        1,
+        1,
+        points,
+        "register_issuer",
+        json!({"id": "air", "name": "Air", "admin": operator}),
+    )]);
+    let balance = |height: Option<u64>, member: u8| {
+        let args = json!({"issuer": "air", "member": SdkAddress(address(member))});
+        match node
+            .executor
+            .query(
+                &node.store,
+                &points,
+                "balance",
+                &args.to_string(),
+                [0; 32],
+                height,
+            )
+            .expect("the query runs")
+        {
+            vellum_ledger::QueryResult::Success { output, height, .. } => (output, height),
+            other => panic!("the balance query failed: {other:?}"),
+        }
+    };
+    let mint = |nonce: u64, member: u8, amount: u64| {
+        call(
+            1,
+            nonce,
+            points,
+            "mint",
+            json!({"issuer": "air", "to": SdkAddress(address(member)), "amount": amount}),
+        )
+    };
+    let transfer = |from: u8, nonce: u64, to: u8, amount: u64| {
+        call(
+            from,
+            nonce,
+            points,
+            "transfer",
+            json!({"issuer": "air", "to": SdkAddress(address(to)), "amount": amount}),
+        )
+    };
+    let blocks = vec![
+        vec![mint(2, 3, 50), mint(3, 4, 5)],
+        // Member 4's balance reaches zero: its key is removed.
+        vec![transfer(4, 0, 3, 5)],
+        vec![transfer(3, 0, 5, 20), mint(4, 4, 1)],
+        vec![transfer(3, 1, 4, 2)],
+        vec![],
+    ];
+    let mut recorded = Vec::new();
+    for transactions in blocks {
+        let executed = node.block(transactions);
+        let height = executed.block.header.height;
+        let state = node.store.state_entries().expect("state");
+        recorded.push((height, state, balance(None, 3), balance(None, 4)));
+    }
+    let head = recorded.last().expect("blocks").0;
+    for (height, state, three, four) in &recorded {
+        let past = node.store.past(*height).expect("a retained height");
+        assert_eq!(past.header.height, *height);
+        let mut view = vellum_runtime::Overlay::new(std::sync::Arc::new(past.snapshot));
+        for (key, value) in past.undo {
+            match value {
+                Some(value) => view.set(key, value),
+                None => view.remove(key),
+            }
+        }
+        for (key, value) in state {
+            assert_eq!(view.get(key).unwrap().as_ref(), Some(value), "at {height}");
+        }
+        assert_eq!(&scan(&view, Order::Ascending), state, "at {height}");
+        let mut descending = scan(&view, Order::Descending);
+        descending.reverse();
+        assert_eq!(&descending, state, "at {height}");
+        assert_eq!(&balance(Some(*height), 3), three, "at {height}");
+        assert_eq!(&balance(Some(*height), 4), four, "at {height}");
+    }
+    // Member 4's balance over time: 5, removed (0), 1, 3.
+    let fours: Vec<_> = recorded.iter().map(|r| r.3 .0.clone()).collect();
+    assert_eq!(fours, [&b"5"[..], b"0", b"1", b"3", b"3"]);
+    assert!(matches!(
+        node.store.past(head + 1),
+        Err(vellum_ledger::StoreError::Beyond { height, head: h }) if height == head + 1 && h == head
+    ));
+
+    // History by height range: member 3's balance key changed in each of the first four of
+    // these blocks.
+    let key = state_key_of(&node, &points, |value| value == b"50");
+    let heights = |range: std::ops::RangeInclusive<u64>, order| {
+        node.store
+            .history_in(&points, &key, range, None, 10, order)
+            .unwrap()
+            .iter()
+            .map(|v| v.height)
+            .collect::<Vec<_>>()
+    };
+    let first = recorded[0].0;
+    assert_eq!(
+        heights(0..=u64::MAX, Order::Ascending),
+        [first, first + 1, first + 2, first + 3]
+    );
+    assert_eq!(
+        heights(first + 1..=first + 3, Order::Ascending),
+        [first + 1, first + 2, first + 3]
+    );
+    assert_eq!(
+        heights(first + 1..=first + 2, Order::Descending),
+        [first + 2, first + 1]
+    );
+    assert_eq!(
+        heights(first + 3..=first + 1, Order::Ascending),
+        Vec::<u64>::new()
+    );
+}
+
+/// The key of `contract` whose first version's value satisfies `test`.
+fn state_key_of(node: &Node, contract: &[u8; 32], test: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+    node.store
+        .state_entries()
+        .unwrap()
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(contract))
+        .map(|(k, _)| k[32..].to_vec())
+        .find(|k| {
+            node.store
+                .history(contract, k, None, 1, Order::Ascending)
+                .unwrap()
+                .first()
+                .and_then(|v| v.value.as_deref())
+                .is_some_and(&test)
+        })
+        .expect("a key with that first value")
+}

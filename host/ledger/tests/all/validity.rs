@@ -450,6 +450,7 @@ fn an_oversized_receipt_fails_its_transaction_and_the_block_goes_on() {
                 "issuer",
                 &json!({ "id": id }).to_string(),
                 [0; 32],
+                None,
             )
             .expect("the query runs")
     };

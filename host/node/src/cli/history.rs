@@ -16,12 +16,23 @@ pub struct Args {
     /// Versions per page.
     #[arg(long, default_value_t = 20)]
     limit: usize,
+    /// Only versions written at this height or later.
+    #[arg(long)]
+    from_height: Option<u64>,
+    /// Only versions written at this height or earlier.
+    #[arg(long)]
+    to_height: Option<u64>,
 }
 
 /// Print the newest page of versions.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let client = args.rpc.connect().await?;
-    let page = json!({"limit": args.limit, "order": "desc"});
+    let page = json!({
+        "limit": args.limit,
+        "order": "desc",
+        "from_height": args.from_height,
+        "to_height": args.to_height,
+    });
     print(
         &client
             .call(

@@ -15,16 +15,25 @@ pub struct Args {
     /// Its JSON arguments.
     #[arg(default_value = "{}")]
     args: String,
+    /// Read the state after the block at this height instead of the head (any height the node
+    /// retains): the contract's storage and code as they were then.
+    #[arg(long)]
+    height: Option<u64>,
 }
 
 /// Query and print the answer.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let client = args.rpc.connect().await?;
     let contract = parse_address(&args.contract)?;
-    print(
-        &client
-            .query(&contract, &args.method, json_arg(&args.args)?)
-            .await?,
-    );
+    let input = json_arg(&args.args)?;
+    let answer = match args.height {
+        None => client.query(&contract, &args.method, input).await?,
+        Some(height) => {
+            client
+                .query_at(&contract, &args.method, input, height)
+                .await?
+        }
+    };
+    print(&answer);
     Ok(())
 }

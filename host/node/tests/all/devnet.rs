@@ -253,6 +253,24 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     assert_eq!(revoked["status"], "success", "{revoked}");
     let revoked_proof = dir.path().join("deed-revoked.proof");
     save_document_proof(&url, &net, &deed, &revoked_proof).await;
+    // Asked as of the block that anchored it, the notary still answers "valid"; at the head,
+    // "revoked"; before it, "unknown".
+    let verdict_at = |height: Option<u64>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vellum"));
+        command.args(["query", "--rpc", &url, &notary, "verify"]);
+        command.arg(json!({"hash": deed_hash}).to_string());
+        if let Some(height) = height {
+            command.args(["--height", &height.to_string()]);
+        }
+        let output = command.output().expect("vellum query");
+        assert!(output.status.success(), "{output:?}");
+        let answer: Value = serde_json::from_slice(&output.stdout).expect("json");
+        answer["output"]["verdict"].clone()
+    };
+    let anchored_at = deed_anchored["height"].as_u64().expect("height");
+    assert_eq!(verdict_at(Some(anchored_at)), "valid");
+    assert_eq!(verdict_at(Some(anchored_at - 1)), "unknown");
+    assert_eq!(verdict_at(None), "revoked");
     // The anchoring's receipt proof, saved by the CLI; it is checked once the network is down.
     let anchor_hash = anchored["transaction"].as_str().expect("hash").to_string();
     let bundle = dir.path().join("anchor.proof");
@@ -419,7 +437,7 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         ),
         (
             "vellum_query",
-            rpc_params![&notary, "verify", json!({}), 1u64],
+            rpc_params![&notary, "verify", json!({}), u64::MAX],
             -32602,
         ),
         (

@@ -796,3 +796,101 @@ fn browsers_on_other_origins_and_unknown_host_names_are_refused() {
         403
     );
 }
+
+/// `vellum_query` at a past height answers from that height's state (beyond the head it is
+/// refused, saying why), and `vellum_getHistory` takes height and time ranges.
+#[test]
+fn queries_and_history_read_past_heights() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let deployed = node.block(vec![sign(
+        1,
+        0,
+        Action::Deploy {
+            code: vellum_ledger::testing::artifact("points"),
+            init_args: "{}".into(),
+        },
+    )]);
+    let points = deployed.receipts[0].contract.expect("an address");
+    let admin =
+        vellum_types::address_of(&vellum_types::public_key(&vellum_ledger::testing::key(1)));
+    let register = json!({"id": "air", "name": "Air", "admin": vellum_types::hex(&admin)});
+    node.block(vec![call(1, 1, points, "register_issuer", register)]);
+    let mint = |nonce, amount: u64| {
+        let args = json!({"issuer": "air", "to": vellum_types::hex(&admin), "amount": amount});
+        call(1, nonce, points, "mint", args)
+    };
+    let minted = [node.block(vec![mint(2, 10)]), node.block(vec![mint(3, 20)])];
+    let (first, second) = (
+        minted[0].block.header.clone(),
+        minted[1].block.header.clone(),
+    );
+    let (server, _stalled, _dir) = serve(node, Limits::default());
+    let points = vellum_types::hex(&points);
+    let nonce_key = vellum_types::hex(&[b"nonce/".as_slice(), &admin].concat());
+    let system = vellum_types::hex(&[0; 32]);
+    clients().block_on(async {
+        let client = client(&server);
+        let balance = |height: Option<u64>| {
+            let args = json!({"issuer": "air", "member": vellum_types::hex(&admin)});
+            let params = match height {
+                Some(height) => rpc_params![&points, "balance", args, height],
+                None => rpc_params![&points, "balance", args],
+            };
+            client.request::<Value, _>("vellum_query", params)
+        };
+        let at_first = balance(Some(first.height)).await.expect("an answer");
+        assert_eq!(at_first["output"], json!(10), "{at_first}");
+        assert_eq!(at_first["height"], first.height);
+        let at_second = balance(Some(second.height)).await.expect("an answer");
+        assert_eq!(at_second["output"], json!(30), "{at_second}");
+        let before = balance(Some(first.height - 1)).await.expect("an answer");
+        assert_eq!(before["output"], json!(0), "{before}");
+        assert_eq!(balance(None).await.expect("an answer")["output"], json!(30));
+        // Before the deploy there was no contract at all.
+        let error = balance(Some(0)).await.expect_err("no contract then");
+        assert_eq!(error_code(error), code::NOT_FOUND);
+        match balance(Some(second.height + 1)).await {
+            Err(ClientError::Call(error)) => {
+                assert_eq!(error.code(), -32602);
+                let reason = error.data().map(|data| data.get().to_string());
+                assert!(
+                    reason.is_some_and(|r| r.contains("beyond the head")),
+                    "{error:?}"
+                );
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+
+        // The admin's nonce was written in each of the four blocks.
+        let heights = |page: Value| {
+            let client = &client;
+            let (system, nonce_key) = (system.clone(), nonce_key.clone());
+            async move {
+                let answer = client
+                    .request::<Value, _>("vellum_getHistory", rpc_params![system, nonce_key, page])
+                    .await?;
+                Ok::<_, ClientError>(
+                    answer["versions"]
+                        .as_array()
+                        .expect("versions")
+                        .iter()
+                        .map(|v| v["height"].as_u64().expect("a height"))
+                        .collect::<Vec<_>>(),
+                )
+            }
+        };
+        let all = heights(json!({})).await.expect("a page");
+        assert_eq!(all, [1, 2, first.height, second.height]);
+        let ranged = json!({"from_height": 2, "to_height": first.height});
+        assert_eq!(heights(ranged).await.expect("a page"), [2, first.height]);
+        let timed = json!({"from_time": first.time_ms, "to_time": second.time_ms - 1});
+        assert_eq!(heights(timed).await.expect("a page"), [first.height]);
+        let until = json!({"to_time": first.time_ms - 1, "order": "desc"});
+        assert_eq!(heights(until).await.expect("a page"), [2, 1]);
+        let later = json!({"from_time": second.time_ms + 1});
+        assert_eq!(heights(later).await.expect("a page"), Vec::<u64>::new());
+        let upside_down = json!({"from_height": 3, "to_height": 2});
+        let error = heights(upside_down).await.expect_err("refused");
+        assert_eq!(error_code(error), -32602);
+    });
+}
