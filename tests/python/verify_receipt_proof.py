@@ -135,17 +135,15 @@ def receipt(r: Reader) -> dict:
     }
 
 
-def check(genesis: dict, bundle: bytes) -> dict:
+def finality(genesis: dict, r: Reader):
+    """The finality part of a bundle (headers and seal), read from `r` to its end and checked
+    against genesis: the headers' hashes chain, and the seal's certificate is a quorum of the
+    genesis validators' signatures over the last. Returns (headers, signer count)."""
     # Validators: keys sorted by their bytes; signer i is the i-th.
     keys = sorted(bytes.fromhex(v["public_key"][2:]) for v in genesis["validators"])
     n = len(keys)
     quorum = n - (n - 1) // 3
 
-    r = Reader(bundle)
-    rec = receipt(r)
-    position = r.u32le()
-    leaf_count = r.u32le()
-    siblings = [r.take(32) for _ in range(r.u32le())]
     count = r.u32le()
     if not 1 <= count <= 1024:
         raise Invalid("1 to 1024 headers")
@@ -191,6 +189,17 @@ def check(genesis: dict, bundle: bytes) -> dict:
         except ValueError:
             raise Invalid("a signature does not verify")
 
+    return headers, len(signers)
+
+
+def check(genesis: dict, bundle: bytes) -> dict:
+    r = Reader(bundle)
+    rec = receipt(r)
+    position = r.u32le()
+    leaf_count = r.u32le()
+    siblings = [r.take(32) for _ in range(r.u32le())]
+    headers, signers = finality(genesis, r)
+
     # The receipt's Merkle path to the first header's receipts_root.
     if position >= leaf_count:
         raise Invalid("position out of range")
@@ -220,7 +229,7 @@ def check(genesis: dict, bundle: bytes) -> dict:
         "status": rec["status"],
         "topics": rec["topics"],
         "certified_height": headers[-1]["height"],
-        "signers": len(signers),
+        "signers": signers,
     }
 
 

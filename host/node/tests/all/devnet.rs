@@ -588,20 +588,8 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     std::fs::write(&altered_path, altered).expect("write");
     assert!(proof_check(&altered_path, &genesis).is_err());
     // A verifier written in Python from docs/proofs.md alone agrees, on all three.
-    let python = |bundle: &Path, genesis: &Path| {
-        let output = Command::new(venv::python(&["pycryptodome==3.23.0"], "import Crypto"))
-            .arg(venv::script("verify_receipt_proof.py"))
-            .arg(genesis)
-            .arg(bundle)
-            .output()
-            .expect("run the Python verifier");
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        output
-            .status
-            .success()
-            .then(|| serde_json::from_str::<Value>(&stdout).expect("json"))
-            .ok_or(stdout)
-    };
+    let python =
+        |bundle: &Path, genesis: &Path| python_verifier("verify_receipt_proof.py", bundle, genesis);
     let checked = python(&bundle, &genesis).expect("the Python verifier accepts it");
     assert_eq!(checked["transaction"], anchor_hash.as_str(), "{checked}");
     assert_eq!(checked["height"], anchored["height"], "{checked}");
@@ -631,6 +619,22 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         gone["as_of_height"].as_u64() >= revoked["height"].as_u64(),
         "{gone}"
     );
+    // The Python state verifier, from docs/proofs.md alone, reads the same two records: the
+    // deed's record as anchored, then as revoked; and refuses them under another genesis.
+    for (proof, status) in [(&valid_proof, "valid"), (&revoked_proof, "revoked")] {
+        let checked = python_verifier("verify_state_proof.py", proof, &genesis)
+            .expect("the Python state verifier accepts it");
+        assert_eq!(checked["verdict"], "present", "{checked}");
+        assert_eq!(checked["namespace"], notary.as_str(), "{checked}");
+        let value = checked["value"]
+            .as_str()
+            .and_then(vellum_types::unhex)
+            .expect("a value");
+        let record: Value = serde_json::from_slice(&value).expect("a JSON record");
+        assert_eq!(record["status"]["status"], status, "{record}");
+        assert_eq!(record["anchored_at_height"], deed_anchored["height"]);
+        assert!(python_verifier("verify_state_proof.py", proof, &other_path).is_err());
+    }
     // The valid proof says nothing about another document.
     let other_file = dir.path().join("other.txt");
     std::fs::write(&other_file, b"another deed").expect("write");
@@ -650,6 +654,9 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     let refused = verify_offline(&net, &deed, &tampered_proof, &genesis)
         .expect_err("a proof from a tampered store does not hold");
     assert!(refused.contains("does not hold"), "{refused}");
+    let refused = python_verifier("verify_state_proof.py", &tampered_proof, &genesis)
+        .expect_err("nor does it in Python");
+    assert!(refused.contains("state proof"), "{refused}");
     let client = Client::connect(&url).await.expect("reconnect");
     assert_eq!(
         client
@@ -663,6 +670,23 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         .expect("height");
     assert!(after >= before, "resumed at {after}, below {before}");
     drop(devnet);
+}
+
+/// The Python verifier `script` (in tests/python) on `bundle` against `genesis`: its JSON
+/// verdict, or what it printed when it refused.
+fn python_verifier(script: &str, bundle: &Path, genesis: &Path) -> Result<Value, String> {
+    let output = Command::new(venv::python(&["pycryptodome==3.23.0"], "import Crypto"))
+        .arg(venv::script(script))
+        .arg(genesis)
+        .arg(bundle)
+        .output()
+        .expect("run the Python verifier");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    output
+        .status
+        .success()
+        .then(|| serde_json::from_str::<Value>(&stdout).expect("json"))
+        .ok_or(stdout)
 }
 
 /// `vellum proof receipt HASH --out BUNDLE`, retried until a certificate covers the block.
