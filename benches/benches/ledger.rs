@@ -567,6 +567,32 @@ fn commitment_cost(c: &mut Criterion) {
             },
         );
     }
+    // Proofs at this size: a present key and an absent one, made by the store (the commitment's
+    // proof and the value read from redb) and checked as a verifier does (QMDB's part; the
+    // certificate's check is the receipt proof's, measured with the seals).
+    let present = (namespace, 7u64.to_be_bytes().to_vec());
+    let absent = (namespace, b"no such key".to_vec());
+    for (label, (namespace, key)) in [("present", &present), ("absent", &absent)] {
+        let (proved, value) = ledger.store.state_proof(namespace, key).expect("proof");
+        let full = keys::full_key(namespace, key);
+        assert!(proved.proof.verify(&full, value.as_deref(), &proved.root));
+        eprintln!(
+            "a proof of a {label} key at {keys} keys: {} bytes",
+            proved.proof.encode().len()
+        );
+        group.bench_function(format!("phase=prove key={label}"), |b| {
+            b.iter(|| ledger.store.state_proof(namespace, key).expect("proof"))
+        });
+        group.bench_function(format!("phase=verify key={label}"), |b| {
+            b.iter(|| assert!(proved.proof.verify(&full, value.as_deref(), &proved.root)))
+        });
+    }
+    // A read of state 10 blocks back (each about 2,000 writes): the undo records read into
+    // memory, what a query at a past height pays before it runs.
+    let head = ledger.store.height().expect("height");
+    group.bench_function("phase=past blocks_back=10", |b| {
+        b.iter(|| ledger.store.past(head - 10).expect("past").undo.len())
+    });
     group.finish();
     let (blocks, applies, commits) = parts.get();
     eprintln!(
