@@ -3,8 +3,9 @@
 //! Creates the network on first run (`init` under the data directory), starts one `vellum
 //! node` process per validator on 127.0.0.1, waits until they finalize blocks, deploys the four
 //! bundled use-case contracts (once: their addresses are kept in `contracts.json`), and prints
-//! the endpoints. Ctrl-C reaches every validator (they share the terminal's process group) and
-//! each stops cleanly; a second run resumes from the same directory.
+//! the endpoints. SIGINT (Ctrl-C) or SIGTERM sent to the devnet process alone stops it cleanly:
+//! it sends SIGTERM to each validator, waits for them to stop, and exits (a validator still
+//! running after [`STOP_GRACE`] is killed). A second run resumes from the same directory.
 
 use crate::{
     config::NodeConfig,
@@ -16,8 +17,12 @@ use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
+    sync::atomic::{AtomicBool, Ordering},
     time::{Duration, Instant},
 };
+
+/// How long a clean stop waits for the validators before killing them.
+pub const STOP_GRACE: Duration = Duration::from_secs(10);
 use vellum_client::{Client, Signer};
 
 /// The use-case contracts, built to wasm32 and committed (`contracts/artifacts`).
@@ -57,9 +62,14 @@ impl Devnet {
         self.dir.join("keys").join("org-1-admin.key")
     }
 
-    /// Wait until a validator exits (it should not) and say which.
-    pub fn wait(&mut self) -> anyhow::Result<()> {
+    /// Wait until a validator exits (it should not) and say which, or until `stop` is set; then
+    /// stop every validator cleanly ([`Devnet::terminate`]).
+    pub fn wait(&mut self, stop: &AtomicBool) -> anyhow::Result<()> {
         loop {
+            if stop.load(Ordering::Acquire) {
+                self.terminate(STOP_GRACE);
+                return Ok(());
+            }
             for (i, child) in self.children.iter_mut().enumerate() {
                 if let Some(status) = child.try_wait()? {
                     bail!(
@@ -72,8 +82,29 @@ impl Devnet {
         }
     }
 
-    /// Stop every validator: SIGKILL, which redb and the consensus journals survive (the
-    /// interactive path is Ctrl-C, which reaches the validators directly).
+    /// Stop every validator cleanly: SIGTERM to each, then wait up to `grace` in all for them to
+    /// exit; any still running then is killed.
+    pub fn terminate(&mut self, grace: Duration) {
+        for child in &mut self.children {
+            // Still running, so not reaped: its pid names it and no other process.
+            if matches!(child.try_wait(), Ok(None)) {
+                let pid = rustix::process::Pid::from_child(child);
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+            }
+        }
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline
+            && self
+                .children
+                .iter_mut()
+                .any(|child| matches!(child.try_wait(), Ok(None)))
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.stop();
+    }
+
+    /// Stop every validator: SIGKILL, which redb and the consensus journals survive.
     pub fn stop(&mut self) {
         for child in &mut self.children {
             let _ = child.kill();

@@ -29,7 +29,8 @@ struct Cli {
 enum Command {
     /// Start a local network on 127.0.0.1 and deploy the use-case contracts.
     ///
-    /// The first run creates the network under --dir; later runs resume it. Ctrl-C stops it.
+    /// The first run creates the network under --dir; later runs resume it. Ctrl-C (SIGINT) or
+    /// SIGTERM stops it: each validator is stopped cleanly and waited for.
     Devnet(cli::devnet::Args),
     /// Run the four use cases end to end against a running network, and tell the story.
     Demo(cli::demo::Args),
@@ -37,7 +38,8 @@ enum Command {
     Init(cli::init::Args),
     /// Run one validator from its configuration file (written by `init` or `devnet`).
     ///
-    /// Stops cleanly on Ctrl-C; a restart resumes from its data directory. If its execution
+    /// Stops cleanly on Ctrl-C (SIGINT) or SIGTERM; a restart resumes from its data directory.
+    /// Logs go to stderr, in colour only on a terminal. If its execution
     /// ever disagrees with a finalized block, it halts with a report and exit code 2.
     Node(cli::node::Args),
     /// Measure a network end to end: pre-signed transactions over JSON-RPC, commits followed
@@ -91,6 +93,9 @@ fn main() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,vellum=info")),
         )
         .with_writer(std::io::stderr)
+        // Colour only on a terminal: a validator's stderr is often a file (the devnet's
+        // node.log) or a log shipper, where escape codes are noise.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = match Cli::parse().command {
         Command::Node(args) => cli::node::run(args),

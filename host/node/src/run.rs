@@ -184,7 +184,12 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
                 }
             }
             _ = tokio::signal::ctrl_c() => {
-                info!("interrupted; stopping");
+                info!("interrupted (SIGINT); stopping");
+                server.stop();
+                Ok(())
+            }
+            _ = terminated() => {
+                info!("terminated (SIGTERM); stopping");
                 server.stop();
                 Ok(())
             }
@@ -194,6 +199,43 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
         error!("{e}");
     }
     halt
+}
+
+/// Resolves when the process receives SIGTERM (what process managers send); never, if the
+/// handler cannot be installed.
+async fn terminated() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            terminate.recv().await;
+        }
+        Err(e) => {
+            error!("cannot handle SIGTERM: {e}");
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// The number of connected peers in the metrics' encoding (commonware's p2p tracker keeps one
+/// `network_tracker_directory_connected` gauge per connected peer); `None` if the family is not
+/// there at all.
+fn connected_peers(metrics: &str) -> Option<u64> {
+    const FAMILY: &str = "network_tracker_directory_connected";
+    let mut declared = false;
+    let mut count = 0;
+    for line in metrics.lines() {
+        if line
+            .strip_prefix("# TYPE ")
+            .is_some_and(|rest| rest.split_whitespace().next() == Some(FAMILY))
+        {
+            declared = true;
+        } else if line
+            .strip_prefix(FAMILY)
+            .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        {
+            count += 1;
+        }
+    }
+    (declared || count > 0).then_some(count)
 }
 
 /// What JSON-RPC sees of a validator beyond its ledger.
@@ -265,12 +307,7 @@ impl vellum_rpc::Node for Served {
 
     fn status(&self) -> NodeStatus {
         let chain = self.submitter.chain();
-        let peers = self
-            .metrics()
-            .lines()
-            .find_map(|line| line.strip_prefix("network_tracker_directory_connected "))
-            .and_then(|value| value.trim().parse::<f64>().ok())
-            .map(|value| value as u64);
+        let peers = connected_peers(&self.metrics());
         let mempool = chain.mempool();
         NodeStatus {
             finalized_tip: chain.finalized_tip(),
@@ -291,6 +328,27 @@ mod tests {
     use super::*;
     use commonware_runtime::Spawner as _;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// The peer count is the number of connected peers' gauges, as commonware's tracker encodes
+    /// them (read off a 4-validator devnet's `/metrics`); it was `null` when it looked for one
+    /// unlabelled gauge.
+    #[test]
+    fn peers_are_counted_from_the_trackers_gauges() {
+        let metrics = "\
+# HELP network_tracker_directory_connected Unix timestamp in milliseconds when each connected peer became active.
+# TYPE network_tracker_directory_connected gauge
+network_tracker_directory_connected{peer=\"9c5b766d\"} 1796526661782
+network_tracker_directory_connected{peer=\"c0b04bd4\"} 1796526661297
+network_tracker_directory_connected{peer=\"7d86684d\"} 1796526661793
+# HELP network_tracker_directory_tracked Total number of unique peers in all peer sets being tracked.
+# TYPE network_tracker_directory_tracked gauge
+network_tracker_directory_tracked 4
+";
+        assert_eq!(connected_peers(metrics), Some(3));
+        let alone = "# TYPE network_tracker_directory_connected gauge\nnetwork_tracker_directory_tracked 4\n";
+        assert_eq!(connected_peers(alone), Some(0));
+        assert_eq!(connected_peers("other_metric 1\n"), None);
+    }
 
     /// A defect reached by one peer's or one caller's input panics one task: on the node's
     /// runtime, that task ends and the process goes on.

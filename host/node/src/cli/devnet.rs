@@ -2,6 +2,11 @@
 
 use super::Network;
 use anyhow::Context as _;
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
+};
+use tokio::signal::unix::{signal, SignalKind};
 use vellum::devnet;
 
 /// Arguments of `vellum devnet`.
@@ -14,7 +19,8 @@ pub struct Args {
     no_contracts: bool,
 }
 
-/// Start the network, print its endpoints, and run until Ctrl-C or a validator exits.
+/// Start the network, print its endpoints, and run until SIGINT (Ctrl-C), SIGTERM or a
+/// validator exits; on a signal, stop the validators cleanly and wait for them.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let binary = std::env::current_exe().context("cannot find the vellum binary")?;
     let mut running = devnet::start(&binary, &args.network.options(), !args.no_contracts).await?;
@@ -28,20 +34,24 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .write_all(format!("{}\n", devnet::banner(&running)).as_bytes())
             .and_then(|()| out.flush());
     }
-    let waiter = tokio::task::spawn_blocking(move || {
-        let result = running.wait();
-        (running, result)
+    let stop = Arc::new(AtomicBool::new(false));
+    let waiter = tokio::task::spawn_blocking({
+        let stop = stop.clone();
+        move || running.wait(&stop)
     });
+    let mut waiter = std::pin::pin!(waiter);
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {
-            eprintln!("stopping the network (its state stays in {})", args.network.dir.display());
-            // The validators got the same Ctrl-C; give them a moment to stop cleanly.
-            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-            Ok(())
-        }
-        done = waiter => {
-            let (_running, result) = done.context("the devnet supervisor failed")?;
-            result
-        }
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+        done = &mut waiter => return done.context("the devnet supervisor failed")?,
     }
+    eprintln!(
+        "stopping the network (its state stays in {})",
+        args.network.dir.display()
+    );
+    stop.store(true, Ordering::Release);
+    waiter.await.context("the devnet supervisor failed")??;
+    eprintln!("stopped");
+    Ok(())
 }

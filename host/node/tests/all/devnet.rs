@@ -19,7 +19,7 @@ use vellum_types::hex;
 #[path = "../../../../tests/python/venv.rs"]
 mod venv;
 
-/// The devnet process, interrupted (as Ctrl-C would) when dropped.
+/// The devnet process; killed when dropped.
 struct Devnet(Child);
 
 impl Devnet {
@@ -57,24 +57,56 @@ impl Devnet {
         (Self(child), banner)
     }
 
-    /// Ctrl-C: SIGINT to the devnet and its validators, then wait for all to exit.
-    fn interrupt(&mut self, validators: &[u32]) {
-        for pid in validators.iter().copied().chain([self.0.id()]) {
-            let _ = Command::new("kill")
-                .args(["-INT", &pid.to_string()])
-                .status();
-        }
-        let _ = self.0.wait();
-        for pid in validators {
-            // A validator that stopped cleanly is gone; wait until it is.
-            while Path::new(&format!("/proc/{pid}")).exists()
-                && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                    .unwrap_or_default()
-                    .contains(") Z")
-            {
-                std::thread::sleep(Duration::from_millis(100));
+    /// `signal` (`INT` or `TERM`) to the devnet process alone, as a process manager sends it:
+    /// the devnet must stop its `validators` cleanly, wait for them, and exit 0 within 30 s.
+    fn signal(&mut self, signal: &str, validators: &[u32]) {
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), self.0.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = self.0.try_wait().expect("try_wait") {
+                break status;
             }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the devnet did not exit within 30 s of SIG{signal}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert!(
+            status.success(),
+            "SIG{signal}: the devnet exited with {status}"
+        );
+        for pid in validators {
+            // The devnet reaped its validators before it exited: none is left running.
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            assert!(
+                stat.is_empty() || stat.contains(") Z"),
+                "validator {pid} still runs after the devnet exited: {stat}"
+            );
         }
+    }
+}
+
+/// Every validator of the devnet in `net` has logged `stops` clean stops on SIGTERM (from the
+/// devnet, not a kill; the logs are appended across runs), and its log, a file, holds no
+/// terminal escape codes.
+fn stopped_cleanly(net: &Path, stops: usize) {
+    for i in 0..4 {
+        let log =
+            std::fs::read_to_string(net.join(format!("validator-{i}/node.log"))).expect("node.log");
+        assert!(
+            !log.contains('\x1b'),
+            "escape codes in validator {i}'s node.log"
+        );
+        assert_eq!(
+            log.matches("terminated (SIGTERM); stopping").count(),
+            stops,
+            "validator {i} did not stop cleanly:\n{log}"
+        );
     }
 }
 
@@ -163,6 +195,16 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     let status = client.status().await.expect("status");
     assert_eq!(status["validators"].as_array().map(Vec::len), Some(4));
     assert_eq!(status["halted"], Value::Null);
+    // Three peers, once every connection is up (a quorum of them already finalizes blocks).
+    let mut peers = status["peers"].clone();
+    for _ in 0..100 {
+        if peers == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        peers = client.status().await.expect("status")["peers"].clone();
+    }
+    assert_eq!(peers, 3, "a healthy 4-validator devnet has 3 peers");
     assert_eq!(client.chain_id(), "vellum-local");
 
     // A signed call through sendRawTransactionAndWait, then every read of it.
@@ -554,10 +596,12 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         .as_u64()
         .expect("height");
 
-    // Ctrl-C, then a second run resumes: same contracts, same history, a higher height.
+    // SIGINT to the devnet alone, then a second run resumes: same contracts, same history, a
+    // higher height.
     let pids = validators(devnet.0.id());
     assert_eq!(pids.len(), 4, "four validator processes");
-    devnet.interrupt(&pids);
+    devnet.signal("INT", &pids);
+    stopped_cleanly(&net, 1);
     drop(devnet);
     // No node runs: the saved proof is checked against the genesis file alone.
     let genesis = net.join("genesis.json");
@@ -669,6 +713,12 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         .as_u64()
         .expect("height");
     assert!(after >= before, "resumed at {after}, below {before}");
+    // SIGTERM to the devnet alone stops it as cleanly.
+    let mut devnet = devnet;
+    let pids = validators(devnet.0.id());
+    assert_eq!(pids.len(), 4, "four validator processes");
+    devnet.signal("TERM", &pids);
+    stopped_cleanly(&net, 2);
     drop(devnet);
 }
 
