@@ -417,6 +417,28 @@ pub fn parse_address(text: &str) -> Result<Address, Error> {
     unhex32(text).ok_or_else(|| Error::BadAddress(text.to_string()))
 }
 
+/// Why a receipt (JSON, as `vellum_getTransactionReceipt` answers) is not a success, in one
+/// line: its status and its error's text (and code, for a contract's error); `None` for a
+/// success.
+pub fn receipt_failure(receipt: &Value) -> Option<String> {
+    let status = receipt["status"].as_str().unwrap_or("unknown status");
+    if status == "success" {
+        return None;
+    }
+    let error = &receipt["error"];
+    let why = match (
+        error["code"].as_u64(),
+        error["message"].as_str(),
+        error.as_str(),
+    ) {
+        (Some(code), Some(message), _) => format!("error {code}: {message}"),
+        (_, _, Some(text)) => text.to_string(),
+        _ if error.is_null() => "no reason given".to_string(),
+        _ => error.to_string(),
+    };
+    Some(format!("{status}: {why}"))
+}
+
 /// The proof bundle in `value`'s `proof` field (hex), decoded by `decode`.
 fn bundle<T, E>(
     method: &str,
@@ -431,4 +453,31 @@ fn bundle<T, E>(
             method: method.into(),
             value,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_receipts_failure_is_one_line_for_every_status() {
+        let contract =
+            json!({"status": "contract_error", "error": {"code": 5, "message": "no such lot"}});
+        assert_eq!(
+            receipt_failure(&contract).as_deref(),
+            Some("contract_error: error 5: no such lot")
+        );
+        let fuel = json!({"status": "out_of_fuel", "error": "used all its fuel"});
+        assert_eq!(
+            receipt_failure(&fuel).as_deref(),
+            Some("out_of_fuel: used all its fuel")
+        );
+        let silent = json!({"status": "trap", "error": null});
+        assert_eq!(
+            receipt_failure(&silent).as_deref(),
+            Some("trap: no reason given")
+        );
+        assert_eq!(receipt_failure(&json!({"status": "success"})), None);
+    }
 }

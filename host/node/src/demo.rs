@@ -52,8 +52,8 @@ impl Story<'_> {
     /// Submit and wait; fail with the receipt's error if the transaction failed.
     async fn send(&self, transaction: SignedTransaction, what: &str) -> anyhow::Result<Value> {
         let receipt = self.client.submit_and_wait(&transaction).await?;
-        if receipt["status"] != "success" {
-            bail!("{what} failed: {}", receipt["error"]);
+        if let Some(why) = vellum_client::receipt_failure(&receipt) {
+            bail!("{what} failed: {why}");
         }
         Ok(receipt)
     }

@@ -5,7 +5,8 @@
 //! bundled use-case contracts (once: their addresses are kept in `contracts.json`), and prints
 //! the endpoints. SIGINT (Ctrl-C) or SIGTERM sent to the devnet process alone stops it cleanly:
 //! it sends SIGTERM to each validator, waits for them to stop, and exits (a validator still
-//! running after [`STOP_GRACE`] is killed). A second run resumes from the same directory.
+//! running after [`STOP_GRACE`] is killed). A validator that exits on its own (a crash, a kill)
+//! is reported and the others keep running. A second run resumes from the same directory.
 
 use crate::{
     config::NodeConfig,
@@ -62,21 +63,34 @@ impl Devnet {
         self.dir.join("keys").join("org-1-admin.key")
     }
 
-    /// Wait until a validator exits (it should not) and say which, or until `stop` is set; then
-    /// stop every validator cleanly ([`Devnet::terminate`]).
+    /// Run until `stop` is set, then stop every validator cleanly ([`Devnet::terminate`]). A
+    /// validator that exits meanwhile (a crash, a kill: what a developer testing fault
+    /// tolerance does) is reported on stderr once, and the others keep running; only when
+    /// every validator has exited does this return an error.
     pub fn wait(&mut self, stop: &AtomicBool) -> anyhow::Result<()> {
+        let mut exited = vec![false; self.children.len()];
         loop {
             if stop.load(Ordering::Acquire) {
                 self.terminate(STOP_GRACE);
                 return Ok(());
             }
             for (i, child) in self.children.iter_mut().enumerate() {
+                if exited[i] {
+                    continue;
+                }
                 if let Some(status) = child.try_wait()? {
-                    bail!(
-                        "validator {i} exited ({status}); see {}",
-                        self.dir.join(format!("validator-{i}/node.log")).display()
+                    exited[i] = true;
+                    let running = exited.iter().filter(|gone| !**gone).count();
+                    eprintln!(
+                        "validator {i} exited ({status}); see {}. The other {running} keep                          running ({} of {} must run for blocks to finalize); run the devnet                          again to bring it back",
+                        self.dir.join(format!("validator-{i}/node.log")).display(),
+                        quorum(exited.len()),
+                        exited.len(),
                     );
                 }
+            }
+            if exited.iter().all(|gone| *gone) {
+                bail!("every validator exited; see the node.log files");
             }
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -118,6 +132,11 @@ impl Drop for Devnet {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The validators that must run for blocks to finalize: `n - f` with `f = (n - 1) / 3`.
+fn quorum(validators: usize) -> usize {
+    validators - validators.saturating_sub(1) / 3
 }
 
 /// Start (or resume) the devnet in `options.dir`, running `binary` for each validator.

@@ -32,7 +32,10 @@ pub fn status(status: &Status) -> Value {
             json!({"status": "contract_error", "error": {"code": code, "message": message}})
         }
         Status::Trap(trap) => json!({"status": "trap", "error": trap}),
-        Status::OutOfFuel => json!({"status": "out_of_fuel"}),
+        Status::OutOfFuel => json!({
+            "status": "out_of_fuel",
+            "error": "the transaction used all its fuel before it finished; send it again with a higher fuel limit",
+        }),
         Status::Refused(reason) => json!({"status": "refused", "error": reason}),
     }
 }
@@ -203,4 +206,34 @@ pub fn parse_event_cursor(text: &str) -> Option<(u64, u32, u32)> {
         parts.next()?.parse().ok()?,
     );
     parts.next().is_none().then_some(cursor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every failed status says why in `error`: an object for a contract's own error, text for
+    /// the rest (out of fuel said nothing, so `vellum deploy` printed "failed: null").
+    #[test]
+    fn every_failed_status_says_why() {
+        let failures = [
+            Status::ContractError {
+                code: 5,
+                message: "no such lot".into(),
+            },
+            Status::Trap("unreachable".into()),
+            Status::OutOfFuel,
+            Status::Refused("no code approved".into()),
+        ];
+        for failed in failures {
+            let value = status(&failed);
+            let error = &value["error"];
+            assert!(
+                error.as_str().is_some_and(|text| !text.is_empty())
+                    || error["message"].as_str().is_some(),
+                "{value}"
+            );
+        }
+        assert_eq!(status(&Status::Success)["error"], Value::Null);
+    }
 }

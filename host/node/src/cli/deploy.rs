@@ -3,7 +3,7 @@
 use super::{json_arg, print, Rpc};
 use anyhow::{anyhow, Context as _};
 use std::path::PathBuf;
-use vellum_client::Signer;
+use vellum_client::{receipt_failure, Signer};
 
 /// Arguments of `vellum deploy`.
 #[derive(clap::Args)]
@@ -32,7 +32,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     print(&receipt);
     match receipt["contract"].as_str() {
         Some(address) => eprintln!("deployed at {address}"),
-        None => return Err(anyhow!("the deploy failed: {}", receipt["error"])),
+        None => {
+            let why = receipt_failure(&receipt).unwrap_or_else(|| "no contract address".into());
+            return Err(anyhow!("the deploy failed: {why}"));
+        }
     }
     Ok(())
 }

@@ -91,11 +91,11 @@ impl Devnet {
     }
 }
 
-/// Every validator of the devnet in `net` has logged `stops` clean stops on SIGTERM (from the
-/// devnet, not a kill; the logs are appended across runs), and its log, a file, holds no
+/// Each validator `i` of the devnet in `net` has logged `stops[i]` clean stops on SIGTERM (from
+/// the devnet, not a kill; the logs are appended across runs), and its log, a file, holds no
 /// terminal escape codes.
-fn stopped_cleanly(net: &Path, stops: usize) {
-    for i in 0..4 {
+fn stopped_cleanly(net: &Path, stops: [usize; 4]) {
+    for (i, stops) in stops.into_iter().enumerate() {
         let log =
             std::fs::read_to_string(net.join(format!("validator-{i}/node.log"))).expect("node.log");
         assert!(
@@ -601,7 +601,7 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     let pids = validators(devnet.0.id());
     assert_eq!(pids.len(), 4, "four validator processes");
     devnet.signal("INT", &pids);
-    stopped_cleanly(&net, 1);
+    stopped_cleanly(&net, [1; 4]);
     drop(devnet);
     // No node runs: the saved proof is checked against the genesis file alone.
     let genesis = net.join("genesis.json");
@@ -713,12 +713,48 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         .as_u64()
         .expect("height");
     assert!(after >= before, "resumed at {after}, below {before}");
-    // SIGTERM to the devnet alone stops it as cleanly.
+    // One validator killed: the devnet reports it and keeps the other three, which go on
+    // finalizing blocks.
     let mut devnet = devnet;
     let pids = validators(devnet.0.id());
     assert_eq!(pids.len(), 4, "four validator processes");
-    devnet.signal("TERM", &pids);
-    stopped_cleanly(&net, 2);
+    let third = pids
+        .iter()
+        .copied()
+        .find(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains("validator-3"))
+        })
+        .expect("validator 3's process");
+    let killed = Command::new("kill")
+        .args(["-KILL", &third.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        devnet.0.try_wait().expect("try_wait").is_none(),
+        "the devnet stopped when one validator died"
+    );
+    let survivors = validators(devnet.0.id());
+    assert_eq!(survivors.len(), 3, "{survivors:?}");
+    let height = client.status().await.expect("status")["height"].as_u64();
+    let mut advanced = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = client.status().await.expect("status")["height"].as_u64();
+        if now > height {
+            advanced = true;
+            break;
+        }
+    }
+    assert!(
+        advanced,
+        "three validators stopped finalizing at {height:?}"
+    );
+    // SIGTERM to the devnet alone stops the rest as cleanly.
+    devnet.signal("TERM", &survivors);
+    stopped_cleanly(&net, [2, 2, 2, 1]);
     drop(devnet);
 }
 
