@@ -70,6 +70,16 @@ enum Command {
     Query(cli::query::Args),
     /// A transaction's status, or wait for its receipt.
     Tx(cli::tx::Args),
+    /// Each node's health in one line: height, finalized tip, block age, peers, mempool,
+    /// syncing, halted. Exits 1 if any node is unreachable or halted.
+    ///
+    /// Examples:
+    ///
+    ///   vellum status                      # every validator of ./vellum-devnet
+    ///   vellum status --rpc http://10.0.0.5:8100 --rpc http://10.0.0.6:8100
+    ///   vellum status --json
+    #[command(verbatim_doc_comment)]
+    Status(cli::status::Args),
     /// Every version of a contract key, newest first.
     ///
     /// Examples:
@@ -120,6 +130,7 @@ async fn client_command(command: Command) -> anyhow::Result<()> {
         Command::Deploy(args) => cli::deploy::run(args).await,
         Command::Call(args) => cli::call::run(args).await,
         Command::Query(args) => cli::query::run(args).await,
+        Command::Status(args) => cli::status::run(args).await,
         Command::Tx(args) => cli::tx::run(args).await,
         Command::History(args) => cli::history::run(args).await,
         Command::Trace(args) => cli::trace::run(args).await,

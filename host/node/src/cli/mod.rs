@@ -11,6 +11,7 @@ pub mod keys;
 pub mod node;
 pub mod proof;
 pub mod query;
+pub mod status;
 pub mod trace;
 pub mod tx;
 pub mod verify;

@@ -718,6 +718,13 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     let mut devnet = devnet;
     let pids = validators(devnet.0.id());
     assert_eq!(pids.len(), 4, "four validator processes");
+    let (healthy, table) = vellum_status(&net);
+    assert!(healthy, "{table}");
+    assert_eq!(
+        table.lines().filter(|l| l.ends_with("  ok")).count(),
+        4,
+        "{table}"
+    );
     let third = pids
         .iter()
         .copied()
@@ -752,10 +759,32 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         advanced,
         "three validators stopped finalizing at {height:?}"
     );
+    let (healthy, table) = vellum_status(&net);
+    assert!(!healthy, "one node is down:\n{table}");
+    assert_eq!(
+        table.lines().filter(|l| l.ends_with("  ok")).count(),
+        3,
+        "{table}"
+    );
+    assert_eq!(table.matches("unreachable").count(), 1, "{table}");
     // SIGTERM to the devnet alone stops the rest as cleanly.
     devnet.signal("TERM", &survivors);
     stopped_cleanly(&net, [2, 2, 2, 1]);
     drop(devnet);
+}
+
+/// `vellum status` of the devnet in `net`: whether it exited 0 (every node reachable and not
+/// halted), and its table.
+fn vellum_status(net: &Path) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_vellum"))
+        .args(["status", "--dir"])
+        .arg(net)
+        .output()
+        .expect("vellum status");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
 }
 
 /// The Python verifier `script` (in tests/python) on `bundle` against `genesis`: its JSON
