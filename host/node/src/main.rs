@@ -23,6 +23,48 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// What to log: a level (`debug`) or a filter (`warn,vellum=debug`). Overrides RUST_LOG;
+    /// without either, `warn,vellum=info`.
+    #[arg(long, global = true)]
+    log_level: Option<String>,
+    /// How logs are written to stderr: `text` (in colour only on a terminal) or `json` (one
+    /// object per line, for log shippers).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+/// How logs are written.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Install the process's log subscriber, writing to stderr.
+fn init_logs(level: Option<&str>, format: LogFormat) -> anyhow::Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let filter = match level {
+        Some(level) => EnvFilter::try_new(level).map_err(|e| {
+            anyhow::anyhow!(
+                "--log-level {level}: {e}; give a level (info) or a filter (warn,vellum=debug)"
+            )
+        })?,
+        None => {
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,vellum=info"))
+        }
+    };
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        // Colour only on a terminal: a validator's stderr is often a file (the devnet's
+        // node.log) or a log shipper, where escape codes are noise.
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => logs.json().init(),
+    }
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -94,21 +136,37 @@ enum Command {
     Verify(cli::verify::Args),
     /// Proofs anyone can check offline: fetch a receipt proof, check one against genesis.
     Proof(cli::proof::Args),
+    /// Print a shell completion script.
+    ///
+    /// Examples:
+    ///
+    ///   vellum completions bash > ~/.local/share/bash-completion/completions/vellum
+    ///   vellum completions zsh > ~/.zfunc/_vellum
+    ///   vellum completions fish > ~/.config/fish/completions/vellum.fish
+    #[command(verbatim_doc_comment)]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,vellum=info")),
-        )
-        .with_writer(std::io::stderr)
-        // Colour only on a terminal: a validator's stderr is often a file (the devnet's
-        // node.log) or a log shipper, where escape codes are noise.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    let result = match Cli::parse().command {
+    let cli = Cli::parse();
+    if let Err(e) = init_logs(cli.log_level.as_deref(), cli.log_format) {
+        eprintln!("error: {e:#}");
+        std::process::exit(2);
+    }
+    let result = match cli.command {
         Command::Node(args) => cli::node::run(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "vellum",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
         Command::Init(args) => cli::init::run(args),
         Command::Keys(args) => cli::keys::run(args),
         command => tokio::runtime::Runtime::new()
@@ -136,7 +194,7 @@ async fn client_command(command: Command) -> anyhow::Result<()> {
         Command::Trace(args) => cli::trace::run(args).await,
         Command::Verify(args) => cli::verify::run(args).await,
         Command::Proof(args) => cli::proof::run(args).await,
-        Command::Node(_) | Command::Init(_) | Command::Keys(_) => {
+        Command::Node(_) | Command::Init(_) | Command::Keys(_) | Command::Completions { .. } => {
             unreachable!("handled without an async runtime")
         }
     }

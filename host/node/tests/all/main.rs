@@ -4,6 +4,7 @@
 //! One test binary; each test starts a network of its own on free loopback ports.
 
 mod attacks;
+mod cli;
 mod devnet;
 mod processes;
 
