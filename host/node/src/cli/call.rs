@@ -1,8 +1,9 @@
 //! `vellum call`: call a contract method in a transaction.
 
 use super::{json_arg, print, Rpc};
+use anyhow::anyhow;
 use std::path::PathBuf;
-use vellum_client::{parse_address, Signer};
+use vellum_client::{parse_address, receipt_failure, Signer};
 
 /// Arguments of `vellum call`.
 #[derive(clap::Args)]
@@ -21,7 +22,7 @@ pub struct Args {
     args: String,
 }
 
-/// Sign, submit, wait and print the receipt.
+/// Sign, submit, wait and print the receipt; fail if the call did not succeed.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let client = args.rpc.connect().await?;
     let mut signer = Signer::load(&args.key, &client).await?;
@@ -30,6 +31,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         &args.method,
         json_arg(&args.args)?,
     );
-    print(&client.submit_and_wait(&call).await?);
-    Ok(())
+    let receipt = client.submit_and_wait(&call).await?;
+    print(&receipt);
+    // The receipt is printed whatever it says; a failed call exits nonzero, as a failed query
+    // does, so scripts can tell.
+    match receipt_failure(&receipt) {
+        Some(why) => Err(anyhow!("the call failed: {why}")),
+        None => Ok(()),
+    }
 }

@@ -313,6 +313,20 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     assert_eq!(verdict_at(Some(anchored_at)), "valid");
     assert_eq!(verdict_at(Some(anchored_at - 1)), "unknown");
     assert_eq!(verdict_at(None), "revoked");
+    // `vellum call` prints a failed call's receipt and exits nonzero, saying why.
+    let failed = Command::new(env!("CARGO_BIN_EXE_vellum"))
+        .args(["call", "--rpc", &url, "--key"])
+        // Another organisation's admin: the test's own signer keeps its nonces.
+        .arg(net.join("keys/org-2-admin.key"))
+        .args([notary.as_str(), "revoke"])
+        .arg(json!({"hash": hex(&[7; 32]), "reason": "never anchored"}).to_string())
+        .output()
+        .expect("vellum call");
+    assert!(!failed.status.success(), "{failed:?}");
+    let printed: Value = serde_json::from_slice(&failed.stdout).expect("the receipt");
+    assert_eq!(printed["status"], "contract_error", "{printed}");
+    let said = String::from_utf8_lossy(&failed.stderr);
+    assert!(said.contains("the call failed: contract_error"), "{said}");
     // The anchoring's receipt proof, saved by the CLI; it is checked once the network is down.
     let anchor_hash = anchored["transaction"].as_str().expect("hash").to_string();
     let bundle = dir.path().join("anchor.proof");
