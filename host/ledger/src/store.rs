@@ -56,7 +56,7 @@ use std::{
 };
 use vellum_runtime::{
     storage::{borrowed, is_empty_range},
-    Order, Storage, StorageError,
+    Order, Overlay, Storage, StorageError,
 };
 use vellum_types::{
     hex,
@@ -1044,6 +1044,21 @@ pub struct Past {
     pub snapshot: Snapshot,
     /// Each key written after `header`'s block, with its value then (`None`: absent).
     pub undo: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl Past {
+    /// The state as of [`Past::header`]'s block, readable as any [`Storage`]: the undo values
+    /// buffered over the current state.
+    pub fn into_overlay(self) -> Overlay {
+        let mut state = Overlay::new(Arc::new(self.snapshot));
+        for (key, value) in self.undo {
+            match value {
+                Some(value) => state.set(key, value),
+                None => state.remove(key),
+            }
+        }
+        state
+    }
 }
 
 /// The store as of one read transaction: head, state and transaction index, consistent with each

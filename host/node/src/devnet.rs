@@ -13,6 +13,7 @@ use crate::{
     init::{self, Options},
 };
 use anyhow::{anyhow, bail, Context as _};
+use commonware_utils::{Faults as _, N3f1};
 use serde_json::{json, Value};
 use std::{
     collections::BTreeMap,
@@ -84,7 +85,7 @@ impl Devnet {
                     eprintln!(
                         "validator {i} exited ({status}); see {}. The other {running} keep                          running ({} of {} must run for blocks to finalize); run the devnet                          again to bring it back",
                         self.dir.join(format!("validator-{i}/node.log")).display(),
-                        quorum(exited.len()),
+                        N3f1::quorum(exited.len()),
                         exited.len(),
                     );
                 }
@@ -132,11 +133,6 @@ impl Drop for Devnet {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// The validators that must run for blocks to finalize: `n - f` with `f = (n - 1) / 3`.
-fn quorum(validators: usize) -> usize {
-    validators - validators.saturating_sub(1) / 3
 }
 
 /// Start (or resume) the devnet in `options.dir`, running `binary` for each validator.

@@ -38,14 +38,7 @@ impl Executor {
             }
             Some(height) => {
                 let past = store.past(height)?;
-                let mut state = Overlay::new(Arc::new(past.snapshot));
-                for (key, value) in past.undo {
-                    match value {
-                        Some(value) => state.set(key, value),
-                        None => state.remove(key),
-                    }
-                }
-                (past.header, state)
+                (past.header.clone(), past.into_overlay())
             }
         };
         let context = BlockContext {

@@ -156,15 +156,7 @@ fn hostile_contracts_deployed_by_transaction_fail_alone() {
 #[test]
 fn upgrades_keep_address_and_state_and_record_the_version() {
     let node = Node::new(genesis(DeployPolicy::AnyAdmin));
-    let points = deploy(&node, 1, 0, "points");
-    let operator = SdkAddress(address(1));
-    node.block(vec![call(
-        1,
-        1,
-        points,
-        "register_issuer",
-        json!({"id": "air", "name": "Air", "admin": operator}),
-    )]);
+    let points = points_with_issuer(&node);
     let state_before = contract_state(&node, &points);
     // A plain member may not upgrade; an admin may, to any valid code.
     let upgrade = |signer, nonce| {

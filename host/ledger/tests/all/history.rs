@@ -5,15 +5,8 @@ use super::*;
 #[test]
 fn the_history_of_a_key_is_a_range_scan_and_past_state_is_served_from_it() {
     let node = Node::new(genesis(DeployPolicy::AnyAdmin));
-    let points = deploy(&node, 1, 0, "points");
+    let points = points_with_issuer(&node);
     let operator = SdkAddress(address(1));
-    node.block(vec![call(
-        1,
-        1,
-        points,
-        "register_issuer",
-        json!({"id": "air", "name": "Air", "admin": operator}),
-    )]);
     let mut expected = Vec::new();
     for (i, amount) in [10u64, 20, 30].iter().enumerate() {
         let executed = node.block(vec![call(
@@ -130,15 +123,7 @@ fn scan(view: &vellum_runtime::Overlay, order: Order) -> Vec<(Vec<u8>, Vec<u8>)>
 #[test]
 fn state_at_a_past_height_is_the_state_of_that_height() {
     let node = Node::new(genesis(DeployPolicy::AnyAdmin));
-    let points = deploy(&node, 1, 0, "points");
-    let operator = SdkAddress(address(1));
-    node.block(vec![call(
-        1,
-        1,
-        points,
-        "register_issuer",
-        json!({"id": "air", "name": "Air", "admin": operator}),
-    )]);
+    let points = points_with_issuer(&node);
     let balance = |height: Option<u64>, member: u8| {
         let args = json!({"issuer": "air", "member": SdkAddress(address(member))});
         match node
@@ -194,13 +179,7 @@ fn state_at_a_past_height_is_the_state_of_that_height() {
     for (height, state, three, four) in &recorded {
         let past = node.store.past(*height).expect("a retained height");
         assert_eq!(past.header.height, *height);
-        let mut view = vellum_runtime::Overlay::new(std::sync::Arc::new(past.snapshot));
-        for (key, value) in past.undo {
-            match value {
-                Some(value) => view.set(key, value),
-                None => view.remove(key),
-            }
-        }
+        let view = past.into_overlay();
         for (key, value) in state {
             assert_eq!(view.get(key).unwrap().as_ref(), Some(value), "at {height}");
         }

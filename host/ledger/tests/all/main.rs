@@ -44,6 +44,20 @@ fn deploy(node: &Node, signer: u8, nonce: u64, name: &str) -> [u8; 32] {
         .expect("deploy returns the contract address")
 }
 
+/// The points contract, deployed by signer 1 (nonce 0), with issuer "air" registered by it as
+/// the issuer's admin (nonce 1).
+fn points_with_issuer(node: &Node) -> [u8; 32] {
+    let points = deploy(node, 1, 0, "points");
+    node.block(vec![call(
+        1,
+        1,
+        points,
+        "register_issuer",
+        json!({"id": "air", "name": "Air", "admin": SdkAddress(address(1))}),
+    )]);
+    points
+}
+
 /// The contract's namespace of committed state, keys relative to the contract.
 fn contract_state(node: &Node, contract: &[u8; 32]) -> Vec<(Vec<u8>, Vec<u8>)> {
     node.store
