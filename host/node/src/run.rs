@@ -29,6 +29,7 @@ use std::{
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
+use tokio::signal::unix::SignalKind;
 use tracing::{error, info};
 use vellum_consensus::{
     engine::{channel, max_message_size},
@@ -174,6 +175,10 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
             Ok(server) => server,
             Err(e) => return Err(anyhow!("cannot serve JSON-RPC on {}: {e}", config.rpc)),
         };
+        // Installed before saying it runs: a signal that came before its handler would kill the
+        // process uncleanly, and whoever reads that line may stop it at once.
+        let interrupted = on_signal(SignalKind::interrupt(), "SIGINT");
+        let terminated = on_signal(SignalKind::terminate(), "SIGTERM");
         info!(rpc = %config.rpc, p2p = %config.p2p, "validator running");
         tokio::select! {
             halt = halted => {
@@ -183,12 +188,12 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
                     Err(e) => Err(anyhow!("the validator stopped: {e}")),
                 }
             }
-            _ = tokio::signal::ctrl_c() => {
+            _ = interrupted => {
                 info!("interrupted (SIGINT); stopping");
                 server.stop();
                 Ok(())
             }
-            _ = terminated() => {
+            _ = terminated => {
                 info!("terminated (SIGTERM); stopping");
                 server.stop();
                 Ok(())
@@ -201,16 +206,19 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
     halt
 }
 
-/// Resolves when the process receives SIGTERM (what process managers send); never, if the
-/// handler cannot be installed.
-async fn terminated() {
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(mut terminate) => {
-            terminate.recv().await;
-        }
-        Err(e) => {
-            error!("cannot handle SIGTERM: {e}");
-            std::future::pending::<()>().await;
+/// Install a handler for `kind` now, and resolve when that signal arrives (never, if the handler
+/// cannot be installed). Must be called inside the tokio runtime.
+fn on_signal(kind: SignalKind, name: &'static str) -> impl std::future::Future<Output = ()> {
+    let installed = tokio::signal::unix::signal(kind);
+    async move {
+        match installed {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                error!("cannot handle {name}: {e}");
+                std::future::pending::<()>().await;
+            }
         }
     }
 }

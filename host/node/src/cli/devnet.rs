@@ -24,6 +24,10 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let binary = std::env::current_exe().context("cannot find the vellum binary")?;
     let mut running = devnet::start(&binary, &args.network.options(), !args.no_contracts).await?;
+    // Installed before the banner: a signal sent by whoever reads it must not find the default
+    // action (which would leave the validators running).
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
     // One write, and its failure ignored: whoever reads the banner may close its end as soon as
     // it has it, and the network must not stop for that (println! wrote the final newline
     // apart, and panicked on the closed pipe, stopping all four validators).
@@ -40,9 +44,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         move || running.wait(&stop)
     });
     let mut waiter = std::pin::pin!(waiter);
-    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
+        _ = interrupt.recv() => {}
         _ = terminate.recv() => {}
         done = &mut waiter => return done.context("the devnet supervisor failed")?,
     }
