@@ -1,11 +1,15 @@
 //! Runtime benchmarks: what one contract call costs before any contract logic runs, what a host
-//! function round trip costs, and what fuel metering costs (measured as a ratio in one run).
+//! function round trip costs, what fuel metering costs (measured as a ratio in one run), and what
+//! one call from a contract into another adds.
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::sync::Arc;
 use vellum_benches::{execute, prepared, COMPUTE, HOST_CALLS, HOST_CALL_LOOP, NOOP};
-use vellum_runtime::{MemoryStorage, Metering, Runtime, RuntimeConfig, Write};
+use vellum_runtime::{
+    Call, CodeHash, Context, MemoryStorage, Metering, Mode, Runtime, RuntimeConfig, Storage,
+    StorageError, World, Write,
+};
 
 fn instantiate_call(c: &mut Criterion) {
     let (runtime, contract) = prepared(NOOP, Metering::On);
@@ -44,6 +48,82 @@ fn fuel(c: &mut Criterion) {
     group.finish();
 }
 
+/// A contract that does nothing, at [`CALLEE`].
+const CALLEE_WAT: &str = r#"(module
+  (memory (export "memory") 1)
+  (func (export "instantiate"))
+  (func (export "execute.noop")))"#;
+
+/// A contract whose `execute.noop` calls the callee's.
+const CALLER_WAT: &str = r#"(module
+  (import "vellum" "call" (func $call (param i32 i32 i32 i32 i32 i64) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca\ca")
+  (data (i32.const 32) "execute.noop")
+  (func (export "instantiate"))
+  (func (export "execute.noop")
+    (if (call $call (i32.const 0) (i32.const 32) (i32.const 12) (i32.const 0) (i32.const 0)
+      (i64.const -1))
+      (then unreachable))))"#;
+
+const CALLEE: [u8; 32] = [0xca; 32];
+
+/// The callee, and nothing else, with empty storage.
+struct OneCallee(Vec<u8>);
+
+impl World for OneCallee {
+    fn code_hash(&self, address: &[u8; 32]) -> Result<Option<CodeHash>, StorageError> {
+        Ok((*address == CALLEE).then(|| CodeHash::of(&self.0)))
+    }
+
+    fn code(&self, _: &CodeHash) -> Result<Vec<u8>, StorageError> {
+        Ok(self.0.clone())
+    }
+
+    fn storage(&self, _: &[u8; 32]) -> Arc<dyn Storage> {
+        Arc::new(MemoryStorage::new())
+    }
+}
+
+/// One cross-contract call (a fresh instance on a thread of its own) against calling the same
+/// entry point directly.
+fn call(c: &mut Criterion) {
+    let callee = wat::parse_str(CALLEE_WAT).expect("fixture parses");
+    let world: Arc<dyn World> = Arc::new(OneCallee(callee.clone()));
+    let runtime = Runtime::new(RuntimeConfig::default()).expect("engine builds");
+    let mut group = c.benchmark_group("runtime::call");
+    for (name, wasm) in [
+        ("direct", callee),
+        (
+            "nested",
+            wat::parse_str(CALLER_WAT).expect("fixture parses"),
+        ),
+    ] {
+        let contract = runtime.prepare(&wasm).expect("valid");
+        group.bench_function(format!("entry=noop path={name}"), |b| {
+            b.iter(|| {
+                let call = Call {
+                    entry_point: "execute.noop",
+                    input: b"",
+                    context: Context {
+                        caller: [1; 32],
+                        contract: [2; 32],
+                        block_height: 1,
+                        block_time_ms: 0,
+                    },
+                    fuel_limit: 10_000_000,
+                    mode: Mode::Transaction,
+                };
+                let execution = runtime
+                    .execute_in(&contract, call, world.clone())
+                    .expect("the host completes the call");
+                assert!(execution.outcome.is_success());
+            })
+        });
+    }
+    group.finish();
+}
+
 fn prepare(c: &mut Criterion) {
     let wasm = wat::parse_str(COMPUTE).expect("fixture parses");
     c.bench_function("runtime::prepare/module=compute cache=cold", |b| {
@@ -58,6 +138,6 @@ fn prepare(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(3));
-    targets = instantiate_call, host_call, fuel, prepare
+    targets = instantiate_call, host_call, fuel, call, prepare
 }
 criterion_main!(benches);

@@ -1,4 +1,5 @@
-//! Host ABI v1: the functions a contract imports from module `vellum` (reference: `docs/abi.md`).
+//! Host ABI v2: the functions a contract imports from module `vellum` (reference: `docs/abi.md`).
+//! `call`, the one function v2 added, lives in `crate::call` with the machinery it needs.
 //!
 //! Conventions, chosen so that no guest value can hurt the host:
 //! - Pointers and lengths are `i32` read as unsigned 32-bit; every `(ptr, len)` is bounds-checked
@@ -17,16 +18,20 @@
 //! top to bottom against its specification.
 
 use crate::{
+    call::Below,
     outcome::{Event, TrapKind},
+    runtime::{ExecuteError, Inner},
     schedule::{Price, Schedule},
     storage::{Cursor, Overlay, StorageError},
 };
 use k256::ecdsa::{signature::hazmat::PrehashVerifier, Signature, VerifyingKey};
 use sha3::{Digest, Keccak256, Sha3_256};
-use std::{ops::Bound, sync::Arc};
+use std::{collections::BTreeMap, ops::Bound, sync::Arc};
 use wasmtime::{Caller, Linker, Memory, ResourceLimiter};
 
-pub use vellum_abi::{host_function, Address, IterFlags, HOST_FUNCTIONS, MODULE};
+pub use vellum_abi::{
+    host_function, Address, CallStatus, IterFlags, HOST_FUNCTIONS, MODULE, REENTRANT_SECTION,
+};
 
 /// Who is calling, and in which block: everything a contract may know about its environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +59,9 @@ pub(crate) enum HostStop {
     Trap(#[from] TrapKind),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// A nested call could not be carried out (see [`crate::ExecuteError`]).
+    #[error(transparent)]
+    Host(#[from] ExecuteError),
 }
 
 /// Caps on memory and table growth, enforced by wasmtime through [`ResourceLimiter`].
@@ -84,16 +92,24 @@ impl ResourceLimiter for GrowthLimits {
 
 /// Everything one call's host functions share: the store data of its wasmtime `Store`.
 pub(crate) struct CallState {
+    pub(crate) runtime: Arc<Inner>,
     pub(crate) schedule: Arc<Schedule>,
     pub(crate) metered: bool,
     pub(crate) context: Context,
     pub(crate) input: Vec<u8>,
     pub(crate) read_only: bool,
+    /// The contract's own pending writes.
     pub(crate) overlay: Overlay,
+    /// Pending writes to other contracts, made by the calls this one made.
+    pub(crate) others: BTreeMap<Address, Overlay>,
+    /// The state under this call: the world, or its suspended callers.
+    pub(crate) below: Below,
+    /// The contracts on the call stack, this one's last.
+    pub(crate) stack: Vec<Address>,
     pub(crate) memory: Option<Memory>,
     pub(crate) growth: GrowthLimits,
     key_buffer: Vec<u8>,
-    value_buffer: Option<Vec<u8>>,
+    pub(crate) value_buffer: Option<Vec<u8>>,
     iterators: Vec<Option<Cursor>>,
     pub(crate) return_data: Vec<u8>,
     pub(crate) events: Vec<Event>,
@@ -101,14 +117,18 @@ pub(crate) struct CallState {
 }
 
 impl CallState {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
-        schedule: Arc<Schedule>,
+        runtime: Arc<Inner>,
         metered: bool,
         context: Context,
         input: Vec<u8>,
         read_only: bool,
         overlay: Overlay,
+        below: Below,
+        stack: Vec<Address>,
     ) -> Self {
+        let schedule = runtime.schedule.clone();
         let limits = &schedule.limits;
         let growth = GrowthLimits {
             memory_bytes_max: usize::try_from(limits.memory_pages_max * 65_536)
@@ -116,12 +136,16 @@ impl CallState {
             table_elements_max: usize::try_from(limits.table_elements_max).unwrap_or(usize::MAX),
         };
         Self {
+            runtime,
             schedule,
             metered,
             context,
             input,
             read_only,
             overlay,
+            others: BTreeMap::new(),
+            below,
+            stack,
             memory: None,
             growth,
             key_buffer: Vec::new(),
@@ -134,14 +158,14 @@ impl CallState {
     }
 }
 
-type Ctx<'a> = Caller<'a, CallState>;
+pub(crate) type Ctx<'a> = Caller<'a, CallState>;
 
-fn stop(stop: impl Into<HostStop>) -> wasmtime::Error {
+pub(crate) fn stop(stop: impl Into<HostStop>) -> wasmtime::Error {
     wasmtime::Error::new(stop.into())
 }
 
 /// Charge `fuel`; if the call cannot pay, drain what is left and stop it.
-fn charge(caller: &mut Ctx<'_>, fuel: u64) -> wasmtime::Result<()> {
+pub(crate) fn charge(caller: &mut Ctx<'_>, fuel: u64) -> wasmtime::Result<()> {
     if !caller.data().metered {
         return Ok(());
     }
@@ -155,7 +179,7 @@ fn charge(caller: &mut Ctx<'_>, fuel: u64) -> wasmtime::Result<()> {
     }
 }
 
-fn charge_price(
+pub(crate) fn charge_price(
     caller: &mut Ctx<'_>,
     price: fn(&Schedule) -> Price,
     bytes: u64,
@@ -178,7 +202,12 @@ fn range(memory_len: usize, ptr: i32, len: i32) -> Option<std::ops::Range<usize>
     (end <= memory_len).then_some(start..end)
 }
 
-fn read(caller: &Ctx<'_>, function: &'static str, ptr: i32, len: i32) -> wasmtime::Result<Vec<u8>> {
+pub(crate) fn read(
+    caller: &Ctx<'_>,
+    function: &'static str,
+    ptr: i32,
+    len: i32,
+) -> wasmtime::Result<Vec<u8>> {
     let data = memory(caller)?.data(caller);
     range(data.len(), ptr, len)
         .map(|r| data[r].to_vec())
@@ -201,7 +230,7 @@ fn write(
     Ok(())
 }
 
-fn ensure_within(what: &'static str, found: i32, max: usize) -> wasmtime::Result<u64> {
+pub(crate) fn ensure_within(what: &'static str, found: i32, max: usize) -> wasmtime::Result<u64> {
     let found = u64::from(found as u32);
     if found > max as u64 {
         return Err(stop(TrapKind::LimitExceeded {
@@ -220,12 +249,12 @@ fn ensure_writable(caller: &Ctx<'_>, function: &'static str) -> wasmtime::Result
     Ok(())
 }
 
-fn invalid(function: &'static str, reason: &'static str) -> wasmtime::Error {
+pub(crate) fn invalid(function: &'static str, reason: &'static str) -> wasmtime::Error {
     stop(TrapKind::InvalidArgument { function, reason })
 }
 
 /// Lengths handed back to the guest: bounded by the schedule's limits, so they fit an `i32`.
-fn length(len: usize) -> i32 {
+pub(crate) fn length(len: usize) -> i32 {
     i32::try_from(len).unwrap_or(i32::MAX)
 }
 
@@ -576,10 +605,16 @@ pub(crate) fn link(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
             )?;
             let topic = read(&caller, "emit_event", topic_ptr, topic_len)?;
             let data = read(&caller, "emit_event", data_ptr, data_len)?;
-            caller.data_mut().events.push(Event { topic, data });
+            let contract = caller.data().context.contract;
+            caller.data_mut().events.push(Event {
+                contract,
+                topic,
+                data,
+            });
             Ok(())
         },
     )?;
+    crate::call::link(linker)?;
     link_hash::<Keccak256>(linker, "keccak256")?;
     link_hash::<Sha3_256>(linker, "sha3_256")?;
     linker.func_wrap(

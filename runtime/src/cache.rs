@@ -43,6 +43,8 @@ pub struct Contract {
     pub(crate) pre: InstancePre<CallState>,
     /// Entry point names with the stack slots their own frame costs.
     pub(crate) entry_points: BTreeMap<String, u32>,
+    /// Whether it accepts re-entrant calls (the `vellum:reentrant` custom section).
+    pub(crate) reentrant: bool,
     pub(crate) code_bytes: usize,
 }
 

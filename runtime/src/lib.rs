@@ -14,9 +14,9 @@
 //!   bounded by a budget that depends only on the module, not on the compiler or CPU.
 //! - **A consensus-configured engine** ([`engine`]): wasmtime with fuel, NaN canonicalization,
 //!   no threads or SIMD, the pooling allocator, every setting explicit.
-//! - **Host ABI v1** ([`abi`], `docs/abi.md`): storage with ordered iteration, caller and block
-//!   context, events, hashing and signature verification; every guest pointer bounds-checked,
-//!   every function priced before it works.
+//! - **Host ABI v2** ([`abi`], `docs/abi.md`): storage with ordered iteration, caller and block
+//!   context, events, hashing and signature verification, and calls into other contracts
+//!   ([`World`]); every guest pointer bounds-checked, every function priced before it works.
 //! - **Buffered writes** ([`storage`]): a call sees its own writes, and the host receives them only
 //!   if the call succeeds, so failure needs no rollback.
 //! - **A module cache** keyed by code hash, bounded by compiled size, with optional on-disk
@@ -54,6 +54,7 @@
 
 pub mod abi;
 mod cache;
+mod call;
 pub mod engine;
 pub mod instrument;
 mod outcome;
@@ -64,6 +65,7 @@ pub mod validate;
 
 pub use abi::{verify_secp256k1, Address, Context};
 pub use cache::{CodeHash, Contract};
+pub use call::World;
 pub use engine::{MemoryReset, Metering};
 pub use outcome::{Event, Execution, Outcome, TrapKind};
 pub use runtime::{Call, EngineError, ExecuteError, Mode, PrepareError, Runtime, RuntimeConfig};

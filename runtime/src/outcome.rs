@@ -1,6 +1,6 @@
 //! What a call produces: its outcome, the fuel it used, and its effects.
 
-use crate::storage::Write;
+use crate::{abi::Address, storage::Write};
 
 /// How a call ended. Every variant is deterministic: each node that runs the same call against the
 /// same state gets the same one, so the ledger records it in the receipt.
@@ -104,6 +104,8 @@ pub enum TrapKind {
 /// An event a contract emitted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
+    /// The contract that emitted it (the called contract, or one it called).
+    pub contract: Address,
     /// What happened, e.g. `b"transfer"`.
     pub topic: Vec<u8>,
     /// The details, in the contract's encoding (JSON with the SDK).
@@ -117,10 +119,13 @@ pub struct Execution {
     pub outcome: Outcome,
     /// Fuel consumed, including host function charges; equal to the limit when out of fuel.
     pub fuel_used: u64,
-    /// Events, in emission order; empty unless the call succeeded.
+    /// Events of the whole call tree, in emission order; empty unless the call succeeded.
     pub events: Vec<Event>,
-    /// State changes sorted by key; empty unless the call succeeded.
+    /// The called contract's state changes sorted by key; empty unless the call succeeded.
     pub writes: Vec<Write>,
+    /// State changes of the other contracts the call reached through cross-contract calls, by
+    /// contract address (ascending), each sorted by key; empty unless the call succeeded.
+    pub other_writes: Vec<(Address, Vec<Write>)>,
     /// Debug log lines. Not part of consensus: nodes may drop them.
     pub debug_log: Vec<String>,
 }

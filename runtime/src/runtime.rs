@@ -1,16 +1,17 @@
 //! The runtime: deploy-time preparation and call execution.
 
 use crate::{
-    abi::{self, CallState, Context, HostStop},
+    abi::{self, Address, CallState, Context, HostStop},
     cache::{CodeHash, Contract, ModuleCache},
+    call::{Alone, Below, World},
     engine::{self, MemoryReset, Metering},
     instrument::{self, InstrumentError, STACK_EXPORT},
-    outcome::{Execution, Outcome, TrapKind},
+    outcome::{Event, Execution, Outcome, TrapKind},
     schedule::Schedule,
-    storage::{Overlay, Storage, StorageError},
+    storage::{Overlay, Storage, StorageError, Write},
     validate::{self, ModuleInfo, ValidationError},
 };
-use std::{path::PathBuf, sync::Arc};
+use std::{collections::BTreeMap, path::PathBuf, sync::Arc};
 use wasmtime::{Engine, Instance, Linker, Module, Store, Trap};
 
 /// How to build a [`Runtime`].
@@ -32,7 +33,7 @@ pub struct RuntimeConfig {
 impl Default for RuntimeConfig {
     fn default() -> Self {
         Self {
-            schedule: Schedule::v1(),
+            schedule: Schedule::v2(),
             metering: Metering::On,
             memory_reset: MemoryReset::DirtyPages,
             cache_code_bytes_max: 256 * 1024 * 1024,
@@ -101,10 +102,16 @@ pub enum ExecuteError {
 
 /// Deterministic, fuel-metered execution of Vellum contracts.
 pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+/// The runtime proper, shared with the calls it runs so that a cross-contract `call` can run its
+/// callee on the same engine, linker and cache.
+pub(crate) struct Inner {
     engine: Engine,
     linker: Linker<CallState>,
-    schedule: Arc<Schedule>,
-    metering: Metering,
+    pub(crate) schedule: Arc<Schedule>,
+    pub(crate) metering: Metering,
     cache: ModuleCache,
     artifact_dir: Option<PathBuf>,
 }
@@ -117,44 +124,135 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         abi::link(&mut linker).map_err(|e| EngineError(format!("{e:#}")))?;
         Ok(Self {
-            engine,
-            linker,
-            schedule: Arc::new(config.schedule),
-            metering: config.metering,
-            cache: ModuleCache::new(config.cache_code_bytes_max),
-            artifact_dir: config.artifact_dir,
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                schedule: Arc::new(config.schedule),
+                metering: config.metering,
+                cache: ModuleCache::new(config.cache_code_bytes_max),
+                artifact_dir: config.artifact_dir,
+            }),
         })
     }
 
     /// The schedule this runtime enforces.
     pub fn schedule(&self) -> &Schedule {
-        &self.schedule
+        &self.inner.schedule
     }
 
     /// Check a module against the deploy rules without compiling it.
     pub fn validate(&self, wasm: &[u8]) -> Result<ModuleInfo, ValidationError> {
-        validate::validate(wasm, &self.schedule.limits)
+        validate::validate(wasm, &self.inner.schedule.limits)
     }
 
     /// The compiled contract for `hash`, if it is cached in memory.
     pub fn cached(&self, hash: &CodeHash) -> Option<Arc<Contract>> {
-        self.cache.get(hash)
+        self.inner.cache.get(hash)
     }
 
     /// Number of contracts in the in-memory cache.
     pub fn cached_count(&self) -> usize {
-        self.cache.len()
+        self.inner.cache.len()
     }
 
     /// Validate, instrument and compile `wasm` (or load its artifact), and cache the result.
     pub fn prepare(&self, wasm: &[u8]) -> Result<Arc<Contract>, PrepareError> {
+        self.inner.prepare(wasm)
+    }
+
+    /// Run `call` against `storage`, the contract's own: a cross-contract `call` from it finds
+    /// no contract. Deterministic failures of the contract are an [`Outcome`]; an `Err` means the
+    /// host could not complete the call and nothing may be recorded.
+    pub fn execute(
+        &self,
+        contract: &Contract,
+        call: Call<'_>,
+        storage: Arc<dyn Storage>,
+    ) -> Result<Execution, ExecuteError> {
+        let world = Arc::new(Alone {
+            contract: call.context.contract,
+            storage,
+        });
+        self.execute_in(contract, call, world)
+    }
+
+    /// Run `call` in `world`, which serves the code and storage of every contract the call tree
+    /// reaches (see [`World`]). As [`Runtime::execute`] otherwise.
+    pub fn execute_in(
+        &self,
+        contract: &Contract,
+        call: Call<'_>,
+        world: Arc<dyn World>,
+    ) -> Result<Execution, ExecuteError> {
+        let address = call.context.contract;
+        let frame = self.inner.run_frame(
+            contract,
+            Frame {
+                entry_point: call.entry_point,
+                input: call.input.to_vec(),
+                context: call.context,
+                fuel_limit: call.fuel_limit,
+                read_only: call.mode == Mode::Query,
+                below: Below::World(world),
+                stack: vec![address],
+            },
+        )?;
+        let (writes, other_writes) = match frame.outcome.is_success() {
+            true => {
+                let mut writes = frame.writes;
+                let own = writes.remove(&address).unwrap_or_default();
+                (own, writes.into_iter().collect())
+            }
+            false => (Vec::new(), Vec::new()),
+        };
+        Ok(Execution {
+            outcome: frame.outcome,
+            fuel_used: frame.fuel_used,
+            events: frame.events,
+            writes,
+            other_writes,
+            debug_log: frame.debug_log,
+        })
+    }
+}
+
+/// One frame of a call tree, before it runs.
+pub(crate) struct Frame<'a> {
+    pub(crate) entry_point: &'a str,
+    pub(crate) input: Vec<u8>,
+    pub(crate) context: Context,
+    pub(crate) fuel_limit: u64,
+    pub(crate) read_only: bool,
+    /// The state under it: the world, or the suspended frames that called it.
+    pub(crate) below: Below,
+    /// The contracts on the call stack, this frame's last.
+    pub(crate) stack: Vec<Address>,
+}
+
+/// What a frame did. Writes and events are empty unless it succeeded; the writes are by contract,
+/// and hold no reference to the state under the frame.
+pub(crate) struct Finished {
+    pub(crate) outcome: Outcome,
+    pub(crate) fuel_used: u64,
+    pub(crate) events: Vec<Event>,
+    pub(crate) writes: BTreeMap<Address, Vec<Write>>,
+    pub(crate) debug_log: Vec<String>,
+}
+
+impl Inner {
+    pub(crate) fn cached(&self, hash: &CodeHash) -> Option<Arc<Contract>> {
+        self.cache.get(hash)
+    }
+
+    /// Validate, instrument and compile `wasm` (or load its artifact), and cache the result.
+    pub(crate) fn prepare(&self, wasm: &[u8]) -> Result<Arc<Contract>, PrepareError> {
         let hash = CodeHash::of(wasm);
         if let Some(contract) = self.cache.get(&hash) {
             return Ok(contract);
         }
         // Validation always runs (it is cheap next to compiling), so a cached artifact can never
         // admit a module the current rules reject.
-        let info = self.validate(wasm)?;
+        let info = validate::validate(wasm, &self.schedule.limits)?;
         let module = match self.load_artifact(&hash) {
             Some(module) => module,
             None => {
@@ -176,6 +274,7 @@ impl Runtime {
             hash,
             pre,
             entry_points: info.entry_points,
+            reentrant: info.reentrant,
             code_bytes,
         });
         self.cache.insert(contract.clone());
@@ -221,52 +320,61 @@ impl Runtime {
         }
     }
 
-    /// Run `call` against `storage`. Deterministic failures of the contract are an [`Outcome`];
-    /// an `Err` means the host could not complete the call and nothing may be recorded.
-    pub fn execute(
-        &self,
+    /// Run one frame of a call tree to its end, on the current thread.
+    pub(crate) fn run_frame(
+        self: &Arc<Self>,
         contract: &Contract,
-        call: Call<'_>,
-        storage: Arc<dyn Storage>,
-    ) -> Result<Execution, ExecuteError> {
+        frame: Frame<'_>,
+    ) -> Result<Finished, ExecuteError> {
         let metered = self.metering == Metering::On;
+        let own = Overlay::new(frame.below.view(&frame.context.contract));
         let state = CallState::new(
-            self.schedule.clone(),
+            self.clone(),
             metered,
-            call.context,
-            call.input.to_vec(),
-            call.mode == Mode::Query,
-            Overlay::new(storage),
+            frame.context,
+            frame.input,
+            frame.read_only,
+            own,
+            frame.below,
+            frame.stack,
         );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.growth);
         if metered {
             store
-                .set_fuel(call.fuel_limit)
+                .set_fuel(frame.fuel_limit)
                 .map_err(|e| ExecuteError::Engine(format!("{e:#}")))?;
         }
-        let outcome = if let Some(frame) = contract.entry_points.get(call.entry_point) {
-            self.run(contract, call.entry_point, *frame, &mut store)?
+        let outcome = if let Some(slots) = contract.entry_points.get(frame.entry_point) {
+            self.run(contract, frame.entry_point, *slots, &mut store)?
         } else {
-            Outcome::Trap(TrapKind::NoSuchEntryPoint(call.entry_point.to_string()))
+            Outcome::Trap(TrapKind::NoSuchEntryPoint(frame.entry_point.to_string()))
         };
         let fuel_used = match (metered, &outcome) {
             (false, _) => 0,
-            (true, Outcome::OutOfFuel) => call.fuel_limit,
+            (true, Outcome::OutOfFuel) => frame.fuel_limit,
             (true, _) => {
                 let left = store
                     .get_fuel()
                     .map_err(|e| ExecuteError::Engine(format!("{e:#}")))?;
-                call.fuel_limit - left
+                frame.fuel_limit - left
             }
         };
         let state = store.into_data();
-        let (events, writes) = if outcome.is_success() {
-            (state.events, state.overlay.into_writes())
-        } else {
-            (Vec::new(), Vec::new())
+        let (events, writes) = match outcome.is_success() {
+            true => {
+                let contract = state.context.contract;
+                let mut writes: BTreeMap<Address, Vec<Write>> = state
+                    .others
+                    .into_iter()
+                    .map(|(address, overlay)| (address, overlay.into_writes()))
+                    .collect();
+                writes.insert(contract, state.overlay.into_writes());
+                (state.events, writes)
+            }
+            false => (Vec::new(), BTreeMap::new()),
         };
-        Ok(Execution {
+        Ok(Finished {
             outcome,
             fuel_used,
             events,
@@ -327,6 +435,7 @@ impl Runtime {
             }
             Ok(HostStop::Trap(kind)) => return Ok(Outcome::Trap(kind)),
             Ok(HostStop::Storage(error)) => return Err(ExecuteError::Storage(error)),
+            Ok(HostStop::Host(error)) => return Err(error),
             Err(error) => error,
         };
         let Some(trap) = error.downcast_ref::<Trap>() else {

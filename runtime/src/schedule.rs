@@ -32,7 +32,7 @@ impl Price {
     }
 }
 
-/// Fuel charged by each host function of ABI v1 (see `docs/abi.md`).
+/// Fuel charged by each host function of ABI v2 (see `docs/abi.md`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FuelCosts {
     /// `input_len`, `caller`, `contract_address`, `block_height`, `block_time`, `value_len`.
@@ -65,6 +65,10 @@ pub struct FuelCosts {
     pub debug_log: Price,
     /// `abort`: per byte of message.
     pub abort: Price,
+    /// `call` (ABI v2): per byte of address, entry point name and input, charged before the
+    /// callee runs (instantiating it, on a thread of its own); the callee's fuel is charged
+    /// after, as it used it.
+    pub call: Price,
 }
 
 /// Resource limits enforced at validation (deploy) and at execution.
@@ -120,6 +124,13 @@ pub struct Limits {
     pub debug_lines_max: usize,
     /// Bytes kept of one debug log line.
     pub debug_line_bytes_max: usize,
+    /// How deep cross-contract calls nest: the entry point is at depth 0 and a `call` from depth
+    /// `d` runs at `d + 1`; one deeper answers `DepthExceeded`. 0 disables `call`.
+    pub call_depth_max: u32,
+    /// Input of one cross-contract call.
+    pub call_input_bytes_max: usize,
+    /// Entry point name of one cross-contract call.
+    pub call_entry_point_bytes_max: usize,
 }
 
 /// A complete, versioned execution schedule.
@@ -134,7 +145,15 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// Schedule v1, the one every Vellum node runs today.
+    /// Schedule v2, the one every Vellum node runs today: v1 with cross-contract calls.
+    pub fn v2() -> Self {
+        let mut schedule = Self::v1();
+        schedule.version = 2;
+        schedule.limits.call_depth_max = 8;
+        schedule
+    }
+
+    /// Schedule v1: ABI v1, without cross-contract calls (`call` always answers `DepthExceeded`).
     pub fn v1() -> Self {
         Self {
             version: 1,
@@ -163,6 +182,9 @@ impl Schedule {
                 abort_message_bytes_max: 1_024,
                 debug_lines_max: 64,
                 debug_line_bytes_max: 1_024,
+                call_depth_max: 0,
+                call_input_bytes_max: 256 * 1024,
+                call_entry_point_bytes_max: 128,
             },
             costs: FuelCosts {
                 context_read: Price::new(20, 0),
@@ -179,6 +201,7 @@ impl Schedule {
                 secp256k1_verify: Price::new(100_000, 0),
                 debug_log: Price::new(200, 1),
                 abort: Price::new(50, 1),
+                call: Price::new(40_000, 1),
             },
         }
     }
@@ -186,7 +209,7 @@ impl Schedule {
 
 impl Default for Schedule {
     fn default() -> Self {
-        Self::v1()
+        Self::v2()
     }
 }
 

@@ -126,6 +126,9 @@ pub struct ModuleInfo {
     /// Exported entry points (functions of type `[] -> []`) with their frame cost, which the
     /// executor charges before calling in.
     pub entry_points: BTreeMap<String, u32>,
+    /// Whether the module carries the `vellum:reentrant` custom section: it accepts
+    /// cross-contract calls while it is already on the call stack.
+    pub reentrant: bool,
 }
 
 impl ModuleInfo {
@@ -199,6 +202,7 @@ pub fn validate(wasm: &[u8], limits: &Limits) -> Result<ModuleInfo, ValidationEr
         globals: 0,
         indirect_costs: Vec::new(),
         entry_points: BTreeMap::new(),
+        reentrant: false,
     };
     let mut exports: Vec<(String, ExternalKind, u32)> = Vec::new();
     let mut has_memory = false;
@@ -357,6 +361,9 @@ pub fn validate(wasm: &[u8], limits: &Limits) -> Result<ModuleInfo, ValidationEr
                     .saturating_add(peak);
                 info.function_costs.push(cost);
                 allocations = func.into_allocations();
+            }
+            Payload::CustomSection(reader) if reader.name() == vellum_abi::REENTRANT_SECTION => {
+                info.reentrant = true;
             }
             Payload::End(_) => break,
             _ => {}

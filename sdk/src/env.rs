@@ -1,5 +1,5 @@
 #![allow(unsafe_code)] // the wasm32 bindings are FFI; each call states why it is sound
-//! The contract's environment: safe wrappers over host ABI v1 (`docs/abi.md`).
+//! The contract's environment: safe wrappers over host ABI v2 (`docs/abi.md`).
 //!
 //! On `wasm32` every function here is a call into the node. On any other target the same functions
 //! act on the in-memory host of [`crate::testing`], with the same semantics: a call reads its own
@@ -53,6 +53,14 @@ mod sys {
             sig: *const u8,
             key: *const u8,
             key_len: i32,
+        ) -> i32;
+        pub fn call(
+            address: *const u8,
+            entry: *const u8,
+            entry_len: i32,
+            input: *const u8,
+            input_len: i32,
+            fuel: i64,
         ) -> i32;
     }
 }
@@ -225,7 +233,9 @@ pub fn emit_raw(topic: &str, data: &[u8]) {
     #[cfg(not(target_arch = "wasm32"))]
     crate::testing::with_frame(|frame| {
         frame.ensure_writable("emit_event");
+        let contract = frame.contract;
         frame.events.push(crate::testing::Event {
+            contract,
             topic: String::from(topic),
             data: data.to_vec(),
         });
@@ -283,6 +293,37 @@ pub fn secp256k1_verify(hash: &[u8; 32], signature: &[u8; 64], public_key: &[u8]
     } == 1;
     #[cfg(not(target_arch = "wasm32"))]
     crate::testing::secp256k1_verify(hash, signature, public_key)
+}
+
+/// Run `entry_point` (`execute.<method>` or `query.<method>`) of the contract at `contract` with
+/// raw `input` and at most `fuel` (what is left, if less): the host's status
+/// ([`vellum_abi::CallStatus`]) and the bytes it answered with. [`crate::call`] is the typed way.
+pub fn call(
+    contract: &Address,
+    entry_point: &str,
+    input: &[u8],
+    fuel: u64,
+) -> (vellum_abi::CallStatus, Vec<u8>) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        // SAFETY: pointers and lengths describe `contract`, `entry_point` and `input`.
+        let status = unsafe {
+            sys::call(
+                contract.0.as_ptr(),
+                entry_point.as_ptr(),
+                len(entry_point.as_bytes()),
+                input.as_ptr(),
+                len(input),
+                fuel as i64,
+            )
+        };
+        // SAFETY: no arguments.
+        let answer = read_value(unsafe { sys::value_len() }).unwrap_or_default();
+        let status = vellum_abi::CallStatus::decode(status).unwrap_or(vellum_abi::CallStatus::Trap);
+        (status, answer)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    crate::testing::call(contract, entry_point, input, fuel)
 }
 
 /// Entries of `[start, end)` (either bound optional) in `order`, read lazily from the host.

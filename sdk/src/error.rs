@@ -35,6 +35,9 @@ impl Error {
     pub const UNKNOWN_METHOD: u32 = 7;
     /// The contract panicked.
     pub const PANIC: u32 = 8;
+    /// A call into another contract failed other than by that contract's own error (see
+    /// [`crate::call::CallError`]).
+    pub const CALL_FAILED: u32 = 9;
 
     /// An error with any code.
     pub fn new(code: u32, message: impl Into<String>) -> Self {

@@ -6,7 +6,8 @@
 //! Parameters arrive as the fields of a JSON object and results leave as JSON, so an integrator
 //! calling over JSON-RPC needs nothing but JSON. State lives in typed storage ([`Item`], [`Map`]),
 //! identity and time come from [`env`], and errors are [`Error`]s that abort the call and discard
-//! everything it wrote.
+//! everything it wrote. A contract runs another's methods inside the same transaction with
+//! [`call`].
 //!
 //! The crate is `no_std` + `alloc` and builds for `wasm32-unknown-unknown`, where it supplies the
 //! allocator and panic handler. On any other target the same contract code runs against
@@ -72,6 +73,7 @@ extern crate alloc;
 extern crate std;
 
 mod address;
+pub mod call;
 pub mod env;
 mod error;
 pub mod storage;

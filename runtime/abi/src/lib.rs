@@ -1,4 +1,4 @@
-//! The facts of host ABI v1 (`docs/abi.md`) that both sides of it must agree on: the runtime,
+//! The facts of host ABI v2 (`docs/abi.md`) that both sides of it must agree on: the runtime,
 //! which implements the host functions, and the SDK, which calls them from inside a contract.
 //!
 //! # This room
@@ -38,7 +38,7 @@ use ValType::{I32, I64};
 /// A host function: its name in [`MODULE`], its parameter types and its result types.
 pub type HostFunction = (&'static str, &'static [ValType], &'static [ValType]);
 
-/// Every host function of ABI v1 with its signature. The runtime's validation accepts exactly
+/// Every host function of ABI v2 with its signature (v1's, plus `call`). The runtime's validation accepts exactly
 /// these imports and its linker defines exactly these functions (a runtime test holds the two
 /// together); the SDK declares each with this signature.
 pub const HOST_FUNCTIONS: &[HostFunction] = &[
@@ -65,9 +65,52 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     ("keccak256", &[I32, I32, I32], &[]),
     ("sha3_256", &[I32, I32, I32], &[]),
     ("secp256k1_verify", &[I32, I32, I32, I32], &[I32]),
+    ("call", &[I32, I32, I32, I32, I32, I64], &[I32]),
 ];
 
-/// The host function called `name`, if ABI v1 has one.
+/// The custom section by which a contract accepts being called while it is already on the call
+/// stack (re-entrancy); without it such a call answers [`CallStatus::Reentrancy`].
+pub const REENTRANT_SECTION: &str = "vellum:reentrant";
+
+/// How a cross-contract `call` ended, as the host function returns it. What the value buffer then
+/// holds is given for each; every status but [`CallStatus::Success`] discards the callee's
+/// writes and events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum CallStatus {
+    /// The callee returned: its return data.
+    Success = 0,
+    /// The callee aborted: its code (4 bytes, big-endian) followed by its message.
+    ContractError = 1,
+    /// The callee trapped: the trap's text.
+    Trap = 2,
+    /// The callee used all the fuel it was given: nothing.
+    OutOfFuel = 3,
+    /// No contract lives at the address: nothing.
+    NoContract = 4,
+    /// The callee is already on the call stack and does not accept re-entry: nothing.
+    Reentrancy = 5,
+    /// The call would nest deeper than the schedule's `call_depth_max`: nothing.
+    DepthExceeded = 6,
+}
+
+impl CallStatus {
+    /// The status the host function returned, if ABI v2 defines it.
+    pub const fn decode(status: i32) -> Option<Self> {
+        Some(match status {
+            0 => Self::Success,
+            1 => Self::ContractError,
+            2 => Self::Trap,
+            3 => Self::OutOfFuel,
+            4 => Self::NoContract,
+            5 => Self::Reentrancy,
+            6 => Self::DepthExceeded,
+            _ => return None,
+        })
+    }
+}
+
+/// The host function called `name`, if ABI v2 has one.
 pub fn host_function(name: &str) -> Option<&'static HostFunction> {
     HOST_FUNCTIONS.iter().find(|(n, _, _)| *n == name)
 }
@@ -121,7 +164,7 @@ impl IterFlags {
         flags
     }
 
-    /// The flags a guest passed, or `None` if it set a bit ABI v1 does not define.
+    /// The flags a guest passed, or `None` if it set a bit the ABI does not define.
     pub const fn decode(flags: i32) -> Option<Self> {
         if flags & !(Self::DESCENDING | Self::NO_START | Self::NO_END) != 0 {
             return None;

@@ -397,7 +397,7 @@ fn prepared_contracts_are_cached_by_code_hash_and_artifacts_survive_restarts() {
     let artifact = artifacts().pop().expect("artifact written");
     let name = artifact.file_name().unwrap().to_string_lossy().into_owned();
     assert!(
-        name.starts_with(&a.hash().to_string()) && name.ends_with("-s1-i1.cwasm"),
+        name.starts_with(&a.hash().to_string()) && name.ends_with("-s2-i1.cwasm"),
         "{name}"
     );
 
@@ -419,8 +419,8 @@ fn prepared_contracts_are_cached_by_code_hash_and_artifacts_survive_restarts() {
     assert!(call(&third, &d, "noop", FUEL).outcome.is_success());
 
     // Another schedule version never reuses these artifacts (its stack budget may differ).
-    let mut schedule = Schedule::v1();
-    schedule.version = 2;
+    let mut schedule = Schedule::v2();
+    schedule.version = 3;
     let fourth = Runtime::new(RuntimeConfig {
         schedule,
         artifact_dir: Some(dir.path().to_path_buf()),

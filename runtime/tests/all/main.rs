@@ -2,6 +2,7 @@
 //! what they share.
 
 mod abi;
+mod calls;
 mod determinism;
 mod hostile;
 mod storage_model;

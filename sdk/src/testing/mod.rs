@@ -20,7 +20,7 @@ pub use compare::{
     assert_equivalent, check_artifact, check_fuel_table, fuel_table, Recorder, Step,
 };
 pub use native::TestHost;
-pub(crate) use native::{keccak256, secp256k1_verify, sha3_256, with_frame};
+pub(crate) use native::{call, keccak256, secp256k1_verify, sha3_256, with_frame};
 pub use wasm::{WasmHost, WasmHostError};
 
 use crate::{Address, Error};
@@ -47,6 +47,8 @@ pub enum Mode {
 /// An event a contract emitted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
+    /// The contract that emitted it: the one called, or one it called.
+    pub contract: Address,
     /// Its topic.
     pub topic: String,
     /// Its data (JSON with the SDK).

@@ -75,6 +75,20 @@ pub(crate) fn with_frame<R>(f: impl FnOnce(&mut Frame) -> R) -> R {
     })
 }
 
+/// A cross-contract call from native code: [`TestHost`] runs one contract, so it has no contract to
+/// call. Test calls between contracts on their built wasm with [`super::WasmHost::deploy`].
+pub(crate) fn call(
+    contract: &Address,
+    entry_point: &str,
+    _input: &[u8],
+    _fuel: u64,
+) -> (vellum_abi::CallStatus, Vec<u8>) {
+    panic!(
+        "TestHost runs one contract natively and cannot call `{entry_point}` of {contract}; \
+         test calls between contracts with WasmHost::deploy"
+    )
+}
+
 pub(crate) fn keccak256(data: &[u8]) -> [u8; 32] {
     use sha3::Digest;
     sha3::Keccak256::digest(data).into()

@@ -421,7 +421,7 @@ async fn start(
     }
     let mut runtime = RuntimeConfig::default();
     if role == Role::Diverging {
-        let mut schedule = Schedule::v1();
+        let mut schedule = Schedule::v2();
         schedule.costs.storage_write.base += 1;
         runtime.schedule = schedule;
     }

@@ -258,7 +258,7 @@ impl Executor {
         input: &str,
         fuel: u64,
     ) -> Result<Result<Effects, Failure>, BlockError> {
-        let execution = self.runtime.execute(
+        let execution = self.runtime.execute_in(
             contract,
             Call {
                 entry_point,
@@ -272,29 +272,33 @@ impl Executor {
                 fuel_limit: fuel,
                 mode: Mode::Transaction,
             },
-            call.context.view(address),
+            call.context.world(),
         )?;
         let status = match status_of(execution.outcome) {
             Ok(output) => {
+                let own = execution.writes.into_iter().map(|w| (address, w));
+                let others = execution
+                    .other_writes
+                    .into_iter()
+                    .flat_map(|(contract, writes)| writes.into_iter().map(move |w| (contract, w)));
                 return Ok(Ok(Effects {
                     output,
                     events: execution
                         .events
                         .into_iter()
                         .map(|e| LedgerEvent {
-                            contract: address,
+                            contract: e.contract,
                             topic: e.topic,
                             data: e.data,
                         })
                         .collect(),
-                    writes: execution
-                        .writes
-                        .into_iter()
-                        .map(|w| (full_key(&address, &w.key), w.value))
+                    writes: own
+                        .chain(others)
+                        .map(|(contract, w)| (full_key(&contract, &w.key), w.value))
                         .collect(),
                     contract: None,
                     fuel_used: execution.fuel_used,
-                }))
+                }));
             }
             Err(status) => status,
         };

@@ -67,7 +67,7 @@ impl Executor {
             fuel: self.genesis.limits.query_fuel_max,
         };
         let loaded = self.loaded(&call, &info)?;
-        let execution = self.runtime.execute(
+        let execution = self.runtime.execute_in(
             &loaded,
             Call {
                 entry_point: &format!("query.{method}"),
@@ -81,7 +81,7 @@ impl Executor {
                 fuel_limit: call.fuel,
                 mode: Mode::Query,
             },
-            context.view(*contract),
+            context.world(),
         )?;
         Ok(match status_of(execution.outcome) {
             Ok(output) => QueryResult::Success {

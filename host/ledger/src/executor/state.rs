@@ -4,14 +4,15 @@
 use super::BlockError;
 use crate::{
     executed::{ExecutedBlock, StateWrite, VersionWrite},
-    keys::{full_key, scoped_bounds},
+    keys::{self, full_key, scoped_bounds},
+    records::ContractInfo,
     store::{Snapshot, Store, StoreError},
 };
 use std::{
     ops::Bound,
     sync::{Arc, RwLock},
 };
-use vellum_runtime::{storage::borrowed, Order, Overlay, Storage, StorageError};
+use vellum_runtime::{storage::borrowed, CodeHash, Order, Overlay, Storage, StorageError, World};
 use vellum_types::{hex, Address, Header};
 
 /// A contract's view of state during a block: its own namespace of the block's pending writes,
@@ -44,6 +45,40 @@ impl Storage for ContractView {
     }
 }
 
+/// The contracts a call tree may reach: those deployed in the block's state.
+struct BlockWorld {
+    block: Arc<RwLock<Overlay>>,
+}
+
+impl BlockWorld {
+    fn read(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.block.read().map_err(|_| poisoned())?.get(key)
+    }
+}
+
+impl World for BlockWorld {
+    fn code_hash(&self, address: &Address) -> Result<Option<CodeHash>, StorageError> {
+        let Some(bytes) = self.read(&keys::contract_key(address))? else {
+            return Ok(None);
+        };
+        let info: ContractInfo =
+            borsh::from_slice(&bytes).map_err(|e| StorageError(Box::new(e)))?;
+        Ok(Some(CodeHash(info.code_hash)))
+    }
+
+    fn code(&self, hash: &CodeHash) -> Result<Vec<u8>, StorageError> {
+        self.read(&keys::code_key(&hash.0))?
+            .ok_or_else(|| StorageError(format!("code {hash} is missing from state").into()))
+    }
+
+    fn storage(&self, address: &Address) -> Arc<dyn Storage> {
+        Arc::new(ContractView {
+            block: self.block.clone(),
+            namespace: *address,
+        })
+    }
+}
+
 /// One block in progress.
 pub(super) struct BlockContext {
     pub(super) height: u64,
@@ -73,10 +108,10 @@ impl BlockContext {
             })
     }
 
-    pub(super) fn view(&self, namespace: Address) -> Arc<dyn Storage> {
-        Arc::new(ContractView {
+    /// Every contract's code and storage as the block's state holds them, for a call tree.
+    pub(super) fn world(&self) -> Arc<dyn World> {
+        Arc::new(BlockWorld {
             block: self.state.clone(),
-            namespace,
         })
     }
 

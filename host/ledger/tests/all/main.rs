@@ -1,6 +1,7 @@
 //! A single node executing blocks of real signed transactions against a real redb file: one
 //! test binary, a module per topic.
 
+mod calls;
 mod contracts;
 mod events;
 mod history;
