@@ -201,7 +201,7 @@ impl Schedule {
                 secp256k1_verify: Price::new(100_000, 0),
                 debug_log: Price::new(200, 1),
                 abort: Price::new(50, 1),
-                call: Price::new(40_000, 1),
+                call: Price::new(100_000, 1),
             },
         }
     }
