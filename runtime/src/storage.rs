@@ -56,9 +56,9 @@ pub struct Write {
 /// order, and nothing reaches the base. The runtime gives each call one; a host can stack them
 /// (the ledger keeps a block's pending writes in one, under each call's).
 ///
-/// Seen as a [`Storage`] (a layer under a call), an overlay remembers the runs of base keys its
-/// removals hide, as lookups find them: a later lookup that meets a hidden key inside a known
-/// run jumps past the whole run. The layers under a call are not metered (their cost does not
+/// Seen as a [`Storage`] (a layer under a call), an overlay remembers the runs of keys its
+/// removals hide (or remove without the base ever holding them), as lookups find them: a later
+/// lookup that meets such a key inside a known run jumps past the whole run. The layers under a call are not metered (their cost does not
 /// depend on anything a contract pays for), so without this a transaction that removed many
 /// keys would make every later lookup across them, in its block and in blocks built on it
 /// before it commits, walk each one again. With it, each hidden key is walked about once per
@@ -67,8 +67,9 @@ pub struct Write {
 pub struct Overlay {
     base: Arc<dyn Storage>,
     changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    /// Known runs of hidden base keys: first -> last, both inclusive; every base key between
-    /// them is hidden by a removal in `changes`. A write of a value inside a run drops the run.
+    /// Known runs with nothing live: first -> last, both inclusive; every base key between them
+    /// is hidden by a removal in `changes`, and every change between them is a removal. A write
+    /// of a value inside a run drops the run.
     hidden: Mutex<BTreeMap<Vec<u8>, Vec<u8>>>,
 }
 
@@ -163,8 +164,11 @@ impl Overlay {
             match self.front(cursor)? {
                 Front::End => break None,
                 Front::Base(entry) | Front::Change(entry) => break Some(entry),
-                Front::Removed(key) => cursor.advance_past(key),
-                Front::Hidden(key) => {
+                // A removal hides a base key, or removes one the base never had: either way
+                // nothing is live there, and a lookup walking many of them is remembered alike
+                // (removals of absent keys cost their remover little, and would otherwise be
+                // walked again by every later lookup, unpaid).
+                Front::Hidden(key) | Front::Removed(key) => {
                     // Skip the whole known run that holds it.
                     let known = {
                         let runs = self

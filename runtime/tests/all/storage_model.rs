@@ -441,3 +441,44 @@ fn lookups_across_removed_keys_walk_them_about_once() {
         "{lookups} lookups of committed state for 3,000 lookups of the block"
     );
 }
+
+/// Removals of keys committed state never held (cheap for whoever removes them: a callee can
+/// leave thousands in its caller's layer) are walked about once too, not once per lookup.
+#[test]
+fn lookups_across_removals_of_absent_keys_walk_them_about_once() {
+    use vellum_runtime::{Order, Overlay, Storage, Write};
+    let absent: Vec<Vec<u8>> = (0u32..2_000).map(|i| i.to_be_bytes().to_vec()).collect();
+    let last = 2_000u32.to_be_bytes().to_vec();
+    let mut committed = MemoryStorage::new();
+    committed.apply(&[Write {
+        key: last.clone(),
+        value: Some(vec![1]),
+    }]);
+    let base = Arc::new(Counting {
+        inner: committed,
+        lookups: std::sync::atomic::AtomicU64::new(0),
+    });
+    let mut layer = Overlay::new(base.clone());
+    for key in &absent {
+        layer.remove(key.clone());
+    }
+    for _ in 0..300 {
+        let up = layer
+            .first(Bound::Unbounded, Bound::Unbounded, Order::Ascending)
+            .expect("lookup");
+        assert_eq!(up, Some((last.clone(), vec![1])));
+        let down = layer
+            .first(
+                Bound::Unbounded,
+                Bound::Excluded(last.as_slice()),
+                Order::Descending,
+            )
+            .expect("lookup");
+        assert_eq!(down, None);
+    }
+    let lookups = base.lookups.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        lookups < 3 * 2_000,
+        "{lookups} lookups of committed state for 600 lookups of the layer"
+    );
+}
