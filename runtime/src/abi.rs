@@ -113,6 +113,10 @@ pub(crate) struct CallState {
     iterators: Vec<Option<Cursor>>,
     pub(crate) return_data: Vec<u8>,
     pub(crate) events: Vec<Event>,
+    /// Events this call may emit: the schedule's `events_max` for an entry point, what its
+    /// caller has left for a callee (so the whole tree stays within it, and a callee that
+    /// would pass it fails itself, which its caller can handle).
+    pub(crate) events_max: usize,
     pub(crate) debug_log: Vec<String>,
 }
 
@@ -127,6 +131,7 @@ impl CallState {
         overlay: Overlay,
         below: Below,
         stack: Vec<Address>,
+        events_max: usize,
     ) -> Self {
         let schedule = runtime.schedule.clone();
         let limits = &schedule.limits;
@@ -153,6 +158,7 @@ impl CallState {
             iterators: Vec::new(),
             return_data: Vec::new(),
             events: Vec::new(),
+            events_max,
             debug_log: Vec::new(),
         }
     }
@@ -587,11 +593,11 @@ pub(crate) fn link(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
             ensure_writable(&caller, "emit_event")?;
             let state = caller.data();
             let limits = &state.schedule.limits;
-            if state.events.len() >= limits.events_max {
+            if state.events.len() >= state.events_max {
                 return Err(stop(TrapKind::LimitExceeded {
                     what: "events",
                     found: state.events.len() as u64 + 1,
-                    max: limits.events_max as u64,
+                    max: state.events_max as u64,
                 }));
             }
             let topic_bytes =

@@ -248,6 +248,7 @@ fn nested(
     let mut stack = state.stack.clone();
     stack.push(address);
     let read_only = state.read_only || entry_point.starts_with("query.");
+    let events_max = state.events_max.saturating_sub(state.events.len());
     let layer = Arc::new(Layer {
         contract: state.context.contract,
         own: std::mem::replace(
@@ -265,6 +266,7 @@ fn nested(
         read_only,
         below: Below::Layer(layer.clone()),
         stack,
+        events_max,
     };
     let finished = std::thread::scope(|scope| {
         let callee = std::thread::Builder::new()
@@ -320,7 +322,8 @@ fn fold(caller: &mut Ctx<'_>, left: u64, finished: Finished) -> wasmtime::Result
         Outcome::OutOfFuel => return Ok(answer(caller, CallStatus::OutOfFuel, Vec::new())),
     };
     let state = caller.data_mut();
-    let events_max = state.schedule.limits.events_max;
+    // The callee's budget was what this call had left; checked again all the same.
+    let events_max = state.events_max;
     let total = state.events.len() + events.len();
     if total > events_max {
         return Err(stop(TrapKind::LimitExceeded {

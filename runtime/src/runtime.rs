@@ -195,6 +195,7 @@ impl Runtime {
                 read_only: call.mode == Mode::Query,
                 below: Below::World(world),
                 stack: vec![address],
+                events_max: self.inner.schedule.limits.events_max,
             },
         )?;
         let (writes, other_writes) = match frame.outcome.is_success() {
@@ -227,6 +228,8 @@ pub(crate) struct Frame<'a> {
     pub(crate) below: Below,
     /// The contracts on the call stack, this frame's last.
     pub(crate) stack: Vec<Address>,
+    /// Events it may emit (see `CallState::events_max`).
+    pub(crate) events_max: usize,
 }
 
 /// What a frame did. Writes and events are empty unless it succeeded; the writes are by contract,
@@ -337,6 +340,7 @@ impl Inner {
             own,
             frame.below,
             frame.stack,
+            frame.events_max,
         );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.growth);

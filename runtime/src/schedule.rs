@@ -153,7 +153,8 @@ impl Schedule {
         schedule
     }
 
-    /// Schedule v1: ABI v1, without cross-contract calls (`call` always answers `DepthExceeded`).
+    /// Schedule v1: ABI v1, without cross-contract calls (validation refuses a module importing
+    /// `call`).
     pub fn v1() -> Self {
         Self {
             version: 1,

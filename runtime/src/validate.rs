@@ -240,6 +240,10 @@ pub fn validate(wasm: &[u8], limits: &Limits) -> Result<ModuleInfo, ValidationEr
                     else {
                         return Err(forbidden(import.module, import.name));
                     };
+                    // A schedule without calls (v1) has ABI v1's imports only.
+                    if import.name == "call" && limits.call_depth_max == 0 {
+                        return Err(forbidden(import.module, import.name));
+                    }
                     let found = info
                         .types
                         .get(type_index as usize)

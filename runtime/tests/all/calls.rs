@@ -377,6 +377,43 @@ fn a_failed_callee_leaves_nothing_and_the_caller_decides() {
 }
 
 #[test]
+fn a_callee_may_emit_only_the_events_its_caller_has_left() {
+    let rt = runtime();
+    let world = TestWorld::new();
+    // Alone, 1,024 events are allowed.
+    let run = run_in(
+        &rt,
+        &world,
+        COUNTER_AT,
+        "execute.emit_1024",
+        b"",
+        FUEL,
+        Mode::Transaction,
+    );
+    assert_eq!(run.events.len(), 1_024, "{:?}", run.outcome);
+    // Under a caller that has emitted one, the callee fails itself, and the caller goes on.
+    let input = forward(COUNTER_AT, u64::MAX, "execute.emit_1024", b"");
+    let run = run_in(
+        &rt,
+        &world,
+        PROXY_AT,
+        "execute.forward",
+        &input,
+        FUEL,
+        Mode::Transaction,
+    );
+    assert_eq!(
+        returned(&run),
+        [
+            &[CallStatus::Trap as u8][..],
+            b"limit exceeded: events (1024 > 1023)"
+        ]
+        .concat()
+    );
+    assert_eq!(run.events.len(), 2);
+}
+
+#[test]
 fn fuel_across_a_call_is_the_callers_plus_exactly_the_callees() {
     let rt = runtime();
     let world = TestWorld::new();
@@ -527,23 +564,22 @@ fn calls_nest_only_as_deep_as_the_schedule_allows() {
     expected.push(CallStatus::DepthExceeded as u8);
     assert_eq!(returned(&run), expected);
 
-    // Schedule v1 has no calls: every call answers depth exceeded.
+    // Schedule v1 has no calls: a module importing `call` is refused at deploy, with v1's error.
     let v1 = Runtime::new(RuntimeConfig {
         schedule: Schedule::v1(),
         ..RuntimeConfig::default()
     })
     .expect("engine builds");
-    let input = forward(COUNTER_AT, u64::MAX, "execute.bump", b"");
-    let run = run_in(
-        &v1,
-        &world,
-        PROXY_AT,
-        "execute.forward",
-        &input,
-        FUEL,
-        Mode::Transaction,
+    let Err(refused) = v1.prepare(&proxy(false)) else {
+        panic!("a module importing `call` is accepted under schedule v1");
+    };
+    assert!(
+        refused
+            .to_string()
+            .contains("import vellum::call is not part of the Vellum host ABI"),
+        "{refused}"
     );
-    assert_eq!(returned(&run), [CallStatus::DepthExceeded as u8]);
+    assert!(v1.prepare(&wasm(COUNTER)).is_ok());
 }
 
 #[test]

@@ -894,3 +894,18 @@ fn queries_and_history_read_past_heights() {
         assert_eq!(error_code(error), -32602);
     });
 }
+
+/// Every call tree that may run at once fits the runtime's instance slots: block building,
+/// verification and finalization, and `queries_max` queries by default, each holding up to
+/// `call_depth_max + 1` instances (docs/security.md, "Instances"). Raising either without more
+/// slots would let queries starve block execution of instances.
+#[test]
+fn concurrent_call_trees_fit_the_instance_slots() {
+    let trees = 3 + Limits::default().queries_max;
+    let deepest = vellum_runtime::Schedule::default().limits.call_depth_max as usize + 1;
+    let slots = vellum_runtime::engine::CONCURRENT_INSTANCES_MAX as usize;
+    assert!(
+        trees * deepest <= slots,
+        "{trees} call trees of up to {deepest} instances need more than {slots} slots"
+    );
+}
