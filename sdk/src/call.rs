@@ -5,7 +5,7 @@
 //! if it succeeds; when it fails, the caller chooses: handle the [`CallError`] and go on, or
 //! return it (it converts into an [`Error`]) and so discard everything the transaction did.
 //! A callee already on the call stack is refused ([`CallError::Reentrancy`]) unless it opted in
-//! with [`reentrant!`](crate::reentrant), and calls nest at most the schedule's depth (8).
+//! with `#[contract(reentrant)]`, and calls nest at most the schedule's depth (8).
 //!
 //! ```no_run
 //! use vellum_sdk::{call, Address, Result};
@@ -170,20 +170,4 @@ pub fn query<R: DeserializeOwned>(
     args: &impl Serialize,
 ) -> Result<R, CallError> {
     Callee::new(contract).query(method, args)
-}
-
-/// Let this contract be called while it is already on the call stack (re-entrancy), by putting
-/// the `vellum:reentrant` section in its wasm. Without it, such a call fails with
-/// [`CallError::Reentrancy`]: a contract that opts in must keep its state consistent at every
-/// call it makes.
-#[macro_export]
-macro_rules! reentrant {
-    () => {
-        #[cfg(target_arch = "wasm32")]
-        const _: () = {
-            #[link_section = "vellum:reentrant"]
-            #[used]
-            static REENTRANT: [u8; 1] = [1];
-        };
-    };
 }

@@ -114,7 +114,9 @@ pub fn abort(code: u32, message: &str) -> ! {
         sys::abort(code as i32, message.as_ptr(), len(message.as_bytes()))
     }
     #[cfg(not(target_arch = "wasm32"))]
-    panic!("contract aborted with code {code}: {message}")
+    std::panic::panic_any(crate::testing::Stop::Abort(crate::Error::new(
+        code, message,
+    )))
 }
 
 /// A line for the developer's log; not part of consensus.

@@ -22,13 +22,20 @@ use syn::{
 /// Turn an `impl` block into a Vellum contract. See the `vellum-sdk` crate documentation.
 #[proc_macro_attribute]
 pub fn contract(attr: TokenStream, item: TokenStream) -> TokenStream {
-    if !attr.is_empty() {
-        return syn::Error::new(Span::call_site(), "#[contract] takes no arguments")
+    let reentrant = match attr.to_string().as_str() {
+        "" => false,
+        "reentrant" => true,
+        _ => {
+            return syn::Error::new(
+                Span::call_site(),
+                "#[contract] takes no arguments but `reentrant` (accept being called while on the call stack)",
+            )
             .to_compile_error()
-            .into();
-    }
+            .into()
+        }
+    };
     let mut item = parse_macro_input!(item as ItemImpl);
-    match expand(&mut item) {
+    match expand(&mut item, reentrant) {
         Ok(tokens) => tokens.into(),
         Err(error) => error.to_compile_error().into(),
     }
@@ -235,7 +242,7 @@ fn interface(contract: &str, methods: &[Method]) -> String {
     )
 }
 
-fn expand(item: &mut ItemImpl) -> syn::Result<Tokens> {
+fn expand(item: &mut ItemImpl, reentrant: bool) -> syn::Result<Tokens> {
     let methods = collect(item)?;
     let self_ty = &item.self_ty;
     let contract_name = match self_ty.as_ref() {
@@ -291,11 +298,20 @@ fn expand(item: &mut ItemImpl) -> syn::Result<Tokens> {
     let interface_len = interface_bytes.len();
     let interface_literal = syn::LitByteStr::new(interface_bytes, Span::call_site());
 
+    let reentrant_section = match reentrant {
+        true => quote! {
+            #[link_section = "vellum:reentrant"]
+            #[used]
+            static REENTRANT: [u8; 1] = [1];
+        },
+        false => quote! {},
+    };
     Ok(quote! {
         #item
 
         impl #sdk::Contract for #self_ty {
             const INTERFACE: &'static str = #interface;
+            const REENTRANT: bool = #reentrant;
 
             fn dispatch(
                 entry_point: &str,
@@ -316,6 +332,8 @@ fn expand(item: &mut ItemImpl) -> syn::Result<Tokens> {
             #[link_section = "vellum:interface"]
             #[used]
             static INTERFACE: [u8; #interface_len] = *#interface_literal;
+
+            #reentrant_section
         };
     })
 }

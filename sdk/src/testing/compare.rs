@@ -73,8 +73,8 @@ impl<H: Host> Recorder<H> {
 }
 
 /// Assert that two runs of one scenario agree on every call's result and events, and on the final
-/// state. Contract errors must match exactly; traps match as traps (their wording differs between
-/// a native panic and a wasm trap).
+/// state. Contract errors (panics included) must match exactly; traps match as traps (a wasm trap
+/// such as running out of memory has no native counterpart with the same wording).
 #[track_caller]
 pub fn assert_equivalent(a: &Recorder<impl Host>, b: &Recorder<impl Host>) {
     assert_eq!(

@@ -8,7 +8,10 @@
 //! The native host keeps the node's semantics: a call's writes are kept only if the call succeeds
 //! (and never for queries; the host undoes them from a log rather than copying state per call);
 //! reads see the call's own writes; iteration is in key order; a query that writes or emits
-//! fails. A panic in native code becomes a [`Failure::Trap`], as it does in wasm.
+//! fails with the runtime's trap. A panic in native code becomes what a wasm32 contract's panic
+//! handler makes of it: a contract error with code [`Error::PANIC`] and `panic: ` before the
+//! message. Contracts call each other natively too ([`TestHost::deploy`]), with the runtime's
+//! rules of depth, re-entry and rollback; fuel is not counted natively.
 
 // The crate is `no_std`; this module is native-only and uses std freely.
 
@@ -20,7 +23,7 @@ pub use compare::{
     assert_equivalent, check_artifact, check_fuel_table, fuel_table, Recorder, Step,
 };
 pub use native::TestHost;
-pub(crate) use native::{call, keccak256, secp256k1_verify, sha3_256, with_frame};
+pub(crate) use native::{call, keccak256, secp256k1_verify, sha3_256, with_frame, Stop};
 pub use wasm::{WasmHost, WasmHostError};
 
 use crate::{Address, Error};
@@ -67,7 +70,7 @@ impl Event {
 pub enum Failure {
     /// The contract returned an error.
     Contract(Error),
-    /// The contract trapped (wasm) or panicked (native), or ran out of fuel.
+    /// The contract trapped, or ran out of fuel (wasm only).
     Trap(String),
 }
 

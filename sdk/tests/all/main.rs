@@ -1,5 +1,6 @@
 //! The SDK's integration tests, as a contract author's crate sees the SDK: one test binary, a
 //! module per topic.
 
+mod calls;
 mod migrate;
 mod native_host;
