@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Build every contract in contracts/ to wasm32, reproducibly, into contracts/artifacts/.
+# Build the contracts in contracts/ to wasm32, reproducibly, into contracts/artifacts/.
 #
-#   scripts/build-contracts.sh          build and update contracts/artifacts/ (wasm, SHA256SUMS, TOOLCHAIN)
-#   scripts/build-contracts.sh --check  rebuild into a scratch directory and fail if any artifact
-#                                       differs from the committed one (CI runs this)
+#   scripts/build-contracts.sh           build every contract and update contracts/artifacts/
+#                                        (wasm, SHA256SUMS, TOOLCHAIN)
+#   scripts/build-contracts.sh NAME...   build only these (contracts/NAME), then update SHA256SUMS
+#   scripts/build-contracts.sh --check   rebuild all into a scratch directory and fail if any
+#                                        artifact differs from the committed one (CI runs this)
+#
+# A contract is any directory contracts/NAME with a Cargo.toml whose package is vellum-NAME (and
+# which is a member of the workspace); nothing lists them here.
 #
 # Toolchain, in order of preference:
 #   1. Debian's rustc-web 1.96 with its own standard library sources (apt-get install -y rustc-web
@@ -16,9 +21,31 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-contracts=(points ballot notary trace)
 artifacts="$root/contracts/artifacts"
-mode=${1:-build}
+mode=build
+[ "${1:-}" = "--check" ] && mode=--check
+
+# Every contract, found: contracts/NAME/Cargo.toml naming package vellum-NAME.
+all=()
+for manifest in contracts/*/Cargo.toml; do
+  name=$(basename "$(dirname "$manifest")")
+  if ! grep -q "^name = \"vellum-$name\"" "$manifest"; then
+    echo "error: $manifest must name its package vellum-$name" >&2
+    exit 1
+  fi
+  all+=("$name")
+done
+contracts=("${all[@]}")
+if [ "$mode" = build ] && [ $# -gt 0 ]; then
+  contracts=()
+  for name in "$@"; do
+    if [[ ! " ${all[*]} " =~ " $name " ]]; then
+      echo "error: no contract '$name' (contracts/$name/Cargo.toml); contracts: ${all[*]}" >&2
+      exit 1
+    fi
+    contracts+=("$name")
+  done
+fi
 
 # Paths differ between checkouts; remap them so they cannot leak into the output.
 remap="--remap-path-prefix=$root=/vellum --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo"
@@ -62,7 +89,8 @@ for name in "${contracts[@]}"; do
     --crate-type cdylib
   cp "$target_dir/wasm32-unknown-unknown/contract/vellum_$name.wasm" "$out/$name.wasm"
 done
-(cd "$out" && sha256sum "${contracts[@]/%/.wasm}" > SHA256SUMS)
+# The sums cover every contract's artifact (when building some, the others' are as committed).
+(cd "$out" && sha256sum "${all[@]/%/.wasm}" > SHA256SUMS)
 "${RUSTC:-rustc}" --version > "$out/TOOLCHAIN"
 
 if [ "$mode" = "--check" ]; then
