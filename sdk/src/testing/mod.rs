@@ -123,13 +123,32 @@ fn encode(args: &serde_json::Value) -> Vec<u8> {
     serde_json::to_vec(args).unwrap_or_default()
 }
 
-/// A place to run a contract: natively ([`TestHost`]) or as wasm ([`WasmHost`]).
+/// A place to run a contract: natively ([`TestHost`]) or as wasm ([`WasmHost`]), at
+/// [`CONTRACT_ADDRESS`], beside the other contracts each host can put at other addresses.
 pub trait Host {
-    /// Call `entry_point` with raw `input` as `caller`.
-    fn call(&mut self, caller: Address, entry_point: &str, input: &[u8], mode: Mode) -> Reply;
+    /// Call `entry_point` of the contract at `contract` with raw `input` as `caller`. Panics if
+    /// there is no contract there.
+    fn call_at(
+        &mut self,
+        contract: Address,
+        caller: Address,
+        entry_point: &str,
+        input: &[u8],
+        mode: Mode,
+    ) -> Reply;
 
-    /// The contract's committed state.
-    fn state(&self) -> &BTreeMap<Vec<u8>, Vec<u8>>;
+    /// The committed state of the contract at `address`.
+    fn state_at(&self, address: &Address) -> &BTreeMap<Vec<u8>, Vec<u8>>;
+
+    /// Call `entry_point` of the contract under test with raw `input` as `caller`.
+    fn call(&mut self, caller: Address, entry_point: &str, input: &[u8], mode: Mode) -> Reply {
+        self.call_at(CONTRACT_ADDRESS, caller, entry_point, input, mode)
+    }
+
+    /// The committed state of the contract under test.
+    fn state(&self) -> &BTreeMap<Vec<u8>, Vec<u8>> {
+        self.state_at(&CONTRACT_ADDRESS)
+    }
 
     /// Set the block height and time (ms) that later calls see.
     fn set_block(&mut self, height: u64, time_ms: u64);
@@ -137,6 +156,24 @@ pub trait Host {
     /// Run `instantiate` with JSON `args`.
     fn instantiate(&mut self, caller: Address, args: serde_json::Value) -> Reply {
         self.call(caller, "instantiate", &encode(&args), Mode::Transaction)
+    }
+
+    /// Run `#[execute]` method `method` of the contract at `contract` with JSON `args`.
+    fn execute_at(
+        &mut self,
+        contract: Address,
+        caller: Address,
+        method: &str,
+        args: serde_json::Value,
+    ) -> Reply {
+        let entry_point = format!("execute.{method}");
+        self.call_at(
+            contract,
+            caller,
+            &entry_point,
+            &encode(&args),
+            Mode::Transaction,
+        )
     }
 
     /// Run `#[execute]` method `method` with JSON `args`.
@@ -163,12 +200,19 @@ pub trait Host {
 }
 
 impl<H: Host + ?Sized> Host for Box<H> {
-    fn call(&mut self, caller: Address, entry_point: &str, input: &[u8], mode: Mode) -> Reply {
-        (**self).call(caller, entry_point, input, mode)
+    fn call_at(
+        &mut self,
+        contract: Address,
+        caller: Address,
+        entry_point: &str,
+        input: &[u8],
+        mode: Mode,
+    ) -> Reply {
+        (**self).call_at(contract, caller, entry_point, input, mode)
     }
 
-    fn state(&self) -> &BTreeMap<Vec<u8>, Vec<u8>> {
-        (**self).state()
+    fn state_at(&self, address: &Address) -> &BTreeMap<Vec<u8>, Vec<u8>> {
+        (**self).state_at(address)
     }
 
     fn set_block(&mut self, height: u64, time_ms: u64) {

@@ -340,15 +340,12 @@ impl<C: Contract> TestHost<C> {
             .or_default()
             .insert(key, value);
     }
+}
 
-    /// The committed state of the contract at `address`.
-    pub fn state_at(&self, address: &Address) -> &BTreeMap<Vec<u8>, Vec<u8>> {
-        self.states.get(address).unwrap_or(&self.empty)
-    }
-
+impl<C: Contract> Host for TestHost<C> {
     /// Call `entry_point` of the contract at `contract`, as [`Host::call`] calls `C`. Panics if
     /// there is no contract there.
-    pub fn call_at(
+    fn call_at(
         &mut self,
         contract: Address,
         caller: Address,
@@ -387,15 +384,10 @@ impl<C: Contract> TestHost<C> {
             fuel_used: None,
         }
     }
-}
 
-impl<C: Contract> Host for TestHost<C> {
-    fn call(&mut self, caller: Address, entry_point: &str, input: &[u8], mode: Mode) -> Reply {
-        self.call_at(CONTRACT_ADDRESS, caller, entry_point, input, mode)
-    }
-
-    fn state(&self) -> &BTreeMap<Vec<u8>, Vec<u8>> {
-        self.state_at(&CONTRACT_ADDRESS)
+    /// The committed state of the contract at `address`.
+    fn state_at(&self, address: &Address) -> &BTreeMap<Vec<u8>, Vec<u8>> {
+        self.states.get(address).unwrap_or(&self.empty)
     }
 
     fn set_block(&mut self, height: u64, time_ms: u64) {

@@ -97,17 +97,52 @@ impl WasmHost {
     ) -> Result<(), WasmHostError> {
         self.deploy(address, &read(path.as_ref())?)
     }
+}
 
-    /// The committed state of the contract at `address`.
-    pub fn state_at(&self, address: &Address) -> &BTreeMap<Vec<u8>, Vec<u8>> {
-        self.storage
+fn read(path: &Path) -> Result<Vec<u8>, WasmHostError> {
+    std::fs::read(path).map_err(|source| WasmHostError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The host's contracts and state when a call starts.
+struct Snapshot {
+    code: BTreeMap<[u8; 32], Vec<u8>>,
+    storage: BTreeMap<[u8; 32], vellum_runtime::MemoryStorage>,
+}
+
+impl vellum_runtime::World for Snapshot {
+    fn code_hash(
+        &self,
+        address: &[u8; 32],
+    ) -> Result<Option<vellum_runtime::CodeHash>, vellum_runtime::StorageError> {
+        Ok(self
+            .code
             .get(address)
-            .map_or(&self.empty, |s| s.entries())
+            .map(|wasm| vellum_runtime::CodeHash::of(wasm)))
     }
 
+    fn code(
+        &self,
+        hash: &vellum_runtime::CodeHash,
+    ) -> Result<Vec<u8>, vellum_runtime::StorageError> {
+        self.code
+            .values()
+            .find(|wasm| vellum_runtime::CodeHash::of(wasm) == *hash)
+            .cloned()
+            .ok_or_else(|| vellum_runtime::StorageError(format!("no code {hash}").into()))
+    }
+
+    fn storage(&self, address: &[u8; 32]) -> Arc<dyn vellum_runtime::Storage> {
+        Arc::new(self.storage.get(address).cloned().unwrap_or_default())
+    }
+}
+
+impl Host for WasmHost {
     /// Call `entry_point` of the contract at `contract`, as [`Host::call`] calls the one under
     /// test. Panics if there is no contract there.
-    pub fn call_at(
+    fn call_at(
         &mut self,
         contract: Address,
         caller: Address,
@@ -185,55 +220,12 @@ impl WasmHost {
             fuel_used: Some(execution.fuel_used),
         }
     }
-}
 
-fn read(path: &Path) -> Result<Vec<u8>, WasmHostError> {
-    std::fs::read(path).map_err(|source| WasmHostError::Read {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-/// The host's contracts and state when a call starts.
-struct Snapshot {
-    code: BTreeMap<[u8; 32], Vec<u8>>,
-    storage: BTreeMap<[u8; 32], vellum_runtime::MemoryStorage>,
-}
-
-impl vellum_runtime::World for Snapshot {
-    fn code_hash(
-        &self,
-        address: &[u8; 32],
-    ) -> Result<Option<vellum_runtime::CodeHash>, vellum_runtime::StorageError> {
-        Ok(self
-            .code
+    /// The committed state of the contract at `address`.
+    fn state_at(&self, address: &Address) -> &BTreeMap<Vec<u8>, Vec<u8>> {
+        self.storage
             .get(address)
-            .map(|wasm| vellum_runtime::CodeHash::of(wasm)))
-    }
-
-    fn code(
-        &self,
-        hash: &vellum_runtime::CodeHash,
-    ) -> Result<Vec<u8>, vellum_runtime::StorageError> {
-        self.code
-            .values()
-            .find(|wasm| vellum_runtime::CodeHash::of(wasm) == *hash)
-            .cloned()
-            .ok_or_else(|| vellum_runtime::StorageError(format!("no code {hash}").into()))
-    }
-
-    fn storage(&self, address: &[u8; 32]) -> Arc<dyn vellum_runtime::Storage> {
-        Arc::new(self.storage.get(address).cloned().unwrap_or_default())
-    }
-}
-
-impl Host for WasmHost {
-    fn call(&mut self, caller: Address, entry_point: &str, input: &[u8], mode: Mode) -> Reply {
-        self.call_at(CONTRACT_ADDRESS, caller, entry_point, input, mode)
-    }
-
-    fn state(&self) -> &BTreeMap<Vec<u8>, Vec<u8>> {
-        self.state_at(&CONTRACT_ADDRESS)
+            .map_or(&self.empty, |s| s.entries())
     }
 
     fn set_block(&mut self, height: u64, time_ms: u64) {
