@@ -73,6 +73,8 @@ const BALANCES: Map<(String, Address), u128> = Map::new("balances");
 const RATES: Map<(String, String), Rate> = Map::new("rates");
 const HISTORY: Map<(Address, u64), Movement> = Map::new("history");
 const HISTORY_LENGTH: Map<Address, u64> = Map::new("history_length");
+/// (issuer, owner, spender) -> points the spender may still move with `transfer_from`.
+const ALLOWANCES: Map<(String, Address, Address), u128> = Map::new("allowances");
 
 /// Largest page of a history query.
 pub const PAGE_MAX: u32 = 100;
@@ -126,6 +128,26 @@ fn ensure_admin(issuer: &Issuer) -> Result<()> {
 
 fn ensure_positive(amount: u128) -> Result<()> {
     ensure!(amount > 0, Error::invalid("amount must be positive"));
+    Ok(())
+}
+
+/// Move `amount` of `from`'s `issuer` points to `to`, recording both sides.
+fn move_points(issuer: String, from: Address, to: Address, amount: u128) -> Result<()> {
+    ensure_positive(amount)?;
+    load_issuer(&issuer)?;
+    ensure!(from != to, Error::invalid("cannot transfer to yourself"));
+    let balance = balance_of(&issuer, from)?;
+    ensure!(
+        balance >= amount,
+        Error::invalid(format!(
+            "insufficient `{issuer}` balance: {balance} < {amount}"
+        ))
+    );
+    set_balance(&issuer, from, balance - amount);
+    set_balance(&issuer, to, balance_of(&issuer, to)? + amount);
+    record(from, "sent", &issuer, amount, Some(to))?;
+    record(to, "received", &issuer, amount, Some(from))?;
+    env::emit("transferred", &(issuer, from, to, amount));
     Ok(())
 }
 
@@ -185,22 +207,44 @@ impl Points {
     /// Send `amount` of the caller's `issuer` points to `to`.
     #[execute]
     pub fn transfer(issuer: String, to: Address, amount: u128) -> Result<()> {
-        ensure_positive(amount)?;
+        move_points(issuer, env::caller(), to, amount)
+    }
+
+    /// Let `spender` (an account, or a contract such as an escrow) move up to `amount` of the
+    /// caller's `issuer` points with `transfer_from`, replacing any earlier allowance (0 revokes
+    /// it).
+    #[execute]
+    pub fn approve(issuer: String, spender: Address, amount: u128) -> Result<()> {
         load_issuer(&issuer)?;
-        let from = env::caller();
-        ensure!(from != to, Error::invalid("cannot transfer to yourself"));
-        let balance = balance_of(&issuer, from)?;
+        let owner = env::caller();
+        ensure!(owner != spender, Error::invalid("cannot approve yourself"));
+        let key = (issuer.clone(), owner, spender);
+        match amount {
+            0 => ALLOWANCES.remove(&key),
+            _ => ALLOWANCES.save(&key, &amount),
+        }
+        env::emit("approved", &(issuer, owner, spender, amount));
+        Ok(())
+    }
+
+    /// Move `amount` of `from`'s `issuer` points to `to`, spending the allowance `from` gave the
+    /// caller.
+    #[execute]
+    pub fn transfer_from(issuer: String, from: Address, to: Address, amount: u128) -> Result<()> {
+        let spender = env::caller();
+        let key = (issuer.clone(), from, spender);
+        let allowed = ALLOWANCES.load(&key)?.unwrap_or(0);
         ensure!(
-            balance >= amount,
-            Error::invalid(format!(
-                "insufficient `{issuer}` balance: {balance} < {amount}"
+            allowed >= amount,
+            Error::unauthorized(format!(
+                "{from} allows {spender} {allowed} `{issuer}` points, fewer than {amount}"
             ))
         );
-        set_balance(&issuer, from, balance - amount);
-        set_balance(&issuer, to, balance_of(&issuer, to)? + amount);
-        record(from, "sent", &issuer, amount, Some(to))?;
-        record(to, "received", &issuer, amount, Some(from))?;
-        env::emit("transferred", &(issuer, from, to, amount));
+        move_points(issuer, from, to, amount)?;
+        match allowed - amount {
+            0 => ALLOWANCES.remove(&key),
+            left => ALLOWANCES.save(&key, &left),
+        }
         Ok(())
     }
 
@@ -308,6 +352,12 @@ impl Points {
     #[query]
     pub fn balance(issuer: String, member: Address) -> Result<u128> {
         balance_of(&issuer, member)
+    }
+
+    /// What `spender` may still move of `owner`'s `issuer` points.
+    #[query]
+    pub fn allowance(issuer: String, owner: Address, spender: Address) -> Result<u128> {
+        Ok(ALLOWANCES.load(&(issuer, owner, spender))?.unwrap_or(0))
     }
 
     /// Issuer `id`, with its supply.

@@ -106,6 +106,37 @@ fn scenario(run: &mut Recorder<impl Host>) {
         short.error().message
     );
 
+    // Another account (an escrow contract, say) moves points only within an allowance.
+    let take = |amount: u64| json!({"issuer": "air", "from": BOB, "to": MALLORY, "amount": amount});
+    assert_eq!(
+        run.execute(MALLORY, "transfer_from", take(30)).error().code,
+        Error::UNAUTHORIZED
+    );
+    assert!(run
+        .execute(
+            BOB,
+            "approve",
+            json!({"issuer": "air", "spender": MALLORY, "amount": 30})
+        )
+        .is_ok());
+    let allowance = json!({"issuer": "air", "owner": BOB, "spender": MALLORY});
+    assert_eq!(run.query("allowance", allowance.clone()).json(), json!(30));
+    assert_eq!(
+        run.execute(MALLORY, "transfer_from", take(40)).error().code,
+        Error::UNAUTHORIZED
+    );
+    assert!(run.execute(MALLORY, "transfer_from", take(30)).is_ok());
+    assert_eq!(run.query("allowance", allowance).json(), json!(0));
+    assert_eq!(
+        run.execute(MALLORY, "transfer_from", take(1)).error().code,
+        Error::UNAUTHORIZED
+    );
+    assert_eq!(
+        run.query("balance", json!({"issuer": "air", "member": BOB}))
+            .json(),
+        json!(70)
+    );
+
     // A swap needs a rate both issuers agreed to, on identical terms.
     let swap = json!({"from": "air", "to": "bank", "amount": 300});
     assert_eq!(

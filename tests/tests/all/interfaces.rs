@@ -49,4 +49,5 @@ fn every_artifact_carries_its_interface_and_exports_it() {
     check::<vellum_ballot::Ballot>("ballot");
     check::<vellum_notary::Notary>("notary");
     check::<vellum_trace::Trace>("trace");
+    check::<vellum_escrow::Escrow>("escrow");
 }
