@@ -1,4 +1,4 @@
-//! `vellum demo`: the four use cases, end to end, through JSON-RPC only, told as a story.
+//! `vellum demo`: the use cases, end to end, through JSON-RPC only, told as a story.
 //!
 //! Everything here is what an integrator's system would do: sign transactions with member
 //! keys, submit them to a node, wait for receipts, and query contracts read-only. New
@@ -35,7 +35,10 @@ pub async fn run(client: &Client, dir: &Path) -> anyhow::Result<()> {
     story.ballot(address("ballot")?, &tag).await?;
     story.notary(address("notary")?, &tag).await?;
     story.trace(address("trace")?, &tag).await?;
-    println!("All four use cases ran end to end.");
+    story
+        .escrow(address("escrow")?, address("points")?, &tag)
+        .await?;
+    println!("All five use cases ran end to end.");
     Ok(())
 }
 
@@ -130,6 +133,97 @@ impl Story<'_> {
             .await?["output"]
             .clone();
         println!("   the member swapped 250 and received {received}: balances {air} {left}, {hotel} {got}\n");
+        Ok(())
+    }
+
+    /// Submit and wait, expecting a failure; its reason.
+    async fn refused(&self, transaction: SignedTransaction, what: &str) -> anyhow::Result<String> {
+        let receipt = self.client.submit_and_wait(&transaction).await?;
+        vellum_client::receipt_failure(&receipt)
+            .ok_or_else(|| anyhow!("{what} succeeded; it must not: {receipt}"))
+    }
+
+    async fn escrow(
+        &mut self,
+        escrow: [u8; 32],
+        points: [u8; 32],
+        tag: &str,
+    ) -> anyhow::Result<()> {
+        println!("5. Escrow: points held for a deal, then released to the seller or refunded");
+        let issuer = format!("shop-{tag}");
+        let me = hex(&self.admin.address());
+        self.call(
+            points,
+            "register_issuer",
+            json!({"id": issuer, "name": "ShopPoints", "admin": me}),
+        )
+        .await?;
+        let mut buyer = self.member("a buyer").await?;
+        let mut seller = self.member("a seller").await?;
+        let (b, s) = (hex(&buyer.address()), hex(&seller.address()));
+        self.call(
+            points,
+            "mint",
+            json!({"issuer": issuer, "to": b, "amount": 500}),
+        )
+        .await?;
+        let approve = buyer.call(
+            points,
+            "approve",
+            json!({"issuer": issuer, "spender": hex(&escrow), "amount": 500}),
+        );
+        self.send(approve, "approve").await?;
+        let balances = |story: &Self| {
+            let client = story.client;
+            let issuer = issuer.clone();
+            let members = [b.clone(), s.clone(), hex(&escrow)];
+            async move {
+                let mut found = Vec::new();
+                for member in members {
+                    let args = json!({"issuer": issuer, "member": member});
+                    let output = client.query(&points, "balance", args).await?["output"].clone();
+                    found.push(output.as_u64().unwrap_or(u64::MAX));
+                }
+                anyhow::Ok(found)
+            }
+        };
+        let open = |buyer: &mut Signer, amount: u64| {
+            buyer.call(
+                escrow,
+                "open",
+                json!({"seller": s, "issuer": issuer, "amount": amount, "expires_in_ms": 86_400_000}),
+            )
+        };
+        let deal = self.send(open(&mut buyer, 300), "open").await?["output"].clone();
+        let held = balances(self).await?;
+        println!(
+            "   the buyer escrows 300 points (deal {deal}): buyer, seller, escrow hold {held:?}"
+        );
+        if held != [200, 0, 300] {
+            bail!("after the escrow, balances are {held:?}, not [200, 0, 300]");
+        }
+        let why = self
+            .refused(
+                seller.call(escrow, "release", json!({"id": deal})),
+                "the seller's release",
+            )
+            .await?;
+        println!("   the seller cannot release them: {why}");
+        self.send(
+            buyer.call(escrow, "release", json!({"id": deal})),
+            "release",
+        )
+        .await?;
+        let released = balances(self).await?;
+        println!("   the buyer releases them to the seller: {released:?}");
+        let deal = self.send(open(&mut buyer, 100), "open").await?["output"].clone();
+        self.send(seller.call(escrow, "refund", json!({"id": deal})), "refund")
+            .await?;
+        let refunded = balances(self).await?;
+        println!("   a second deal of 100, refunded by the seller: {refunded:?}\n");
+        if released != [200, 300, 0] || refunded != [200, 300, 0] {
+            bail!("after release and refund, balances are {released:?} and {refunded:?}");
+        }
         Ok(())
     }
 

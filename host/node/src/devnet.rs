@@ -28,7 +28,8 @@ pub const STOP_GRACE: Duration = Duration::from_secs(10);
 use vellum_client::{Client, Signer};
 
 /// The use-case contracts, built to wasm32 and committed (`contracts/artifacts`).
-pub const BUNDLED: [(&str, &[u8]); 4] = [
+/// Deployed in this order: `escrow` is given the address of `points`.
+pub const BUNDLED: [(&str, &[u8]); 5] = [
     (
         "points",
         include_bytes!("../../../contracts/artifacts/points.wasm"),
@@ -44,6 +45,10 @@ pub const BUNDLED: [(&str, &[u8]); 4] = [
     (
         "trace",
         include_bytes!("../../../contracts/artifacts/trace.wasm"),
+    ),
+    (
+        "escrow",
+        include_bytes!("../../../contracts/artifacts/escrow.wasm"),
     ),
 ];
 
@@ -233,8 +238,12 @@ async fn deploy_bundled(
     let mut deployed = BTreeMap::new();
     for (name, code) in BUNDLED {
         eprint!("deploying {name} ({} KiB) ... ", code.len() / 1024);
+        let init = match name {
+            "escrow" => json!({"points": deployed.get("points")}),
+            _ => json!({}),
+        };
         let receipt = client
-            .submit_and_wait(&signer.deploy(code.to_vec(), json!({})))
+            .submit_and_wait(&signer.deploy(code.to_vec(), init))
             .await?;
         let address = receipt["contract"]
             .as_str()

@@ -74,7 +74,7 @@ enum Command {
     /// The first run creates the network under --dir; later runs resume it. Ctrl-C (SIGINT) or
     /// SIGTERM stops it: each validator is stopped cleanly and waited for.
     Devnet(cli::devnet::Args),
-    /// Run the four use cases end to end against a running network, and tell the story.
+    /// Run the five use cases end to end against a running network, and tell the story.
     Demo(cli::demo::Args),
     /// Create a network's files: genesis, validator keys and configurations, admin keys.
     Init(cli::init::Args),

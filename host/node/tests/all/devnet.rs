@@ -184,7 +184,7 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     let url = format!("http://127.0.0.1:{}", base + 5);
     let address: SocketAddr = format!("127.0.0.1:{}", base + 5).parse().expect("address");
     assert!(banner.contains(&url), "{banner}");
-    for name in ["points", "ballot", "notary", "trace"] {
+    for name in ["points", "ballot", "notary", "trace", "escrow"] {
         assert!(banner.contains(name), "{name} not deployed:\n{banner}");
     }
     let contracts = vellum::devnet::contracts(&net).expect("contracts.json");
@@ -251,8 +251,8 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     assert_eq!(by_hash["height"], height);
     assert_eq!(
         client.nonce(&signer.address()).await.expect("nonce"),
-        5,
-        "four deploys and one call"
+        6,
+        "five deploys and one call"
     );
 
     // A document anchored, queried, its key's history and the contract's range and events.
@@ -566,7 +566,9 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     let (status, _) = post(address, &oversized);
     assert_eq!(status, 413, "an oversized request is refused");
 
-    // The demo's four stories run end to end against the same network.
+    // The demo's five stories run end to end against the same network (the escrow's checks
+    // that the seller is paid on release, the buyer repaid on refund, and that the seller
+    // cannot release).
     vellum::demo::run(&client, &net)
         .await
         .expect("the demo runs");
