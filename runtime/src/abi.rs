@@ -13,9 +13,9 @@
 //!   the guest copies them out with `key_read` / `value_read` into memory it has sized. This keeps
 //!   the host from ever allocating inside the guest.
 //!
-//! The file is long on purpose: [`link`] defines every host function in one place, in the order
-//! of `docs/abi.md`, each beside the limits and fuel it enforces, so the whole ABI can be audited
-//! top to bottom against its specification.
+//! The file is long on purpose: `link` defines every host function but `call` in one place, in
+//! the order of `docs/abi.md`, each beside the limits and fuel it enforces, so the whole ABI can
+//! be audited top to bottom against its specification.
 
 use crate::{
     call::Below,

@@ -4,7 +4,7 @@
 //!
 //! Blocks executed but not yet final are kept by digest, so a child is executed on top of its
 //! parent's writes without waiting for the parent to commit; they are dropped once a block at
-//! their height commits. Finalization ([`Chain::finalize`]) commits the block executed during
+//! their height commits. Finalization (`Chain::finalize`) commits the block executed during
 //! verification, with its seal; a block this node never verified (backfill after downtime) is
 //! executed first. If this node's execution disagrees with a finalized block, it halts with a
 //! [`Halt::Diverged`] report naming the first differing transaction, and commits nothing more:

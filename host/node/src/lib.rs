@@ -5,7 +5,7 @@
 //! It owns the process: a validator's configuration file ([`config`]), its key files
 //! ([`keys`]), the wiring of ledger, consensus and JSON-RPC on commonware's tokio runtime
 //! ([`run`]), the files of a new network ([`init`]), a local network in one command
-//! ([`devnet`]), the use cases told as a story ([`demo`]) and the load generator ([`bench`]).
+//! ([`devnet`]), the use cases told as a story ([`demo`]) and the load generator ([`bench`](mod@bench)).
 //! The command line itself is in `main.rs`, one module per command under `cli/`.
 //!
 //! It may use every other crate of the house; nothing uses it. Data flows one way through the

@@ -10,7 +10,7 @@
 //! - [`genesis`]: the genesis file (organisations, identities, validators, chain limits);
 //! - [`block`]: headers, blocks, receipts and events, and the binary Merkle root (commonware's
 //!   `bmt` with Keccak-256) their headers commit to;
-//! - [`hex`]: `0x` hex, as every byte string appears in JSON;
+//! - [`hex`](mod@hex): `0x` hex, as every byte string appears in JSON;
 //! - [`rpc`]: the JSON-RPC error codes and limits a server and a client share;
 //! - [`validators`]: the validator set a genesis names, and the namespace consensus signs in;
 //! - [`proof`]: seals, finality and receipt proofs, and the checks anyone can run offline;
