@@ -573,6 +573,62 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         .await
         .expect("the demo runs");
 
+    // Every validator recorded the escrow's transactions (each a tree of calls into `points`)
+    // alike: the same receipt, fuel included, byte for byte.
+    let urls: Vec<&str> = banner
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("validator "))
+        .filter_map(|line| line.split_once(": ").map(|(_, url)| url))
+        .collect();
+    assert_eq!(urls.len(), 4, "{banner}");
+    let events = client
+        .call(
+            "vellum_getEvents",
+            rpc_params![json!({"contract": contracts["escrow"], "from_height": 0, "limit": 100})],
+        )
+        .await
+        .expect("escrow events");
+    let escrowed: std::collections::BTreeSet<String> = events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["transaction"].as_str().map(String::from))
+        .collect();
+    assert!(
+        escrowed.len() >= 4,
+        "two opens, a release and a refund: {events}"
+    );
+    let mut nodes = Vec::new();
+    for url in &urls {
+        nodes.push(Client::connect(url).await.expect("connect"));
+    }
+    for hash in &escrowed {
+        let mut receipts = Vec::new();
+        for node in &nodes {
+            let mut receipt = Value::Null;
+            // A validator a block behind has it a moment later.
+            for _ in 0..100 {
+                match node
+                    .call("vellum_getTransactionReceipt", rpc_params![hash])
+                    .await
+                {
+                    Ok(found) if !found.is_null() => {
+                        receipt = found;
+                        break;
+                    }
+                    _ => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
+            receipts.push(receipt);
+        }
+        assert!(
+            receipts[0]["fuel_used"].as_u64() > Some(100_000),
+            "{}",
+            receipts[0]
+        );
+        assert!(receipts.iter().all(|r| r == &receipts[0]), "{receipts:?}");
+    }
+
     // The load generator, small: everything it submits commits, nothing fails.
     let bundled = contracts
         .iter()
