@@ -5,10 +5,9 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::sync::Arc;
-use vellum_benches::{execute, prepared, COMPUTE, HOST_CALLS, HOST_CALL_LOOP, NOOP};
+use vellum_benches::{execute, execute_in, prepared, COMPUTE, HOST_CALLS, HOST_CALL_LOOP, NOOP};
 use vellum_runtime::{
-    Call, CodeHash, Context, MemoryStorage, Metering, Mode, Runtime, RuntimeConfig, Storage,
-    StorageError, World, Write,
+    CodeHash, MemoryStorage, Metering, Runtime, RuntimeConfig, Storage, StorageError, World, Write,
 };
 
 fn instantiate_call(c: &mut Criterion) {
@@ -101,24 +100,7 @@ fn call(c: &mut Criterion) {
     ] {
         let contract = runtime.prepare(&wasm).expect("valid");
         group.bench_function(format!("entry=noop path={name}"), |b| {
-            b.iter(|| {
-                let call = Call {
-                    entry_point: "execute.noop",
-                    input: b"",
-                    context: Context {
-                        caller: [1; 32],
-                        contract: [2; 32],
-                        block_height: 1,
-                        block_time_ms: 0,
-                    },
-                    fuel_limit: 10_000_000,
-                    mode: Mode::Transaction,
-                };
-                let execution = runtime
-                    .execute_in(&contract, call, world.clone())
-                    .expect("the host completes the call");
-                assert!(execution.outcome.is_success());
-            })
+            b.iter(|| execute_in(&runtime, &contract, "execute.noop", world.clone()))
         });
     }
     group.finish();

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use vellum_runtime::{
     Call, Context, Contract, Execution, MemoryStorage, Metering, Mode, Runtime, RuntimeConfig,
+    World,
 };
 
 /// A contract whose entry point does nothing: measures pure instantiate + call overhead.
@@ -63,7 +64,30 @@ pub fn execute(
     entry_point: &str,
     storage: Arc<MemoryStorage>,
 ) -> Execution {
-    let call = Call {
+    let execution = runtime
+        .execute(contract, call(entry_point), storage)
+        .expect("host completes the call");
+    assert!(execution.outcome.is_success(), "{:?}", execution.outcome);
+    execution
+}
+
+/// Execute `entry_point` with ample fuel in `world`, which serves the contracts it calls.
+pub fn execute_in(
+    runtime: &Runtime,
+    contract: &Contract,
+    entry_point: &str,
+    world: Arc<dyn World>,
+) -> Execution {
+    let execution = runtime
+        .execute_in(contract, call(entry_point), world)
+        .expect("host completes the call");
+    assert!(execution.outcome.is_success(), "{:?}", execution.outcome);
+    execution
+}
+
+/// A transaction's call of `entry_point` with no input and ample fuel.
+fn call(entry_point: &str) -> Call<'_> {
+    Call {
         entry_point,
         input: b"",
         context: Context {
@@ -74,12 +98,7 @@ pub fn execute(
         },
         fuel_limit: 1_000_000_000,
         mode: Mode::Transaction,
-    };
-    let execution = runtime
-        .execute(contract, call, storage)
-        .expect("host completes the call");
-    assert!(execution.outcome.is_success(), "{:?}", execution.outcome);
-    execution
+    }
 }
 
 /// Lots on the longest provenance path of [`trace_graph`]: the figure the issue names.

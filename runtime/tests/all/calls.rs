@@ -187,6 +187,36 @@ fn run_in(
         .expect("the host completes the call")
 }
 
+/// [`run_in`] as a transaction with [`FUEL`].
+fn transact(
+    rt: &Runtime,
+    world: &Arc<TestWorld>,
+    contract: Address,
+    entry_point: &str,
+    input: &[u8],
+) -> Execution {
+    run_in(
+        rt,
+        world,
+        contract,
+        entry_point,
+        input,
+        FUEL,
+        Mode::Transaction,
+    )
+}
+
+/// [`run_in`] as a query with [`FUEL`].
+fn ask(
+    rt: &Runtime,
+    world: &Arc<TestWorld>,
+    contract: Address,
+    entry_point: &str,
+    input: &[u8],
+) -> Execution {
+    run_in(rt, world, contract, entry_point, input, FUEL, Mode::Query)
+}
+
 fn returned(execution: &Execution) -> Vec<u8> {
     match &execution.outcome {
         Outcome::Success(output) => output.clone(),
@@ -199,15 +229,7 @@ fn a_callee_runs_as_the_calling_contract_and_its_effects_join_the_callers_in_ord
     let rt = runtime();
     let world = TestWorld::new();
     let input = forward(COUNTER_AT, u64::MAX, "execute.bump", b"");
-    let run = run_in(
-        &rt,
-        &world,
-        PROXY_AT,
-        "execute.forward",
-        &input,
-        FUEL,
-        Mode::Transaction,
-    );
+    let run = transact(&rt, &world, PROXY_AT, "execute.forward", &input);
     assert_eq!(
         returned(&run),
         [&[CallStatus::Success as u8][..], b"ok"].concat()
@@ -238,27 +260,11 @@ fn a_callee_runs_as_the_calling_contract_and_its_effects_join_the_callers_in_ord
 
     // The callee sees the calling contract as its caller.
     let input = forward(COUNTER_AT, u64::MAX, "query.who", b"");
-    let run = run_in(
-        &rt,
-        &world,
-        PROXY_AT,
-        "query.forward",
-        &input,
-        FUEL,
-        Mode::Query,
-    );
+    let run = ask(&rt, &world, PROXY_AT, "query.forward", &input);
     assert_eq!(returned(&run), [&[0u8][..], &PROXY_AT].concat());
     // A query reads committed state through the call.
     let input = forward(COUNTER_AT, u64::MAX, "query.get", b"");
-    let run = run_in(
-        &rt,
-        &world,
-        PROXY_AT,
-        "query.forward",
-        &input,
-        FUEL,
-        Mode::Query,
-    );
+    let run = ask(&rt, &world, PROXY_AT, "query.forward", &input);
     assert_eq!(returned(&run), [0, 1]);
 }
 
@@ -283,15 +289,7 @@ fn a_failed_callee_leaves_nothing_and_the_caller_decides() {
     for (entry, status, buffer) in cases {
         let input = forward(COUNTER_AT, 200_000, entry, b"");
         // The caller handles the failure: its own write and events stay, the callee's do not.
-        let run = run_in(
-            &rt,
-            &world,
-            PROXY_AT,
-            "execute.forward",
-            &input,
-            FUEL,
-            Mode::Transaction,
-        );
+        let run = transact(&rt, &world, PROXY_AT, "execute.forward", &input);
         assert_eq!(
             returned(&run),
             [&[status as u8][..], buffer].concat(),
@@ -305,15 +303,7 @@ fn a_failed_callee_leaves_nothing_and_the_caller_decides() {
         );
         assert!(run.events.iter().all(|e| e.contract == PROXY_AT), "{entry}");
         // Or it rolls everything back by failing itself.
-        let run = run_in(
-            &rt,
-            &world,
-            PROXY_AT,
-            "execute.forward_or_abort",
-            &input,
-            FUEL,
-            Mode::Transaction,
-        );
+        let run = transact(&rt, &world, PROXY_AT, "execute.forward_or_abort", &input);
         assert!(
             matches!(run.outcome, Outcome::ContractError { code: 7, .. }),
             "{entry}: {:?}",
@@ -323,27 +313,11 @@ fn a_failed_callee_leaves_nothing_and_the_caller_decides() {
     }
     // No contract at the address.
     let input = forward(NOBODY, u64::MAX, "execute.bump", b"");
-    let run = run_in(
-        &rt,
-        &world,
-        PROXY_AT,
-        "execute.forward",
-        &input,
-        FUEL,
-        Mode::Transaction,
-    );
+    let run = transact(&rt, &world, PROXY_AT, "execute.forward", &input);
     assert_eq!(returned(&run), [CallStatus::NoContract as u8]);
     // A query's callee is read-only too, whatever entry point it runs.
     let input = forward(COUNTER_AT, u64::MAX, "execute.bump", b"");
-    let run = run_in(
-        &rt,
-        &world,
-        PROXY_AT,
-        "query.forward",
-        &input,
-        FUEL,
-        Mode::Query,
-    );
+    let run = ask(&rt, &world, PROXY_AT, "query.forward", &input);
     assert_eq!(
         returned(&run),
         [
@@ -354,15 +328,7 @@ fn a_failed_callee_leaves_nothing_and_the_caller_decides() {
     );
     // Only `execute.*` and `query.*` entry points may be called.
     let input = forward(COUNTER_AT, u64::MAX, "instantiate", b"");
-    let run = run_in(
-        &rt,
-        &world,
-        PROXY_AT,
-        "execute.forward",
-        &input,
-        FUEL,
-        Mode::Transaction,
-    );
+    let run = transact(&rt, &world, PROXY_AT, "execute.forward", &input);
     assert!(
         matches!(
             run.outcome,
@@ -381,27 +347,11 @@ fn a_callee_may_emit_only_the_events_its_caller_has_left() {
     let rt = runtime();
     let world = TestWorld::new();
     // Alone, 1,024 events are allowed.
-    let run = run_in(
-        &rt,
-        &world,
-        COUNTER_AT,
-        "execute.emit_1024",
-        b"",
-        FUEL,
-        Mode::Transaction,
-    );
+    let run = transact(&rt, &world, COUNTER_AT, "execute.emit_1024", b"");
     assert_eq!(run.events.len(), 1_024, "{:?}", run.outcome);
     // Under a caller that has emitted one, the callee fails itself, and the caller goes on.
     let input = forward(COUNTER_AT, u64::MAX, "execute.emit_1024", b"");
-    let run = run_in(
-        &rt,
-        &world,
-        PROXY_AT,
-        "execute.forward",
-        &input,
-        FUEL,
-        Mode::Transaction,
-    );
+    let run = transact(&rt, &world, PROXY_AT, "execute.forward", &input);
     assert_eq!(
         returned(&run),
         [
@@ -417,15 +367,7 @@ fn a_callee_may_emit_only_the_events_its_caller_has_left() {
 fn fuel_across_a_call_is_the_callers_plus_exactly_the_callees() {
     let rt = runtime();
     let world = TestWorld::new();
-    let alone = run_in(
-        &rt,
-        &world,
-        COUNTER_AT,
-        "execute.bump",
-        b"",
-        FUEL,
-        Mode::Transaction,
-    );
+    let alone = transact(&rt, &world, COUNTER_AT, "execute.bump", b"");
     let through = run_in(
         &rt,
         &world,
@@ -459,15 +401,7 @@ fn fuel_across_a_call_is_the_callers_plus_exactly_the_callees() {
     // A callee that runs out uses exactly what it was given, and the caller goes on.
     let spin = |fuel: u64| {
         let input = forward(COUNTER_AT, fuel, "execute.spin", b"");
-        let run = run_in(
-            &rt,
-            &world,
-            PROXY_AT,
-            "execute.forward",
-            &input,
-            FUEL,
-            Mode::Transaction,
-        );
+        let run = transact(&rt, &world, PROXY_AT, "execute.forward", &input);
         assert_eq!(returned(&run), [CallStatus::OutOfFuel as u8]);
         run.fuel_used
     };
@@ -493,51 +427,19 @@ fn re_entry_is_refused_unless_the_contract_opts_in_and_then_it_sees_pending_writ
     let world = TestWorld::new();
     // A plain contract calling itself.
     let input = forward(PROXY_AT, u64::MAX, "query.before", b"");
-    let run = run_in(
-        &rt,
-        &world,
-        PROXY_AT,
-        "execute.forward",
-        &input,
-        FUEL,
-        Mode::Transaction,
-    );
+    let run = transact(&rt, &world, PROXY_AT, "execute.forward", &input);
     assert_eq!(returned(&run), [CallStatus::Reentrancy as u8]);
     // ... or through another contract: the inner call is refused, the outer succeeds.
     let inner = forward(PROXY_AT, u64::MAX, "query.before", b"");
     let input = forward(OTHER_PROXY_AT, u64::MAX, "execute.forward", &inner);
-    let run = run_in(
-        &rt,
-        &world,
-        PROXY_AT,
-        "execute.forward",
-        &input,
-        FUEL,
-        Mode::Transaction,
-    );
+    let run = transact(&rt, &world, PROXY_AT, "execute.forward", &input);
     assert_eq!(returned(&run), [0, CallStatus::Reentrancy as u8]);
     // A contract that opts in is re-entered, and reads its own pending write.
     let input = forward(REENTRANT_AT, u64::MAX, "query.before", b"");
-    let run = run_in(
-        &rt,
-        &world,
-        REENTRANT_AT,
-        "execute.forward",
-        &input,
-        FUEL,
-        Mode::Transaction,
-    );
+    let run = transact(&rt, &world, REENTRANT_AT, "execute.forward", &input);
     assert_eq!(returned(&run), [0, b'1']);
     // Nothing was committed: a fresh caller reads nothing.
-    let run = run_in(
-        &rt,
-        &world,
-        PROXY_AT,
-        "query.before",
-        b"",
-        FUEL,
-        Mode::Query,
-    );
+    let run = ask(&rt, &world, PROXY_AT, "query.before", b"");
     assert_eq!(returned(&run), b"");
 }
 
@@ -551,15 +453,7 @@ fn calls_nest_only_as_deep_as_the_schedule_allows() {
     for _ in 0..depth_max {
         input = forward(REENTRANT_AT, u64::MAX, "execute.forward", &input);
     }
-    let run = run_in(
-        &rt,
-        &world,
-        REENTRANT_AT,
-        "execute.forward",
-        &input,
-        FUEL,
-        Mode::Transaction,
-    );
+    let run = transact(&rt, &world, REENTRANT_AT, "execute.forward", &input);
     let mut expected = vec![0u8; depth_max];
     expected.push(CallStatus::DepthExceeded as u8);
     assert_eq!(returned(&run), expected);
