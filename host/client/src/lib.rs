@@ -426,13 +426,9 @@ pub fn receipt_failure(receipt: &Value) -> Option<String> {
         return None;
     }
     let error = &receipt["error"];
-    let why = match (
-        error["code"].as_u64(),
-        error["message"].as_str(),
-        error.as_str(),
-    ) {
-        (Some(code), Some(message), _) => format!("error {code}: {message}"),
-        (_, _, Some(text)) => text.to_string(),
+    let why = match (error["code"].as_u64(), error["message"].as_str()) {
+        (Some(code), Some(message)) => format!("error {code}: {message}"),
+        (None, Some(message)) => message.to_string(),
         _ if error.is_null() => "no reason given".to_string(),
         _ => error.to_string(),
     };
@@ -468,7 +464,7 @@ mod tests {
             receipt_failure(&contract).as_deref(),
             Some("contract_error: error 5: no such lot")
         );
-        let fuel = json!({"status": "out_of_fuel", "error": "used all its fuel"});
+        let fuel = json!({"status": "out_of_fuel", "error": {"code": null, "message": "used all its fuel"}});
         assert_eq!(
             receipt_failure(&fuel).as_deref(),
             Some("out_of_fuel: used all its fuel")

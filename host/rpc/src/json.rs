@@ -24,19 +24,21 @@ pub fn key(bytes: &[u8]) -> Value {
     json!({ "hex": hex(bytes), "text": text })
 }
 
-/// A receipt status as `{"status", "error"}` fields.
+/// A receipt status as `{"status", "error"}` fields. `error` has one shape whatever the status:
+/// `{"code", "message"}`, where `code` is the contract's own code for `contract_error` and null for
+/// the others; it is absent on success.
 pub fn status(status: &Status) -> Value {
+    let failed = |status: &str, code: Option<u32>, message: &str| json!({"status": status, "error": {"code": code, "message": message}});
     match status {
         Status::Success => json!({"status": "success"}),
-        Status::ContractError { code, message } => {
-            json!({"status": "contract_error", "error": {"code": code, "message": message}})
-        }
-        Status::Trap(trap) => json!({"status": "trap", "error": trap}),
-        Status::OutOfFuel => json!({
-            "status": "out_of_fuel",
-            "error": "the transaction used all its fuel before it finished; send it again with a higher fuel limit",
-        }),
-        Status::Refused(reason) => json!({"status": "refused", "error": reason}),
+        Status::ContractError { code, message } => failed("contract_error", Some(*code), message),
+        Status::Trap(trap) => failed("trap", None, trap),
+        Status::OutOfFuel => failed(
+            "out_of_fuel",
+            None,
+            "the transaction used all its fuel before it finished; send it again with a higher fuel limit",
+        ),
+        Status::Refused(reason) => failed("refused", None, reason),
     }
 }
 
@@ -212,8 +214,9 @@ pub fn parse_event_cursor(text: &str) -> Option<(u64, u32, u32)> {
 mod tests {
     use super::*;
 
-    /// Every failed status says why in `error`: an object for a contract's own error, text for
-    /// the rest (out of fuel said nothing, so `vellum deploy` printed "failed: null").
+    /// Every failed status says why in `error`, in one shape: `{"code", "message"}`, the code
+    /// only for a contract's own error (out of fuel once said nothing, so `vellum deploy` printed
+    /// "failed: null"; the others were bare text).
     #[test]
     fn every_failed_status_says_why() {
         let failures = [
@@ -227,12 +230,17 @@ mod tests {
         ];
         for failed in failures {
             let value = status(&failed);
-            let error = &value["error"];
+            let error = value["error"].as_object().expect("an object");
+            assert_eq!(error.len(), 2, "{value}");
             assert!(
-                error.as_str().is_some_and(|text| !text.is_empty())
-                    || error["message"].as_str().is_some(),
+                error["message"]
+                    .as_str()
+                    .is_some_and(|text| !text.is_empty()),
                 "{value}"
             );
+            let contract = matches!(failed, Status::ContractError { .. });
+            assert_eq!(error["code"].is_u64(), contract, "{value}");
+            assert_eq!(error["code"].is_null(), !contract, "{value}");
         }
         assert_eq!(status(&Status::Success)["error"], Value::Null);
     }
