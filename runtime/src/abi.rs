@@ -24,7 +24,6 @@ use crate::{
     schedule::{Price, Schedule},
     storage::{Cursor, Overlay, StorageError},
 };
-use k256::ecdsa::{signature::hazmat::PrehashVerifier, Signature, VerifyingKey};
 use sha3::{Digest, Keccak256, Sha3_256};
 use std::{collections::BTreeMap, ops::Bound, sync::Arc};
 use wasmtime::{Caller, Linker, Memory, ResourceLimiter};
@@ -638,7 +637,9 @@ pub(crate) fn link(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
             let hash = read(&caller, FUNCTION, hash_ptr, 32)?;
             let signature = read(&caller, FUNCTION, sig_ptr, 64)?;
             let key = read(&caller, FUNCTION, key_ptr, key_len)?;
-            Ok(i32::from(verify_secp256k1(&hash, &signature, &key)))
+            Ok(i32::from(vellum_abi::verify_secp256k1(
+                &hash, &signature, &key,
+            )))
         },
     )?;
     Ok(())
@@ -659,20 +660,4 @@ fn link_hash<D: Digest>(
         },
     )?;
     Ok(())
-}
-
-/// ECDSA over secp256k1 with a 32-byte prehash, accepting only low-S signatures (as transactions
-/// do), so a signature has exactly one valid encoding. Malformed keys and signatures are simply
-/// invalid: a contract checking user-supplied data must not trap on it.
-pub fn verify_secp256k1(hash: &[u8], signature: &[u8], public_key: &[u8]) -> bool {
-    let Ok(key) = VerifyingKey::from_sec1_bytes(public_key) else {
-        return false;
-    };
-    let Ok(signature) = Signature::from_slice(signature) else {
-        return false;
-    };
-    if signature.normalize_s().is_some() {
-        return false;
-    }
-    key.verify_prehash(hash, &signature).is_ok()
 }

@@ -63,7 +63,7 @@ pub mod schedule;
 pub mod storage;
 pub mod validate;
 
-pub use abi::{verify_secp256k1, Address, Context};
+pub use abi::{Address, Context};
 pub use cache::{CodeHash, Contract};
 pub use call::World;
 pub use engine::{MemoryReset, Metering};
@@ -72,3 +72,4 @@ pub use runtime::{Call, EngineError, ExecuteError, Mode, PrepareError, Runtime, 
 pub use schedule::{FuelCosts, Limits, Price, Schedule};
 pub use storage::{MemoryStorage, Order, Overlay, Storage, StorageError, Write};
 pub use validate::{ModuleInfo, ValidationError};
+pub use vellum_abi::verify_secp256k1;

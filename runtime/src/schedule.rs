@@ -149,7 +149,7 @@ impl Schedule {
     pub fn v2() -> Self {
         let mut schedule = Self::v1();
         schedule.version = 2;
-        schedule.limits.call_depth_max = 8;
+        schedule.limits.call_depth_max = vellum_abi::CALL_DEPTH_MAX;
         schedule
     }
 

@@ -12,7 +12,7 @@
 //! The crate is `no_std` + `alloc` and builds for `wasm32-unknown-unknown`, where it supplies the
 //! allocator and panic handler. On any other target the same contract code runs against
 //! [`testing::TestHost`], an in-memory host with the node's semantics, so contract tests run
-//! natively in milliseconds; [`testing::WasmHost`] runs the built `.wasm` through the node's own
+//! natively in milliseconds; [`testing::WasmHost`] (feature `wasm-host`) runs the built `.wasm` through the node's own
 //! runtime, so a test can check that both agree and see the fuel each method costs.
 //!
 //! # A complete contract

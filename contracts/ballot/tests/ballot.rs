@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use vellum_ballot::{commitment, Ballot, Choice};
 use vellum_sdk::{
-    testing::{check_artifact, Host, Recorder, TestHost},
+    testing::{Host, Recorder, TestHost},
     Address, Error,
 };
 
@@ -192,9 +192,10 @@ fn native_run_follows_the_rules() {
     scenario(&mut Recorder::new(TestHost::<Ballot>::new()));
 }
 
+#[cfg(feature = "wasm")]
 #[test]
 fn wasm_artifact_matches_the_native_run_and_the_readme_fuel_table() {
-    check_artifact::<Ballot>(
+    vellum_sdk::testing::check_artifact::<Ballot>(
         concat!(env!("CARGO_MANIFEST_DIR"), "/../artifacts/ballot.wasm"),
         concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"),
         scenario,

@@ -7,10 +7,7 @@ use serde_json::{json, Value};
 use vellum_escrow::Escrow;
 use vellum_points::Points;
 use vellum_sdk::{
-    testing::{
-        assert_equivalent, check_fuel_table, fuel_table, Host, Mode, Recorder, TestHost, WasmHost,
-        CONTRACT_ADDRESS, DEFAULT_BLOCK,
-    },
+    testing::{Host, Mode, Recorder, TestHost, CONTRACT_ADDRESS, DEFAULT_BLOCK},
     Address, Error,
 };
 
@@ -156,15 +153,24 @@ fn scenario(run: &mut Recorder<Box<dyn Host>>) {
     );
 }
 
-fn artifact(name: &str) -> String {
-    format!("{}/../artifacts/{name}.wasm", env!("CARGO_MANIFEST_DIR"))
+fn native() -> Recorder<Box<dyn Host>> {
+    let mut native = TestHost::<Escrow>::new();
+    native.deploy::<Points>(POINTS);
+    Recorder::new(Box::new(native) as Box<dyn Host>)
 }
 
 #[test]
+fn native_run_follows_the_rules() {
+    scenario(&mut native());
+}
+
+#[cfg(feature = "wasm")]
+#[test]
 fn native_and_wasm_runs_agree_and_the_fuel_table_is_measured() {
-    let mut native = TestHost::<Escrow>::new();
-    native.deploy::<Points>(POINTS);
-    let mut native = Recorder::new(Box::new(native) as Box<dyn Host>);
+    use vellum_sdk::testing::{assert_equivalent, check_fuel_table, fuel_table, WasmHost};
+    let artifact = |name: &str| format!("{}/../artifacts/{name}.wasm", env!("CARGO_MANIFEST_DIR"));
+
+    let mut native = native();
     scenario(&mut native);
 
     let mut wasm = WasmHost::from_file(artifact("escrow")).expect("the escrow artifact loads");

@@ -6,7 +6,7 @@ use serde_json::json;
 use vellum_notary::Notary;
 use vellum_sdk::{
     env::sha3_256,
-    testing::{check_artifact, Host, Recorder, TestHost},
+    testing::{Host, Recorder, TestHost},
     Address, Error, Hash,
 };
 
@@ -163,9 +163,10 @@ fn native_run_follows_the_rules() {
     scenario(&mut Recorder::new(TestHost::<Notary>::new()));
 }
 
+#[cfg(feature = "wasm")]
 #[test]
 fn wasm_artifact_matches_the_native_run_and_the_readme_fuel_table() {
-    check_artifact::<Notary>(
+    vellum_sdk::testing::check_artifact::<Notary>(
         concat!(env!("CARGO_MANIFEST_DIR"), "/../artifacts/notary.wasm"),
         concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"),
         scenario,

@@ -4,7 +4,7 @@
 use serde_json::json;
 use vellum_points::Points;
 use vellum_sdk::{
-    testing::{check_artifact, Failure, Host, Recorder, TestHost},
+    testing::{Failure, Host, Recorder, TestHost},
     Address, Error,
 };
 
@@ -261,9 +261,10 @@ fn native_run_follows_the_rules() {
     scenario(&mut Recorder::new(TestHost::<Points>::new()));
 }
 
+#[cfg(feature = "wasm")]
 #[test]
 fn wasm_artifact_matches_the_native_run_and_the_readme_fuel_table() {
-    check_artifact::<Points>(
+    vellum_sdk::testing::check_artifact::<Points>(
         concat!(env!("CARGO_MANIFEST_DIR"), "/../artifacts/points.wasm"),
         concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"),
         scenario,

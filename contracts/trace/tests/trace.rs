@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 use vellum_sdk::{
-    testing::{check_artifact, Host, Recorder, TestHost, WasmHost},
+    testing::{Host, Recorder, TestHost},
     Address, Error,
 };
 use vellum_trace::Trace;
@@ -18,9 +18,12 @@ const STORE: Address = Address([0x05; 32]);
 const INSPECTOR: Address = Address([0x06; 32]);
 const STRANGER: Address = Address([0xee; 32]);
 
-fn wasm() -> Recorder<WasmHost> {
+#[cfg(feature = "wasm")]
+fn wasm() -> Recorder<vellum_sdk::testing::WasmHost> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../artifacts/trace.wasm");
-    Recorder::new(WasmHost::from_file(path).expect("the committed artifact loads"))
+    Recorder::new(
+        vellum_sdk::testing::WasmHost::from_file(path).expect("the committed artifact loads"),
+    )
 }
 
 fn ids(lots: &Value) -> Vec<String> {
@@ -223,9 +226,10 @@ fn native_run_follows_the_rules() {
     scenario(&mut Recorder::new(TestHost::<Trace>::new()));
 }
 
+#[cfg(feature = "wasm")]
 #[test]
 fn wasm_artifact_matches_the_native_run_and_the_readme_fuel_table() {
-    check_artifact::<Trace>(
+    vellum_sdk::testing::check_artifact::<Trace>(
         concat!(env!("CARGO_MANIFEST_DIR"), "/../artifacts/trace.wasm"),
         concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"),
         scenario,
@@ -233,6 +237,7 @@ fn wasm_artifact_matches_the_native_run_and_the_readme_fuel_table() {
 }
 
 /// The trace query over a 10-hop chain of splits stays one query, whatever the depth.
+#[cfg(feature = "wasm")]
 #[test]
 fn a_ten_hop_chain_is_traced_in_one_query() {
     let mut run = Recorder::new(wasm().host);

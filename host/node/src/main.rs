@@ -136,6 +136,15 @@ enum Command {
     Verify(cli::verify::Args),
     /// Proofs anyone can check offline: fetch a receipt proof, check one against genesis.
     Proof(cli::proof::Args),
+    /// Start a new contract from the template: a crate in contracts/, tests on both hosts, a
+    /// README with its tables.
+    ///
+    /// Examples:
+    ///
+    ///   vellum new contract loyalty_v2
+    ///   cargo test -p vellum-loyalty_v2 && scripts/build-contracts.sh loyalty_v2
+    #[command(verbatim_doc_comment)]
+    New(cli::new::Args),
     /// Print a shell completion script.
     ///
     /// Examples:
@@ -169,6 +178,7 @@ fn main() {
         }
         Command::Init(args) => cli::init::run(args),
         Command::Keys(args) => cli::keys::run(args),
+        Command::New(args) => cli::new::run(args),
         command => tokio::runtime::Runtime::new()
             .map_err(anyhow::Error::from)
             .and_then(|runtime| runtime.block_on(client_command(command))),
@@ -194,7 +204,11 @@ async fn client_command(command: Command) -> anyhow::Result<()> {
         Command::Trace(args) => cli::trace::run(args).await,
         Command::Verify(args) => cli::verify::run(args).await,
         Command::Proof(args) => cli::proof::run(args).await,
-        Command::Node(_) | Command::Init(_) | Command::Keys(_) | Command::Completions { .. } => {
+        Command::Node(_)
+        | Command::Init(_)
+        | Command::Keys(_)
+        | Command::New(_)
+        | Command::Completions { .. } => {
             unreachable!("handled without an async runtime")
         }
     }

@@ -9,8 +9,8 @@
 //! Kept in one place, the two sides cannot drift: a contract built against the SDK asks for
 //! exactly what the runtime validates and links.
 //!
-//! It uses nothing (serde only for the SDK's `Order` in contract arguments) and builds with
-//! `no_std` for wasm32. It must never know about wasm engines, storage engines or nodes.
+//! It uses nothing (serde only for the SDK's `Order` in contract arguments; k256 only behind the
+//! `secp256k1` feature, for [`verify_secp256k1`]) and builds with `no_std` for wasm32. It must never know about wasm engines, storage engines or nodes.
 #![no_std]
 
 extern crate alloc;
@@ -71,6 +71,30 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
 /// The custom section by which a contract accepts being called while it is already on the call
 /// stack (re-entrancy); without it such a call answers [`CallStatus::Reentrancy`].
 pub const REENTRANT_SECTION: &str = "vellum:reentrant";
+
+/// How deep cross-contract calls nest under schedule v2 (the runtime's `Schedule::v2`, which
+/// every node runs): the entry point is at depth 0 and a `call` from depth `d` runs at `d + 1`;
+/// one deeper answers `DepthExceeded`. The SDK's native test host enforces the same.
+pub const CALL_DEPTH_MAX: u32 = 8;
+
+/// ECDSA over secp256k1 with a 32-byte prehash, accepting only low-S signatures (as transactions
+/// do), so a signature has exactly one valid encoding. Malformed keys and signatures are simply
+/// invalid: a contract checking user-supplied data must not trap on it. This is the answer of the
+/// host function `secp256k1_verify` on a node and in the SDK's native test host alike.
+#[cfg(feature = "secp256k1")]
+pub fn verify_secp256k1(hash: &[u8], signature: &[u8], public_key: &[u8]) -> bool {
+    use k256::ecdsa::{signature::hazmat::PrehashVerifier, Signature, VerifyingKey};
+    let Ok(key) = VerifyingKey::from_sec1_bytes(public_key) else {
+        return false;
+    };
+    let Ok(signature) = Signature::from_slice(signature) else {
+        return false;
+    };
+    if signature.normalize_s().is_some() {
+        return false;
+    }
+    key.verify_prehash(hash, &signature).is_ok()
+}
 
 /// How a cross-contract `call` ended, as the host function returns it. What the value buffer then
 /// holds is given for each; every status but [`CallStatus::Success`] discards the callee's

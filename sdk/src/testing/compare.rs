@@ -1,10 +1,11 @@
 //! Comparing runs: a recorder for any [`Host`], the call-by-call comparison of a native and a
 //! wasm run, and the measured fuel tables in contract READMEs.
 
-use super::{Failure, Host, Reply, TestHost, WasmHost};
-use crate::{Address, Contract};
+use super::{Failure, Host, Reply};
+use crate::Address;
+#[cfg(feature = "wasm-host")]
+use std::boxed::Box;
 use std::{
-    boxed::Box,
     collections::BTreeMap,
     format,
     path::Path,
@@ -21,9 +22,9 @@ pub struct Step {
     pub reply: Reply,
 }
 
-/// Drives a [`Host`] and records every call, so that a scenario run on [`TestHost`] and on
-/// [`WasmHost`] can be compared step by step ([`assert_equivalent`]) and its fuel tabulated
-/// ([`fuel_table`]).
+/// Drives a [`Host`] and records every call, so that a scenario run on
+/// [`TestHost`](super::TestHost) and on [`WasmHost`](super::WasmHost) can be compared step by step
+/// ([`assert_equivalent`]) and its fuel tabulated ([`fuel_table`]).
 pub struct Recorder<H> {
     /// The host being driven.
     pub host: H,
@@ -159,18 +160,19 @@ pub fn check_fuel_table(path: impl AsRef<Path>, table: &str) {
     );
 }
 
-/// The check every contract's tests make: run `scenario` on contract `C` natively and on its built
-/// `artifact`, assert the two runs agree call by call, and assert the fuel table in `readme` is the
-/// one the artifact run measured (see [`check_fuel_table`]).
+/// The check every contract's tests make (feature `wasm-host`): run `scenario` on contract `C`
+/// natively and on its built `artifact`, assert the two runs agree call by call, and assert the
+/// fuel table in `readme` is the one the artifact run measured (see [`check_fuel_table`]).
+#[cfg(feature = "wasm-host")]
 #[track_caller]
-pub fn check_artifact<C: Contract + 'static>(
+pub fn check_artifact<C: crate::Contract + 'static>(
     artifact: impl AsRef<Path>,
     readme: impl AsRef<Path>,
     scenario: fn(&mut Recorder<Box<dyn Host>>),
 ) {
-    let mut native = Recorder::new(Box::new(TestHost::<C>::new()) as Box<dyn Host>);
+    let mut native = Recorder::new(Box::new(super::TestHost::<C>::new()) as Box<dyn Host>);
     scenario(&mut native);
-    let wasm = match WasmHost::from_file(artifact.as_ref()) {
+    let wasm = match super::WasmHost::from_file(artifact.as_ref()) {
         Ok(host) => host,
         Err(error) => panic!("{error}: {:?}", std::error::Error::source(&error)),
     };

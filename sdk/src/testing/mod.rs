@@ -1,9 +1,10 @@
 //! Testing contracts natively, and against their built wasm, through one interface.
 //!
 //! [`TestHost`] runs a contract's Rust code in-process: it is what makes contract tests take
-//! milliseconds. [`WasmHost`] runs the compiled `.wasm` through the node's real runtime and reports
-//! fuel. Both implement [`Host`], so one scenario can drive both and a test can assert that they
-//! agree on every result, event and byte of state.
+//! milliseconds. `WasmHost` runs the compiled `.wasm` through the node's real runtime and reports
+//! fuel; it comes with the crate's `wasm-host` feature, which compiles wasmtime, so tests that
+//! only run natively leave it off. Both implement [`Host`], so one scenario can drive both and a
+//! test can assert that they agree on every result, event and byte of state.
 //!
 //! The native host keeps the node's semantics: a call's writes are kept only if the call succeeds
 //! (and never for queries; the host undoes them from a log rather than copying state per call);
@@ -17,13 +18,15 @@
 
 mod compare;
 mod native;
+#[cfg(feature = "wasm-host")]
 mod wasm;
 
-pub use compare::{
-    assert_equivalent, check_artifact, check_fuel_table, fuel_table, Recorder, Step,
-};
+#[cfg(feature = "wasm-host")]
+pub use compare::check_artifact;
+pub use compare::{assert_equivalent, check_fuel_table, fuel_table, Recorder, Step};
 pub use native::TestHost;
 pub(crate) use native::{call, keccak256, secp256k1_verify, sha3_256, with_frame, Stop};
+#[cfg(feature = "wasm-host")]
 pub use wasm::{WasmHost, WasmHostError};
 
 use crate::{Address, Error};

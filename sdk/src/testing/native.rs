@@ -246,7 +246,7 @@ pub(crate) fn call(
                 .to_string(),
         ));
     }
-    let depth_max = vellum_runtime::Schedule::default().limits.call_depth_max as usize;
+    let depth_max = vellum_abi::CALL_DEPTH_MAX as usize;
     let refused = with_world(|world| {
         if world.stack.len() > depth_max {
             return Some(CallStatus::DepthExceeded);
@@ -294,7 +294,7 @@ pub(crate) fn sha3_256(data: &[u8]) -> [u8; 32] {
 }
 
 pub(crate) fn secp256k1_verify(hash: &[u8; 32], signature: &[u8; 64], public_key: &[u8]) -> bool {
-    vellum_runtime::verify_secp256k1(hash, signature, public_key)
+    vellum_abi::verify_secp256k1(hash, signature, public_key)
 }
 
 /// Runs contract `C` natively, in-process, at [`CONTRACT_ADDRESS`], beside any contracts put at

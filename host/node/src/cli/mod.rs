@@ -8,6 +8,7 @@ pub mod devnet;
 pub mod history;
 pub mod init;
 pub mod keys;
+pub mod new;
 pub mod node;
 pub mod proof;
 pub mod query;
