@@ -6,7 +6,37 @@ use core::fmt;
 /// A contract error. Returned from an entry point, it aborts the call (every write and event of the
 /// call is discarded) and reaches the caller's receipt as `{code, message}`.
 ///
-/// Codes below 100 are the SDK's (constants on this type); contracts use 100 and above.
+/// Codes 1 to 99 are the SDK's: the constants on this type (1 to 9 today). The SDK returns 1 and
+/// 6 to 9 itself; 2 to 5 are general kinds a contract may return through the helpers
+/// ([`Error::unauthorized`], [`Error::not_found`], [`Error::invalid`], [`Error::conflict`]).
+/// A contract's own errors take codes 100 and above, declared once in an enum with
+/// `#[derive(ContractError)]`, which checks the range and that no two variants share a code:
+///
+/// ```
+/// use vellum_sdk::{ensure, Address, ContractError, Error, Result};
+///
+/// #[derive(ContractError)]
+/// pub enum NotaryError {
+///     #[error(100, "only the admin manages notaries")]
+///     NotAdmin,
+///     #[error(101, "{0} is not an authorized notary")]
+///     NotANotary(Address),
+///     #[error(102, "{what} must be 1 to {max} bytes")]
+///     BadText { what: &'static str, max: usize },
+/// }
+///
+/// fn check(admin: bool, name: &str) -> Result<()> {
+///     ensure!(admin, NotaryError::NotAdmin);
+///     ensure!(name.len() <= 3, NotaryError::BadText { what: "name", max: 3 });
+///     Ok(())
+/// }
+///
+/// assert_eq!(check(false, "").unwrap_err(), Error::new(100, "only the admin manages notaries"));
+/// assert_eq!(check(true, "long").unwrap_err().message, "name must be 1 to 3 bytes");
+/// assert_eq!(NotaryError::NOT_A_NOTARY, 101);
+/// let error = Error::from(NotaryError::NotANotary(Address([0xab; 32])));
+/// assert!(error.message.starts_with("0xabab") && error.code == NotaryError::NOT_A_NOTARY);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Error {
     /// Machine-readable code.

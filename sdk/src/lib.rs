@@ -17,17 +17,71 @@
 //!
 //! # A complete contract
 //!
-//! ```
-//! use vellum_sdk::{contract, ensure, env, Address, Error, Item, Map, Result};
+//! `vellum new contract counter` writes this crate, ready to test and build. Its `Cargo.toml`
+//! (in the Vellum workspace, whose members it joins):
 //!
+//! ```toml
+//! [package]
+//! name = "vellum-counter"    # vellum-NAME in contracts/NAME: scripts/build-contracts.sh NAME builds it
+//! edition = "2021"
+//!
+//! [features]
+//! wasm = ["vellum-sdk/wasm-host"]    # `cargo test --features wasm` also runs the built .wasm
+//!
+//! [dependencies]
+//! vellum-sdk.workspace = true
+//! serde.workspace = true
+//!
+//! [dev-dependencies]
+//! serde_json = { workspace = true, features = ["std"] }
+//! ```
+//!
+//! Its `src/lib.rs`, which builds for `wasm32-unknown-unknown` as written, then a native test
+//! (in the crate, `tests/counter.rs`):
+//!
+//! ```
+//! #![no_std]
+//! # extern crate std;
+//!
+//! extern crate alloc;
+//!
+//! use serde::Serialize;
+//! use vellum_sdk::{contract, ensure, env, Address, ContractError, Event, Item, Map, Result};
+//!
+//! /// The contract type.
 //! pub struct Counter;
+//!
+//! /// The contract's own errors: codes 100 and above, stable once deployed.
+//! #[derive(Debug, ContractError)]
+//! pub enum CounterError {
+//!     /// `reset` by anyone but the deployer.
+//!     #[error(100, "only the deployer may reset counts")]
+//!     NotOwner,
+//!     /// `reset` of an address never counted.
+//!     #[error(101, "nothing counted for {0}")]
+//!     NothingCounted(Address),
+//!     /// `increment` by 0.
+//!     #[error(102, "`by` must be positive")]
+//!     ZeroIncrement,
+//!     /// `increment` past the largest count.
+//!     #[error(103, "the count would overflow")]
+//!     Overflow,
+//! }
+//!
+//! /// A count went up: `[who, count]`.
+//! #[derive(Serialize, Event)]
+//! pub struct Incremented(pub Address, pub u64);
+//!
+//! /// A count was reset: whose.
+//! #[derive(Serialize, Event)]
+//! pub struct Reset(pub Address);
 //!
 //! const OWNER: Item<Address> = Item::new("owner");
 //! const COUNTS: Map<Address, u64> = Map::new("counts");
 //!
 //! #[contract]
 //! impl Counter {
-//!     /// Remember who deployed the contract.
+//!     /// Remember who deployed the contract: the only one who may reset counts.
 //!     #[instantiate]
 //!     pub fn instantiate() -> Result<()> {
 //!         OWNER.save(&env::caller());
@@ -37,33 +91,51 @@
 //!     /// Add `by` to the caller's count and return the new count.
 //!     #[execute]
 //!     pub fn increment(by: u64) -> Result<u64> {
-//!         ensure!(by > 0, Error::invalid("`by` must be positive"));
+//!         ensure!(by > 0, CounterError::ZeroIncrement);
 //!         let who = env::caller();
-//!         let count = COUNTS.load(&who)?.unwrap_or(0).checked_add(by)
-//!             .ok_or_else(|| Error::invalid("count overflows"))?;
+//!         let count = COUNTS
+//!             .load(&who)?
+//!             .unwrap_or(0)
+//!             .checked_add(by)
+//!             .ok_or(CounterError::Overflow)?;
 //!         COUNTS.save(&who, &count);
-//!         env::emit("incremented", &(who, count));
+//!         Incremented(who, count).emit();
 //!         Ok(count)
 //!     }
 //!
-//!     /// The count of `who`.
+//!     /// Set `who`'s count back to zero (the owner only).
+//!     #[execute]
+//!     pub fn reset(who: Address) -> Result<()> {
+//!         ensure!(env::caller() == OWNER.get()?, CounterError::NotOwner);
+//!         ensure!(COUNTS.has(&who), CounterError::NothingCounted(who));
+//!         COUNTS.remove(&who);
+//!         Reset(who).emit();
+//!         Ok(())
+//!     }
+//!
+//!     /// The count of `who` (0 if never counted).
 //!     #[query]
 //!     pub fn count(who: Address) -> Result<u64> {
 //!         Ok(COUNTS.load(&who)?.unwrap_or(0))
 //!     }
 //! }
 //!
-//! // Native test: the same code, against an in-memory host.
+//! // tests/counter.rs: the same code, natively, against an in-memory host.
+//! # fn main() {
 //! use serde_json::json;
-//! use vellum_sdk::testing::{Host, TestHost};
+//! use vellum_sdk::{testing::{Host, TestHost}, Error};
 //!
 //! let alice = Address([1; 32]);
 //! let mut host = TestHost::<Counter>::new();
 //! assert!(host.instantiate(alice, json!({})).is_ok());
-//! assert_eq!(host.execute(alice, "increment", json!({"by": 2})).json(), json!(2));
-//! assert_eq!(host.execute(alice, "increment", json!({"by": 0})).error().code, Error::INVALID);
+//! let reply = host.execute(alice, "increment", json!({"by": 2}));
+//! assert_eq!(reply.json(), json!(2));
+//! assert_eq!(reply.events[0].topic, "incremented");
+//! assert_eq!(host.execute(alice, "increment", json!({"by": 0})).error().code, CounterError::ZERO_INCREMENT);
+//! assert_eq!(host.execute(alice, "increment", json!({})).error().code, Error::INVALID_ARGUMENTS);
 //! assert_eq!(host.query("count", json!({"who": alice})).json(), json!(2));
 //! assert!(<Counter as vellum_sdk::Contract>::INTERFACE.contains("\"entry_point\":\"execute.increment\""));
+//! # }
 //! ```
 #![no_std]
 #![warn(clippy::unwrap_used)]
@@ -76,6 +148,7 @@ mod address;
 pub mod call;
 pub mod env;
 mod error;
+mod event;
 pub mod storage;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
@@ -84,8 +157,9 @@ mod wasm;
 
 pub use address::{Address, Hash};
 pub use error::{Error, Result};
+pub use event::Event;
 pub use storage::{Item, Map, MapKey, Prefix};
-pub use vellum_sdk_macros::contract;
+pub use vellum_sdk_macros::{contract, ContractError, Event};
 
 /// What `#[contract]` implements: the contract's interface and its entry point dispatcher.
 pub trait Contract {
@@ -104,11 +178,10 @@ pub trait Contract {
 /// Support for code generated by `#[contract]`; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use alloc::vec::Vec;
+    pub use alloc::{format, vec::Vec};
     pub use serde;
 
     use crate::{Error, Result};
-    use alloc::format;
 
     pub fn decode_args<T: serde::de::DeserializeOwned>(input: &[u8]) -> Result<T> {
         // No input, or `null`, means "no arguments".

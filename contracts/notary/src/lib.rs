@@ -8,9 +8,9 @@
 
 extern crate alloc;
 
-use alloc::{format, string::String};
+use alloc::string::String;
 use serde::{Deserialize, Serialize};
-use vellum_sdk::{contract, ensure, env, Address, Error, Hash, Item, Map, Result};
+use vellum_sdk::{contract, ensure, env, Address, ContractError, Event, Hash, Item, Map, Result};
 
 /// The contract type.
 pub struct Notary;
@@ -67,6 +67,55 @@ pub struct Verification {
     pub document: Option<Document>,
 }
 
+/// The contract's errors, each with its stable code.
+#[derive(Debug, ContractError)]
+pub enum NotaryError {
+    /// Managing notaries is the admin's.
+    #[error(100, "only the admin manages notaries")]
+    NotAdmin,
+    /// Anchoring is for authorized notaries.
+    #[error(101, "{0} is not an authorized notary")]
+    NotANotary(Address),
+    /// A document's status changes only by its notary or the admin.
+    #[error(102, "only the anchoring notary or the admin may amend a document")]
+    MayNotAmend,
+    /// No document has this hash.
+    #[error(103, "no document with hash {0}")]
+    NoDocument(Hash),
+    /// `remove_notary` of an address that is not one.
+    #[error(104, "{0} is not a notary")]
+    NoSuchNotary(Address),
+    /// A text field is empty or too long.
+    #[error(105, "{0} must be 1 to {TEXT_BYTES_MAX} bytes")]
+    BadText(&'static str),
+    /// The document was revoked or superseded.
+    #[error(106, "document {0} is no longer valid")]
+    NoLongerValid(Hash),
+    /// The hash is anchored already.
+    #[error(107, "document {0} is already anchored")]
+    AlreadyAnchored(Hash),
+}
+
+/// A document was anchored: its record.
+#[derive(Serialize, Event)]
+pub struct Anchored<'a>(pub &'a Document);
+
+/// A notary was authorized: `[notary, name]`.
+#[derive(Serialize, Event)]
+pub struct NotaryAdded<'a>(pub Address, pub &'a str);
+
+/// A notary's authorization was withdrawn: its address.
+#[derive(Serialize, Event)]
+pub struct NotaryRemoved(pub Address);
+
+/// A document was revoked: its record, revocation included.
+#[derive(Serialize, Event)]
+pub struct Revoked<'a>(pub &'a Document);
+
+/// A document was replaced: `[old, new]`.
+#[derive(Serialize, Event)]
+pub struct Superseded(pub Hash, pub Hash);
+
 const ADMIN: Item<Address> = Item::new("admin");
 const NOTARIES: Map<Address, String> = Map::new("notaries");
 const DOCUMENTS: Map<Hash, Document> = Map::new("documents");
@@ -74,35 +123,29 @@ const DOCUMENTS: Map<Hash, Document> = Map::new("documents");
 /// Longest accepted `doc_type`, `issuer` or revocation reason, in bytes.
 pub const TEXT_BYTES_MAX: usize = 256;
 
-fn ensure_text(what: &str, text: &str) -> Result<()> {
+fn ensure_text(what: &'static str, text: &str) -> Result<()> {
     ensure!(
         !text.is_empty() && text.len() <= TEXT_BYTES_MAX,
-        Error::invalid(format!("{what} must be 1 to {TEXT_BYTES_MAX} bytes"))
+        NotaryError::BadText(what)
     );
     Ok(())
 }
 
 fn ensure_admin() -> Result<()> {
-    ensure!(
-        env::caller() == ADMIN.get()?,
-        Error::unauthorized("only the admin manages notaries")
-    );
+    ensure!(env::caller() == ADMIN.get()?, NotaryError::NotAdmin);
     Ok(())
 }
 
 fn ensure_notary() -> Result<Address> {
     let caller = env::caller();
-    ensure!(
-        NOTARIES.has(&caller),
-        Error::unauthorized(format!("{caller} is not an authorized notary"))
-    );
+    ensure!(NOTARIES.has(&caller), NotaryError::NotANotary(caller));
     Ok(caller)
 }
 
 fn load_document(hash: Hash) -> Result<Document> {
-    DOCUMENTS
+    Ok(DOCUMENTS
         .load(&hash)?
-        .ok_or_else(|| Error::not_found(format!("no document with hash {hash}")))
+        .ok_or(NotaryError::NoDocument(hash))?)
 }
 
 /// The anchoring notary or the admin may change a document's status.
@@ -110,11 +153,11 @@ fn ensure_may_amend(document: &Document) -> Result<()> {
     let caller = env::caller();
     ensure!(
         caller == document.notary || caller == ADMIN.get()?,
-        Error::unauthorized("only the anchoring notary or the admin may amend a document")
+        NotaryError::MayNotAmend
     );
     ensure!(
         document.status == Status::Valid,
-        Error::invalid(format!("document {} is no longer valid", document.hash))
+        NotaryError::NoLongerValid(document.hash)
     );
     Ok(())
 }
@@ -128,10 +171,7 @@ fn anchor_new(
     let notary = ensure_notary()?;
     ensure_text("doc_type", &doc_type)?;
     ensure_text("issuer", &issuer)?;
-    ensure!(
-        !DOCUMENTS.has(&hash),
-        Error::conflict(format!("document {hash} is already anchored"))
-    );
+    ensure!(!DOCUMENTS.has(&hash), NotaryError::AlreadyAnchored(hash));
     let document = Document {
         hash,
         doc_type,
@@ -143,7 +183,7 @@ fn anchor_new(
         status: Status::Valid,
     };
     DOCUMENTS.save(&hash, &document);
-    env::emit("anchored", &document);
+    Anchored(&document).emit();
     Ok(document)
 }
 
@@ -162,7 +202,7 @@ impl Notary {
         ensure_admin()?;
         ensure_text("name", &name)?;
         NOTARIES.save(&notary, &name);
-        env::emit("notary_added", &(notary, name));
+        NotaryAdded(notary, &name).emit();
         Ok(())
     }
 
@@ -170,12 +210,9 @@ impl Notary {
     #[execute]
     pub fn remove_notary(notary: Address) -> Result<()> {
         ensure_admin()?;
-        ensure!(
-            NOTARIES.has(&notary),
-            Error::not_found(format!("{notary} is not a notary"))
-        );
+        ensure!(NOTARIES.has(&notary), NotaryError::NoSuchNotary(notary));
         NOTARIES.remove(&notary);
-        env::emit("notary_removed", &notary);
+        NotaryRemoved(notary).emit();
         Ok(())
     }
 
@@ -196,7 +233,7 @@ impl Notary {
             at_ms: env::block_time_ms(),
         };
         DOCUMENTS.save(&hash, &document);
-        env::emit("revoked", &document);
+        Revoked(&document).emit();
         Ok(())
     }
 
@@ -219,7 +256,7 @@ impl Notary {
             at_ms: env::block_time_ms(),
         };
         DOCUMENTS.save(&old, &previous);
-        env::emit("superseded", &(old, new));
+        Superseded(old, new).emit();
         Ok(document)
     }
 

@@ -3,7 +3,7 @@
 //! agree call by call, and the wasm run measures the fuel table.
 
 use serde_json::json;
-use vellum_notary::Notary;
+use vellum_notary::{Notary, NotaryError};
 use vellum_sdk::{
     env::sha3_256,
     testing::{Host, Recorder, TestHost},
@@ -33,7 +33,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         )
         .error()
         .code,
-        Error::UNAUTHORIZED
+        NotaryError::NOT_ADMIN
     );
     assert!(run
         .execute(
@@ -55,7 +55,13 @@ fn scenario(run: &mut Recorder<impl Host>) {
         run.execute(STRANGER, "anchor", anchor(passport, "passport"))
             .error()
             .code,
-        Error::UNAUTHORIZED
+        NotaryError::NOT_A_NOTARY
+    );
+    assert_eq!(
+        run.execute(STRANGER, "anchor", anchor(passport, "passport"))
+            .error()
+            .message,
+        format!("{STRANGER} is not an authorized notary")
     );
     run.set_block(10, 1_700_000_100_000);
     let anchored = run
@@ -68,7 +74,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         run.execute(CLERK, "anchor", anchor(passport, "passport"))
             .error()
             .code,
-        Error::CONFLICT
+        NotaryError::ALREADY_ANCHORED
     );
     assert!(run
         .execute(CLERK, "anchor", anchor(birth, "birth certificate"))
@@ -77,7 +83,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         run.execute(CLERK, "anchor", anchor(document("x"), ""))
             .error()
             .code,
-        Error::INVALID,
+        NotaryError::BAD_TEXT,
         "empty doc_type"
     );
 
@@ -100,10 +106,14 @@ fn scenario(run: &mut Recorder<impl Host>) {
         run.execute(CLERK, "supersede", supersede.clone())
             .error()
             .code,
-        Error::UNAUTHORIZED
+        NotaryError::MAY_NOT_AMEND
     );
     run.set_block(11, 1_700_000_200_000);
-    let newer = run.execute(CONSUL, "supersede", supersede.clone()).json();
+    let reply = run.execute(CONSUL, "supersede", supersede.clone());
+    let topics: Vec<&str> = reply.events.iter().map(|e| e.topic.as_str()).collect();
+    assert_eq!(topics, ["anchored", "superseded"]);
+    assert_eq!(reply.events[1].json(), json!([passport, passport_v2]));
+    let newer = reply.json();
     assert_eq!(newer["supersedes"], json!(passport));
     assert_eq!(newer["doc_type"], json!("passport"));
     let old = verify(run, passport);
@@ -115,7 +125,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
     assert_eq!(verify(run, passport_v2)["verdict"], json!("valid"));
     assert_eq!(
         run.execute(CONSUL, "supersede", supersede).error().code,
-        Error::INVALID,
+        NotaryError::NO_LONGER_VALID,
         "already superseded"
     );
 
@@ -123,7 +133,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
     let revoke = json!({"hash": birth, "reason": "issued in error"});
     assert_eq!(
         run.execute(STRANGER, "revoke", revoke.clone()).error().code,
-        Error::UNAUTHORIZED
+        NotaryError::MAY_NOT_AMEND
     );
     assert!(run.execute(ADMIN, "revoke", revoke.clone()).is_ok());
     let revoked = verify(run, birth);
@@ -134,7 +144,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
     );
     assert_eq!(
         run.execute(CLERK, "revoke", revoke).error().code,
-        Error::INVALID
+        NotaryError::NO_LONGER_VALID
     );
 
     // A removed notary can no longer anchor; its documents stand.
@@ -149,7 +159,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         run.execute(CONSUL, "anchor", anchor(document("late"), "visa"))
             .error()
             .code,
-        Error::UNAUTHORIZED
+        NotaryError::NOT_A_NOTARY
     );
     assert_eq!(verify(run, passport_v2)["verdict"], json!("valid"));
     assert_eq!(

@@ -10,13 +10,16 @@
 //!    `execute.<name>`, `query.<name>`), each a two-line shim over `dispatch`.
 //! 3. The contract's interface as JSON, in `Contract::INTERFACE` and, on `wasm32`, in the custom
 //!    section `vellum:interface`, so a node or client can describe any deployed contract.
+//!
+//! It also has two derives: `#[derive(Event)]` (a type's topic) and `#[derive(ContractError)]`
+//! (an enum of a contract's own errors, each with a stable code and message).
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as Tokens};
 use quote::{format_ident, quote};
 use syn::{
-    parse_macro_input, Attribute, FnArg, GenericArgument, Ident, ImplItem, ItemImpl, Pat,
-    PathArguments, ReturnType, Type,
+    parse_macro_input, Attribute, Data, DeriveInput, Fields, FnArg, GenericArgument, Ident,
+    ImplItem, ItemImpl, LitInt, LitStr, Pat, PathArguments, ReturnType, Type,
 };
 
 /// Turn an `impl` block into a Vellum contract. See the `vellum-sdk` crate documentation.
@@ -336,4 +339,266 @@ fn expand(item: &mut ItemImpl, reentrant: bool) -> syn::Result<Tokens> {
             #reentrant_section
         };
     })
+}
+
+/// Implement `vellum_sdk::Event`: the topic is the type's name in snake case
+/// (`NotaryAdded` -> `notary_added`) or `#[event(topic = "...")]`; the data is the value as JSON.
+#[proc_macro_derive(Event, attributes(event))]
+pub fn derive_event(item: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(item as DeriveInput);
+    match event(&input) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}
+
+/// The longest topic the host accepts (`docs/abi.md`, `emit_event`).
+const TOPIC_MAX: usize = 256;
+
+fn event(input: &DeriveInput) -> syn::Result<Tokens> {
+    let mut topic = None;
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("event")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("topic") {
+                let value: LitStr = meta.value()?.parse()?;
+                topic = Some((value.value(), value.span()));
+                Ok(())
+            } else {
+                Err(meta.error("#[event] takes only `topic = \"...\"`"))
+            }
+        })?;
+    }
+    let (topic, span) =
+        topic.unwrap_or_else(|| (snake_case(&input.ident.to_string()), input.ident.span()));
+    if topic.is_empty() || topic.len() > TOPIC_MAX {
+        return Err(syn::Error::new(
+            span,
+            format!("an event topic is 1 to {TOPIC_MAX} bytes"),
+        ));
+    }
+    let ident = &input.ident;
+    let (impl_generics, type_generics, where_clause) = input.generics.split_for_impl();
+    Ok(quote! {
+        impl #impl_generics ::vellum_sdk::Event for #ident #type_generics #where_clause {
+            const TOPIC: &'static str = #topic;
+        }
+    })
+}
+
+/// A contract's own errors, one enum variant each: `#[error(CODE, "message")]` on every variant,
+/// CODE 100 or above (below are the SDK's) and unique within the enum; the message is a format
+/// string over the variant's fields (`{0}` for a tuple field, `{name}` for a named one). It
+/// generates `From<Enum> for vellum_sdk::Error`, so `?` and `ensure!` take the variants, a
+/// `u32` constant per variant in SCREAMING_SNAKE_CASE (`NotANotary` -> `NOT_A_NOTARY`) and
+/// `fn code(&self) -> u32`. See `vellum_sdk::Error`.
+#[proc_macro_derive(ContractError, attributes(error))]
+pub fn derive_contract_error(item: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(item as DeriveInput);
+    match contract_error(&input) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}
+
+/// The first code a contract's own errors may take: those below are the SDK's.
+const FIRST_CONTRACT_CODE: u32 = 100;
+
+fn contract_error(input: &DeriveInput) -> syn::Result<Tokens> {
+    let Data::Enum(data) = &input.data else {
+        return Err(syn::Error::new_spanned(
+            &input.ident,
+            "#[derive(ContractError)] is for an enum: one variant per error",
+        ));
+    };
+    if !input.generics.params.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &input.generics,
+            "a contract error enum cannot be generic",
+        ));
+    }
+    let ident = &input.ident;
+    let mut codes: Vec<(u32, Ident)> = Vec::new();
+    let mut arms = Vec::new();
+    let mut code_arms = Vec::new();
+    let mut consts = Vec::new();
+    for variant in &data.variants {
+        let attr = variant
+            .attrs
+            .iter()
+            .find(|a| a.path().is_ident("error"))
+            .ok_or_else(|| {
+                syn::Error::new_spanned(
+                    &variant.ident,
+                    "each variant needs #[error(CODE, \"message\")], CODE 100 or above",
+                )
+            })?;
+        let (code, message) = attr.parse_args_with(|stream: syn::parse::ParseStream| {
+            let code: LitInt = stream.parse()?;
+            stream.parse::<syn::Token![,]>()?;
+            let message: LitStr = stream.parse()?;
+            Ok((code, message))
+        })?;
+        let value: u32 = code.base10_parse()?;
+        if value < FIRST_CONTRACT_CODE {
+            return Err(syn::Error::new_spanned(
+                &code,
+                format!(
+                    "codes below {FIRST_CONTRACT_CODE} are the SDK's (vellum_sdk::Error's constants); \
+                     a contract's own errors use {FIRST_CONTRACT_CODE} and above"
+                ),
+            ));
+        }
+        if let Some((_, other)) = codes.iter().find(|(c, _)| *c == value) {
+            return Err(syn::Error::new_spanned(
+                &code,
+                format!("code {value} is also {other}'s: each error has its own code"),
+            ));
+        }
+        codes.push((value, variant.ident.clone()));
+        let name = &variant.ident;
+        let constant = format_ident!("{}", screaming_snake_case(&name.to_string()));
+        let doc = format!("The code of [`{ident}::{name}`]: {value}.");
+        consts.push(quote! {
+            #[doc = #doc]
+            pub const #constant: u32 = #value;
+        });
+        let (pattern, message) = match &variant.fields {
+            Fields::Unit => (quote!(#ident::#name), message),
+            Fields::Named(fields) => {
+                let names = fields.named.iter().map(|f| &f.ident);
+                (quote!(#ident::#name { #(#names),* }), message)
+            }
+            Fields::Unnamed(fields) => {
+                let names =
+                    (0..fields.unnamed.len()).map(|i| Ident::new(&format!("_{i}"), message.span()));
+                let message = LitStr::new(&positional_to_named(&message.value()), message.span());
+                (quote!(#ident::#name( #(#names),* )), message)
+            }
+        };
+        let wildcard = match &variant.fields {
+            Fields::Unit => quote!(#ident::#name),
+            Fields::Named(_) => quote!(#ident::#name { .. }),
+            Fields::Unnamed(_) => quote!(#ident::#name(..)),
+        };
+        arms.push(quote! {
+            #pattern => ::vellum_sdk::Error::new(#value, ::vellum_sdk::__private::format!(#message)),
+        });
+        code_arms.push(quote!(#wildcard => #value,));
+    }
+    Ok(quote! {
+        impl #ident {
+            #(#consts)*
+
+            /// This error's code.
+            pub const fn code(&self) -> u32 {
+                match self {
+                    #(#code_arms)*
+                }
+            }
+        }
+
+        impl ::core::convert::From<#ident> for ::vellum_sdk::Error {
+            #[allow(unused_variables)]
+            fn from(error: #ident) -> Self {
+                match error {
+                    #(#arms)*
+                }
+            }
+        }
+    })
+}
+
+/// `{0}` -> `{_0}` in a format string (`{{` left alone), so tuple fields bound as `_0`, `_1`, ...
+/// are captured by name.
+fn positional_to_named(format: &str) -> String {
+    let mut out = String::with_capacity(format.len() + 4);
+    let mut chars = format.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        match c {
+            '{' if chars.peek() == Some(&'{') => out.extend(chars.next()),
+            '{' if chars.peek().is_some_and(char::is_ascii_digit) => out.push('_'),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `NotaryAdded` -> `notary_added`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `NotANotary` -> `NOT_A_NOTARY`.
+fn screaming_snake_case(name: &str) -> String {
+    snake_case(name).to_ascii_uppercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tuple_fields_are_named_in_messages() {
+        assert_eq!(
+            positional_to_named("{0} is not {1:?}"),
+            "{_0} is not {_1:?}"
+        );
+        assert_eq!(positional_to_named("{{0}} and {0}"), "{{0}} and {_0}");
+        assert_eq!(positional_to_named("no fields {here}"), "no fields {here}");
+    }
+
+    fn derive_error(source: &str) -> Result<String, String> {
+        let input: DeriveInput = syn::parse_str(source).expect("an item");
+        contract_error(&input)
+            .map(|tokens| tokens.to_string())
+            .map_err(|error| error.to_string())
+    }
+
+    /// A contract's codes are its own (100 and above), each once; every variant has one.
+    #[test]
+    fn error_codes_are_checked() {
+        let fine = derive_error(
+            r#"enum E { #[error(100, "a {0}")] A(u8), #[error(101, "b {x}")] B { x: u8 }, #[error(102, "c")] C }"#,
+        )
+        .expect("derives");
+        assert!(fine.contains("pub const A : u32 = 100u32"), "{fine}");
+        for (source, says) in [
+            (
+                r#"enum E { #[error(5, "a")] A }"#,
+                "codes below 100 are the SDK's",
+            ),
+            (
+                r#"enum E { #[error(100, "a")] A, #[error(100, "b")] B }"#,
+                "code 100 is also A's",
+            ),
+            (
+                r#"enum E { #[error(100, "a")] A, B }"#,
+                "each variant needs",
+            ),
+            (r#"struct E;"#, "is for an enum"),
+            (r#"enum E { #[error("a")] A }"#, "expected integer literal"),
+        ] {
+            let error = derive_error(source).expect_err(source);
+            assert!(error.contains(says), "{source}: {error}");
+        }
+    }
+
+    #[test]
+    fn names_change_case() {
+        assert_eq!(snake_case("NotaryAdded"), "notary_added");
+        assert_eq!(snake_case("Anchored"), "anchored");
+        assert_eq!(screaming_snake_case("NotANotary"), "NOT_A_NOTARY");
+    }
 }

@@ -64,16 +64,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let dir = create(&workspace, &name)?;
     let crate_name = format!("vellum-{name}");
+    let cargo = |args: &[&str]| {
+        Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args(args)
+            .current_dir(&workspace)
+            .status()
+            .is_ok_and(|status| status.success())
+    };
     // Cargo.lock learns of the new member now, so the build script's --locked builds work at
     // once; offline, as every dependency of the template is one the workspace already locks.
-    let locked = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["update", "--workspace", "--offline", "--quiet"])
-        .current_dir(&workspace)
-        .status();
-    if !matches!(locked, Ok(status) if status.success()) {
+    if !cargo(&["update", "--workspace", "--offline", "--quiet"]) {
         eprintln!(
             "note: could not add {crate_name} to Cargo.lock (`cargo update --workspace` failed); \
              the first `cargo test -p {crate_name}` will"
+        );
+    }
+    // Formatted as the workspace formats (line widths and import order depend on the name).
+    if !cargo(&["fmt", "-p", &crate_name]) {
+        eprintln!(
+            "note: `cargo fmt -p {crate_name}` failed; the crate is as the template wrote it"
         );
     }
     println!(
@@ -81,11 +90,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         dir.display()
     );
     println!("next:");
+    println!("  cargo test -p {crate_name}    # natively, in seconds");
+    println!("  scripts/build-contracts.sh {name}    # contracts/artifacts/{name}.wasm");
     println!(
-        "  cargo test -p {crate_name}                                  # natively, in seconds"
+        "  UPDATE_FUEL_TABLES=1 cargo test -p {crate_name} --features wasm    \
+         # the artifact agrees with the native run; its fuel into README.md"
     );
-    println!("  scripts/build-contracts.sh {name}                             # contracts/artifacts/{name}.wasm");
-    println!("  UPDATE_FUEL_TABLES=1 cargo test -p {crate_name} --features wasm   # the artifact agrees; its fuel into README.md");
     Ok(())
 }
 
@@ -214,6 +224,27 @@ mod tests {
         }
         assert_eq!(type_name("loyalty_v2"), "LoyaltyV2");
         assert_eq!(type_name("foo"), "Foo");
+    }
+
+    /// The SDK's crate documentation shows, as its complete contract, exactly what
+    /// `vellum new contract counter` writes (CI builds that for wasm32 in a fresh clone).
+    #[test]
+    fn the_sdk_documentation_shows_the_template() {
+        let docs =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../sdk/src/lib.rs"))
+                .expect("sdk/src/lib.rs");
+        let example: String = docs
+            .lines()
+            .filter_map(|line| line.strip_prefix("//!"))
+            .map(|line| line.strip_prefix(' ').unwrap_or(line))
+            .skip_while(|line| *line != "#![no_std]")
+            .take_while(|line| !line.starts_with("// tests/counter.rs"))
+            .filter(|line| !line.starts_with("# "))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let template = TEMPLATE[1].1.replace("{{Type}}", "Counter");
+        let contract = &template[template.find("#![no_std]").expect("#![no_std]")..];
+        assert_eq!(example.trim_end(), contract.trim_end());
     }
 
     #[test]

@@ -106,6 +106,10 @@ fn a_new_contract_is_a_locked_member_whose_native_tests_pass_without_wasmtime() 
     assert!(!tree(&[]).contains("wasmtime"));
     assert!(tree(&["--features", "wasm"]).contains("wasmtime "));
 
+    // As generated, it is formatted as `cargo fmt` would.
+    let fmt = cargo(workspace, &["fmt", "-p", "vellum-foo", "--", "--check"]);
+    assert!(fmt.status.success(), "{fmt:?}");
+
     let test = cargo(
         workspace,
         &["test", "-p", "vellum-foo", "--offline", "--locked"],
