@@ -12,7 +12,9 @@ extern crate alloc;
 
 use alloc::{format, string::String, vec::Vec};
 use serde::{Deserialize, Serialize};
-use vellum_sdk::{contract, ensure, env, env::Order, Address, Error, Hash, Map, Result};
+use vellum_sdk::{
+    contract, ensure, env, env::Order, Address, ContractError, Event, Hash, Map, Result,
+};
 
 /// The contract type.
 pub struct Ballot;
@@ -96,6 +98,98 @@ pub const ITEMS_MAX: usize = 64;
 /// Most voters in one meeting's registry.
 pub const VOTERS_MAX: usize = 2_000;
 
+/// The contract's errors, each with its stable code.
+#[derive(Debug, ContractError)]
+pub enum BallotError {
+    /// No meeting has this id.
+    #[error(100, "no meeting `{0}`")]
+    NoMeeting(String),
+    /// The meeting has no such agenda item.
+    #[error(101, "meeting `{0}` has no item {1}")]
+    NoItem(String, u32),
+    /// The caller is not in the meeting's registry.
+    #[error(102, "{0} is not a registered voter of `{1}`")]
+    NotAVoter(Address, String),
+    /// The meeting is not in the phase this needs.
+    #[error(103, "meeting `{id}` is {status:?}, not {needed:?}")]
+    WrongStatus {
+        /// The meeting.
+        id: String,
+        /// Its phase.
+        status: Status,
+        /// The phase this needs.
+        needed: Status,
+    },
+    /// Closing and finishing are the organiser's.
+    #[error(104, "only the organiser of `{0}` may do this")]
+    NotOrganiser(String),
+    /// A meeting id is empty or too long.
+    #[error(105, "meeting id must be 1 to 64 bytes")]
+    BadMeetingId,
+    /// A meeting with this id exists already.
+    #[error(106, "meeting `{0}` already exists")]
+    MeetingExists(String),
+    /// An agenda of no items or too many.
+    #[error(107, "a meeting has 1 to {ITEMS_MAX} items")]
+    ItemCount,
+    /// A registry of no voters or too many.
+    #[error(108, "a meeting has 1 to {VOTERS_MAX} voters")]
+    VoterCount,
+    /// A quorum above 100%.
+    #[error(109, "quorum_bps is at most 10000")]
+    BadQuorum,
+    /// A voter listed with 0 shares.
+    #[error(110, "voter {0} has no shares")]
+    NoShares(Address),
+    /// A voter listed twice.
+    #[error(111, "voter {0} is listed twice")]
+    VoterTwice(Address),
+    /// The shares add up past 2^128 - 1.
+    #[error(112, "total shares overflow")]
+    SharesOverflow,
+    /// `vote` in a secret meeting.
+    #[error(113, "this meeting is secret: commit, then reveal")]
+    SecretMeeting,
+    /// `commit_vote` in a public meeting.
+    #[error(114, "this meeting is public: vote directly")]
+    PublicMeeting,
+    /// A second vote on an item.
+    #[error(115, "{0} already voted on item {1}")]
+    AlreadyVoted(Address, u32),
+    /// A second commitment on an item.
+    #[error(116, "{0} already committed on item {1}")]
+    AlreadyCommitted(Address, u32),
+    /// A reveal without a commitment.
+    #[error(117, "{0} committed nothing on item {1}")]
+    NothingCommitted(Address, u32),
+    /// A second reveal.
+    #[error(118, "vote already revealed")]
+    AlreadyRevealed,
+    /// A reveal that does not match its commitment.
+    #[error(119, "choice and salt do not match the commitment")]
+    CommitmentMismatch,
+}
+
+/// A meeting was created: its record.
+#[derive(Serialize, Event)]
+pub struct MeetingCreated<'a>(pub &'a Meeting);
+
+/// A public vote: `[meeting, item, voter, choice, shares]`.
+#[derive(Serialize, Event)]
+pub struct VoteCast<'a>(pub &'a str, pub u32, pub Address, pub Choice, pub u128);
+
+/// A secret vote was committed: `[meeting, item, voter]`.
+#[derive(Serialize, Event)]
+pub struct VoteCommitted<'a>(pub &'a str, pub u32, pub Address);
+
+/// A secret vote was revealed: `[meeting, item, voter, choice, shares]`.
+#[derive(Serialize, Event)]
+pub struct VoteRevealed<'a>(pub &'a str, pub u32, pub Address, pub Choice, pub u128);
+
+/// Voting closed, or revealing ended: `[meeting, status]`.
+#[derive(Serialize, Event)]
+pub struct MeetingClosed<'a>(pub &'a str, pub Status);
+
 const MEETINGS: Map<String, Meeting> = Map::new("meetings");
 const SHARES: Map<(String, Address), u128> = Map::new("shares");
 const VOTES: Map<((String, u32), Address), Choice> = Map::new("votes");
@@ -113,34 +207,32 @@ pub fn commitment(meeting: &str, item: u32, voter: Address, choice: Choice, salt
 }
 
 fn load_meeting(id: &str) -> Result<Meeting> {
-    MEETINGS
+    Ok(MEETINGS
         .load(&String::from(id))?
-        .ok_or_else(|| Error::not_found(format!("no meeting `{id}`")))
+        .ok_or_else(|| BallotError::NoMeeting(String::from(id)))?)
 }
 
 /// The caller's shares in `meeting`, and a check that `item` exists.
 fn voter_shares(meeting: &Meeting, item: u32) -> Result<(Address, u128)> {
     ensure!(
         (item as usize) < meeting.items.len(),
-        Error::not_found(format!("meeting `{}` has no item {item}", meeting.id))
+        BallotError::NoItem(meeting.id.clone(), item)
     );
     let voter = env::caller();
-    let shares = SHARES.load(&(meeting.id.clone(), voter))?.ok_or_else(|| {
-        Error::unauthorized(format!(
-            "{voter} is not a registered voter of `{}`",
-            meeting.id
-        ))
-    })?;
+    let shares = SHARES
+        .load(&(meeting.id.clone(), voter))?
+        .ok_or_else(|| BallotError::NotAVoter(voter, meeting.id.clone()))?;
     Ok((voter, shares))
 }
 
 fn ensure_status(meeting: &Meeting, status: Status) -> Result<()> {
     ensure!(
         meeting.status == status,
-        Error::invalid(format!(
-            "meeting `{}` is {:?}, not {status:?}",
-            meeting.id, meeting.status
-        ))
+        BallotError::WrongStatus {
+            id: meeting.id.clone(),
+            status: meeting.status,
+            needed: status,
+        }
     );
     Ok(())
 }
@@ -148,17 +240,25 @@ fn ensure_status(meeting: &Meeting, status: Status) -> Result<()> {
 fn ensure_organiser(meeting: &Meeting) -> Result<()> {
     ensure!(
         env::caller() == meeting.organiser,
-        Error::unauthorized(format!(
-            "only the organiser of `{}` may do this",
-            meeting.id
-        ))
+        BallotError::NotOrganiser(meeting.id.clone())
     );
     Ok(())
 }
 
-fn cast(meeting: &Meeting, item: u32, voter: Address, shares: u128, choice: Choice, topic: &str) {
+/// Record a vote: cast openly, or revealed after a commitment.
+fn cast(
+    meeting: &Meeting,
+    item: u32,
+    voter: Address,
+    shares: u128,
+    choice: Choice,
+    revealed: bool,
+) {
     VOTES.save(&((meeting.id.clone(), item), voter), &choice);
-    env::emit(topic, &(&meeting.id, item, voter, choice, shares));
+    match revealed {
+        false => VoteCast(&meeting.id, item, voter, choice, shares).emit(),
+        true => VoteRevealed(&meeting.id, item, voter, choice, shares).emit(),
+    }
 }
 
 #[contract]
@@ -174,41 +274,26 @@ impl Ballot {
         quorum_bps: u32,
         secret: bool,
     ) -> Result<Meeting> {
-        ensure!(
-            !id.is_empty() && id.len() <= 64,
-            Error::invalid("meeting id must be 1 to 64 bytes")
-        );
-        ensure!(
-            !MEETINGS.has(&id),
-            Error::conflict(format!("meeting `{id}` already exists"))
-        );
+        ensure!(!id.is_empty() && id.len() <= 64, BallotError::BadMeetingId);
+        ensure!(!MEETINGS.has(&id), BallotError::MeetingExists(id));
         ensure!(
             !items.is_empty() && items.len() <= ITEMS_MAX,
-            Error::invalid(format!("a meeting has 1 to {ITEMS_MAX} items"))
+            BallotError::ItemCount
         );
         ensure!(
             !voters.is_empty() && voters.len() <= VOTERS_MAX,
-            Error::invalid(format!("a meeting has 1 to {VOTERS_MAX} voters"))
+            BallotError::VoterCount
         );
-        ensure!(
-            quorum_bps <= 10_000,
-            Error::invalid("quorum_bps is at most 10000")
-        );
+        ensure!(quorum_bps <= 10_000, BallotError::BadQuorum);
         let mut total_shares: u128 = 0;
         for (voter, shares) in &voters {
-            ensure!(
-                *shares > 0,
-                Error::invalid(format!("voter {voter} has no shares"))
-            );
+            ensure!(*shares > 0, BallotError::NoShares(*voter));
             let key = (id.clone(), *voter);
-            ensure!(
-                !SHARES.has(&key),
-                Error::invalid(format!("voter {voter} is listed twice"))
-            );
+            ensure!(!SHARES.has(&key), BallotError::VoterTwice(*voter));
             SHARES.save(&key, shares);
             total_shares = total_shares
                 .checked_add(*shares)
-                .ok_or_else(|| Error::invalid("total shares overflow"))?;
+                .ok_or(BallotError::SharesOverflow)?;
         }
         let meeting = Meeting {
             id: id.clone(),
@@ -221,7 +306,7 @@ impl Ballot {
             status: Status::Open,
         };
         MEETINGS.save(&id, &meeting);
-        env::emit("meeting_created", &meeting);
+        MeetingCreated(&meeting).emit();
         Ok(meeting)
     }
 
@@ -229,17 +314,14 @@ impl Ballot {
     #[execute]
     pub fn vote(meeting: String, item: u32, choice: Choice) -> Result<()> {
         let meeting = load_meeting(&meeting)?;
-        ensure!(
-            !meeting.secret,
-            Error::invalid("this meeting is secret: commit, then reveal")
-        );
+        ensure!(!meeting.secret, BallotError::SecretMeeting);
         ensure_status(&meeting, Status::Open)?;
         let (voter, shares) = voter_shares(&meeting, item)?;
         ensure!(
             !VOTES.has(&((meeting.id.clone(), item), voter)),
-            Error::conflict(format!("{voter} already voted on item {item}"))
+            BallotError::AlreadyVoted(voter, item)
         );
-        cast(&meeting, item, voter, shares, choice, "vote_cast");
+        cast(&meeting, item, voter, shares, choice, false);
         Ok(())
     }
 
@@ -247,19 +329,16 @@ impl Ballot {
     #[execute]
     pub fn commit_vote(meeting: String, item: u32, commitment: Hash) -> Result<()> {
         let meeting = load_meeting(&meeting)?;
-        ensure!(
-            meeting.secret,
-            Error::invalid("this meeting is public: vote directly")
-        );
+        ensure!(meeting.secret, BallotError::PublicMeeting);
         ensure_status(&meeting, Status::Open)?;
         let (voter, _) = voter_shares(&meeting, item)?;
         let key = ((meeting.id.clone(), item), voter);
         ensure!(
             !COMMITMENTS.has(&key),
-            Error::conflict(format!("{voter} already committed on item {item}"))
+            BallotError::AlreadyCommitted(voter, item)
         );
         COMMITMENTS.save(&key, &commitment);
-        env::emit("vote_committed", &(&meeting.id, item, voter));
+        VoteCommitted(&meeting.id, item, voter).emit();
         Ok(())
     }
 
@@ -272,13 +351,13 @@ impl Ballot {
         let key = ((meeting.id.clone(), item), voter);
         let committed = COMMITMENTS
             .load(&key)?
-            .ok_or_else(|| Error::not_found(format!("{voter} committed nothing on item {item}")))?;
-        ensure!(!VOTES.has(&key), Error::conflict("vote already revealed"));
+            .ok_or(BallotError::NothingCommitted(voter, item))?;
+        ensure!(!VOTES.has(&key), BallotError::AlreadyRevealed);
         ensure!(
             commitment(&meeting.id, item, voter, choice, &salt) == committed,
-            Error::invalid("choice and salt do not match the commitment")
+            BallotError::CommitmentMismatch
         );
-        cast(&meeting, item, voter, shares, choice, "vote_revealed");
+        cast(&meeting, item, voter, shares, choice, true);
         Ok(())
     }
 
@@ -295,7 +374,7 @@ impl Ballot {
             Status::Closed
         };
         MEETINGS.save(&meeting.id, &meeting);
-        env::emit("meeting_closed", &(&meeting.id, meeting.status));
+        MeetingClosed(&meeting.id, meeting.status).emit();
         Ok(meeting.status)
     }
 
@@ -307,7 +386,7 @@ impl Ballot {
         ensure_status(&meeting, Status::Revealing)?;
         meeting.status = Status::Closed;
         MEETINGS.save(&meeting.id, &meeting);
-        env::emit("meeting_closed", &(&meeting.id, meeting.status));
+        MeetingClosed(&meeting.id, meeting.status).emit();
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! meeting, run on both hosts and compared call by call; the wasm run measures the fuel table.
 
 use serde_json::{json, Value};
-use vellum_ballot::{commitment, Ballot, Choice};
+use vellum_ballot::{commitment, Ballot, BallotError, Choice};
 use vellum_sdk::{
     testing::{Host, Recorder, TestHost},
     Address, Error,
@@ -43,7 +43,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
     assert_eq!(created["total_shares"], json!(1000));
     assert_eq!(
         run.execute(ORGANISER, "create_meeting", agm).error().code,
-        Error::CONFLICT
+        BallotError::MEETING_EXISTS
     );
     let duplicate = json!({
         "id": "dup", "title": "t", "items": ["x"], "voters": [[FUND, 1], [FUND, 2]],
@@ -53,7 +53,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         run.execute(ORGANISER, "create_meeting", duplicate)
             .error()
             .code,
-        Error::INVALID
+        BallotError::VOTER_TWICE
     );
 
     assert!(vote(run, FUND, 0, "for").is_ok());
@@ -62,14 +62,14 @@ fn scenario(run: &mut Recorder<impl Host>) {
     assert!(vote(run, FAMILY, 1, "for").is_ok());
     assert_eq!(
         vote(run, FUND, 0, "against").error().code,
-        Error::CONFLICT,
+        BallotError::ALREADY_VOTED,
         "one vote per item"
     );
     assert_eq!(
         vote(run, OUTSIDER, 0, "for").error().code,
-        Error::UNAUTHORIZED
+        BallotError::NOT_A_VOTER
     );
-    assert_eq!(vote(run, FUND, 7, "for").error().code, Error::NOT_FOUND);
+    assert_eq!(vote(run, FUND, 7, "for").error().code, BallotError::NO_ITEM);
     assert_eq!(
         vote(run, FUND, 1, "maybe").error().code,
         Error::INVALID_ARGUMENTS
@@ -77,24 +77,27 @@ fn scenario(run: &mut Recorder<impl Host>) {
     // No tally while open; only the organiser closes; no votes after close.
     assert_eq!(
         run.query("tally", json!({"meeting": "agm"})).error().code,
-        Error::INVALID
+        BallotError::WRONG_STATUS
     );
     assert_eq!(
         run.execute(FUND, "close", json!({"meeting": "agm"}))
             .error()
             .code,
-        Error::UNAUTHORIZED
+        BallotError::NOT_ORGANISER
     );
     assert_eq!(
         run.execute(ORGANISER, "close", json!({"meeting": "agm"}))
             .json(),
         json!("closed")
     );
-    assert_eq!(vote(run, SMALL, 1, "for").error().code, Error::INVALID);
+    assert_eq!(
+        vote(run, SMALL, 1, "for").error().code,
+        BallotError::WRONG_STATUS
+    );
     let meeting = run.query("meeting", json!({"id": "agm"}));
     assert_eq!(meeting.json()["status"], json!("closed"));
     let unknown = run.query("meeting", json!({"id": "nope"}));
-    assert_eq!(unknown.error().code, Error::NOT_FOUND);
+    assert_eq!(unknown.error().code, BallotError::NO_MEETING);
 
     let tally = run.query("tally", json!({"meeting": "agm"})).json();
     // Item 0: 600 for, 300 against, 100 abstain: quorum (1000 >= 500) and passed.
@@ -134,7 +137,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         )
         .error()
         .code,
-        Error::INVALID,
+        BallotError::SECRET_MEETING,
         "no open votes in a secret meeting"
     );
     // Nothing is visible before reveal.
@@ -151,7 +154,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         run.execute(FUND, "reveal_vote", reveal("against", "s1"))
             .error()
             .code,
-        Error::INVALID,
+        BallotError::WRONG_STATUS,
         "not yet closed"
     );
     assert_eq!(
@@ -164,7 +167,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         run.execute(FUND, "reveal_vote", reveal("for", "s1"))
             .error()
             .code,
-        Error::INVALID
+        BallotError::COMMITMENT_MISMATCH
     );
     assert!(run
         .execute(FUND, "reveal_vote", reveal("against", "s1"))

@@ -14,10 +14,12 @@
 
 extern crate alloc;
 
-use alloc::{format, string::String};
+use alloc::string::String;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use vellum_sdk::{call, contract, ensure, env, Address, Error, Item, Map, Result};
+use vellum_sdk::{
+    call, contract, ensure, env, Address, ContractError, Error, Event, Item, Map, Result,
+};
 
 /// The contract type.
 pub struct Escrow;
@@ -53,6 +55,53 @@ pub struct Deal {
     pub state: DealState,
 }
 
+/// The contract's errors, each with its stable code. (A failed call into `points` comes back
+/// as `points`' own error.)
+#[derive(Debug, ContractError)]
+pub enum EscrowError {
+    /// No deal has this number.
+    #[error(100, "no deal {0}")]
+    NoDeal(u64),
+    /// The deal was released or refunded already.
+    #[error(101, "deal {id} is already {state:?}")]
+    DealClosed {
+        /// The deal.
+        id: u64,
+        /// How it closed.
+        state: DealState,
+    },
+    /// A deal with oneself.
+    #[error(102, "the seller cannot be the buyer")]
+    SellerIsBuyer,
+    /// A deal of nothing.
+    #[error(103, "amount must be positive")]
+    ZeroAmount,
+    /// `release` by anyone but the buyer.
+    #[error(104, "only the buyer releases a deal")]
+    NotTheBuyer,
+    /// `refund` by the buyer before the deadline.
+    #[error(105, "the buyer may take the points back only after the deadline")]
+    BeforeDeadline,
+    /// `refund` by anyone but the seller or the buyer.
+    #[error(
+        106,
+        "only the seller, or the buyer after the deadline, refunds a deal"
+    )]
+    MayNotRefund,
+}
+
+/// A deal was opened: its record.
+#[derive(Serialize, Event)]
+pub struct Opened<'a>(pub &'a Deal);
+
+/// A deal's points went to its seller: `[id, seller, amount]`.
+#[derive(Serialize, Event)]
+pub struct Released(pub u64, pub Address, pub u128);
+
+/// A deal's points went back to its buyer: `[id, buyer, amount]`.
+#[derive(Serialize, Event)]
+pub struct Refunded(pub u64, pub Address, pub u128);
+
 const POINTS: Item<Address> = Item::new("points");
 const DEALS: Map<u64, Deal> = Map::new("deals");
 const NEXT_ID: Item<u64> = Item::new("next_id");
@@ -64,12 +113,13 @@ fn points() -> Result<Address> {
 }
 
 fn open_deal(id: u64) -> Result<Deal> {
-    let deal = DEALS
-        .load(&id)?
-        .ok_or_else(|| Error::not_found(format!("no deal {id}")))?;
+    let deal = DEALS.load(&id)?.ok_or(EscrowError::NoDeal(id))?;
     ensure!(
         deal.state == DealState::Open,
-        Error::conflict(format!("deal {id} is already {:?}", deal.state))
+        EscrowError::DealClosed {
+            id,
+            state: deal.state
+        }
     );
     Ok(deal)
 }
@@ -83,13 +133,10 @@ fn settle(mut deal: Deal, to: Address, state: DealState) -> Result<Deal> {
     )?;
     deal.state = state;
     DEALS.save(&deal.id, &deal);
-    env::emit(
-        match state {
-            DealState::Released => "released",
-            _ => "refunded",
-        },
-        &(deal.id, to, deal.amount),
-    );
+    match state {
+        DealState::Released => Released(deal.id, to, deal.amount).emit(),
+        _ => Refunded(deal.id, to, deal.amount).emit(),
+    }
     Ok(deal)
 }
 
@@ -108,11 +155,8 @@ impl Escrow {
     #[execute]
     pub fn open(seller: Address, issuer: String, amount: u128, expires_in_ms: u64) -> Result<u64> {
         let buyer = env::caller();
-        ensure!(
-            buyer != seller,
-            Error::invalid("the seller cannot be the buyer")
-        );
-        ensure!(amount > 0, Error::invalid("amount must be positive"));
+        ensure!(buyer != seller, EscrowError::SellerIsBuyer);
+        ensure!(amount > 0, EscrowError::ZeroAmount);
         call::execute::<()>(
             points()?,
             "transfer_from",
@@ -130,7 +174,7 @@ impl Escrow {
         };
         DEALS.save(&id, &deal);
         NEXT_ID.save(&(id + 1));
-        env::emit("opened", &deal);
+        Opened(&deal).emit();
         Ok(id)
     }
 
@@ -138,10 +182,7 @@ impl Escrow {
     #[execute]
     pub fn release(id: u64) -> Result<Deal> {
         let deal = open_deal(id)?;
-        ensure!(
-            env::caller() == deal.buyer,
-            Error::unauthorized("only the buyer releases a deal")
-        );
+        ensure!(env::caller() == deal.buyer, EscrowError::NotTheBuyer);
         let seller = deal.seller;
         settle(deal, seller, DealState::Released)
     }
@@ -155,10 +196,10 @@ impl Escrow {
         let expired = env::block_time_ms() > deal.deadline_ms;
         ensure!(
             caller == deal.seller || (caller == deal.buyer && expired),
-            Error::unauthorized(match caller == deal.buyer {
-                true => "the buyer may take the points back only after the deadline",
-                false => "only the seller, or the buyer after the deadline, refunds a deal",
-            })
+            match caller == deal.buyer {
+                true => EscrowError::BeforeDeadline,
+                false => EscrowError::MayNotRefund,
+            }
         );
         let buyer = deal.buyer;
         settle(deal, buyer, DealState::Refunded)
@@ -167,8 +208,6 @@ impl Escrow {
     /// Deal `id`.
     #[query]
     pub fn deal(id: u64) -> Result<Deal> {
-        DEALS
-            .load(&id)?
-            .ok_or_else(|| Error::not_found(format!("no deal {id}")))
+        Ok(DEALS.load(&id)?.ok_or(EscrowError::NoDeal(id))?)
     }
 }

@@ -4,11 +4,11 @@
 //! call and on both contracts' state; the wasm run measures the README's fuel table.
 
 use serde_json::{json, Value};
-use vellum_escrow::Escrow;
-use vellum_points::Points;
+use vellum_escrow::{Escrow, EscrowError};
+use vellum_points::{Points, PointsError};
 use vellum_sdk::{
     testing::{Host, Mode, Recorder, TestHost, CONTRACT_ADDRESS, DEFAULT_BLOCK},
-    Address, Error,
+    Address,
 };
 
 const POINTS: Address = Address([0x90; 32]);
@@ -60,7 +60,7 @@ fn scenario(run: &mut Recorder<Box<dyn Host>>) {
     // Without the buyer's approval at `points`, the escrow cannot take a point.
     let open = |amount: u64, expires_in_ms: u64| json!({"seller": SELLER, "issuer": "air", "amount": amount, "expires_in_ms": expires_in_ms});
     let refused = run.execute(BUYER, "open", open(300, 60_000));
-    assert_eq!(refused.error().code, Error::UNAUTHORIZED);
+    assert_eq!(refused.error().code, PointsError::ALLOWANCE_EXCEEDED);
     assert_eq!(balance(run, BUYER), 1000);
 
     // Escrowed: the escrow holds the points in its own name.
@@ -77,16 +77,19 @@ fn scenario(run: &mut Recorder<Box<dyn Host>>) {
     assert_eq!((balance(run, BUYER), balance(run, ESCROW)), (700, 300));
     assert_eq!(
         run.execute(BUYER, "open", open(1, 0)).error().code,
-        Error::UNAUTHORIZED
+        PointsError::ALLOWANCE_EXCEEDED
     );
     // Nobody but the buyer releases, and the buyer cannot take them back before the deadline.
     for who in [STRANGER, SELLER] {
         let reply = run.execute(who, "release", json!({"id": 0}));
-        assert_eq!(reply.error().code, Error::UNAUTHORIZED);
+        assert_eq!(reply.error().code, EscrowError::NOT_THE_BUYER);
     }
-    for who in [STRANGER, BUYER] {
+    for (who, code) in [
+        (STRANGER, EscrowError::MAY_NOT_REFUND),
+        (BUYER, EscrowError::BEFORE_DEADLINE),
+    ] {
         let reply = run.execute(who, "refund", json!({"id": 0}));
-        assert_eq!(reply.error().code, Error::UNAUTHORIZED);
+        assert_eq!(reply.error().code, code);
     }
     // Released: the seller has them, once.
     let released = run.execute(BUYER, "release", json!({"id": 0}));
@@ -100,11 +103,11 @@ fn scenario(run: &mut Recorder<Box<dyn Host>>) {
     assert_eq!(topics, [(POINTS, "transferred"), (ESCROW, "released")]);
     assert_eq!(
         run.execute(BUYER, "release", json!({"id": 0})).error().code,
-        Error::CONFLICT
+        EscrowError::DEAL_CLOSED
     );
     assert_eq!(
         run.execute(SELLER, "refund", json!({"id": 0})).error().code,
-        Error::CONFLICT
+        EscrowError::DEAL_CLOSED
     );
 
     // Refunded by the seller: the buyer has them back.
@@ -131,7 +134,7 @@ fn scenario(run: &mut Recorder<Box<dyn Host>>) {
     );
     assert_eq!(
         run.execute(BUYER, "refund", json!({"id": 2})).error().code,
-        Error::UNAUTHORIZED
+        EscrowError::BEFORE_DEADLINE
     );
     run.set_block(DEFAULT_BLOCK.0 + 1, DEFAULT_BLOCK.1 + 1_001);
     assert!(run.execute(BUYER, "refund", json!({"id": 2})).is_ok());
@@ -149,7 +152,7 @@ fn scenario(run: &mut Recorder<Box<dyn Host>>) {
     );
     assert_eq!(
         run.query("deal", json!({"id": 9})).error().code,
-        Error::NOT_FOUND
+        EscrowError::NO_DEAL
     );
 }
 

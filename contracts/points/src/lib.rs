@@ -9,9 +9,11 @@
 
 extern crate alloc;
 
-use alloc::{format, string::String, vec::Vec};
+use alloc::{string::String, vec::Vec};
 use serde::{Deserialize, Serialize};
-use vellum_sdk::{contract, ensure, env, env::Order, Address, Error, Item, Map, Result};
+use vellum_sdk::{
+    contract, ensure, env, env::Order, Address, ContractError, Event, Item, Map, Result,
+};
 
 /// The contract type.
 pub struct Points;
@@ -67,6 +69,111 @@ pub struct Movement {
     pub time_ms: u64,
 }
 
+/// The contract's errors, each with its stable code.
+#[derive(Debug, ContractError)]
+pub enum PointsError {
+    /// Registering issuers is the operator's.
+    #[error(100, "only the operator registers issuers")]
+    NotOperator,
+    /// Only an issuer's admin mints its points.
+    #[error(101, "only the admin of `{0}` may do this")]
+    NotIssuerAdmin(String),
+    /// No issuer has this id.
+    #[error(102, "no issuer `{0}`")]
+    NoIssuer(String),
+    /// An issuer id is empty or too long.
+    #[error(103, "issuer id must be 1 to 32 bytes")]
+    BadIssuerId,
+    /// An issuer with this id exists already.
+    #[error(104, "issuer `{0}` already exists")]
+    IssuerExists(String),
+    /// An amount of 0.
+    #[error(105, "amount must be positive")]
+    ZeroAmount,
+    /// A transfer to the sender.
+    #[error(106, "cannot transfer to yourself")]
+    TransferToSelf,
+    /// More than the balance holds.
+    #[error(107, "insufficient `{issuer}` balance: {balance} < {amount}")]
+    InsufficientBalance {
+        /// Whose points.
+        issuer: String,
+        /// What the balance holds.
+        balance: u128,
+        /// What was asked for.
+        amount: u128,
+    },
+    /// An issuer's supply would pass 2^128 - 1.
+    #[error(108, "supply would overflow")]
+    SupplyOverflow,
+    /// An allowance to oneself.
+    #[error(109, "cannot approve yourself")]
+    ApproveSelf,
+    /// A `transfer_from` beyond the allowance.
+    #[error(
+        110,
+        "{from} allows {spender} {allowed} `{issuer}` points, fewer than {amount}"
+    )]
+    AllowanceExceeded {
+        /// Whose points.
+        from: Address,
+        /// Who spends them.
+        spender: Address,
+        /// What the allowance holds.
+        allowed: u128,
+        /// Whose points.
+        issuer: String,
+        /// What was asked for.
+        amount: u128,
+    },
+    /// A rate from an issuer to itself.
+    #[error(111, "a rate needs two different issuers")]
+    SameIssuer,
+    /// A rate with a zero term.
+    #[error(112, "numerator and denominator must be positive")]
+    ZeroRate,
+    /// A rate agreed by someone who is neither issuer's admin.
+    #[error(113, "only the admin of one of the two issuers may agree a rate")]
+    NotRateParty,
+    /// A swap without a rate both issuers agreed.
+    #[error(114, "no rate agreed by both `{0}` and `{1}`")]
+    NoRate(String, String),
+    /// A swap too large to convert.
+    #[error(115, "amount too large to convert")]
+    ConversionOverflow,
+    /// A swap that would give nothing.
+    #[error(116, "amount converts to zero points")]
+    ConvertsToZero,
+}
+
+/// Points moved: `[issuer, from, to, amount]`.
+#[derive(Serialize, Event)]
+pub struct Transferred<'a>(pub &'a str, pub Address, pub Address, pub u128);
+
+/// An issuer was registered: its record.
+#[derive(Serialize, Event)]
+pub struct IssuerRegistered<'a>(pub &'a Issuer);
+
+/// Points were minted: `[issuer, to, amount]`.
+#[derive(Serialize, Event)]
+pub struct Minted<'a>(pub &'a str, pub Address, pub u128);
+
+/// An allowance was set: `[issuer, owner, spender, amount]`.
+#[derive(Serialize, Event)]
+pub struct Approved<'a>(pub &'a str, pub Address, pub Address, pub u128);
+
+/// Points were redeemed: `[issuer, member, amount]`.
+#[derive(Serialize, Event)]
+pub struct Redeemed<'a>(pub &'a str, pub Address, pub u128);
+
+/// An issuer's admin agreed a rate: `[from, to, rate]`.
+#[derive(Serialize, Event)]
+pub struct RateAgreed<'a>(pub &'a str, pub &'a str, pub &'a Rate);
+
+/// A member swapped: `[member, from, amount, to, received]`.
+#[derive(Serialize, Event)]
+pub struct Swapped<'a>(pub Address, pub &'a str, pub u128, pub &'a str, pub u128);
+
 const OPERATOR: Item<Address> = Item::new("operator");
 const ISSUERS: Map<String, Issuer> = Map::new("issuers");
 const BALANCES: Map<(String, Address), u128> = Map::new("balances");
@@ -80,9 +187,9 @@ const ALLOWANCES: Map<(String, Address, Address), u128> = Map::new("allowances")
 pub const PAGE_MAX: u32 = 100;
 
 fn load_issuer(id: &str) -> Result<Issuer> {
-    ISSUERS
+    Ok(ISSUERS
         .load(&String::from(id))?
-        .ok_or_else(|| Error::not_found(format!("no issuer `{id}`")))
+        .ok_or_else(|| PointsError::NoIssuer(String::from(id)))?)
 }
 
 fn balance_of(issuer: &str, member: Address) -> Result<u128> {
@@ -121,13 +228,13 @@ fn record(
 fn ensure_admin(issuer: &Issuer) -> Result<()> {
     ensure!(
         env::caller() == issuer.admin,
-        Error::unauthorized(format!("only the admin of `{}` may do this", issuer.id))
+        PointsError::NotIssuerAdmin(issuer.id.clone())
     );
     Ok(())
 }
 
 fn ensure_positive(amount: u128) -> Result<()> {
-    ensure!(amount > 0, Error::invalid("amount must be positive"));
+    ensure!(amount > 0, PointsError::ZeroAmount);
     Ok(())
 }
 
@@ -135,19 +242,21 @@ fn ensure_positive(amount: u128) -> Result<()> {
 fn move_points(issuer: String, from: Address, to: Address, amount: u128) -> Result<()> {
     ensure_positive(amount)?;
     load_issuer(&issuer)?;
-    ensure!(from != to, Error::invalid("cannot transfer to yourself"));
+    ensure!(from != to, PointsError::TransferToSelf);
     let balance = balance_of(&issuer, from)?;
     ensure!(
         balance >= amount,
-        Error::invalid(format!(
-            "insufficient `{issuer}` balance: {balance} < {amount}"
-        ))
+        PointsError::InsufficientBalance {
+            issuer,
+            balance,
+            amount
+        }
     );
     set_balance(&issuer, from, balance - amount);
     set_balance(&issuer, to, balance_of(&issuer, to)? + amount);
     record(from, "sent", &issuer, amount, Some(to))?;
     record(to, "received", &issuer, amount, Some(from))?;
-    env::emit("transferred", &(issuer, from, to, amount));
+    Transferred(&issuer, from, to, amount).emit();
     Ok(())
 }
 
@@ -163,18 +272,9 @@ impl Points {
     /// Register issuer `id` with its admin account (operator only).
     #[execute]
     pub fn register_issuer(id: String, name: String, admin: Address) -> Result<()> {
-        ensure!(
-            env::caller() == OPERATOR.get()?,
-            Error::unauthorized("only the operator registers issuers")
-        );
-        ensure!(
-            !id.is_empty() && id.len() <= 32,
-            Error::invalid("issuer id must be 1 to 32 bytes")
-        );
-        ensure!(
-            !ISSUERS.has(&id),
-            Error::conflict(format!("issuer `{id}` already exists"))
-        );
+        ensure!(env::caller() == OPERATOR.get()?, PointsError::NotOperator);
+        ensure!(!id.is_empty() && id.len() <= 32, PointsError::BadIssuerId);
+        ensure!(!ISSUERS.has(&id), PointsError::IssuerExists(id));
         let issuer = Issuer {
             id: id.clone(),
             name,
@@ -182,7 +282,7 @@ impl Points {
             supply: 0,
         };
         ISSUERS.save(&id, &issuer);
-        env::emit("issuer_registered", &issuer);
+        IssuerRegistered(&issuer).emit();
         Ok(())
     }
 
@@ -195,12 +295,12 @@ impl Points {
         record_issuer.supply = record_issuer
             .supply
             .checked_add(amount)
-            .ok_or_else(|| Error::invalid("supply would overflow"))?;
+            .ok_or(PointsError::SupplyOverflow)?;
         let balance = balance_of(&issuer, to)? + amount;
         set_balance(&issuer, to, balance);
         ISSUERS.save(&issuer, &record_issuer);
         record(to, "minted", &issuer, amount, None)?;
-        env::emit("minted", &(issuer, to, amount));
+        Minted(&issuer, to, amount).emit();
         Ok(balance)
     }
 
@@ -217,13 +317,13 @@ impl Points {
     pub fn approve(issuer: String, spender: Address, amount: u128) -> Result<()> {
         load_issuer(&issuer)?;
         let owner = env::caller();
-        ensure!(owner != spender, Error::invalid("cannot approve yourself"));
+        ensure!(owner != spender, PointsError::ApproveSelf);
         let key = (issuer.clone(), owner, spender);
         match amount {
             0 => ALLOWANCES.remove(&key),
             _ => ALLOWANCES.save(&key, &amount),
         }
-        env::emit("approved", &(issuer, owner, spender, amount));
+        Approved(&issuer, owner, spender, amount).emit();
         Ok(())
     }
 
@@ -236,9 +336,13 @@ impl Points {
         let allowed = ALLOWANCES.load(&key)?.unwrap_or(0);
         ensure!(
             allowed >= amount,
-            Error::unauthorized(format!(
-                "{from} allows {spender} {allowed} `{issuer}` points, fewer than {amount}"
-            ))
+            PointsError::AllowanceExceeded {
+                from,
+                spender,
+                allowed,
+                issuer,
+                amount
+            }
         );
         move_points(issuer, from, to, amount)?;
         match allowed - amount {
@@ -257,15 +361,17 @@ impl Points {
         let balance = balance_of(&issuer, member)?;
         ensure!(
             balance >= amount,
-            Error::invalid(format!(
-                "insufficient `{issuer}` balance: {balance} < {amount}"
-            ))
+            PointsError::InsufficientBalance {
+                issuer,
+                balance,
+                amount
+            }
         );
         set_balance(&issuer, member, balance - amount);
         record_issuer.supply -= amount;
         ISSUERS.save(&issuer, &record_issuer);
         record(member, "redeemed", &issuer, amount, None)?;
-        env::emit("redeemed", &(issuer, member, amount));
+        Redeemed(&issuer, member, amount).emit();
         Ok(())
     }
 
@@ -273,21 +379,12 @@ impl Points {
     /// the same terms; the rate is active once both have. Changed terms restart the agreement.
     #[execute]
     pub fn agree_rate(from: String, to: String, numerator: u64, denominator: u64) -> Result<Rate> {
-        ensure!(
-            from != to,
-            Error::invalid("a rate needs two different issuers")
-        );
-        ensure!(
-            numerator > 0 && denominator > 0,
-            Error::invalid("numerator and denominator must be positive")
-        );
+        ensure!(from != to, PointsError::SameIssuer);
+        ensure!(numerator > 0 && denominator > 0, PointsError::ZeroRate);
         let (from_issuer, to_issuer) = (load_issuer(&from)?, load_issuer(&to)?);
         let caller = env::caller();
         let (is_from, is_to) = (caller == from_issuer.admin, caller == to_issuer.admin);
-        ensure!(
-            is_from || is_to,
-            Error::unauthorized("only the admin of one of the two issuers may agree a rate")
-        );
+        ensure!(is_from || is_to, PointsError::NotRateParty);
         let key = (from.clone(), to.clone());
         let mut rate = match RATES.load(&key)? {
             Some(rate) if rate.numerator == numerator && rate.denominator == denominator => rate,
@@ -301,7 +398,7 @@ impl Points {
         rate.agreed_by_from |= is_from;
         rate.agreed_by_to |= is_to;
         RATES.save(&key, &rate);
-        env::emit("rate_agreed", &(from, to, &rate));
+        RateAgreed(&from, &to, &rate).emit();
         Ok(rate)
     }
 
@@ -313,38 +410,35 @@ impl Points {
         let rate = RATES
             .load(&(from.clone(), to.clone()))?
             .filter(Rate::active)
-            .ok_or_else(|| {
-                Error::not_found(format!("no rate agreed by both `{from}` and `{to}`"))
-            })?;
+            .ok_or_else(|| PointsError::NoRate(from.clone(), to.clone()))?;
         let (mut from_issuer, mut to_issuer) = (load_issuer(&from)?, load_issuer(&to)?);
         let member = env::caller();
         let balance = balance_of(&from, member)?;
         ensure!(
             balance >= amount,
-            Error::invalid(format!(
-                "insufficient `{from}` balance: {balance} < {amount}"
-            ))
+            PointsError::InsufficientBalance {
+                issuer: from,
+                balance,
+                amount
+            }
         );
         let received = amount
             .checked_mul(u128::from(rate.numerator))
             .map(|x| x / u128::from(rate.denominator))
-            .ok_or_else(|| Error::invalid("amount too large to convert"))?;
-        ensure!(
-            received > 0,
-            Error::invalid("amount converts to zero points")
-        );
+            .ok_or(PointsError::ConversionOverflow)?;
+        ensure!(received > 0, PointsError::ConvertsToZero);
         set_balance(&from, member, balance - amount);
         from_issuer.supply -= amount;
         to_issuer.supply = to_issuer
             .supply
             .checked_add(received)
-            .ok_or_else(|| Error::invalid("supply would overflow"))?;
+            .ok_or(PointsError::SupplyOverflow)?;
         set_balance(&to, member, balance_of(&to, member)? + received);
         ISSUERS.save(&from, &from_issuer);
         ISSUERS.save(&to, &to_issuer);
         record(member, "swapped_out", &from, amount, None)?;
         record(member, "swapped_in", &to, received, None)?;
-        env::emit("swapped", &(member, from, amount, to, received));
+        Swapped(member, &from, amount, &to, received).emit();
         Ok(received)
     }
 

@@ -2,7 +2,7 @@
 //! the same results, events and state on both, and the wasm run measures the README's fuel table.
 
 use serde_json::json;
-use vellum_points::Points;
+use vellum_points::{Points, PointsError};
 use vellum_sdk::{
     testing::{Failure, Host, Recorder, TestHost},
     Address, Error,
@@ -27,13 +27,13 @@ fn scenario(run: &mut Recorder<impl Host>) {
     };
     assert_eq!(
         register(run, MALLORY, "air", MALLORY).error().code,
-        Error::UNAUTHORIZED
+        PointsError::NOT_OPERATOR
     );
     assert!(register(run, OPERATOR, "air", AIRLINE).is_ok());
     assert!(register(run, OPERATOR, "bank", BANK).is_ok());
     assert_eq!(
         register(run, OPERATOR, "air", AIRLINE).error().code,
-        Error::CONFLICT
+        PointsError::ISSUER_EXISTS
     );
 
     // Minting is the issuer admin's alone.
@@ -45,7 +45,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         )
         .error()
         .code,
-        Error::UNAUTHORIZED
+        PointsError::NOT_ISSUER_ADMIN
     );
     assert_eq!(
         run.execute(
@@ -73,7 +73,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         )
         .error()
         .code,
-        Error::NOT_FOUND
+        PointsError::NO_ISSUER
     );
     assert_eq!(
         run.execute(
@@ -83,7 +83,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         )
         .error()
         .code,
-        Error::INVALID
+        PointsError::ZERO_AMOUNT
     );
 
     // Transfers move points and fail cleanly when short.
@@ -99,7 +99,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         "transfer",
         json!({"issuer": "air", "to": ALICE, "amount": 101}),
     );
-    assert_eq!(short.error().code, Error::INVALID);
+    assert_eq!(short.error().code, PointsError::INSUFFICIENT_BALANCE);
     assert!(
         short.error().message.contains("insufficient"),
         "{}",
@@ -110,7 +110,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
     let take = |amount: u64| json!({"issuer": "air", "from": BOB, "to": MALLORY, "amount": amount});
     assert_eq!(
         run.execute(MALLORY, "transfer_from", take(30)).error().code,
-        Error::UNAUTHORIZED
+        PointsError::ALLOWANCE_EXCEEDED
     );
     assert!(run
         .execute(
@@ -123,13 +123,13 @@ fn scenario(run: &mut Recorder<impl Host>) {
     assert_eq!(run.query("allowance", allowance.clone()).json(), json!(30));
     assert_eq!(
         run.execute(MALLORY, "transfer_from", take(40)).error().code,
-        Error::UNAUTHORIZED
+        PointsError::ALLOWANCE_EXCEEDED
     );
     assert!(run.execute(MALLORY, "transfer_from", take(30)).is_ok());
     assert_eq!(run.query("allowance", allowance).json(), json!(0));
     assert_eq!(
         run.execute(MALLORY, "transfer_from", take(1)).error().code,
-        Error::UNAUTHORIZED
+        PointsError::ALLOWANCE_EXCEEDED
     );
     assert_eq!(
         run.query("balance", json!({"issuer": "air", "member": BOB}))
@@ -141,21 +141,21 @@ fn scenario(run: &mut Recorder<impl Host>) {
     let swap = json!({"from": "air", "to": "bank", "amount": 300});
     assert_eq!(
         run.execute(ALICE, "swap", swap.clone()).error().code,
-        Error::NOT_FOUND
+        PointsError::NO_RATE
     );
     let rate = json!({"from": "air", "to": "bank", "numerator": 1, "denominator": 10});
     assert_eq!(
         run.execute(MALLORY, "agree_rate", rate.clone())
             .error()
             .code,
-        Error::UNAUTHORIZED
+        PointsError::NOT_RATE_PARTY
     );
     let half = run.execute(AIRLINE, "agree_rate", rate.clone()).json();
     assert_eq!(half["agreed_by_from"], json!(true));
     assert_eq!(half["agreed_by_to"], json!(false));
     assert_eq!(
         run.execute(ALICE, "swap", swap.clone()).error().code,
-        Error::NOT_FOUND
+        PointsError::NO_RATE
     );
     // The bank proposing other terms restarts the agreement.
     let other = json!({"from": "air", "to": "bank", "numerator": 1, "denominator": 20});
@@ -181,12 +181,12 @@ fn scenario(run: &mut Recorder<impl Host>) {
     let too_small = json!({"from": "air", "to": "bank", "amount": 5});
     assert_eq!(
         run.execute(ALICE, "swap", too_small).error().code,
-        Error::INVALID
+        PointsError::CONVERTS_TO_ZERO
     );
     let too_much = json!({"from": "air", "to": "bank", "amount": 1000});
     assert_eq!(
         run.execute(ALICE, "swap", too_much).error().code,
-        Error::INVALID
+        PointsError::INSUFFICIENT_BALANCE
     );
     assert_eq!(
         run.query("balance", json!({"issuer": "air", "member": ALICE}))

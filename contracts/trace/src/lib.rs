@@ -11,9 +11,11 @@
 
 extern crate alloc;
 
-use alloc::{collections::BTreeSet, collections::VecDeque, format, string::String, vec, vec::Vec};
+use alloc::{collections::BTreeSet, collections::VecDeque, string::String, vec, vec::Vec};
 use serde::{Deserialize, Serialize};
-use vellum_sdk::{contract, ensure, env, env::Order, Address, Error, Item, Map, Result};
+use vellum_sdk::{
+    contract, ensure, env, env::Order, Address, ContractError, Event, Item, Map, Result,
+};
 
 /// The contract type.
 pub struct Trace;
@@ -142,6 +144,121 @@ pub const GRAPH_LOTS_MAX: usize = 512;
 /// Most parts in one split or merge.
 pub const PARTS_MAX: usize = 64;
 
+/// The contract's errors, each with its stable code.
+#[derive(Debug, ContractError)]
+pub enum TraceError {
+    /// Registering parties is the admin's.
+    #[error(100, "only the admin registers parties")]
+    NotAdmin,
+    /// The caller is no registered party.
+    #[error(101, "{0} is not a registered party")]
+    NotAParty(Address),
+    /// A handover to an address that is no registered party.
+    #[error(102, "{0} is not a registered party to hand a lot to")]
+    NoSuchParty(Address),
+    /// The caller's role may not do this.
+    #[error(103, "this needs a {needed:?}; {name} is a {role:?}")]
+    WrongRole {
+        /// The role it needs.
+        needed: Role,
+        /// The caller's name.
+        name: String,
+        /// The caller's role.
+        role: Role,
+    },
+    /// Only the holder of a lot hands it over, splits or merges it.
+    #[error(104, "{0} does not hold lot `{1}`")]
+    NotTheHolder(Address, String),
+    /// The lot was split or merged away.
+    #[error(105, "lot `{0}` was split or merged away")]
+    LotInactive(String),
+    /// No lot has this id.
+    #[error(106, "no lot `{0}`")]
+    NoLot(String),
+    /// A lot id is empty or too long.
+    #[error(107, "lot ids are 1 to 64 bytes")]
+    BadLotId,
+    /// A lot with this id exists already.
+    #[error(108, "lot `{0}` already exists")]
+    LotExists(String),
+    /// A party's name is empty or too long.
+    #[error(109, "names are 1 to 128 bytes")]
+    BadName,
+    /// A lot or a part of nothing.
+    #[error(110, "quantities must be positive")]
+    ZeroQuantity,
+    /// A handover to the holder itself.
+    #[error(111, "cannot hand a lot to yourself")]
+    HandoverToSelf,
+    /// A split into no parts or too many.
+    #[error(112, "a split makes 1 to {PARTS_MAX} parts")]
+    SplitParts,
+    /// A merge of fewer than two lots or too many.
+    #[error(113, "a merge takes 2 to {PARTS_MAX} lots")]
+    MergeLots,
+    /// The same lot id twice in one split or merge.
+    #[error(114, "lot `{0}` is listed twice")]
+    ListedTwice(String),
+    /// Quantities add up past the largest.
+    #[error(115, "quantities overflow")]
+    QuantityOverflow,
+    /// A split of more than the lot holds.
+    #[error(116, "parts total {total} {unit} but lot `{lot}` holds {held}")]
+    SplitExceeds {
+        /// What the parts add up to.
+        total: u64,
+        /// The lot's unit.
+        unit: String,
+        /// The lot split.
+        lot: String,
+        /// What it holds.
+        held: u64,
+    },
+    /// Merged lots must share a unit.
+    #[error(117, "merged lots must share a unit")]
+    UnitsDiffer,
+    /// Inspection notes are too long.
+    #[error(118, "notes are at most 1024 bytes")]
+    NotesTooLong,
+    /// A recall by someone who may not.
+    #[error(119, "only the admin, the lot's origin or an inspector may recall it")]
+    MayNotRecall,
+    /// A recall reason is empty or too long.
+    #[error(120, "reasons are 1 to 256 bytes")]
+    BadReason,
+    /// A walk met more lots than [`GRAPH_LOTS_MAX`].
+    #[error(121, "the graph around `{0}` exceeds {GRAPH_LOTS_MAX} lots")]
+    GraphTooLarge(String),
+}
+
+/// A party was registered: its record.
+#[derive(Serialize, Event)]
+pub struct PartyRegistered<'a>(pub &'a Party);
+
+/// A lot was created: its record.
+#[derive(Serialize, Event)]
+pub struct LotCreated<'a>(pub &'a Lot);
+
+/// A lot changed hands: `[lot, from, to]`.
+#[derive(Serialize, Event)]
+pub struct HandedOver<'a>(pub &'a str, pub Address, pub Address);
+
+/// A lot was split: `[lot, [[part, quantity], ...]]`.
+#[derive(Serialize, Event)]
+pub struct Split<'a>(pub &'a str, pub Vec<(&'a str, u64)>);
+
+/// Lots were merged: `[[lot, ...], merged]`.
+#[derive(Serialize, Event)]
+pub struct Merged<'a>(pub &'a [String], pub &'a str);
+
+/// A lot was inspected: `[lot, inspector, passed]`.
+#[derive(Serialize, Event)]
+pub struct Inspected<'a>(pub &'a str, pub Address, pub bool);
+
+/// Lots were recalled: `[[lot, ...], recall]`, the source lot first.
+#[derive(Serialize, Event)]
+pub struct Recalled<'a>(pub &'a [String], pub &'a Recall);
+
 const ADMIN: Item<Address> = Item::new("admin");
 const PARTIES: Map<Address, Party> = Map::new("parties");
 const LOTS: Map<String, Lot> = Map::new("lots");
@@ -149,22 +266,24 @@ const CUSTODY: Map<(String, u32), Handover> = Map::new("custody");
 const INSPECTIONS: Map<(String, u32), Inspection> = Map::new("inspections");
 
 fn load_lot(id: &str) -> Result<Lot> {
-    LOTS.load(&String::from(id))?
-        .ok_or_else(|| Error::not_found(format!("no lot `{id}`")))
+    Ok(LOTS
+        .load(&String::from(id))?
+        .ok_or_else(|| TraceError::NoLot(String::from(id)))?)
 }
 
 fn party(role: Option<Role>) -> Result<Address> {
     let caller = env::caller();
     let party = PARTIES
         .load(&caller)?
-        .ok_or_else(|| Error::unauthorized(format!("{caller} is not a registered party")))?;
+        .ok_or(TraceError::NotAParty(caller))?;
     if let Some(role) = role {
         ensure!(
             party.role == role,
-            Error::unauthorized(format!(
-                "this needs a {role:?}; {} is a {:?}",
-                party.name, party.role
-            ))
+            TraceError::WrongRole {
+                needed: role,
+                name: party.name,
+                role: party.role,
+            }
         );
     }
     Ok(caller)
@@ -175,23 +294,17 @@ fn ensure_holder(lot: &Lot) -> Result<Address> {
     let caller = party(None)?;
     ensure!(
         caller == lot.owner,
-        Error::unauthorized(format!("{caller} does not hold lot `{}`", lot.id))
+        TraceError::NotTheHolder(caller, lot.id.clone())
     );
-    ensure!(
-        lot.active,
-        Error::invalid(format!("lot `{}` was split or merged away", lot.id))
-    );
+    ensure!(lot.active, TraceError::LotInactive(lot.id.clone()));
     Ok(caller)
 }
 
 fn ensure_new_id(id: &str) -> Result<()> {
-    ensure!(
-        !id.is_empty() && id.len() <= 64,
-        Error::invalid("lot ids are 1 to 64 bytes")
-    );
+    ensure!(!id.is_empty() && id.len() <= 64, TraceError::BadLotId);
     ensure!(
         !LOTS.has(&String::from(id)),
-        Error::conflict(format!("lot `{id}` already exists"))
+        TraceError::LotExists(String::from(id))
     );
     Ok(())
 }
@@ -244,10 +357,7 @@ fn walk(start: &Lot, next: fn(&Lot) -> &Vec<String>) -> Result<Vec<Lot>> {
         }
         ensure!(
             found.len() < GRAPH_LOTS_MAX,
-            Error::invalid(format!(
-                "the graph around `{}` exceeds {GRAPH_LOTS_MAX} lots",
-                start.id
-            ))
+            TraceError::GraphTooLarge(start.id.clone())
         );
         let lot = load_lot(&id)?;
         queue.extend(next(&lot).iter().cloned());
@@ -268,21 +378,15 @@ impl Trace {
     /// Register `address` as a party (admin only).
     #[execute]
     pub fn register_party(address: Address, name: String, role: Role) -> Result<()> {
-        ensure!(
-            env::caller() == ADMIN.get()?,
-            Error::unauthorized("only the admin registers parties")
-        );
-        ensure!(
-            !name.is_empty() && name.len() <= 128,
-            Error::invalid("names are 1 to 128 bytes")
-        );
+        ensure!(env::caller() == ADMIN.get()?, TraceError::NotAdmin);
+        ensure!(!name.is_empty() && name.len() <= 128, TraceError::BadName);
         let party = Party {
             address,
             name,
             role,
         };
         PARTIES.save(&address, &party);
-        env::emit("party_registered", &party);
+        PartyRegistered(&party).emit();
         Ok(())
     }
 
@@ -291,10 +395,10 @@ impl Trace {
     pub fn create_lot(id: String, product: String, quantity: u64, unit: String) -> Result<Lot> {
         let farm = party(Some(Role::Farm))?;
         ensure_new_id(&id)?;
-        ensure!(quantity > 0, Error::invalid("quantity must be positive"));
+        ensure!(quantity > 0, TraceError::ZeroQuantity);
         let lot = new_lot(id, product, quantity, unit, farm, Vec::new());
         LOTS.save(&lot.id, &lot);
-        env::emit("lot_created", &lot);
+        LotCreated(&lot).emit();
         Ok(lot)
     }
 
@@ -303,11 +407,8 @@ impl Trace {
     pub fn handover(lot: String, to: Address) -> Result<()> {
         let mut record = load_lot(&lot)?;
         let from = ensure_holder(&record)?;
-        ensure!(
-            PARTIES.has(&to),
-            Error::not_found(format!("{to} is not a registered party"))
-        );
-        ensure!(from != to, Error::invalid("cannot hand a lot to yourself"));
+        ensure!(PARTIES.has(&to), TraceError::NoSuchParty(to));
+        ensure!(from != to, TraceError::HandoverToSelf);
         let handover = Handover {
             from,
             to,
@@ -318,7 +419,7 @@ impl Trace {
         record.handovers += 1;
         record.owner = to;
         LOTS.save(&lot, &record);
-        env::emit("handed_over", &(&lot, from, to));
+        HandedOver(&lot, from, to).emit();
         Ok(())
     }
 
@@ -330,7 +431,7 @@ impl Trace {
         let holder = ensure_holder(&parent)?;
         ensure!(
             !parts.is_empty() && parts.len() <= PARTS_MAX,
-            Error::invalid(format!("1 to {PARTS_MAX} parts"))
+            TraceError::SplitParts
         );
         let mut total: u64 = 0;
         let mut children = Vec::with_capacity(parts.len());
@@ -338,15 +439,12 @@ impl Trace {
             ensure_new_id(&id)?;
             ensure!(
                 children.iter().all(|c: &Lot| c.id != id),
-                Error::invalid(format!("part `{id}` is listed twice"))
+                TraceError::ListedTwice(id)
             );
-            ensure!(
-                quantity > 0,
-                Error::invalid("part quantities must be positive")
-            );
+            ensure!(quantity > 0, TraceError::ZeroQuantity);
             total = total
                 .checked_add(quantity)
-                .ok_or_else(|| Error::invalid("quantities overflow"))?;
+                .ok_or(TraceError::QuantityOverflow)?;
             let mut child = new_lot(
                 id,
                 parent.product.clone(),
@@ -360,10 +458,12 @@ impl Trace {
         }
         ensure!(
             total <= parent.quantity,
-            Error::invalid(format!(
-                "parts total {total} {} but lot `{lot}` holds {}",
-                parent.unit, parent.quantity
-            ))
+            TraceError::SplitExceeds {
+                total,
+                unit: parent.unit,
+                lot,
+                held: parent.quantity,
+            }
         );
         parent.quantity -= total;
         parent.active = parent.quantity > 0;
@@ -372,16 +472,14 @@ impl Trace {
             LOTS.save(&child.id, child);
         }
         LOTS.save(&lot, &parent);
-        env::emit(
-            "split",
-            &(
-                &lot,
-                children
-                    .iter()
-                    .map(|c| (&c.id, c.quantity))
-                    .collect::<Vec<_>>(),
-            ),
-        );
+        Split(
+            &lot,
+            children
+                .iter()
+                .map(|c| (c.id.as_str(), c.quantity))
+                .collect(),
+        )
+        .emit();
         Ok(children)
     }
 
@@ -390,14 +488,14 @@ impl Trace {
     pub fn merge(lots: Vec<String>, id: String, product: String) -> Result<Lot> {
         ensure!(
             lots.len() >= 2 && lots.len() <= PARTS_MAX,
-            Error::invalid(format!("merge 2 to {PARTS_MAX} lots"))
+            TraceError::MergeLots
         );
         ensure_new_id(&id)?;
         let mut parents = Vec::with_capacity(lots.len());
         for lot_id in &lots {
             ensure!(
                 parents.iter().all(|p: &Lot| &p.id != lot_id),
-                Error::invalid(format!("lot `{lot_id}` is listed twice"))
+                TraceError::ListedTwice(lot_id.clone())
             );
             let lot = load_lot(lot_id)?;
             ensure_holder(&lot)?;
@@ -406,12 +504,12 @@ impl Trace {
         let unit = parents[0].unit.clone();
         ensure!(
             parents.iter().all(|p| p.unit == unit),
-            Error::invalid("merged lots must share a unit")
+            TraceError::UnitsDiffer
         );
         let quantity = parents
             .iter()
             .try_fold(0u64, |sum, p| sum.checked_add(p.quantity))
-            .ok_or_else(|| Error::invalid("quantities overflow"))?;
+            .ok_or(TraceError::QuantityOverflow)?;
         let mut merged = new_lot(id, product, quantity, unit, env::caller(), lots.clone());
         merged.recall = parents.iter().find_map(|p| p.recall.clone());
         for mut parent in parents {
@@ -421,7 +519,7 @@ impl Trace {
             LOTS.save(&parent.id, &parent);
         }
         LOTS.save(&merged.id, &merged);
-        env::emit("merged", &(&lots, &merged.id));
+        Merged(&lots, &merged.id).emit();
         Ok(merged)
     }
 
@@ -430,10 +528,7 @@ impl Trace {
     pub fn inspect(lot: String, passed: bool, notes: String) -> Result<()> {
         let inspector = party(Some(Role::Inspector))?;
         let mut record = load_lot(&lot)?;
-        ensure!(
-            notes.len() <= 1024,
-            Error::invalid("notes are at most 1024 bytes")
-        );
+        ensure!(notes.len() <= 1024, TraceError::NotesTooLong);
         let inspection = Inspection {
             inspector,
             passed,
@@ -443,7 +538,7 @@ impl Trace {
         INSPECTIONS.save(&(lot.clone(), record.inspections), &inspection);
         record.inspections += 1;
         LOTS.save(&lot, &record);
-        env::emit("inspected", &(&lot, inspector, passed));
+        Inspected(&lot, inspector, passed).emit();
         Ok(())
     }
 
@@ -458,11 +553,11 @@ impl Trace {
             .is_some_and(|p| p.role == Role::Inspector);
         ensure!(
             caller == ADMIN.get()? || caller == record.origin || inspector,
-            Error::unauthorized("only the admin, the lot's origin or an inspector may recall it")
+            TraceError::MayNotRecall
         );
         ensure!(
             !reason.is_empty() && reason.len() <= 256,
-            Error::invalid("reasons are 1 to 256 bytes")
+            TraceError::BadReason
         );
         let recall = Recall {
             source: lot.clone(),
@@ -478,7 +573,7 @@ impl Trace {
             LOTS.save(&descendant.id, &descendant);
             recalled.push(descendant.id);
         }
-        env::emit("recalled", &(&recalled, &recall));
+        Recalled(&recalled, &recall).emit();
         Ok(recalled)
     }
 

@@ -5,9 +5,9 @@
 use serde_json::{json, Value};
 use vellum_sdk::{
     testing::{Host, Recorder, TestHost},
-    Address, Error,
+    Address,
 };
-use vellum_trace::Trace;
+use vellum_trace::{Trace, TraceError};
 
 const ADMIN: Address = Address([0xad; 32]);
 const FARM: Address = Address([0x01; 32]);
@@ -64,7 +64,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         )
         .error()
         .code,
-        Error::UNAUTHORIZED
+        TraceError::NOT_ADMIN
     );
 
     let create = |id: &str, qty: u64| json!({"id": id, "product": "Kent mangoes", "quantity": qty, "unit": "kg"});
@@ -72,7 +72,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         run.execute(PACKER, "create_lot", create("m-1", 1000))
             .error()
             .code,
-        Error::UNAUTHORIZED,
+        TraceError::WRONG_ROLE,
         "farms only"
     );
     run.set_block(2, 1_700_000_000_000);
@@ -84,7 +84,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         run.execute(FARM, "create_lot", create("m-1", 5))
             .error()
             .code,
-        Error::CONFLICT
+        TraceError::LOT_EXISTS
     );
 
     let handover = |lot: &str, to: Address| json!({"lot": lot, "to": to});
@@ -92,13 +92,13 @@ fn scenario(run: &mut Recorder<impl Host>) {
         run.execute(STRANGER, "handover", handover("m-1", PACKER))
             .error()
             .code,
-        Error::UNAUTHORIZED
+        TraceError::NOT_A_PARTY
     );
     assert_eq!(
         run.execute(FARM, "handover", handover("m-1", STRANGER))
             .error()
             .code,
-        Error::NOT_FOUND
+        TraceError::NO_SUCH_PARTY
     );
     run.set_block(3, 1_700_000_060_000);
     assert!(run
@@ -111,7 +111,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         run.execute(FARM, "handover", handover("m-1", DISTRIBUTOR))
             .error()
             .code,
-        Error::UNAUTHORIZED,
+        TraceError::NOT_THE_HOLDER,
         "no longer holds it"
     );
 
@@ -131,7 +131,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         )
         .error()
         .code,
-        Error::UNAUTHORIZED
+        TraceError::WRONG_ROLE
     );
     let merged = run
         .execute(
@@ -145,7 +145,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         run.execute(PACKER, "handover", handover("m-1", DISTRIBUTOR))
             .error()
             .code,
-        Error::INVALID,
+        TraceError::LOT_INACTIVE,
         "merged away"
     );
     let split = json!({"lot": "p-1", "parts": [["c-1", 600], ["c-2", 700]]});
@@ -157,7 +157,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         )
         .error()
         .code,
-        Error::INVALID
+        TraceError::SPLIT_EXCEEDS
     );
     let parts = run.execute(PACKER, "split", split).json();
     assert_eq!(parts.as_array().unwrap().len(), 2);
@@ -197,7 +197,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
         run.execute(STORE, "recall", json!({"lot": "m-2", "reason": "x"}))
             .error()
             .code,
-        Error::UNAUTHORIZED
+        TraceError::MAY_NOT_RECALL
     );
     let recalled = run
         .execute(
@@ -217,7 +217,7 @@ fn scenario(run: &mut Recorder<impl Host>) {
     );
     assert_eq!(
         run.query("lot", json!({"id": "nope"})).error().code,
-        Error::NOT_FOUND
+        TraceError::NO_LOT
     );
 }
 

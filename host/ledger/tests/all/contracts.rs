@@ -63,7 +63,8 @@ fn signed_transactions_deploy_and_call_a_contract_like_the_native_model() {
         .collect();
     assert_eq!(statuses, [true, true, true, false, true]);
     assert!(
-        matches!(&executed.receipts[3].status, Status::ContractError { code: 4, message } if message.contains("insufficient"))
+        matches!(&executed.receipts[3].status, Status::ContractError { code, message }
+            if *code == vellum_points::PointsError::INSUFFICIENT_BALANCE && message.contains("insufficient"))
     );
     assert!(executed.receipts[3].events.is_empty());
     assert_eq!(executed.receipts[1].output, b"500");
