@@ -7,8 +7,9 @@ use core::fmt;
 /// call is discarded) and reaches the caller's receipt as `{code, message}`.
 ///
 /// Codes 1 to 99 are the SDK's: the constants on this type (1 to 9 today). The SDK returns 1 and
-/// 6 to 9 itself; 2 to 5 are general kinds a contract may return through the helpers
-/// ([`Error::unauthorized`], [`Error::not_found`], [`Error::invalid`], [`Error::conflict`]).
+/// 6 to 9 itself, and 3 from [`Item::get`](crate::Item::get) of an unset item; 2 to 5 are general
+/// kinds a contract may also return through the helpers ([`Error::unauthorized`],
+/// [`Error::not_found`], [`Error::invalid`], [`Error::conflict`]).
 /// A contract's own errors take codes 100 and above, declared once in an enum with
 /// `#[derive(ContractError)]`, which checks the range and that no two variants share a code:
 ///

@@ -17,8 +17,8 @@
 //!
 //! # A complete contract
 //!
-//! `vellum new contract counter` writes this crate, ready to test and build. Its `Cargo.toml`
-//! (in the Vellum workspace, whose members it joins):
+//! `vellum new contract counter` writes this crate, ready to test and build. Its `Cargo.toml`,
+//! abridged (in the Vellum workspace, whose members it joins):
 //!
 //! ```toml
 //! [package]

@@ -430,7 +430,10 @@ pub fn receipt_failure(receipt: &Value) -> Option<String> {
         (Some(code), Some(message)) => format!("error {code}: {message}"),
         (None, Some(message)) => message.to_string(),
         _ if error.is_null() => "no reason given".to_string(),
-        _ => error.to_string(),
+        // A node from before the one shape sent text for all but a contract's own error.
+        _ => error
+            .as_str()
+            .map_or_else(|| error.to_string(), str::to_string),
     };
     Some(format!("{status}: {why}"))
 }
@@ -473,6 +476,11 @@ mod tests {
         assert_eq!(
             receipt_failure(&silent).as_deref(),
             Some("trap: no reason given")
+        );
+        let older = json!({"status": "refused", "error": "nonce too low"});
+        assert_eq!(
+            receipt_failure(&older).as_deref(),
+            Some("refused: nonce too low")
         );
         assert_eq!(receipt_failure(&json!({"status": "success"})), None);
     }

@@ -25,8 +25,9 @@ pub fn key(bytes: &[u8]) -> Value {
 }
 
 /// A receipt status as `{"status", "error"}` fields. `error` has one shape whatever the status:
-/// `{"code", "message"}`, where `code` is the contract's own code for `contract_error` and null for
-/// the others; it is absent on success.
+/// `{"code", "message"}`, where `code` is the code the contract aborted with for `contract_error`
+/// (its own, 100 and above, or one of the SDK's below 100) and null for the others; it is absent
+/// on success.
 pub fn status(status: &Status) -> Value {
     let failed = |status: &str, code: Option<u32>, message: &str| json!({"status": status, "error": {"code": code, "message": message}});
     match status {

@@ -471,7 +471,9 @@ fn contract_error(input: &DeriveInput) -> syn::Result<Tokens> {
             Fields::Unnamed(fields) => {
                 let names =
                     (0..fields.unnamed.len()).map(|i| Ident::new(&format!("_{i}"), message.span()));
-                let message = LitStr::new(&positional_to_named(&message.value()), message.span());
+                let named = positional_to_named(&message.value())
+                    .map_err(|error| syn::Error::new(message.span(), error))?;
+                let message = LitStr::new(&named, message.span());
                 (quote!(#ident::#name( #(#names),* )), message)
             }
         };
@@ -491,7 +493,7 @@ fn contract_error(input: &DeriveInput) -> syn::Result<Tokens> {
 
             /// This error's code.
             pub const fn code(&self) -> u32 {
-                match self {
+                match *self {
                     #(#code_arms)*
                 }
             }
@@ -499,8 +501,8 @@ fn contract_error(input: &DeriveInput) -> syn::Result<Tokens> {
 
         impl ::core::convert::From<#ident> for ::vellum_sdk::Error {
             #[allow(unused_variables)]
-            fn from(error: #ident) -> Self {
-                match error {
+            fn from(__vellum_error: #ident) -> Self {
+                match __vellum_error {
                     #(#arms)*
                 }
             }
@@ -509,8 +511,8 @@ fn contract_error(input: &DeriveInput) -> syn::Result<Tokens> {
 }
 
 /// `{0}` -> `{_0}` in a format string (`{{` left alone), so tuple fields bound as `_0`, `_1`, ...
-/// are captured by name.
-fn positional_to_named(format: &str) -> String {
+/// are captured by name. An implicit position (`{}`, `{:?}`) is refused: say which field.
+fn positional_to_named(format: &str) -> Result<String, String> {
     let mut out = String::with_capacity(format.len() + 4);
     let mut chars = format.chars().peekable();
     while let Some(c) = chars.next() {
@@ -518,24 +520,30 @@ fn positional_to_named(format: &str) -> String {
         match c {
             '{' if chars.peek() == Some(&'{') => out.extend(chars.next()),
             '{' if chars.peek().is_some_and(char::is_ascii_digit) => out.push('_'),
+            '{' if matches!(chars.peek(), Some('}' | ':')) => {
+                return Err(String::from(
+                    "name the field in the message: `{0}`, `{1:?}`, ... (not `{}`)",
+                ))
+            }
             _ => {}
         }
     }
-    out
+    Ok(out)
 }
 
-/// `NotaryAdded` -> `notary_added`.
+/// `NotaryAdded` -> `notary_added`; an acronym stays one word: `NFTMinted` -> `nft_minted`.
 fn snake_case(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
     let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            let previous = chars[i - 1];
+            let next_is_lower = chars.get(i + 1).is_some_and(char::is_ascii_lowercase);
+            if !previous.is_ascii_uppercase() || next_is_lower {
                 out.push('_');
             }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
         }
+        out.push(c.to_ascii_lowercase());
     }
     out
 }
@@ -551,12 +559,12 @@ mod tests {
 
     #[test]
     fn tuple_fields_are_named_in_messages() {
-        assert_eq!(
-            positional_to_named("{0} is not {1:?}"),
-            "{_0} is not {_1:?}"
-        );
-        assert_eq!(positional_to_named("{{0}} and {0}"), "{{0}} and {_0}");
-        assert_eq!(positional_to_named("no fields {here}"), "no fields {here}");
+        let named = |format| positional_to_named(format).expect("rewritten");
+        assert_eq!(named("{0} is not {1:?}"), "{_0} is not {_1:?}");
+        assert_eq!(named("{{0}} and {0}"), "{{0}} and {_0}");
+        assert_eq!(named("no fields {here}"), "no fields {here}");
+        assert!(positional_to_named("{} is not").is_err());
+        assert!(positional_to_named("{:?}").is_err());
     }
 
     fn derive_error(source: &str) -> Result<String, String> {
@@ -600,5 +608,8 @@ mod tests {
         assert_eq!(snake_case("NotaryAdded"), "notary_added");
         assert_eq!(snake_case("Anchored"), "anchored");
         assert_eq!(screaming_snake_case("NotANotary"), "NOT_A_NOTARY");
+        assert_eq!(snake_case("NFTMinted"), "nft_minted");
+        assert_eq!(screaming_snake_case("IOError"), "IO_ERROR");
+        assert_eq!(snake_case("LoyaltyV2"), "loyalty_v2");
     }
 }

@@ -117,18 +117,52 @@ fn find_workspace(start: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// Write contracts/`name` in `workspace` from the template and add it to the workspace's
-/// members; returns its directory. Nothing is written if any check fails.
+/// members; returns its directory. Nothing is left behind if any check or write fails: the crate
+/// is written beside its place and renamed into it, and the manifest is replaced by a rename.
 pub fn create(workspace: &Path, name: &str) -> anyhow::Result<PathBuf> {
     check_name(name)?;
-    let dir = workspace.join("contracts").join(name);
+    let contracts = workspace.join("contracts");
+    let dir = contracts.join(name);
     if dir.exists() {
         bail!("{} exists; choose another name", dir.display());
     }
     let manifest = workspace.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest)
         .with_context(|| format!("cannot read {}", manifest.display()))?;
+    let package = format!("vellum-{name}");
+    if let Some((member, _)) = package_members(workspace, &text)?
+        .into_iter()
+        .find(|(_, found)| *found == package)
+    {
+        bail!("the workspace already has a package {package} (in {member}); choose another name");
+    }
     let members = add_member(&text, &format!("contracts/{name}"))
         .with_context(|| format!("in {}", manifest.display()))?;
+
+    let staging = contracts.join(format!(".{name}.new"));
+    let written = write_crate(&staging, name).and_then(|()| {
+        std::fs::rename(&staging, &dir)
+            .with_context(|| format!("cannot rename {} to {}", staging.display(), dir.display()))
+    });
+    if let Err(error) = written {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(error);
+    }
+    let replacement = workspace.join(".Cargo.toml.new");
+    let replaced = std::fs::write(&replacement, members)
+        .and_then(|()| std::fs::rename(&replacement, &manifest))
+        .with_context(|| format!("cannot write {}", manifest.display()));
+    if let Err(error) = replaced {
+        let _ = std::fs::remove_file(&replacement);
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(error);
+    }
+    Ok(dir)
+}
+
+/// The template, rendered for `name`, into the new directory `dir`.
+fn write_crate(dir: &Path, name: &str) -> anyhow::Result<()> {
+    let _ = std::fs::remove_dir_all(dir); // a leftover of an interrupted run
     let type_name = type_name(name);
     for (path, template) in TEMPLATE {
         let path = dir.join(path.replace("{{name}}", name));
@@ -141,10 +175,63 @@ pub fn create(workspace: &Path, name: &str) -> anyhow::Result<PathBuf> {
         }
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    std::fs::write(&manifest, members)
-        .with_context(|| format!("cannot write {}", manifest.display()))?;
-    Ok(dir)
+    Ok(())
 }
+
+/// (member path, package name) of every workspace member with a readable Cargo.toml.
+fn package_members(workspace: &Path, manifest: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let document: DocumentMut = manifest.parse().context("Cargo.toml is not valid TOML")?;
+    let members = document
+        .get("workspace")
+        .and_then(|workspace| workspace.get("members"))
+        .and_then(|members| members.as_array())
+        .ok_or_else(|| anyhow!("Cargo.toml has no [workspace] members list"))?;
+    Ok(members
+        .iter()
+        .filter_map(|member| member.as_str())
+        .filter_map(|member| {
+            let text = std::fs::read_to_string(workspace.join(member).join("Cargo.toml")).ok()?;
+            let package = text.parse::<DocumentMut>().ok()?;
+            let name = package.get("package")?.get("name")?.as_str()?.to_string();
+            Some((member.to_string(), name))
+        })
+        .collect())
+}
+
+/// Names the template uses (types, traits, prelude items) that the contract's type, the
+/// name in CamelCase, must not shadow.
+const TAKEN: [&str; 30] = [
+    "Self",
+    "Address",
+    "Item",
+    "Map",
+    "Result",
+    "Event",
+    "Serialize",
+    "ContractError",
+    "Error",
+    "Incremented",
+    "Reset",
+    "Host",
+    "Recorder",
+    "TestHost",
+    "Contract",
+    "Option",
+    "Some",
+    "None",
+    "Ok",
+    "Err",
+    "String",
+    "Vec",
+    "Box",
+    "Clone",
+    "Copy",
+    "Debug",
+    "Default",
+    "From",
+    "Into",
+    "Sized",
+];
 
 /// A name the build script, Cargo and Rust all accept as it is: `[a-z][a-z0-9_]{0,31}`.
 fn check_name(name: &str) -> anyhow::Result<()> {
@@ -157,6 +244,10 @@ fn check_name(name: &str) -> anyhow::Result<()> {
             "`{name}` is not a contract name: start with a lowercase letter, then use lowercase \
              letters, digits and `_` (at most 32), e.g. `loyalty_v2`"
         );
+    }
+    let type_name = type_name(name);
+    if TAKEN.contains(&type_name.as_str()) {
+        bail!("`{name}` would name the contract type `{type_name}`, which the template already uses; choose another name");
     }
     Ok(())
 }
@@ -193,10 +284,20 @@ fn add_member(text: &str, member: &str) -> anyhow::Result<String> {
         .map(|(index, _)| index)
         .last()
         .map_or(members.len(), |last| last + 1);
-    // Take the layout (indentation, one per line) of the member before it.
+    // Take the layout (one per line, its indentation) of the member before it, not its comments.
     let mut value = Value::from(member);
     if let Some(before) = members.get(position.saturating_sub(1)) {
-        *value.decor_mut() = before.decor().clone();
+        let prefix = before
+            .decor()
+            .prefix()
+            .and_then(|prefix| prefix.as_str())
+            .unwrap_or("");
+        let indentation = prefix.rsplit('\n').next().unwrap_or("");
+        if prefix.contains('\n') {
+            value.decor_mut().set_prefix(format!("\n{indentation}"));
+        } else {
+            value.decor_mut().set_prefix(indentation.to_string());
+        }
     }
     members.insert_formatted(position, value);
     Ok(document.to_string())
@@ -221,6 +322,9 @@ mod tests {
             &"x".repeat(33),
         ] {
             assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+        for taken in ["self", "reset", "address", "test_host", "error", "option"] {
+            assert!(check_name(taken).is_err(), "{taken}");
         }
         assert_eq!(type_name("loyalty_v2"), "LoyaltyV2");
         assert_eq!(type_name("foo"), "Foo");
@@ -249,11 +353,11 @@ mod tests {
 
     #[test]
     fn a_member_joins_the_other_contracts_with_their_layout() {
-        let text = "# the workspace\n[workspace]\nmembers = [\n    \"runtime\",\n    \"contracts/points\",\n    \"host/node\",\n]\n\n[workspace.package]\nversion = \"0.1.0\"\n";
+        let text = "# the workspace\n[workspace]\nmembers = [\n    \"runtime\",\n    # the use cases\n    \"contracts/points\",\n    \"host/node\",\n]\n\n[workspace.package]\nversion = \"0.1.0\"\n";
         let updated = add_member(text, "contracts/foo").expect("added");
         assert_eq!(
             updated,
-            "# the workspace\n[workspace]\nmembers = [\n    \"runtime\",\n    \"contracts/points\",\n    \"contracts/foo\",\n    \"host/node\",\n]\n\n[workspace.package]\nversion = \"0.1.0\"\n"
+            "# the workspace\n[workspace]\nmembers = [\n    \"runtime\",\n    # the use cases\n    \"contracts/points\",\n    \"contracts/foo\",\n    \"host/node\",\n]\n\n[workspace.package]\nversion = \"0.1.0\"\n"
         );
         assert!(add_member(&updated, "contracts/foo").is_err());
         assert!(add_member("[package]\nname = \"x\"\n", "contracts/foo").is_err());

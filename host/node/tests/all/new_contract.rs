@@ -79,7 +79,12 @@ fn a_new_contract_is_a_locked_member_whose_native_tests_pass_without_wasmtime() 
     );
 
     // A second time, or a name cargo or the build script would refuse: an error, nothing written.
-    for (name, says) in [("foo", "exists"), ("Foo-Bar", "not a contract name")] {
+    for (name, says) in [
+        ("foo", "exists"),
+        ("Foo-Bar", "not a contract name"),
+        ("sdk", "already has a package vellum-sdk"),
+        ("reset", "the template already uses"),
+    ] {
         let again = Command::new(env!("CARGO_BIN_EXE_vellum"))
             .args(["new", "contract", name, "--workspace"])
             .arg(workspace)
