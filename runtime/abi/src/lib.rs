@@ -10,7 +10,8 @@
 //! exactly what the runtime validates and links.
 //!
 //! It uses nothing (serde only for the SDK's `Order` in contract arguments; k256 only behind the
-//! `secp256k1` feature, for [`verify_secp256k1`]) and builds with `no_std` for wasm32. It must never know about wasm engines, storage engines or nodes.
+//! `secp256k1` feature, for [`verify_secp256k1`]) and builds with `no_std` for wasm32. It must
+//! never know about wasm engines, storage engines or nodes.
 #![no_std]
 
 extern crate alloc;

@@ -345,11 +345,7 @@ fn expand(item: &mut ItemImpl, reentrant: bool) -> syn::Result<Tokens> {
 /// (`NotaryAdded` -> `notary_added`) or `#[event(topic = "...")]`; the data is the value as JSON.
 #[proc_macro_derive(Event, attributes(event))]
 pub fn derive_event(item: TokenStream) -> TokenStream {
-    let input = parse_macro_input!(item as DeriveInput);
-    match event(&input) {
-        Ok(tokens) => tokens.into(),
-        Err(error) => error.to_compile_error().into(),
-    }
+    derive(item, event)
 }
 
 /// The longest topic the host accepts (`docs/abi.md`, `emit_event`).
@@ -393,11 +389,15 @@ fn event(input: &DeriveInput) -> syn::Result<Tokens> {
 /// `fn code(&self) -> u32`. See `vellum_sdk::Error`.
 #[proc_macro_derive(ContractError, attributes(error))]
 pub fn derive_contract_error(item: TokenStream) -> TokenStream {
+    derive(item, contract_error)
+}
+
+/// A derive's expansion of `item`, or its error as a compile error.
+fn derive(item: TokenStream, expand: fn(&DeriveInput) -> syn::Result<Tokens>) -> TokenStream {
     let input = parse_macro_input!(item as DeriveInput);
-    match contract_error(&input) {
-        Ok(tokens) => tokens.into(),
-        Err(error) => error.to_compile_error().into(),
-    }
+    expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
 /// The first code a contract's own errors may take: those below are the SDK's.
