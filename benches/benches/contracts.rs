@@ -221,6 +221,11 @@ fn points_setup(host: &mut TestHost<Points>) {
             json!({"issuer": "air", "to": BOB, "amount": 10}),
         ));
     }
+    ok(host.execute(
+        ALICE,
+        "approve",
+        json!({"issuer": "air", "spender": BOB, "amount": 1_000}),
+    ));
 }
 
 fn alice_transfers() -> Case {
@@ -247,6 +252,16 @@ fn points(c: &mut Criterion) {
         alice_transfers(),
         execute(ALICE, "redeem", json!({"issuer": "air", "amount": 10})),
         execute(
+            ALICE,
+            "approve",
+            json!({"issuer": "air", "spender": BANK, "amount": 500}),
+        ),
+        execute(
+            BOB,
+            "transfer_from",
+            json!({"issuer": "air", "from": ALICE, "to": BANK, "amount": 10}),
+        ),
+        execute(
             BANK,
             "agree_rate",
             json!({"from": "bank", "to": "air", "numerator": 10, "denominator": 1}),
@@ -257,6 +272,10 @@ fn points(c: &mut Criterion) {
             json!({"from": "air", "to": "bank", "amount": 300}),
         ),
         query("balance", json!({"issuer": "air", "member": ALICE})),
+        query(
+            "allowance",
+            json!({"issuer": "air", "owner": ALICE, "spender": BOB}),
+        ),
         query("issuer", json!({"id": "air"})),
         query("rate", json!({"from": "air", "to": "bank"})),
         query(
