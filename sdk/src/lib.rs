@@ -5,7 +5,7 @@
 //! transactions), `#[query]` (read-only, free, no transaction) and `#[migrate]` (runs on upgrade).
 //! Parameters arrive as the fields of a JSON object and results leave as JSON, so an integrator
 //! calling over JSON-RPC needs nothing but JSON. State lives in typed storage ([`Item`], [`Map`]),
-//! identity and time come from [`env`](mod@env), and errors are [`Error`]s that abort the call and discard
+//! in a compact binary encoding ([`storage`]), identity and time come from [`env`](mod@env), and errors are [`Error`]s that abort the call and discard
 //! everything it wrote. A contract runs another's methods inside the same transaction with
 //! [`call`].
 //!

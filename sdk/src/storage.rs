@@ -1,12 +1,24 @@
 //! Typed storage: [`Item`] for one value, [`Map`] for many, both over the contract's key space.
 //!
-//! Values are stored as JSON, so a key's history (which the node serves to integrators) reads the
-//! same as the contract's API. Map keys are encoded so that **byte order is key order**: integers
-//! big-endian, strings with an order-preserving terminator, tuples by concatenation. Iteration and
-//! pagination are therefore in the natural order of the key type, on every node.
+//! Values are stored in [postcard]'s binary encoding (see [`encode`]), not JSON: an integer is a
+//! varint, an [`Address`] or [`Hash`](struct@Hash) its 32 bytes, a struct its fields in order with no names.
+//! A transfer's two balances cost a few bytes each instead of a JSON number, and decoding them
+//! takes a fraction of the fuel. Arguments, results and events stay JSON, at the edge. Map keys
+//! are encoded so that **byte order is key order**: integers big-endian, strings with an
+//! order-preserving terminator, tuples by concatenation. Iteration and pagination are therefore in
+//! the natural order of the key type, on every node.
+//!
+//! postcard is not self-describing, so a stored type must not need to look at the data to know
+//! its shape: no `#[serde(untagged)]`, `#[serde(tag = ...)]` (internally tagged enums),
+//! `#[serde(flatten)]` or `skip_serializing_if`, and no `serde_json::Value`. Such a value saves
+//! but does not load; its first load in a test fails with [`Error::CORRUPT_STATE`]. A type whose
+//! JSON needs one of them can branch on `Serializer::is_human_readable` (JSON is, postcard is
+//! not), as the notary's `Status` does.
 //!
 //! Layout: a namespace `ns` becomes the prefix `[len(ns)] ++ ns`; an item lives at that prefix, a
 //! map entry at the prefix followed by its encoded key.
+//!
+//! [postcard]: https://postcard.jamesmunns.com
 
 use crate::{
     env::{self, Order},
@@ -26,19 +38,33 @@ fn namespace(name: &str) -> Vec<u8> {
     prefix
 }
 
-fn decode<V: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<V> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        Error::new(
-            Error::CORRUPT_STATE,
-            format!("stored value at key {key:02x?} does not decode: {e}"),
-        )
-    })
+/// A stored value's bytes: `value` in postcard 1.x's wire format. The same value always encodes
+/// to the same bytes. Off-chain tools read a contract's raw state (`vellum_getRange`, a state
+/// proof) with [`decode`] and the contract's own types.
+pub fn encode<V: Serialize + ?Sized>(value: &V) -> Vec<u8> {
+    // Serializing plain data to postcard fails only for a sequence of unknown length or a
+    // failing `Serialize` impl; such a type is a contract defect caught by its first test.
+    postcard::to_allocvec(value).unwrap_or_default()
 }
 
-fn encode<V: Serialize + ?Sized>(value: &V) -> Vec<u8> {
-    // Serializing plain data (no maps with non-string keys, no failing Serialize impls) to JSON
-    // cannot fail; such a type would be a contract defect caught by its first test.
-    serde_json::to_vec(value).unwrap_or_default()
+/// The value whose bytes [`encode`] wrote. Bytes left over after the value are an error
+/// ([`Error::CORRUPT_STATE`]), as are bytes that end before it does.
+pub fn decode<V: DeserializeOwned>(bytes: &[u8]) -> Result<V> {
+    match postcard::take_from_bytes(bytes) {
+        Ok((value, [])) => Ok(value),
+        Ok((_, rest)) => Err(Error::new(
+            Error::CORRUPT_STATE,
+            format!("{} bytes left over after the stored value", rest.len()),
+        )),
+        Err(e) => Err(Error::new(
+            Error::CORRUPT_STATE,
+            format!("the stored value does not decode: {e}"),
+        )),
+    }
+}
+
+fn decode_at<V: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<V> {
+    decode(bytes).map_err(|e| Error::new(e.code, format!("at key {key:02x?}: {}", e.message)))
 }
 
 /// One value of type `T` under a fixed name.
@@ -64,7 +90,7 @@ impl<T: Serialize + DeserializeOwned> Item<T> {
     pub fn load(&self) -> Result<Option<T>> {
         let key = self.key();
         env::storage_get(&key)
-            .map(|bytes| decode(&key, &bytes))
+            .map(|bytes| decode_at(&key, &bytes))
             .transpose()
     }
 
@@ -244,7 +270,7 @@ impl<K: MapKey, V: Serialize + DeserializeOwned> Map<K, V> {
     pub fn load(&self, key: &K) -> Result<Option<V>> {
         let key = self.key(key);
         env::storage_get(&key)
-            .map(|bytes| decode(&key, &bytes))
+            .map(|bytes| decode_at(&key, &bytes))
             .transpose()
     }
 
@@ -322,7 +348,7 @@ impl<K: MapKey, V: Serialize + DeserializeOwned> Prefix<K, V> {
                             format!("stored key {key:02x?} does not decode"),
                         )
                     })?;
-                Ok((decoded, decode(&key, &value)?))
+                Ok((decoded, decode_at(&key, &value)?))
             })
             .collect()
     }
@@ -357,6 +383,43 @@ mod tests {
         ];
         let bytes: Vec<_> = pairs.iter().cloned().map(encoded).collect();
         assert!(bytes.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn values_are_compact_and_decode_only_whole() {
+        #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct Record {
+            owner: Address,
+            amount: u128,
+            note: String,
+        }
+        let record = Record {
+            owner: Address([7; 32]),
+            amount: 300,
+            note: "hi".to_string(),
+        };
+        let bytes = encode(&record);
+        // 32 address bytes, a two-byte varint, a length and two bytes of text.
+        assert_eq!(bytes.len(), 32 + 2 + 1 + 2, "{bytes:02x?}");
+        assert_eq!(&bytes[..32], &[7; 32]);
+        assert_eq!(decode::<Record>(&bytes), Ok(record));
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(
+            decode::<Record>(&longer).map_err(|e| e.code),
+            Err(Error::CORRUPT_STATE)
+        );
+        assert_eq!(
+            decode::<Record>(&bytes[..bytes.len() - 1]).map_err(|e| e.code),
+            Err(Error::CORRUPT_STATE)
+        );
+        // JSON, the edge's encoding, still writes the address as hex.
+        let json = serde_json::to_string(&Address([7; 32])).expect("json");
+        assert_eq!(json, alloc::format!("\"0x{}\"", "07".repeat(32)));
+        assert_eq!(
+            serde_json::from_str::<Address>(&json).expect("parses"),
+            Address([7; 32])
+        );
     }
 
     #[test]

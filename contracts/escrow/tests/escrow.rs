@@ -186,6 +186,9 @@ fn native_and_wasm_runs_agree_and_the_fuel_table_is_measured() {
     assert_eq!(native.host.state_at(&POINTS), wasm.host.state_at(&POINTS));
     check_fuel_table(
         concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"),
-        &fuel_table(&wasm),
+        &fuel_table(
+            &wasm,
+            &std::fs::read(artifact("escrow")).expect("the escrow artifact"),
+        ),
     );
 }

@@ -15,9 +15,11 @@ use vellum_sdk::{contract, ensure, env, Address, ContractError, Event, Hash, Ite
 /// The contract type.
 pub struct Notary;
 
-/// Where a document stands.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "status")]
+/// Where a document stands. In JSON (results, events) it is tagged inside the object:
+/// `{"status": "valid"}`, `{"status": "revoked", "reason": ..., "at_ms": ...}`,
+/// `{"status": "superseded", "by": ..., "at_ms": ...}`. Stored, where the encoding is not
+/// self-describing and so cannot read a tag inside, it is a plain enum (see `vellum_sdk::storage`).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
     /// Anchored and in force.
     Valid,
@@ -35,6 +37,49 @@ pub enum Status {
         /// Block time of the replacement (ms).
         at_ms: u64,
     },
+}
+
+/// `Status` as JSON shows it.
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "Status", rename_all = "snake_case", tag = "status")]
+enum Tagged {
+    Valid,
+    Revoked { reason: String, at_ms: u64 },
+    Superseded { by: Hash, at_ms: u64 },
+}
+
+/// `Status` as storage holds it.
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "Status")]
+enum Stored {
+    Valid,
+    Revoked { reason: String, at_ms: u64 },
+    Superseded { by: Hash, at_ms: u64 },
+}
+
+impl Serialize for Status {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> core::result::Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            Tagged::serialize(self, serializer)
+        } else {
+            Stored::serialize(self, serializer)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Status {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> core::result::Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            Tagged::deserialize(deserializer)
+        } else {
+            Stored::deserialize(deserializer)
+        }
+    }
 }
 
 /// The record of an anchored document.

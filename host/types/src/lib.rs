@@ -38,5 +38,6 @@ pub use genesis::{ChainLimits, DeployPolicy, Genesis, GenesisError, Validator};
 pub use hex::{hex, unhex, unhex32};
 pub use transaction::{
     address_of, keccak256, public_key, Action, Address, Hash, PublicKey, Role, SignedTransaction,
-    Transaction, TransactionError, TRANSACTION_BYTES_MAX,
+    Transaction, TransactionError, INTRINSIC_FUEL_BASE, INTRINSIC_FUEL_PER_BYTE,
+    TRANSACTION_BYTES_MAX,
 };

@@ -22,6 +22,11 @@ pub type PublicKey = [u8; 33];
 /// Largest accepted encoded signed transaction (room for a 2 MiB contract plus arguments).
 pub const TRANSACTION_BYTES_MAX: usize = 3 * 1024 * 1024;
 
+/// Fuel every transaction pays before it runs: its signature check, decoding and bookkeeping.
+pub const INTRINSIC_FUEL_BASE: u64 = 50_000;
+/// Fuel per byte of the encoded signed transaction (storing and gossiping it).
+pub const INTRINSIC_FUEL_PER_BYTE: u64 = 10;
+
 /// Keccak-256 of `data`.
 pub fn keccak256(data: &[u8]) -> Hash {
     Keccak256::digest(data).into()
@@ -249,6 +254,13 @@ impl SignedTransaction {
     /// The length of [`SignedTransaction::encode`], without encoding.
     pub fn encoded_len(&self) -> usize {
         borsh::object_length(self).unwrap_or(usize::MAX)
+    }
+
+    /// The fuel it pays before its action runs: `INTRINSIC_FUEL_BASE + INTRINSIC_FUEL_PER_BYTE ×
+    /// encoded_len()`. A receipt's `fuel_used` is this plus what the action used.
+    pub fn intrinsic_fuel(&self) -> u64 {
+        INTRINSIC_FUEL_BASE
+            .saturating_add(INTRINSIC_FUEL_PER_BYTE.saturating_mul(self.encoded_len() as u64))
     }
 
     /// `keccak256(encode())`: the transaction's identity.

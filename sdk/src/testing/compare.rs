@@ -1,12 +1,11 @@
 //! Comparing runs: a recorder for any [`Host`], the call-by-call comparison of a native and a
 //! wasm run, and the measured fuel tables in contract READMEs.
 
-use super::{Failure, Host, Reply};
+use super::{encode, Failure, Host, Reply};
 use crate::Address;
 #[cfg(feature = "wasm-host")]
 use std::boxed::Box;
 use std::{
-    collections::BTreeMap,
     format,
     path::Path,
     string::{String, ToString},
@@ -18,6 +17,8 @@ use std::{
 pub struct Step {
     /// The entry point called.
     pub entry_point: String,
+    /// The JSON arguments, as the host received them.
+    pub input: Vec<u8>,
     /// What it returned.
     pub reply: Reply,
 }
@@ -41,9 +42,10 @@ impl<H: Host> Recorder<H> {
         }
     }
 
-    fn record(&mut self, entry_point: String, reply: Reply) -> Reply {
+    fn record(&mut self, entry_point: String, args: &serde_json::Value, reply: Reply) -> Reply {
         self.steps.push(Step {
             entry_point,
+            input: encode(args),
             reply: reply.clone(),
         });
         reply
@@ -51,20 +53,20 @@ impl<H: Host> Recorder<H> {
 
     /// [`Host::instantiate`], recorded.
     pub fn instantiate(&mut self, caller: Address, args: serde_json::Value) -> Reply {
-        let reply = self.host.instantiate(caller, args);
-        self.record("instantiate".to_string(), reply)
+        let reply = self.host.instantiate(caller, args.clone());
+        self.record("instantiate".to_string(), &args, reply)
     }
 
     /// [`Host::execute`], recorded.
     pub fn execute(&mut self, caller: Address, method: &str, args: serde_json::Value) -> Reply {
-        let reply = self.host.execute(caller, method, args);
-        self.record(format!("execute.{method}"), reply)
+        let reply = self.host.execute(caller, method, args.clone());
+        self.record(format!("execute.{method}"), &args, reply)
     }
 
     /// [`Host::query`], recorded.
     pub fn query(&mut self, method: &str, args: serde_json::Value) -> Reply {
-        let reply = self.host.query(method, args);
-        self.record(format!("query.{method}"), reply)
+        let reply = self.host.query(method, args.clone());
+        self.record(format!("query.{method}"), &args, reply)
     }
 
     /// [`Host::set_block`].
@@ -106,26 +108,90 @@ pub fn assert_equivalent(a: &Recorder<impl Host>, b: &Recorder<impl Host>) {
     );
 }
 
-/// A Markdown table of the fuel each entry point used in successful calls of a recorded wasm run:
-/// the lowest and highest figure and how many calls were measured.
-pub fn fuel_table(run: &Recorder<impl Host>) -> String {
-    let mut by_entry: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+/// The chain the receipt figures of [`fuel_table`] are for: `vellum devnet`'s. A chain id of
+/// another length changes every transaction's intrinsic fuel by 10 per byte of difference.
+#[cfg(feature = "wasm-host")]
+pub const FUEL_TABLE_CHAIN_ID: &str = "vellum-local";
+
+/// The intrinsic fuel of the transaction that makes `step`'s call on contract `code` at
+/// [`CONTRACT_ADDRESS`](super::CONTRACT_ADDRESS) on chain [`FUEL_TABLE_CHAIN_ID`]: `instantiate`
+/// is a deploy of `code`, `migrate` an upgrade to it, `execute.*` a call; a query has no
+/// transaction. Nonce, fuel limit, key and signature have fixed sizes, so any sender's
+/// transaction for the same call is this long.
+#[cfg(feature = "wasm-host")]
+pub fn intrinsic_fuel(step: &Step, code: &[u8]) -> Option<u64> {
+    use vellum_types::{Action, SignedTransaction, Transaction};
+    let args = String::from_utf8_lossy(&step.input).into_owned();
+    let contract = super::CONTRACT_ADDRESS.0;
+    let action = match step.entry_point.as_str() {
+        "instantiate" => Action::Deploy {
+            code: code.to_vec(),
+            init_args: args,
+        },
+        "migrate" => Action::Upgrade {
+            contract,
+            code: code.to_vec(),
+            migrate_args: args,
+        },
+        entry => Action::Call {
+            contract,
+            method: entry.strip_prefix("execute.")?.to_string(),
+            args,
+        },
+    };
+    let signed = SignedTransaction {
+        transaction: Transaction {
+            chain_id: FUEL_TABLE_CHAIN_ID.to_string(),
+            sender: [2; 33],
+            nonce: 0,
+            fuel_limit: super::FUEL_LIMIT,
+            action,
+        },
+        signature: [0; 64],
+    };
+    Some(signed.intrinsic_fuel())
+}
+
+/// A Markdown table of the fuel each entry point used in the successful calls of a recorded wasm
+/// run of contract `code`: the lowest and highest figure the contract used, the lowest and highest
+/// `fuel_used` of the receipts of the same calls made as transactions (the contract's fuel plus
+/// [`intrinsic_fuel`]; none for queries), and how many calls were measured.
+#[cfg(feature = "wasm-host")]
+pub fn fuel_table(run: &Recorder<impl Host>, code: &[u8]) -> String {
+    use std::collections::BTreeMap;
+    let mut by_entry: BTreeMap<&str, Vec<(u64, Option<u64>)>> = BTreeMap::new();
     for step in &run.steps {
         if let (Ok(_), Some(fuel)) = (&step.reply.result, step.reply.fuel_used) {
-            by_entry.entry(&step.entry_point).or_default().push(fuel);
+            let receipt = intrinsic_fuel(step, code).map(|intrinsic| intrinsic + fuel);
+            by_entry
+                .entry(&step.entry_point)
+                .or_default()
+                .push((fuel, receipt));
         }
     }
     let mut table = String::from(
-        "| entry point | fuel (min) | fuel (max) | calls measured |\n|---|---:|---:|---:|\n",
+        "| entry point | contract fuel (min) | contract fuel (max) | receipt fuel (min) | receipt fuel (max) | calls measured |\n\
+         |---|---:|---:|---:|---:|---:|\n",
     );
-    for (entry, fuels) in by_entry {
-        let (min, max) = (fuels.iter().min(), fuels.iter().max());
-        if let (Some(min), Some(max)) = (min, max) {
-            table.push_str(&format!(
-                "| `{entry}` | {min} | {max} | {} |\n",
-                fuels.len()
-            ));
+    let range = |figures: &mut dyn Iterator<Item = Option<u64>>| {
+        let figures: Option<Vec<u64>> = figures.collect();
+        match figures.as_deref() {
+            Some([first, rest @ ..]) => {
+                let (min, max) = rest
+                    .iter()
+                    .fold((*first, *first), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
+                (min.to_string(), max.to_string())
+            }
+            _ => ("–".to_string(), "–".to_string()),
         }
+    };
+    for (entry, calls) in by_entry {
+        let (min, max) = range(&mut calls.iter().map(|(fuel, _)| Some(*fuel)));
+        let (receipt_min, receipt_max) = range(&mut calls.iter().map(|(_, receipt)| *receipt));
+        table.push_str(&format!(
+            "| `{entry}` | {min} | {max} | {receipt_min} | {receipt_max} | {} |\n",
+            calls.len()
+        ));
     }
     table
 }
@@ -179,5 +245,6 @@ pub fn check_artifact<C: crate::Contract + 'static>(
     let mut wasm = Recorder::new(Box::new(wasm) as Box<dyn Host>);
     scenario(&mut wasm);
     assert_equivalent(&native, &wasm);
-    check_fuel_table(readme, &fuel_table(&wasm));
+    let code = std::fs::read(artifact.as_ref()).unwrap_or_default();
+    check_fuel_table(readme, &fuel_table(&wasm, &code));
 }

@@ -21,9 +21,9 @@ mod native;
 #[cfg(feature = "wasm-host")]
 mod wasm;
 
+pub use compare::{assert_equivalent, check_fuel_table, Recorder, Step};
 #[cfg(feature = "wasm-host")]
-pub use compare::check_artifact;
-pub use compare::{assert_equivalent, check_fuel_table, fuel_table, Recorder, Step};
+pub use compare::{check_artifact, fuel_table, intrinsic_fuel, FUEL_TABLE_CHAIN_ID};
 pub use native::TestHost;
 pub(crate) use native::{call, keccak256, secp256k1_verify, sha3_256, with_frame, Stop};
 #[cfg(feature = "wasm-host")]

@@ -1,10 +1,7 @@
 //! What each action does: deploy, call, upgrade, approve, add and remove members, and the
 //! runtime call underneath them.
 
-use super::{
-    error::Refusal, state::BlockContext, BlockError, Executor, INTRINSIC_FUEL_BASE,
-    INTRINSIC_FUEL_PER_BYTE, METHOD_BYTES_MAX,
-};
+use super::{error::Refusal, state::BlockContext, BlockError, Executor, METHOD_BYTES_MAX};
 use crate::{
     executed::StateWrite,
     keys::{self, full_key},
@@ -128,8 +125,7 @@ impl Executor {
             Some((sender.nonce + 1).to_be_bytes().to_vec()),
         );
         let tx = &signed.transaction;
-        let intrinsic = INTRINSIC_FUEL_BASE
-            .saturating_add(INTRINSIC_FUEL_PER_BYTE.saturating_mul(signed.encoded_len() as u64));
+        let intrinsic = signed.intrinsic_fuel();
         let result = if intrinsic > tx.fuel_limit {
             Err(Failure {
                 status: Status::OutOfFuel,

@@ -48,10 +48,6 @@ use vellum_types::{
     TransactionError,
 };
 
-/// Fuel every transaction pays before it runs: its signature check, decoding and bookkeeping.
-pub const INTRINSIC_FUEL_BASE: u64 = 50_000;
-/// Fuel per byte of the encoded transaction (storing and gossiping it).
-pub const INTRINSIC_FUEL_PER_BYTE: u64 = 10;
 /// Verified transaction hashes remembered between mempool and execution.
 pub const SIGNATURE_CACHE_ENTRIES: usize = 200_000;
 /// Longest method name.

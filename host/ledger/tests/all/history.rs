@@ -43,7 +43,9 @@ fn the_history_of_a_key_is_a_range_scan_and_past_state_is_served_from_it() {
         .iter()
         .map(|v| v.value.as_deref().unwrap())
         .collect();
-    assert_eq!(values, [&b"10"[..], b"30", b"60"]);
+    // A balance is stored in the SDK's encoding (postcard: a u128 is a varint).
+    let stored = |balance: u128| vellum_sdk::storage::encode(&balance);
+    assert_eq!(values, [stored(10), stored(30), stored(60)]);
 
     // Newest first, paged by cursor.
     let page = node
@@ -81,14 +83,14 @@ fn the_history_of_a_key_is_a_range_scan_and_past_state_is_served_from_it() {
             .get_at(&points, balance, expected[1])
             .unwrap()
             .as_deref(),
-        Some(&b"30"[..])
+        Some(stored(30).as_slice())
     );
     assert_eq!(
         node.store
             .get_at(&points, balance, u64::MAX)
             .unwrap()
             .as_deref(),
-        Some(&b"60"[..])
+        Some(stored(60).as_slice())
     );
 }
 
@@ -200,7 +202,8 @@ fn state_at_a_past_height_is_the_state_of_that_height() {
 
     // History by height range: member 3's balance key changed in each of the first four of
     // these blocks.
-    let key = state_key_of(&node, &points, |value| value == b"50");
+    let fifty = vellum_sdk::storage::encode(&50u128);
+    let key = state_key_of(&node, &points, |value| value == fifty);
     let heights = |range: std::ops::RangeInclusive<u64>, order| {
         node.store
             .history_in(&points, &key, range, None, 10, order)

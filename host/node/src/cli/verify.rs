@@ -125,8 +125,9 @@ pub fn check_offline(
             "signers": signers,
         }));
     };
-    let record: Value =
-        serde_json::from_slice(value).context("the proven record is not the notary's JSON")?;
+    let record: vellum_notary::Document = vellum_sdk::storage::decode(value)
+        .map_err(|e| anyhow::anyhow!("the proven value is not a notary's record: {e}"))?;
+    let record = serde_json::to_value(record)?;
     let anchored = record["anchored_at_height"].as_u64().unwrap_or_default();
     let by = record["notary"].as_str().unwrap_or_default().to_string();
     let status = record["status"]["status"].as_str().unwrap_or("unknown");

@@ -20,11 +20,11 @@ use vellum_types::hex;
 mod venv;
 
 /// The devnet process; killed when dropped.
-struct Devnet(Child);
+pub(super) struct Devnet(Child);
 
 impl Devnet {
     /// Run `vellum devnet` in `dir` and wait for its banner.
-    fn start(dir: &Path, p2p: u16, rpc: u16) -> (Self, String) {
+    pub(super) fn start(dir: &Path, p2p: u16, rpc: u16) -> (Self, String) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_vellum"))
             .arg("devnet")
             .arg("--dir")
@@ -746,7 +746,9 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
             .as_str()
             .and_then(vellum_types::unhex)
             .expect("a value");
-        let record: Value = serde_json::from_slice(&value).expect("a JSON record");
+        let record: vellum_notary::Document =
+            vellum_sdk::storage::decode(&value).expect("a notary's record");
+        let record = serde_json::to_value(record).expect("JSON");
         assert_eq!(record["status"]["status"], status, "{record}");
         assert_eq!(record["anchored_at_height"], deed_anchored["height"]);
         assert!(python_verifier("verify_state_proof.py", proof, &other_path).is_err());
@@ -958,10 +960,14 @@ fn tamper_record(ledger: &Path, notary: &[u8; 32], document: &str) {
             .expect("the record is stored")
             .value()
             .to_vec();
-        let mut record: Value = serde_json::from_slice(&current).expect("json");
-        assert_eq!(record["status"]["status"], "revoked", "{record}");
-        record["status"] = json!({"status": "valid"});
-        let forged = serde_json::to_vec(&record).expect("json");
+        let mut record: vellum_notary::Document =
+            vellum_sdk::storage::decode(&current).expect("a notary's record");
+        assert!(
+            matches!(record.status, vellum_notary::Status::Revoked { .. }),
+            "{record:?}"
+        );
+        record.status = vellum_notary::Status::Valid;
+        let forged = vellum_sdk::storage::encode(&record);
         state
             .insert(full_key.as_slice(), forged.as_slice())
             .expect("insert");

@@ -7,6 +7,7 @@
 mod attacks;
 mod cli;
 mod devnet;
+mod fuel_tables;
 mod new_contract;
 mod processes;
 
