@@ -1,7 +1,7 @@
 //! Comparing runs: a recorder for any [`Host`], the call-by-call comparison of a native and a
 //! wasm run, and the measured fuel tables in contract READMEs.
 
-use super::{encode, Failure, Host, Reply};
+use super::{encode, Failure, Host, Mode, Reply};
 use crate::Address;
 #[cfg(feature = "wasm-host")]
 use std::boxed::Box;
@@ -42,10 +42,20 @@ impl<H: Host> Recorder<H> {
         }
     }
 
-    fn record(&mut self, entry_point: String, args: &serde_json::Value, reply: Reply) -> Reply {
+    /// Make the call the host's own `instantiate`, `execute` or `query` makes, with `args`
+    /// encoded once for the call and the record.
+    fn record(
+        &mut self,
+        caller: Address,
+        entry_point: String,
+        args: &serde_json::Value,
+        mode: Mode,
+    ) -> Reply {
+        let input = encode(args);
+        let reply = self.host.call(caller, &entry_point, &input, mode);
         self.steps.push(Step {
             entry_point,
-            input: encode(args),
+            input,
             reply: reply.clone(),
         });
         reply
@@ -53,20 +63,27 @@ impl<H: Host> Recorder<H> {
 
     /// [`Host::instantiate`], recorded.
     pub fn instantiate(&mut self, caller: Address, args: serde_json::Value) -> Reply {
-        let reply = self.host.instantiate(caller, args.clone());
-        self.record("instantiate".to_string(), &args, reply)
+        self.record(caller, "instantiate".to_string(), &args, Mode::Transaction)
     }
 
     /// [`Host::execute`], recorded.
     pub fn execute(&mut self, caller: Address, method: &str, args: serde_json::Value) -> Reply {
-        let reply = self.host.execute(caller, method, args.clone());
-        self.record(format!("execute.{method}"), &args, reply)
+        self.record(
+            caller,
+            format!("execute.{method}"),
+            &args,
+            Mode::Transaction,
+        )
     }
 
     /// [`Host::query`], recorded.
     pub fn query(&mut self, method: &str, args: serde_json::Value) -> Reply {
-        let reply = self.host.query(method, args.clone());
-        self.record(format!("query.{method}"), &args, reply)
+        self.record(
+            Address::default(),
+            format!("query.{method}"),
+            &args,
+            Mode::Query,
+        )
     }
 
     /// [`Host::set_block`].
@@ -173,27 +190,25 @@ pub fn fuel_table(run: &Recorder<impl Host>, code: &[u8]) -> String {
         "| entry point | contract fuel (min) | contract fuel (max) | receipt fuel (min) | receipt fuel (max) | calls measured |\n\
          |---|---:|---:|---:|---:|---:|\n",
     );
-    let range = |figures: &mut dyn Iterator<Item = Option<u64>>| {
-        let figures: Option<Vec<u64>> = figures.collect();
-        match figures.as_deref() {
-            Some([first, rest @ ..]) => {
-                let (min, max) = rest
-                    .iter()
-                    .fold((*first, *first), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
-                (min.to_string(), max.to_string())
-            }
-            _ => ("–".to_string(), "–".to_string()),
-        }
-    };
     for (entry, calls) in by_entry {
-        let (min, max) = range(&mut calls.iter().map(|(fuel, _)| Some(*fuel)));
-        let (receipt_min, receipt_max) = range(&mut calls.iter().map(|(_, receipt)| *receipt));
+        let (min, max) = span(calls.iter().map(|(fuel, _)| *fuel));
+        // A query has no receipt: no figures, so dashes.
+        let (receipt_min, receipt_max) = span(calls.iter().filter_map(|(_, receipt)| *receipt));
         table.push_str(&format!(
             "| `{entry}` | {min} | {max} | {receipt_min} | {receipt_max} | {} |\n",
             calls.len()
         ));
     }
     table
+}
+
+/// The lowest and highest of `figures` as table cells, or dashes if there are none.
+#[cfg(feature = "wasm-host")]
+fn span(figures: impl Iterator<Item = u64> + Clone) -> (String, String) {
+    match (figures.clone().min(), figures.max()) {
+        (Some(min), Some(max)) => (min.to_string(), max.to_string()),
+        _ => ("–".to_string(), "–".to_string()),
+    }
 }
 
 /// Check that the README at `path` holds `table` between the lines `<!-- fuel:begin -->` and
@@ -238,13 +253,15 @@ pub fn check_artifact<C: crate::Contract + 'static>(
 ) {
     let mut native = Recorder::new(Box::new(super::TestHost::<C>::new()) as Box<dyn Host>);
     scenario(&mut native);
-    let wasm = match super::WasmHost::from_file(artifact.as_ref()) {
+    let artifact = artifact.as_ref();
+    let code = std::fs::read(artifact)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", artifact.display()));
+    let wasm = match super::WasmHost::new(&code) {
         Ok(host) => host,
         Err(error) => panic!("{error}: {:?}", std::error::Error::source(&error)),
     };
     let mut wasm = Recorder::new(Box::new(wasm) as Box<dyn Host>);
     scenario(&mut wasm);
     assert_equivalent(&native, &wasm);
-    let code = std::fs::read(artifact.as_ref()).unwrap_or_default();
     check_fuel_table(readme, &fuel_table(&wasm, &code));
 }

@@ -6,6 +6,7 @@ use anyhow::{bail, Context as _};
 use serde_json::{json, Value};
 use sha3::Digest as _;
 use std::path::PathBuf;
+use vellum_notary::{Document, Status};
 use vellum_types::{hex, proof::Validators, state::StateProof, Genesis};
 
 /// The notary contract's map of documents (`Map::new("documents")` in `contracts/notary`): a
@@ -125,21 +126,27 @@ pub fn check_offline(
             "signers": signers,
         }));
     };
-    let record: vellum_notary::Document = vellum_sdk::storage::decode(value)
+    let record: Document = vellum_sdk::storage::decode(value)
         .map_err(|e| anyhow::anyhow!("the proven value is not a notary's record: {e}"))?;
-    let record = serde_json::to_value(record)?;
-    let anchored = record["anchored_at_height"].as_u64().unwrap_or_default();
-    let by = record["notary"].as_str().unwrap_or_default().to_string();
-    let status = record["status"]["status"].as_str().unwrap_or("unknown");
-    let summary = match status {
-        "valid" => format!("anchored at height {anchored} by notary {by}; valid as of height {height}"),
-        "revoked" => format!(
-            "anchored at height {anchored} by notary {by}; revoked at {} ms ({}), as of height {height}",
-            record["status"]["at_ms"].as_u64().unwrap_or_default(),
-            record["status"]["reason"].as_str().unwrap_or_default()
+    let anchored = record.anchored_at_height;
+    let by = record.notary.to_string();
+    let (status, summary) = match &record.status {
+        Status::Valid => (
+            "valid",
+            format!("anchored at height {anchored} by notary {by}; valid as of height {height}"),
         ),
-        other => format!("anchored at height {anchored} by notary {by}; {other} as of height {height}"),
+        Status::Revoked { reason, at_ms } => (
+            "revoked",
+            format!(
+                "anchored at height {anchored} by notary {by}; revoked at {at_ms} ms ({reason}), as of height {height}"
+            ),
+        ),
+        Status::Superseded { .. } => (
+            "superseded",
+            format!("anchored at height {anchored} by notary {by}; superseded as of height {height}"),
+        ),
     };
+    let record = serde_json::to_value(&record)?;
     Ok(json!({
         "proven": true,
         "verdict": status,
