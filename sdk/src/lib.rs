@@ -4,9 +4,9 @@
 //! are associated functions marked `#[instantiate]` (runs once, at deploy), `#[execute]` (called by
 //! transactions), `#[query]` (read-only, free, no transaction) and `#[migrate]` (runs on upgrade).
 //! Parameters arrive as the fields of a JSON object and results leave as JSON, so an integrator
-//! calling over JSON-RPC needs nothing but JSON. State lives in typed storage ([`Item`], [`Map`]),
-//! in a compact binary encoding ([`storage`]), identity and time come from [`env`](mod@env), and errors are [`Error`]s that abort the call and discard
-//! everything it wrote. A contract runs another's methods inside the same transaction with
+//! calling over JSON-RPC needs nothing but JSON. State lives in typed storage ([`Item`], [`Map`])
+//! in a compact binary encoding ([`storage`]), identity and time come from [`env`](mod@env), and
+//! errors are [`Error`]s that abort the call and discard everything it wrote. A contract runs another's methods inside the same transaction with
 //! [`call`].
 //!
 //! The crate is `no_std` + `alloc` and builds for `wasm32-unknown-unknown`, where it supplies the

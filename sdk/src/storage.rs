@@ -1,19 +1,19 @@
 //! Typed storage: [`Item`] for one value, [`Map`] for many, both over the contract's key space.
 //!
 //! Values are stored in [postcard]'s binary encoding (see [`encode`]), not JSON: an integer is a
-//! varint, an [`Address`] or [`Hash`](struct@Hash) its 32 bytes, a struct its fields in order with no names.
-//! A transfer's two balances cost a few bytes each instead of a JSON number, and decoding them
-//! takes a fraction of the fuel. Arguments, results and events stay JSON, at the edge. Map keys
-//! are encoded so that **byte order is key order**: integers big-endian, strings with an
-//! order-preserving terminator, tuples by concatenation. Iteration and pagination are therefore in
-//! the natural order of the key type, on every node.
+//! varint, an [`Address`] or [`Hash`](struct@Hash) its 32 bytes, a struct its fields in order
+//! with no names. Arguments, results and events stay JSON, at the edge. Map keys are encoded so
+//! that **byte order is key order**: integers big-endian, strings with an order-preserving
+//! terminator, tuples by concatenation. Iteration and pagination are therefore in the natural
+//! order of the key type, on every node.
 //!
 //! postcard is not self-describing, so a stored type must not need to look at the data to know
 //! its shape: no `#[serde(untagged)]`, `#[serde(tag = ...)]` (internally tagged enums),
-//! `#[serde(flatten)]` or `skip_serializing_if`, and no `serde_json::Value`. Such a value saves
-//! but does not load; its first load in a test fails with [`Error::CORRUPT_STATE`]. A type whose
-//! JSON needs one of them can branch on `Serializer::is_human_readable` (JSON is, postcard is
-//! not), as the notary's `Status` does.
+//! `#[serde(flatten)]` or `skip_serializing_if`, and no `serde_json::Value`. Such a value saves,
+//! then fails to load ([`Error::CORRUPT_STATE`]) or, with `skip_serializing_if`, may load wrong;
+//! a contract's first test that reads it back shows it. A type whose JSON needs one of them can
+//! branch on `Serializer::is_human_readable` (JSON is, postcard is not), as the notary's `Status`
+//! does.
 //!
 //! Layout: a namespace `ns` becomes the prefix `[len(ns)] ++ ns`; an item lives at that prefix, a
 //! map entry at the prefix followed by its encoded key.
