@@ -10,6 +10,7 @@
 use crate::{
     block::{Context, RoundBlock, ValidatorKey},
     chain::Chain,
+    feed,
     finalizer::Finalizer,
     gossip,
     halt::Halt,
@@ -18,7 +19,7 @@ use commonware_broadcast::buffered;
 use commonware_consensus::{
     marshal::{
         self,
-        core::Actor,
+        core::{Actor, Mailbox},
         resolver::p2p as resolver,
         standard::{Deferred, Standard},
         Start,
@@ -160,6 +161,123 @@ fn archive<C>(
     }
 }
 
+/// The parts a validator and an observer share, started: the block buffer, marshal with its
+/// archives and the backfill resolver, the ledger's finalizer, and transaction gossip. Returns
+/// marshal's mailbox, the started parts, and the transaction submitter.
+#[allow(clippy::too_many_arguments)]
+async fn follow<E, B, P, S, R>(
+    context: &E,
+    public_key: ValidatorKey,
+    scheme: Scheme,
+    genesis: RoundBlock,
+    chain: Arc<Chain>,
+    blocker: B,
+    peers: P,
+    partition: &str,
+    page_cache: &CacheRef,
+    blocks: Pair<S, R>,
+    backfill: Pair<S, R>,
+    transactions: Pair<S, R>,
+) -> (
+    Mailbox<Scheme, Standard<RoundBlock>>,
+    [(&'static str, Handle<()>); 3],
+    gossip::Submitter,
+)
+where
+    E: Clock + CryptoRng + rand_core::Rng + Spawner + Storage + Metrics,
+    B: Blocker<PublicKey = ValidatorKey> + Clone,
+    P: Provider<PublicKey = ValidatorKey> + Clone,
+    S: Sender<PublicKey = ValidatorKey>,
+    R: Receiver<PublicKey = ValidatorKey>,
+{
+    let genesis_digest = genesis.digest();
+    let genesis = Digested::precomputed(genesis, genesis_digest);
+    let (broadcast, buffer) = buffered::Engine::new(
+        context.child("blocks"),
+        buffered::Config {
+            public_key: public_key.clone(),
+            mailbox_size: MAILBOX,
+            deque_size: 10,
+            priority: true,
+            codec_config: (),
+            peer_provider: peers.clone(),
+            strategy: Sequential,
+        },
+    );
+
+    // Consensus keeps its own journals; these archives are what marshal serves to peers that
+    // backfill. The ledger's copy of each block and certificate is in redb.
+    let finalizations = immutable::Archive::init(
+        context.child("finalizations"),
+        archive(
+            partition,
+            "finalizations",
+            page_cache,
+            Scheme::certificate_codec_config_unbounded(),
+        ),
+    )
+    .await
+    .expect("finalizations archive opens");
+    let finalized = immutable::Archive::init(
+        context.child("finalized"),
+        archive(partition, "blocks", page_cache, ()),
+    )
+    .await
+    .expect("blocks archive opens");
+
+    let (actor, mailbox, _) = Actor::<_, Standard<RoundBlock>, _, _, _, _, _>::init(
+        context.child("marshal"),
+        finalizations,
+        finalized,
+        marshal::Config {
+            provider: ConstantProvider::new(scheme),
+            epocher: epocher(),
+            start: Start::Genesis(genesis),
+            partition_prefix: partition.to_string(),
+            mailbox_size: MAILBOX,
+            view_retention: ViewDelta::new(1024),
+            prunable_items_per_section: NZU64!(1024),
+            page_cache: page_cache.clone(),
+            replay_buffer: BUFFER,
+            key_write_buffer: BUFFER,
+            value_write_buffer: BUFFER,
+            block_codec_config: (),
+            max_repair: NZUsize!(16),
+            max_pending_acks: NZUsize!(8),
+            strategy: Sequential,
+        },
+    )
+    .await;
+
+    let finalizer = Finalizer::start(context.child("ledger"), chain.clone(), mailbox.clone());
+    let backfill = resolver::init(
+        context.child("backfill"),
+        resolver::Config {
+            public_key,
+            peer_provider: peers,
+            blocker: blocker.clone(),
+            mailbox_size: MAILBOX,
+            fetch_timeout: NZDuration!(Duration::from_secs(2)),
+            fetch_retry_delay: Duration::from_millis(100),
+            priority_requests: false,
+            priority_responses: false,
+        },
+        backfill,
+    );
+    let (gossip, submitter) = gossip::start(context.child("gossip"), chain, transactions, blocker);
+    let parts = [
+        ("broadcast", broadcast.start(blocks)),
+        ("marshal", actor.start(finalizer, buffer, backfill)),
+        ("gossip", gossip),
+    ];
+    (mailbox, parts, submitter)
+}
+
+/// One epoch for the chain's whole life: the validator set is fixed by genesis.
+fn epocher() -> FixedEpocher {
+    FixedEpocher::new(NZU64!(u64::MAX))
+}
+
 /// Start a validator running `application` (a node runs [`crate::Application`] over its chain).
 /// Returns its transaction submitter and a handle that completes, with the reason, if the
 /// validator halts; every part of it is stopped by then.
@@ -183,7 +301,6 @@ where
     S: Sender<PublicKey = ValidatorKey>,
     R: Receiver<PublicKey = ValidatorKey>,
 {
-    let public_key = config.signer.public_key();
     let scheme = Scheme::signer(
         &config.namespace,
         config.participants.clone(),
@@ -191,81 +308,37 @@ where
     )
     .unwrap_or_else(|| Scheme::verifier(&config.namespace, config.participants.clone()));
     let genesis_digest = config.genesis.digest();
-    let genesis = Digested::precomputed(config.genesis, genesis_digest);
     let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(4096));
     let partition = &config.partition;
-
-    let (broadcast, buffer) = buffered::Engine::new(
-        context.child("blocks"),
-        buffered::Config {
-            public_key: public_key.clone(),
-            mailbox_size: MAILBOX,
-            deque_size: 10,
-            priority: true,
-            codec_config: (),
-            peer_provider: config.peers.clone(),
-            strategy: Sequential,
-        },
-    );
-
-    // Consensus keeps its own journals; these archives are what marshal serves to peers that
-    // backfill. The ledger's copy of each block and certificate is in redb.
-    let finalizations = immutable::Archive::init(
-        context.child("finalizations"),
-        archive(
-            partition,
-            "finalizations",
-            &page_cache,
-            Scheme::certificate_codec_config_unbounded(),
-        ),
-    )
-    .await
-    .expect("finalizations archive opens");
-    let blocks = immutable::Archive::init(
-        context.child("finalized"),
-        archive(partition, "blocks", &page_cache, ()),
-    )
-    .await
-    .expect("blocks archive opens");
-
-    let epocher = FixedEpocher::new(NZU64!(u64::MAX));
-    let (actor, mailbox, _) = Actor::<_, Standard<RoundBlock>, _, _, _, _, _>::init(
-        context.child("marshal"),
-        finalizations,
-        blocks,
-        marshal::Config {
-            provider: ConstantProvider::new(scheme.clone()),
-            epocher: epocher.clone(),
-            start: Start::Genesis(genesis),
-            partition_prefix: partition.clone(),
-            mailbox_size: MAILBOX,
-            view_retention: ViewDelta::new(1024),
-            prunable_items_per_section: NZU64!(1024),
-            page_cache: page_cache.clone(),
-            replay_buffer: BUFFER,
-            key_write_buffer: BUFFER,
-            value_write_buffer: BUFFER,
-            block_codec_config: (),
-            max_repair: NZUsize!(16),
-            max_pending_acks: NZUsize!(8),
-            strategy: Sequential,
-        },
+    let (mailbox, [broadcast, marshal, gossip], submitter) = follow(
+        &context,
+        config.signer.public_key(),
+        scheme.clone(),
+        config.genesis,
+        config.chain.clone(),
+        config.blocker.clone(),
+        config.peers,
+        partition,
+        &page_cache,
+        channels.blocks,
+        channels.backfill,
+        channels.transactions,
     )
     .await;
 
-    let finalizer = Finalizer::start(
-        context.child("ledger"),
-        config.chain.clone(),
-        mailbox.clone(),
+    let wrapper = Deferred::new(
+        context.child("application"),
+        application,
+        mailbox,
+        epocher(),
     );
-    let wrapper = Deferred::new(context.child("application"), application, mailbox, epocher);
     let timeouts = &config.timeouts;
     let consensus = simplex::Engine::new(
         context.child("consensus"),
         simplex::Config {
             scheme,
             elector: RoundRobin::<Sha256>::default(),
-            blocker: config.blocker.clone(),
+            blocker: config.blocker,
             automaton: wrapper.clone(),
             relay: wrapper.clone(),
             reporter: wrapper,
@@ -291,35 +364,92 @@ where
             forward: ForwardPolicy::Disabled,
         },
     );
-    let backfill = resolver::init(
-        context.child("backfill"),
-        resolver::Config {
-            public_key: public_key.clone(),
-            peer_provider: config.peers.clone(),
-            blocker: config.blocker.clone(),
-            mailbox_size: MAILBOX,
-            fetch_timeout: NZDuration!(Duration::from_secs(2)),
-            fetch_retry_delay: Duration::from_millis(100),
-            priority_requests: false,
-            priority_responses: false,
-        },
-        channels.backfill,
-    );
-    let (gossip, submitter) = gossip::start(
-        context.child("gossip"),
-        config.chain.clone(),
-        channels.transactions,
-        config.blocker,
-    );
     let parts = [
-        ("broadcast", broadcast.start(channels.blocks)),
-        ("marshal", actor.start(finalizer, buffer, backfill)),
+        broadcast,
+        marshal,
         (
             "consensus",
             consensus.start(channels.votes, channels.certificates, channels.resolver),
         ),
-        ("gossip", gossip),
+        gossip,
     ];
+    let chain = config.chain.clone();
+    let halted = chain.on_halt();
+    let supervisor = context
+        .child("supervisor")
+        .spawn(move |_| supervise(halted, parts, move |halt| chain.halt(halt)));
+    (supervisor, submitter)
+}
+
+/// What an observer needs to start: a node that follows the validators' finalized blocks,
+/// executes and commits them, and votes on nothing.
+pub struct ObserverConfig<B, P> {
+    /// Its network identity (an ed25519 key that is not a validator's).
+    pub key: ValidatorKey,
+    /// Every validator's key: a finalization needs a quorum of them.
+    pub participants: Set<ValidatorKey>,
+    /// Separates this network's signatures from any other's (derived from the chain id).
+    pub namespace: Vec<u8>,
+    /// The chain it follows.
+    pub chain: Arc<Chain>,
+    /// Block 0, sealed (see [`RoundBlock::genesis`]).
+    pub genesis: RoundBlock,
+    /// Disconnects peers that misbehave.
+    pub blocker: B,
+    /// The peer set: the validators as primary peers, observers as secondary ones.
+    pub peers: P,
+    /// Prefix for its archives in the runtime's storage.
+    pub partition: String,
+}
+
+/// Start an observer: the validator's stack without simplex. It registers the same six channels
+/// (validators send votes and certificates to every peer, observers included, and a message on
+/// a channel a peer did not register drops the connection). A [`feed`] verifies each
+/// finalization certificate validators broadcast against the validator set and hands it to
+/// marshal, which fetches the block (from the broadcast buffer or by backfill) and delivers
+/// finalized blocks in height order to the finalizer, which executes and commits them as a
+/// validator does. Transactions submitted to it are gossiped to the validators. Returns what
+/// [`start`] returns.
+pub async fn observe<E, B, P, S, R>(
+    context: E,
+    config: ObserverConfig<B, P>,
+    channels: Channels<S, R>,
+) -> (Handle<Halt>, gossip::Submitter)
+where
+    E: Clock + CryptoRng + rand_core::Rng + Spawner + Storage + Metrics,
+    B: Blocker<PublicKey = ValidatorKey> + Clone,
+    P: Provider<PublicKey = ValidatorKey> + Clone,
+    S: Sender<PublicKey = ValidatorKey>,
+    R: Receiver<PublicKey = ValidatorKey>,
+{
+    let scheme = Scheme::verifier(&config.namespace, config.participants);
+    let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(4096));
+    let (mailbox, [broadcast, marshal, gossip], submitter) = follow(
+        &context,
+        config.key,
+        scheme.clone(),
+        config.genesis,
+        config.chain.clone(),
+        config.blocker.clone(),
+        config.peers,
+        &config.partition,
+        &page_cache,
+        channels.blocks,
+        channels.backfill,
+        channels.transactions,
+    )
+    .await;
+    let feed = context.child("feed").spawn(move |context| {
+        feed::run(
+            context,
+            scheme,
+            mailbox,
+            config.blocker,
+            channels.certificates.1,
+            [channels.votes.1, channels.resolver.1],
+        )
+    });
+    let parts = [broadcast, marshal, ("feed", feed), gossip];
     let chain = config.chain.clone();
     let halted = chain.on_halt();
     let supervisor = context

@@ -20,7 +20,8 @@
 //! - [`halt`]: the report a validator leaves when it stops (divergence or local fault);
 //! - [`mempool`] and [`gossip`]: bounded pending transactions, shared between validators;
 //! - [`engine`]: the wiring, generic over runtime and network so that the deterministic
-//!   simulation in `tests/` runs exactly what a node runs;
+//!   simulation in `tests/` runs exactly what a node runs; an observer runs the same stack
+//!   without simplex, fed by [`feed`] with the finalization certificates validators broadcast;
 //! - the validator set a genesis names, and its signing namespace, are `vellum_types::validators`
 //!   (re-exported here), so that an offline verifier reads them as consensus does.
 //!
@@ -33,6 +34,7 @@ pub mod application;
 pub mod block;
 pub mod chain;
 pub mod engine;
+pub mod feed;
 pub mod finalizer;
 pub mod gossip;
 pub mod halt;
@@ -43,7 +45,7 @@ pub mod seal;
 pub use application::Application;
 pub use block::{Context, Digest, RoundBlock, ValidatorKey};
 pub use chain::{Chain, SubmitError};
-pub use engine::{start, Channels, EngineConfig, Timeouts};
+pub use engine::{observe, start, Channels, EngineConfig, ObserverConfig, Timeouts};
 pub use finalizer::Finalizer;
 pub use gossip::Submitter;
 pub use halt::{Divergence, Halt};

@@ -36,7 +36,7 @@ use std::{
 };
 use vellum_consensus::{
     self as consensus, engine::channel, mempool::Limits, Application, Chain, Channels,
-    EngineConfig, Halt, Mempool, RoundBlock, Submitter, Timeouts, ValidatorKey,
+    EngineConfig, Halt, Mempool, ObserverConfig, RoundBlock, Submitter, Timeouts, ValidatorKey,
 };
 use vellum_ledger::{records::contract_address, testing, Executor, Store};
 use vellum_runtime::{RuntimeConfig, Schedule};
@@ -328,8 +328,17 @@ async fn unlink(
 }
 
 async fn network(context: &Context, chain: &Testnet) -> Oracle<ValidatorKey, Context> {
+    network_with(context, chain, &[]).await
+}
+
+/// The validators as primary peers, `observers` as secondary ones.
+async fn network_with(
+    context: &Context,
+    chain: &Testnet,
+    observers: &[ValidatorKey],
+) -> Oracle<ValidatorKey, Context> {
     let peers: Vec<ValidatorKey> = (0..chain.keys.len()).map(|i| chain.public(i)).collect();
-    let (network, oracle) = Network::new_with_peers(
+    let (network, oracle) = Network::new_with_split_peers(
         context.child("network"),
         simulated::Config {
             max_size: consensus::engine::max_message_size(&chain.genesis.limits),
@@ -338,6 +347,7 @@ async fn network(context: &Context, chain: &Testnet) -> Oracle<ValidatorKey, Con
             max_peers_per_set: NZUsize!(16),
         },
         peers,
+        observers.iter().cloned(),
     )
     .await;
     network.start();
@@ -461,6 +471,37 @@ async fn start(
         submitter,
         _halted: halted,
     })
+}
+
+/// Start an observer with `key`, following the validators into `store`.
+async fn start_observer(
+    context: &Context,
+    oracle: &mut Oracle<ValidatorKey, Context>,
+    chain: &Testnet,
+    key: &ed25519::PrivateKey,
+    store: Arc<Store>,
+) -> Running {
+    let public = key.public_key();
+    let channels = register(oracle, &public).await;
+    let executor =
+        Arc::new(Executor::new(chain.genesis.clone(), RuntimeConfig::default()).expect("executor"));
+    let observer = Chain::new(executor, store, Mempool::new(Limits::default()));
+    let config = ObserverConfig {
+        key: public.clone(),
+        participants: consensus::participants(&chain.genesis).expect("validators"),
+        namespace: consensus::namespace(&chain.genesis),
+        chain: observer.clone(),
+        genesis: chain.block0.clone(),
+        blocker: oracle.control(public.clone()),
+        peers: oracle.manager(),
+        partition: "observer".into(),
+    };
+    let (halted, submitter) = consensus::observe(context.child("observer"), config, channels).await;
+    Running {
+        chain: observer,
+        submitter,
+        _halted: halted,
+    }
 }
 
 /// What the honest client sent: each transaction's hash and the height its first validator

@@ -2,6 +2,12 @@
 //! crashes, late joiners and a diverging validator, each over many seeds.
 
 use super::*;
+use commonware_codec::Encode as _;
+use commonware_consensus::{
+    simplex::types::Certificate,
+    types::{Round, View},
+};
+use commonware_p2p::{Recipients, Sender as _};
 
 #[test]
 fn four_honest_validators_agree() {
@@ -303,6 +309,138 @@ fn late_validator_backfills() {
         });
         chain.assert_agreement(&[0, 1, 2, 3]);
     });
+}
+
+/// An observer that joins once the validators have finalized blocks backfills them, then
+/// follows the certificates they broadcast: it commits the same headers as the validators, each
+/// block sealed by a certificate that verifies, and the transactions submitted only to it reach
+/// the validators and are committed. Two Byzantine peers then send it a certificate that does
+/// not decode and a finalization that does not verify: it blocks both, blocks no one else, and
+/// keeps following.
+#[test]
+fn an_observer_follows_and_forwards_transactions() {
+    for_seeds(
+        "an_observer_follows_and_forwards_transactions",
+        10,
+        |seed| {
+            let mut chain = Testnet::new(4);
+            let key = ed25519::PrivateKey::from_seed(100);
+            let dir = tempfile::tempdir().expect("tempdir");
+            let store = Arc::new(
+                Store::open(&dir.path().join("ledger.redb"), &chain.genesis).expect("store"),
+            );
+            chain.stores.push(store.clone());
+            chain._dirs.push(dir);
+            let (via_observer, blocked) = deterministic::Runner::new(
+                deterministic::Config::new()
+                    .with_seed(seed)
+                    .with_timeout(Some(Duration::from_secs(600))),
+            )
+            .start(|context| {
+                let chain = &chain;
+                async move {
+                    let observer = key.public_key();
+                    let forgers: Vec<_> = [101, 102]
+                        .map(|seed| ed25519::PrivateKey::from_seed(seed).public_key())
+                        .into();
+                    let mut secondary = forgers.clone();
+                    secondary.push(observer.clone());
+                    let mut oracle = network_with(&context, chain, &secondary).await;
+                    let mut all: Vec<_> = (0..4).map(|i| chain.public(i)).collect();
+                    all.extend(secondary);
+                    link_all(&mut oracle, &all, &LINK).await;
+                    let mut running = Vec::new();
+                    for i in 0..4 {
+                        running.push(
+                            start(
+                                &context,
+                                &mut oracle,
+                                chain,
+                                i,
+                                Role::Honest,
+                                Limits::default(),
+                            )
+                            .await,
+                        );
+                    }
+                    let submitters = running
+                        .iter()
+                        .flatten()
+                        .map(|r| r.submitter.clone())
+                        .collect();
+                    let _validators_client =
+                        client(&context, submitters, 1, chain.stores[0].clone());
+                    reach(&context, chain, &[0, 1, 2, 3], 4).await;
+                    let follower = start_observer(&context, &mut oracle, chain, &key, store).await;
+                    let sent = client(
+                        &context,
+                        vec![follower.submitter.clone()],
+                        2,
+                        chain.stores[4].clone(),
+                    );
+                    reach(&context, chain, &[0, 1, 2, 3, 4], 12).await;
+                    assert!(oracle.blocked().await.expect("oracle").is_empty());
+
+                    let head = chain.height(4);
+                    let seal = chain.stores[4].seal(head).expect("read").expect("sealed");
+                    let mut forged = consensus::Seal::decode(&seal)
+                        .expect("seal")
+                        .finalization
+                        .expect("the head is certified");
+                    forged.proposal.round = Round::new(
+                        forged.proposal.round.epoch(),
+                        View::new(forged.proposal.round.view().get() + 1_000),
+                    );
+                    let junk = [
+                        vec![0xff; 64],
+                        Certificate::Finalization(forged).encode().to_vec(),
+                    ];
+                    for (forger, junk) in forgers.iter().zip(junk) {
+                        let mut channels = register(&mut oracle, forger).await;
+                        channels
+                            .certificates
+                            .0
+                            .send(Recipients::One(key.public_key()), junk, true);
+                    }
+                    // Until both are blocked (the runtime's timeout fails the test otherwise);
+                    // the observer keeps following.
+                    let mut blocked = Vec::new();
+                    while blocked.len() < forgers.len() {
+                        context.sleep(Duration::from_millis(100)).await;
+                        blocked = oracle.blocked().await.expect("oracle");
+                    }
+                    reach(&context, chain, &[0, 1, 2, 3, 4], head + 2).await;
+                    assert_eq!(follower.chain.halted(), None, "the observer halted");
+                    let sent = sent.lock().expect("lock").clone();
+                    blocked.sort();
+                    let mut expected: Vec<_> = forgers
+                        .iter()
+                        .map(|forger| (key.public_key(), forger.clone()))
+                        .collect();
+                    expected.sort();
+                    assert_eq!(blocked, expected, "the observer blocks the forgers only");
+                    (sent, blocked)
+                }
+            });
+            assert_eq!(blocked.len(), 2);
+            chain.assert_agreement(&[0, 1, 2, 3, 4]);
+            chain.assert_sealed(4);
+            let committed = via_observer
+                .iter()
+                .filter(|(hash, _)| {
+                    chain.stores[0]
+                        .transaction_location(hash)
+                        .expect("read")
+                        .is_some()
+                })
+                .count();
+            assert!(
+                committed > 0,
+                "none of the {} transactions sent through the observer was committed",
+                via_observer.len()
+            );
+        },
+    );
 }
 
 /// One validator's runtime prices storage writes differently. Once a contract writes state,
