@@ -1,5 +1,6 @@
-//! A validator's configuration file: the genesis it follows, its key, where it keeps data,
-//! where it listens, and its peers.
+//! A node's configuration file: the genesis it follows, its key, where it keeps data, where it
+//! listens, and its peers. A node whose key is a validator's in the genesis votes; one whose key
+//! is listed among `observers` follows the validators without voting.
 
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
@@ -10,22 +11,27 @@ use std::{
 };
 use vellum_consensus::Timeouts;
 
-/// A validator's configuration file. Relative paths are relative to the file.
+/// A node's configuration file. Relative paths are relative to the file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeConfig {
     /// The genesis file.
     pub genesis: PathBuf,
-    /// The file holding this validator's ed25519 private key (hex).
+    /// The file holding this node's ed25519 private key (hex): a validator's, or an observer's.
     pub key: PathBuf,
     /// Where the ledger and the consensus journals live.
     pub data_dir: PathBuf,
-    /// Address to accept validator connections on.
+    /// Address to accept peer connections on.
     pub p2p: SocketAddr,
     /// Address to serve JSON-RPC (HTTP and WebSocket) and `/metrics` on.
     pub rpc: SocketAddr,
     /// Every validator's public key and p2p address (this one's included).
     pub peers: Vec<Peer>,
+    /// Every observer's public key and p2p address (this one's included, if it is one): nodes
+    /// that follow the finalized chain and serve JSON-RPC without voting. Validators accept
+    /// connections from these keys only, besides each other's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observers: Vec<Peer>,
     /// Consensus timeouts in milliseconds.
     #[serde(default)]
     pub timeouts: TimeoutsMs,
@@ -68,13 +74,13 @@ impl NetworkProfile {
     }
 }
 
-/// A validator's address.
+/// A peer's address.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Peer {
     /// Its ed25519 public key, `0x` hex.
     pub public_key: String,
-    /// Where it listens for validators.
+    /// Where it listens for peers.
     pub address: SocketAddr,
 }
 
@@ -102,11 +108,16 @@ impl Default for TimeoutsMs {
 }
 
 impl NodeConfig {
-    /// The p2p profile: as configured, or `Local` when every validator address is loopback or
+    /// The p2p profile: as configured, or `Local` when every peer address is loopback or
     /// private and `Internet` otherwise.
     pub fn network(&self) -> NetworkProfile {
         self.network.unwrap_or_else(|| {
-            NetworkProfile::for_addresses(self.peers.iter().map(|peer| &peer.address))
+            NetworkProfile::for_addresses(
+                self.peers
+                    .iter()
+                    .chain(&self.observers)
+                    .map(|peer| &peer.address),
+            )
         })
     }
 

@@ -1,7 +1,7 @@
 //! `vellum devnet`: a local network in one command.
 //!
 //! Creates the network on first run (`init` under the data directory), starts one `vellum
-//! node` process per validator on 127.0.0.1, waits until they finalize blocks, deploys the four
+//! node` process per validator and per observer on 127.0.0.1, waits until they finalize blocks, deploys the four
 //! bundled use-case contracts (once: their addresses are kept in `contracts.json`), and prints
 //! the endpoints. SIGINT (Ctrl-C) or SIGTERM sent to the devnet process alone stops it cleanly:
 //! it sends SIGTERM to each validator, waits for them to stop, and exits (a validator still
@@ -58,9 +58,12 @@ pub struct Devnet {
     pub dir: PathBuf,
     /// Each validator's JSON-RPC URL.
     pub urls: Vec<String>,
+    /// Each observer's JSON-RPC URL.
+    pub observer_urls: Vec<String>,
     /// The bundled contracts' addresses, by name.
     pub contracts: BTreeMap<String, String>,
-    children: Vec<Child>,
+    /// Each node process, validators first, with its directory's name (`validator-0`).
+    children: Vec<(String, Child)>,
 }
 
 impl Devnet {
@@ -69,10 +72,10 @@ impl Devnet {
         self.dir.join("keys").join("org-1-admin.key")
     }
 
-    /// Run until `stop` is set, then stop every validator cleanly ([`Devnet::terminate`]). A
-    /// validator that exits meanwhile (a crash, a kill: what a developer testing fault
-    /// tolerance does) is reported on stderr once, and the others keep running; only when
-    /// every validator has exited does this return an error.
+    /// Run until `stop` is set, then stop every node cleanly ([`Devnet::terminate`]). A node
+    /// that exits meanwhile (a crash, a kill: what a developer testing fault tolerance does) is
+    /// reported on stderr once, and the others keep running; only when every node has exited
+    /// does this return an error.
     pub fn wait(&mut self, stop: &AtomicBool) -> anyhow::Result<()> {
         let mut exited = vec![false; self.children.len()];
         loop {
@@ -80,32 +83,35 @@ impl Devnet {
                 self.terminate(STOP_GRACE);
                 return Ok(());
             }
-            for (i, child) in self.children.iter_mut().enumerate() {
+            let validators = self.urls.len();
+            for (i, (name, child)) in self.children.iter_mut().enumerate() {
                 if exited[i] {
                     continue;
                 }
                 if let Some(status) = child.try_wait()? {
                     exited[i] = true;
                     let running = exited.iter().filter(|gone| !**gone).count();
+                    let voting = exited[..validators].iter().filter(|gone| !**gone).count();
                     eprintln!(
-                        "validator {i} exited ({status}); see {}. The other {running} keep                          running ({} of {} must run for blocks to finalize); run the devnet                          again to bring it back",
-                        self.dir.join(format!("validator-{i}/node.log")).display(),
-                        N3f1::quorum(exited.len()),
-                        exited.len(),
+                        "{name} exited ({status}); see {}. The other {running} nodes keep \
+                         running, {voting} of them validators ({} of {validators} must run for \
+                         blocks to finalize); run the devnet again to bring it back",
+                        self.dir.join(format!("{name}/node.log")).display(),
+                        N3f1::quorum(validators),
                     );
                 }
             }
             if exited.iter().all(|gone| *gone) {
-                bail!("every validator exited; see the node.log files");
+                bail!("every node exited; see the node.log files");
             }
             std::thread::sleep(Duration::from_millis(200));
         }
     }
 
-    /// Stop every validator cleanly: SIGTERM to each, then wait up to `grace` in all for them to
+    /// Stop every node cleanly: SIGTERM to each, then wait up to `grace` in all for them to
     /// exit; any still running then is killed.
     pub fn terminate(&mut self, grace: Duration) {
-        for child in &mut self.children {
+        for (_, child) in &mut self.children {
             // Still running, so not reaped: its pid names it and no other process.
             if matches!(child.try_wait(), Ok(None)) {
                 let pid = rustix::process::Pid::from_child(child);
@@ -117,16 +123,16 @@ impl Devnet {
             && self
                 .children
                 .iter_mut()
-                .any(|child| matches!(child.try_wait(), Ok(None)))
+                .any(|(_, child)| matches!(child.try_wait(), Ok(None)))
         {
             std::thread::sleep(Duration::from_millis(50));
         }
         self.stop();
     }
 
-    /// Stop every validator: SIGKILL, which redb and the consensus journals survive.
+    /// Stop every node: SIGKILL, which redb and the consensus journals survive.
     pub fn stop(&mut self) {
-        for child in &mut self.children {
+        for (_, child) in &mut self.children {
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -140,27 +146,46 @@ impl Drop for Devnet {
     }
 }
 
-/// Start (or resume) the devnet in `options.dir`, running `binary` for each validator.
-pub async fn start(binary: &Path, options: &Options, deploy: bool) -> anyhow::Result<Devnet> {
-    let configs = if options.dir.join("genesis.json").exists() {
-        eprintln!("resuming the network in {}", options.dir.display());
+/// The node directories of the network in `dir`: `validator-0`, ..., then `observer-0`, ...
+pub fn nodes(dir: &Path) -> Vec<String> {
+    let named = |role: &'static str| {
         (0..)
-            .map(|i| options.dir.join(format!("validator-{i}/node.json")))
-            .take_while(|p| p.exists())
-            .collect::<Vec<_>>()
+            .map(move |i| format!("{role}-{i}"))
+            .take_while(|name| dir.join(name).join("node.json").exists())
+    };
+    named("validator").chain(named("observer")).collect()
+}
+
+/// Start (or resume) the devnet in `options.dir`, running `binary` for each validator and
+/// observer.
+pub async fn start(binary: &Path, options: &Options, deploy: bool) -> anyhow::Result<Devnet> {
+    if options.dir.join("genesis.json").exists() {
+        eprintln!("resuming the network in {}", options.dir.display());
     } else {
         eprintln!(
-            "creating a {}-validator network in {}",
+            "creating a {}-validator network{} in {}",
             options.validators,
+            match options.observers {
+                0 => String::new(),
+                1 => " with 1 observer".into(),
+                n => format!(" with {n} observers"),
+            },
             options.dir.display()
         );
-        init::init(options)?.configs
-    };
+        init::init(options)?;
+    }
     let mut urls = Vec::new();
+    let mut observer_urls = Vec::new();
     let mut children = Vec::new();
-    for (i, config) in configs.iter().enumerate() {
-        let parsed = NodeConfig::load(config)?;
-        urls.push(format!("http://{}", parsed.rpc));
+    for name in nodes(&options.dir) {
+        let config = options.dir.join(&name).join("node.json");
+        let parsed = NodeConfig::load(&config)?;
+        let url = format!("http://{}", parsed.rpc);
+        if name.starts_with("validator") {
+            urls.push(url);
+        } else {
+            observer_urls.push(url);
+        }
         let log_path = config.with_file_name("node.log");
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -170,28 +195,29 @@ pub async fn start(binary: &Path, options: &Options, deploy: bool) -> anyhow::Re
         let child = Command::new(binary)
             .arg("node")
             .arg("--config")
-            .arg(config)
+            .arg(&config)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .with_context(|| format!("cannot start validator {i}"))?;
-        children.push(child);
+            .with_context(|| format!("cannot start {name}"))?;
+        children.push((name, child));
     }
     let mut devnet = Devnet {
         dir: options.dir.clone(),
         urls,
+        observer_urls,
         contracts: BTreeMap::new(),
         children,
     };
     eprint!("waiting for the validators to finalize blocks");
     let deadline = Instant::now() + Duration::from_secs(120);
     let client = loop {
-        for (i, child) in devnet.children.iter_mut().enumerate() {
+        for (name, child) in &mut devnet.children {
             if let Some(status) = child.try_wait()? {
                 bail!(
-                    "validator {i} exited at startup ({status}); see {}",
-                    devnet.dir.join(format!("validator-{i}/node.log")).display()
+                    "{name} exited at startup ({status}); see {}",
+                    devnet.dir.join(format!("{name}/node.log")).display()
                 );
             }
         }
@@ -211,6 +237,34 @@ pub async fn start(binary: &Path, options: &Options, deploy: bool) -> anyhow::Re
     eprintln!(" ok");
     if deploy {
         devnet.contracts = deploy_bundled(&devnet, &client).await?;
+    }
+    if !devnet.observer_urls.is_empty() {
+        // Until each observer has what the validators had committed by now: a client of a node
+        // still catching up would read stale nonces and contracts.
+        let target = client.status().await?["height"].as_u64().unwrap_or(0);
+        eprint!("waiting for the observers to reach height {target}");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        for url in &devnet.observer_urls {
+            loop {
+                let height = match Client::connect(url).await {
+                    Ok(observer) => observer.status().await.ok(),
+                    Err(_) => None,
+                }
+                .and_then(|status| status["height"].as_u64());
+                if height >= Some(target) {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    bail!(
+                        "the observer at {url} did not reach height {target} within 2 minutes; \
+                         see its node.log"
+                    );
+                }
+                eprint!(".");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+        eprintln!(" ok");
     }
     Ok(devnet)
 }
@@ -264,6 +318,9 @@ pub fn banner(devnet: &Devnet) -> String {
     );
     for (i, url) in devnet.urls.iter().enumerate() {
         text.push_str(&format!("  validator {i}: {url}\n"));
+    }
+    for (i, url) in devnet.observer_urls.iter().enumerate() {
+        text.push_str(&format!("  observer {i}:  {url}\n"));
     }
     if !devnet.contracts.is_empty() {
         text.push_str("\nContracts:\n");

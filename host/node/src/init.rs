@@ -1,5 +1,5 @@
 //! `vellum init`: the files for a new network: a genesis, one key and configuration per
-//! validator, and an admin transaction key per organisation.
+//! validator and per observer, and an admin transaction key per organisation.
 
 use crate::{
     config::{NetworkProfile, NodeConfig, Peer, TimeoutsMs},
@@ -25,6 +25,9 @@ pub struct Options {
     pub chain_id: String,
     /// Validators.
     pub validators: usize,
+    /// Observers: nodes that follow the chain without voting. Observer `i` takes the ports
+    /// after the validators' (`p2p_port + validators + i`, `rpc_port + validators + i`).
+    pub observers: usize,
     /// Organisations (validators are spread across them).
     pub organisations: usize,
     /// The address validators listen on.
@@ -42,9 +45,9 @@ pub struct Options {
 pub struct Network {
     /// The genesis file.
     pub genesis: PathBuf,
-    /// Each validator's configuration file.
+    /// Each validator's configuration file, then each observer's.
     pub configs: Vec<PathBuf>,
-    /// Each validator's JSON-RPC address.
+    /// Each node's JSON-RPC address, in the order of `configs`.
     pub rpc: Vec<SocketAddr>,
     /// Each organisation's admin key file.
     pub admin_keys: Vec<PathBuf>,
@@ -113,33 +116,49 @@ pub fn init(options: &Options) -> anyhow::Result<Network> {
             .and_then(|i| base.checked_add(i))
             .ok_or_else(|| anyhow!("port {base} + {i} is out of range"))
     };
-    let mut peers = Vec::new();
-    for (i, key) in validator_keys.iter().enumerate() {
-        peers.push(Peer {
+    let observer_keys = (0..options.observers)
+        .map(|_| generate_validator_key())
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let peer = |key: &commonware_cryptography::ed25519::PrivateKey, i: usize| {
+        Ok::<_, anyhow::Error>(Peer {
             public_key: hex(key.public_key().as_ref()),
             address: SocketAddr::new(options.host, port(options.p2p_port, i)?),
-        });
-    }
+        })
+    };
+    let peers = (validator_keys.iter().enumerate())
+        .map(|(i, key)| peer(key, i))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let observers = (observer_keys.iter().enumerate())
+        .map(|(i, key)| peer(key, options.validators + i))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     write(&genesis_path, &serde_json::to_string_pretty(&genesis)?)?;
+    let network = Some(NetworkProfile::for_addresses(
+        peers.iter().chain(&observers).map(|peer| &peer.address),
+    ));
+    let nodes = (validator_keys.iter().enumerate())
+        .map(|(i, key)| (format!("validator-{i}"), "validator.key", key, &peers[i]))
+        .chain(
+            (observer_keys.iter().enumerate())
+                .map(|(i, key)| (format!("observer-{i}"), "observer.key", key, &observers[i])),
+        );
     let mut configs = Vec::new();
     let mut rpc = Vec::new();
-    for (i, key) in validator_keys.iter().enumerate() {
-        let dir = options.dir.join(format!("validator-{i}"));
+    for (i, (name, key_file, key, this)) in nodes.enumerate() {
+        let dir = options.dir.join(name);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
-        write(&dir.join("validator.key"), &validator_key_hex(key))?;
+        write(&dir.join(key_file), &validator_key_hex(key))?;
         let address = SocketAddr::new(options.host, port(options.rpc_port, i)?);
         let config = NodeConfig {
             genesis: PathBuf::from("../genesis.json"),
-            key: PathBuf::from("validator.key"),
+            key: PathBuf::from(key_file),
             data_dir: PathBuf::from("data"),
-            p2p: peers[i].address,
+            p2p: this.address,
             rpc: address,
             peers: peers.clone(),
+            observers: observers.clone(),
             timeouts: options.timeouts.clone(),
-            network: Some(NetworkProfile::for_addresses(
-                peers.iter().map(|peer| &peer.address),
-            )),
+            network,
             rpc_hosts: Vec::new(),
         };
         let path = dir.join("node.json");

@@ -72,17 +72,29 @@ enum Command {
     /// Start a local network on 127.0.0.1 and deploy the use-case contracts.
     ///
     /// The first run creates the network under --dir; later runs resume it. Ctrl-C (SIGINT) or
-    /// SIGTERM stops it: each validator is stopped cleanly and waited for.
+    /// SIGTERM stops it: each node is stopped cleanly and waited for.
+    ///
+    /// Examples:
+    ///
+    ///   vellum devnet
+    ///   vellum devnet --dir net2 --observers 1 --p2p-port 7200 --rpc-port 8200
+    #[command(verbatim_doc_comment)]
     Devnet(cli::devnet::Args),
     /// Run the five use cases end to end against a running network, and tell the story.
     Demo(cli::demo::Args),
-    /// Create a network's files: genesis, validator keys and configurations, admin keys.
+    /// Create a network's files: genesis, validator and observer keys and configurations, admin
+    /// keys.
     Init(cli::init::Args),
-    /// Run one validator from its configuration file (written by `init` or `devnet`).
+    /// Run one node from its configuration file (written by `init` or `devnet`).
+    ///
+    /// A node whose key is a validator's in the genesis proposes and votes; one listed among the
+    /// configuration's `observers` follows without voting: it checks each finalization
+    /// certificate against the validator set, executes and commits the blocks, serves the same
+    /// JSON-RPC, and forwards transactions submitted to it to the validators.
     ///
     /// Stops cleanly on Ctrl-C (SIGINT) or SIGTERM; a restart resumes from its data directory.
-    /// Logs go to stderr, in colour only on a terminal. If its execution
-    /// ever disagrees with a finalized block, it halts with a report and exit code 2.
+    /// Logs go to stderr, in colour only on a terminal. If its execution ever disagrees with a
+    /// finalized block, it halts with a report and exit code 2.
     Node(cli::node::Args),
     /// Measure a network end to end: pre-signed transactions over JSON-RPC, commits followed
     /// over WebSocket; prints throughput and latency percentiles.
@@ -117,7 +129,7 @@ enum Command {
     ///
     /// Examples:
     ///
-    ///   vellum status                      # every validator of ./vellum-devnet
+    ///   vellum status                      # every node of ./vellum-devnet
     ///   vellum status --rpc http://10.0.0.5:8100 --rpc http://10.0.0.6:8100
     ///   vellum status --json
     #[command(verbatim_doc_comment)]

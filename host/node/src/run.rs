@@ -1,8 +1,11 @@
-//! One validator process: the loop that runs it.
+//! One node process, a validator or an observer: the loop that runs it.
 //!
 //! A node is configured by a JSON file (see [`NodeConfig`]) that names the network's genesis,
-//! the validator's ed25519 key, where to keep data, where to listen, and every validator's
-//! address. It runs on commonware's tokio runtime: redb holds the ledger in
+//! the node's ed25519 key, where to keep data, where to listen, and every validator's and
+//! observer's address. A validator proposes and votes; an observer runs the same stack without
+//! simplex: it checks each finalization certificate the validators broadcast, fetches, executes
+//! and commits the blocks, serves the same JSON-RPC, and gossips transactions submitted to it
+//! to the validators. It runs on commonware's tokio runtime: redb holds the ledger in
 //! `<data_dir>/ledger.redb` (its state commitment, QMDB, in `<data_dir>/ledger.redb.commitment`),
 //! consensus keeps its journals and archives under
 //! `<data_dir>/consensus`, peers connect over authenticated, encrypted TCP (commonware's
@@ -11,12 +14,12 @@
 //! stops the process with the report and exit code 2.
 
 use crate::{
-    config::{NetworkProfile, NodeConfig},
+    config::{NetworkProfile, NodeConfig, Peer},
     keys::read_validator_key,
 };
 use anyhow::{anyhow, bail, Context as _};
 use commonware_cryptography::{ChaCha20Poly1305, Signer as _};
-use commonware_p2p::{authenticated::lookup, AddressableManager as _};
+use commonware_p2p::{authenticated::lookup, AddressableManager as _, AddressableTrackedPeers};
 use commonware_runtime::{tokio as runtime, Metrics, Quota, Runner as _, Supervisor as _};
 use commonware_stream::{
     cups::{self, Cups},
@@ -33,7 +36,8 @@ use tokio::signal::unix::SignalKind;
 use tracing::{error, info};
 use vellum_consensus::{
     engine::{channel, max_message_size},
-    mempool, Application, Chain, Channels, EngineConfig, RoundBlock, SubmitError, Submitter,
+    mempool, Application, Chain, Channels, EngineConfig, ObserverConfig, RoundBlock, SubmitError,
+    Submitter, ValidatorKey,
 };
 use vellum_ledger::{Executor, Store};
 use vellum_rpc::NodeStatus;
@@ -51,28 +55,73 @@ fn quota(channel: u64) -> Quota {
     Quota::per_second(NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN))
 }
 
-/// Run the validator `config` describes until it halts or the process is interrupted.
+/// What a node does in the network, from its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Its key is a validator's in the genesis: it proposes and votes.
+    Validator,
+    /// Its key is listed among the configuration's observers: it follows without voting.
+    Observer,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Validator => "validator",
+            Self::Observer => "observer",
+        }
+    }
+}
+
+/// Each peer's key and address, keyed by the key; `what` names the list in errors.
+fn peer_map(
+    peers: &[Peer],
+    what: &str,
+) -> anyhow::Result<Map<ValidatorKey, commonware_p2p::Address>> {
+    let mut addresses = Vec::with_capacity(peers.len());
+    for peer in peers {
+        let key = vellum_consensus::parse_validator_key(&peer.public_key)
+            .ok_or_else(|| anyhow!("{what} {} has no valid public key", peer.address))?;
+        addresses.push((key, commonware_p2p::Address::from(peer.address)));
+    }
+    addresses
+        .try_into()
+        .map_err(|_| anyhow!("a key is listed twice among the {what}s of the node configuration"))
+}
+
+/// Run the node `config` describes (a validator or an observer, as its key says) until it halts
+/// or the process is interrupted.
 pub fn run(config: NodeConfig) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&config.genesis)
         .with_context(|| format!("cannot read the genesis file {}", config.genesis.display()))?;
     let genesis = Genesis::from_json(&text)?;
     let signer = read_validator_key(&config.key)?;
     let participants = vellum_consensus::participants(&genesis)?;
-    if participants.position(&signer.public_key()).is_none() {
+    let validators = peer_map(&config.peers, "peer")?;
+    let observers = peer_map(&config.observers, "observer")?;
+    if let Some(both) = observers
+        .iter()
+        .find(|key| validators.get_value(key).is_some())
+    {
         bail!(
-            "this node's key {} is not a validator in the genesis file",
-            hex(signer.public_key().as_ref())
+            "{} is listed both as a validator peer and as an observer",
+            hex(both.as_ref())
         );
     }
-    let mut addresses = Vec::with_capacity(config.peers.len());
-    for peer in &config.peers {
-        let key = vellum_consensus::parse_validator_key(&peer.public_key)
-            .ok_or_else(|| anyhow!("peer {} has no valid public key", peer.address))?;
-        addresses.push((key, commonware_p2p::Address::from(peer.address)));
-    }
-    let addresses: Map<_, commonware_p2p::Address> = addresses
-        .try_into()
-        .map_err(|_| anyhow!("a peer is listed twice in the node configuration"))?;
+    let role = if participants.position(&signer.public_key()).is_some() {
+        Role::Validator
+    } else if observers.get_value(&signer.public_key()).is_some() {
+        Role::Observer
+    } else {
+        bail!(
+            "this node's key {} is neither a validator in the genesis file nor listed among the \
+             configuration's observers; add it to `observers` in every node's configuration to \
+             run it as an observer",
+            hex(signer.public_key().as_ref())
+        );
+    };
+    let peer_count = validators.len() + observers.len();
+    let tracked = AddressableTrackedPeers::new(validators, observers);
 
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
@@ -119,13 +168,13 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
             &namespace,
             config.p2p,
             // Mailboxes are preallocated per peer: size them for this network.
-            NonZeroUsize::new(participants.len()).unwrap_or(NonZeroUsize::MIN),
+            NonZeroUsize::new(peer_count).unwrap_or(NonZeroUsize::MIN),
             max_message_size(&genesis.limits),
             NZUsize!(1024),
         );
         let (mut network, mut oracle) =
             lookup::Network::new(context.child("network"), network_config);
-        let _ = oracle.track(0, addresses);
+        let _ = oracle.track(0, tracked);
         let mut register = |channel| network.register(channel, quota(channel));
         let channels = Channels {
             votes: register(channel::VOTES),
@@ -136,25 +185,45 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
             transactions: register(channel::TRANSACTIONS),
         };
         network.start();
-        let consensus_config = EngineConfig {
-            signer,
-            participants,
-            namespace,
-            chain: chain.clone(),
-            genesis: RoundBlock::genesis(block0),
-            blocker: oracle.clone(),
-            peers: oracle,
-            partition: "vellum".into(),
-            timeouts: (&config.timeouts).into(),
+        let genesis_block = RoundBlock::genesis(block0);
+        let (halted, submitter) = match role {
+            Role::Validator => {
+                let consensus_config = EngineConfig {
+                    signer,
+                    participants,
+                    namespace,
+                    chain: chain.clone(),
+                    genesis: genesis_block,
+                    blocker: oracle.clone(),
+                    peers: oracle,
+                    partition: "vellum".into(),
+                    timeouts: (&config.timeouts).into(),
+                };
+                vellum_consensus::start(
+                    context.child("validator"),
+                    Application::new(chain.clone()),
+                    consensus_config,
+                    channels,
+                )
+                .await
+            }
+            Role::Observer => {
+                let observer_config = ObserverConfig {
+                    key: signer.public_key(),
+                    participants,
+                    namespace,
+                    chain: chain.clone(),
+                    genesis: genesis_block,
+                    blocker: oracle.clone(),
+                    peers: oracle,
+                    partition: "vellum".into(),
+                };
+                vellum_consensus::observe(context.child("observer"), observer_config, channels)
+                    .await
+            }
         };
-        let (halted, submitter) = vellum_consensus::start(
-            context.child("validator"),
-            Application::new(chain.clone()),
-            consensus_config,
-            channels,
-        )
-        .await;
         let served = Served {
+            role,
             submitter,
             metrics: {
                 let metrics = context.child("rpc");
@@ -179,13 +248,13 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
         // process uncleanly, and whoever reads that line may stop it at once.
         let interrupted = on_signal(SignalKind::interrupt(), "SIGINT");
         let terminated = on_signal(SignalKind::terminate(), "SIGTERM");
-        info!(rpc = %config.rpc, p2p = %config.p2p, "validator running");
+        info!(rpc = %config.rpc, p2p = %config.p2p, "{} running", role.name());
         tokio::select! {
             halt = halted => {
                 server.stop();
                 match halt {
                     Ok(halt) => Err(anyhow!("{halt}")),
-                    Err(e) => Err(anyhow!("the validator stopped: {e}")),
+                    Err(e) => Err(anyhow!("the {} stopped: {e}", role.name())),
                 }
             }
             _ = interrupted => {
@@ -246,8 +315,9 @@ fn connected_peers(metrics: &str) -> Option<u64> {
     (declared || count > 0).then_some(count)
 }
 
-/// What JSON-RPC sees of a validator beyond its ledger.
+/// What JSON-RPC sees of a node beyond its ledger.
 struct Served {
+    role: Role,
     submitter: Submitter,
     metrics: MetricsCache,
 }
@@ -318,6 +388,7 @@ impl vellum_rpc::Node for Served {
         let peers = connected_peers(&self.metrics());
         let mempool = chain.mempool();
         NodeStatus {
+            observer: self.role == Role::Observer,
             finalized_tip: chain.finalized_tip(),
             peers,
             mempool_transactions: mempool.len(),

@@ -120,9 +120,12 @@ pub trait Node: Send + Sync + 'static {
 /// The node's state beyond its ledger, as `vellum_status` reports it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NodeStatus {
+    /// Whether this node is an observer (follows the validators without voting) rather than a
+    /// validator.
+    pub observer: bool,
     /// The highest height the network is known to have finalized.
     pub finalized_tip: u64,
-    /// Validators this node is connected to, if it knows.
+    /// Peers (validators and observers) this node is connected to, if it knows.
     pub peers: Option<u64>,
     /// Transactions in its pool.
     pub mempool_transactions: usize,

@@ -124,6 +124,7 @@ fn status<N: Node>(state: &State<N>) -> Reply {
     let node = state.node.status();
     Ok(json!({
         "chain_id": genesis.chain_id,
+        "role": if node.observer { "observer" } else { "validator" },
         "height": head.height,
         "hash": hex(&head.hash()),
         "state_root": hex(&head.state_root),

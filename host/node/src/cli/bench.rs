@@ -71,6 +71,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             dir: scratch.path().join("devnet"),
             chain_id: "vellum-bench".into(),
             validators: args.validators,
+            observers: 0,
             organisations: 1,
             host: "127.0.0.1".parse()?,
             p2p_port: 7300,

@@ -11,10 +11,16 @@ pub struct Args {
 
 /// Create the files and say what to run next.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let created = vellum::init::init(&args.network.options())?;
+    let options = args.network.options();
+    let created = vellum::init::init(&options)?;
     println!("genesis: {}", created.genesis.display());
-    for (config, rpc) in created.configs.iter().zip(&created.rpc) {
-        println!("validator: {}  (JSON-RPC http://{rpc})", config.display());
+    for (i, (config, rpc)) in created.configs.iter().zip(&created.rpc).enumerate() {
+        let role = if i < options.validators {
+            "validator"
+        } else {
+            "observer"
+        };
+        println!("{role}: {}  (JSON-RPC http://{rpc})", config.display());
     }
     for key in &created.admin_keys {
         println!("admin key: {}", key.display());

@@ -82,6 +82,10 @@ pub struct Network {
     /// Number of validators (3f + 1 tolerates f faulty ones).
     #[arg(long, default_value_t = 4)]
     validators: usize,
+    /// Number of observers: nodes that follow the chain and serve JSON-RPC without voting (they
+    /// take the ports after the validators').
+    #[arg(long, default_value_t = 0)]
+    observers: usize,
     /// Number of organisations; validators are spread across them.
     #[arg(long, default_value_t = 2)]
     organisations: usize,
@@ -106,6 +110,7 @@ impl Network {
             dir: self.dir.clone(),
             chain_id: self.chain_id.clone(),
             validators: self.validators,
+            observers: self.observers,
             organisations: self.organisations,
             host: self.host,
             p2p_port: self.p2p_port,

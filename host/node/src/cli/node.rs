@@ -1,4 +1,4 @@
-//! `vellum node`: one validator, from its configuration file.
+//! `vellum node`: one node, a validator or an observer, from its configuration file.
 
 use anyhow::Context as _;
 use std::path::PathBuf;
@@ -7,14 +7,14 @@ use vellum::config::NodeConfig;
 /// Arguments of `vellum node`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The validator's node.json.
+    /// The node's node.json (`vellum init` writes one per validator and per observer).
     #[arg(long)]
     config: PathBuf,
 }
 
-/// Run the validator until it halts or is interrupted.
+/// Run the node until it halts or is interrupted.
 pub fn run(args: Args) -> anyhow::Result<()> {
     NodeConfig::load(&args.config)
         .and_then(vellum::run::run)
-        .with_context(|| format!("validator {} stopped", args.config.display()))
+        .with_context(|| format!("node {} stopped", args.config.display()))
 }

@@ -9,11 +9,11 @@ use vellum_client::Client;
 /// Arguments of `vellum status`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// A node's JSON-RPC URL; repeat for several. Default: every validator of the devnet in
-    /// --dir, or else http://127.0.0.1:8100.
+    /// A node's JSON-RPC URL; repeat for several. Default: every node (validators, then
+    /// observers) of the devnet in --dir, or else http://127.0.0.1:8100.
     #[arg(long)]
     rpc: Vec<String>,
-    /// The devnet directory whose validators to ask when no --rpc is given.
+    /// The devnet directory whose nodes to ask when no --rpc is given.
     #[arg(long, default_value = "vellum-devnet")]
     dir: PathBuf,
     /// One JSON object per node (its `vellum_status` answer, or its error) instead of a table.
@@ -31,8 +31,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let now_ms = std::time::UNIX_EPOCH.elapsed().map_or(0, |d| d.as_millis());
     if !args.json {
         println!(
-            "{:<24} {:>8} {:>9} {:>9} {:>5} {:>9} {:>7}  state",
-            "node", "height", "finalized", "block age", "peers", "mempool", "syncing"
+            "{:<24} {:<9} {:>8} {:>9} {:>9} {:>5} {:>9} {:>7}  state",
+            "node", "role", "height", "finalized", "block age", "peers", "mempool", "syncing"
         );
     }
     let mut unwell = 0;
@@ -81,7 +81,8 @@ fn row(url: &str, status: &Value, now_ms: u128) -> String {
         None => "ok".to_string(),
     };
     format!(
-        "{url:<24} {:>8} {:>9} {age:>9} {:>5} {:>9} {:>7}  {state}",
+        "{url:<24} {:<9} {:>8} {:>9} {age:>9} {:>5} {:>9} {:>7}  {state}",
+        status["role"].as_str().unwrap_or("-"),
         number(&status["height"]),
         number(&status["finalized_tip"]),
         number(&status["peers"]),
@@ -92,15 +93,12 @@ fn row(url: &str, status: &Value, now_ms: u128) -> String {
     )
 }
 
-/// The JSON-RPC URL of every validator of the devnet in `dir`; the default node's if there is
-/// no devnet there.
+/// The JSON-RPC URL of every node (validators, then observers) of the devnet in `dir`; the
+/// default node's if there is no devnet there.
 fn devnet_urls(dir: &Path) -> anyhow::Result<Vec<String>> {
     let mut urls = Vec::new();
-    for i in 0.. {
-        let config = dir.join(format!("validator-{i}/node.json"));
-        if !config.exists() {
-            break;
-        }
+    for name in vellum::devnet::nodes(dir) {
+        let config = dir.join(name).join("node.json");
         urls.push(format!("http://{}", NodeConfig::load(&config)?.rpc));
     }
     if urls.is_empty() {

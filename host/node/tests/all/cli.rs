@@ -99,3 +99,41 @@ fn a_validator_logs_json_when_asked() {
     let error = String::from_utf8_lossy(&refused.stderr);
     assert!(error.contains("--log-level"), "{error}");
 }
+
+/// A node runs as a validator or an observer as its key says; a key that is neither (here an
+/// observer's configuration whose `observers` list was emptied) is refused at start, saying
+/// what to do.
+#[test]
+fn a_node_whose_key_is_neither_a_validator_nor_an_observer_is_refused() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let base = free_ports();
+    let init = Command::new(env!("CARGO_BIN_EXE_vellum"))
+        .args(["init", "--dir"])
+        .arg(dir.path())
+        .args(["--observers", "1"])
+        .args(["--p2p-port", &base.to_string()])
+        .args(["--rpc-port", &(base + 5).to_string()])
+        .output()
+        .expect("vellum init");
+    assert!(init.status.success(), "{init:?}");
+    let printed = String::from_utf8_lossy(&init.stdout);
+    assert!(printed.contains("observer: "), "{printed}");
+    let path = dir.path().join("observer-0/node.json");
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("node.json")).expect("JSON");
+    assert_eq!(config["observers"].as_array().map(Vec::len), Some(1));
+    config["observers"] = serde_json::json!([]);
+    std::fs::write(&path, config.to_string()).expect("write");
+    let refused = Command::new(env!("CARGO_BIN_EXE_vellum"))
+        .args(["node", "--config"])
+        .arg(&path)
+        .output()
+        .expect("vellum node");
+    assert!(!refused.status.success());
+    let error = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        error.contains("neither a validator in the genesis file nor listed among")
+            && error.contains("add it to `observers`"),
+        "{error}"
+    );
+}

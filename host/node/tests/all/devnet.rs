@@ -25,6 +25,11 @@ pub(super) struct Devnet(Child);
 impl Devnet {
     /// Run `vellum devnet` in `dir` and wait for its banner.
     pub(super) fn start(dir: &Path, p2p: u16, rpc: u16) -> (Self, String) {
+        Self::start_with(dir, p2p, rpc, &[])
+    }
+
+    /// The same with `more` arguments.
+    pub(super) fn start_with(dir: &Path, p2p: u16, rpc: u16, more: &[&str]) -> (Self, String) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_vellum"))
             .arg("devnet")
             .arg("--dir")
@@ -35,6 +40,7 @@ impl Devnet {
                 "--rpc-port",
                 &rpc.to_string(),
             ])
+            .args(more)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

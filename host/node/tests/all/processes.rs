@@ -211,6 +211,7 @@ pub(crate) fn start_network(
         dir: dir.to_path_buf(),
         chain_id: chain_id.into(),
         validators: 4,
+        observers: 0,
         organisations: 2,
         host: "127.0.0.1".parse().expect("ip"),
         p2p_port: base,

@@ -1,0 +1,126 @@
+//! An observer beside a 4-validator `vellum devnet --observers 1`: it follows the chain under a
+//! load submitted only to it (so it forwards every transaction to the validators), serves
+//! subscriptions, and answers as a validator does.
+
+use super::{devnet::Devnet, free_ports, one_network_at_a_time};
+use jsonrpsee::rpc_params;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use vellum_client::{parse_address, Client};
+use vellum_types::hex;
+
+/// The URL the banner gives for `node` (`validator 0`, `observer 0`).
+fn url(banner: &str, node: &str) -> String {
+    banner
+        .lines()
+        .find_map(|line| line.trim().strip_prefix(&format!("{node}:")))
+        .map(|url| url.trim().to_string())
+        .unwrap_or_else(|| panic!("no {node} in the banner:\n{banner}"))
+}
+
+async fn height(client: &Client) -> u64 {
+    client.status().await.expect("status")["height"]
+        .as_u64()
+        .expect("height")
+}
+
+async fn block(client: &Client, height: u64) -> Value {
+    client
+        .call("vellum_getBlockByNumber", rpc_params![height, true])
+        .await
+        .expect("block")
+}
+
+/// The points history of the account the load transfers to, as of `height`.
+async fn history(client: &Client, points: &[u8; 32], height: u64) -> Value {
+    let member = hex(&[0x11; 32]);
+    client
+        .query_at(
+            points,
+            "history",
+            json!({"member": member, "before": null, "limit": 100}),
+            height,
+        )
+        .await
+        .expect("query")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_observer_follows_a_devnet_under_load_and_answers_as_a_validator() {
+    let _network = one_network_at_a_time().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let net = dir.path().join("net");
+    let base = free_ports();
+    let (_devnet, banner) = Devnet::start_with(&net, base, base + 5, &["--observers", "1"]);
+    let validator_url = url(&banner, "validator 0");
+    let observer_url = url(&banner, "observer 0");
+    let validator = Client::connect(&validator_url).await.expect("validator");
+    let observer = Client::connect(&observer_url).await.expect("observer");
+    let status = observer.status().await.expect("status");
+    assert_eq!(status["role"], "observer", "{status}");
+    assert_eq!(
+        validator.status().await.expect("status")["role"],
+        "validator"
+    );
+
+    // A load submitted to the observer alone: it votes on nothing, so every transaction reaches
+    // the chain through its gossip to the validators; the load generator follows the blocks
+    // through the observer's WebSocket subscription.
+    let contracts: vellum::bench::Contracts = vellum::devnet::contracts(&net)
+        .expect("contracts.json")
+        .into_iter()
+        .map(|(name, address)| (name, parse_address(&address).expect("address")))
+        .collect();
+    let load = vellum::bench::Load {
+        transactions: 400,
+        accounts: 4,
+        rate: 0,
+        connections: 2,
+        mix: vellum::bench::Mix::Transfer,
+    };
+    let report = vellum::bench::run(
+        std::slice::from_ref(&observer_url),
+        &net.join("keys/org-1-admin.key"),
+        &contracts,
+        &load,
+    )
+    .await
+    .expect("the load runs");
+    assert_eq!(
+        (report.accepted, report.committed, report.failed),
+        (400, 400, 0),
+        "{report}"
+    );
+
+    // The observer reaches the validator's height, and serves the same blocks, receipts and
+    // query answers at every height.
+    let top = height(&validator).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while height(&observer).await < top {
+        assert!(
+            Instant::now() < deadline,
+            "the observer did not reach {top}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for h in 1..=top {
+        assert_eq!(
+            block(&validator, h).await,
+            block(&observer, h).await,
+            "the nodes disagree on block {h}"
+        );
+    }
+    let points = contracts["points"];
+    let answer = history(&observer, &points, top).await;
+    assert_eq!(answer, history(&validator, &points, top).await);
+    assert_eq!(
+        answer["output"].as_array().map(Vec::len),
+        Some(100),
+        "{answer}"
+    );
+
+    // It is connected to the four validators, and each validator to it.
+    let peers = |status: Value| status["peers"].as_u64();
+    assert_eq!(peers(observer.status().await.expect("status")), Some(4));
+    assert_eq!(peers(validator.status().await.expect("status")), Some(4));
+}
