@@ -62,6 +62,8 @@ pub struct Chain {
     metrics: Mutex<Option<ChainMetrics>>,
     /// The highest height the network is known to have finalized.
     tip: AtomicU64,
+    /// Where transactions a commit made ready go to be gossiped (set by [`crate::gossip`]).
+    released: Mutex<Option<futures::channel::mpsc::Sender<SignedTransaction>>>,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -80,7 +82,13 @@ impl Chain {
             halts: Mutex::new(Vec::new()),
             metrics: Mutex::new(None),
             tip: AtomicU64::new(0),
+            released: Mutex::new(None),
         })
+    }
+
+    /// Send the transactions each commit makes ready to `outbox`, to be gossiped.
+    pub(crate) fn release_to(&self, outbox: futures::channel::mpsc::Sender<SignedTransaction>) {
+        *lock(&self.released) = Some(outbox);
     }
 
     /// The highest height the network is known to have finalized; above this node's height
@@ -400,9 +408,15 @@ impl Chain {
             .next_nonces(executed.block.transactions.iter().map(|t| t.sender()))
             .map_err(|e| fault(&e))?;
         let mut mempool = self.mempool();
-        mempool.committed(height, &executed.block.transactions, &next);
+        let released = mempool.committed(height, &executed.block.transactions, &next);
         self.observe_mempool(&mempool);
         drop(mempool);
+        if let Some(outbox) = lock(&self.released).as_mut() {
+            // A full outbox only delays them: they are in this node's pool.
+            for transaction in released {
+                let _ = outbox.try_send(transaction);
+            }
+        }
         if let Some(metrics) = lock(&self.metrics).as_ref() {
             metrics.height.set(height as i64);
             metrics

@@ -4,8 +4,9 @@
 //! Transactions accepted locally are batched (up to [`BATCH_TRANSACTIONS_MAX`] or
 //! [`BATCH_BYTES_MAX`], or every [`FLUSH`]) and sent once to every peer, but only once they are
 //! ready: a transaction behind a nonce gap stays in this validator's pool, and goes out with the
-//! one that fills the gap (whichever validator that one reached first). So junk behind a gap
-//! that never fills costs only the validator it was sent to. A transaction received from a peer
+//! one that fills the gap (whichever validator that one reached first), or once a committed
+//! block fills the gap (so a node that never proposes, an observer, passes it on too). So junk
+//! behind a gap that never fills costs only the node it was sent to. A transaction received from a peer
 //! is checked like a local one and kept, but not forwarded again, since its originator already
 //! sent it to everyone; what it made ready here is. A flooding peer is held back three ways: the network
 //! rate-limits each peer on the channel, a batch larger than the limits is discarded whole, and
@@ -87,6 +88,7 @@ where
     B: Blocker<PublicKey = ValidatorKey>,
 {
     let (outbox, mut pending) = mpsc::channel::<SignedTransaction>(OUTBOX);
+    chain.release_to(outbox.clone());
     let submitter = Submitter {
         chain: chain.clone(),
         outbox,

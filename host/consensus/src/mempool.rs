@@ -427,18 +427,29 @@ impl Mempool {
     /// A block at `height` was committed carrying `transactions`; `next` holds the next nonce
     /// of each of their senders after it. Forget what it carried and every pending nonce below
     /// its sender's next one (it can never be included), then drop transactions that waited too
-    /// long behind a gap or at all.
+    /// long behind a gap or at all. Returns the transactions the commit made ready (they waited
+    /// behind a gap the block filled), in nonce order per sender, for gossip: a node that never
+    /// proposes (an observer) would otherwise hold them for good.
     pub fn committed(
         &mut self,
         height: u64,
         transactions: &[SignedTransaction],
         next: &BTreeMap<Address, u64>,
-    ) {
+    ) -> Vec<SignedTransaction> {
         self.height = self.height.max(height);
+        // Where each of these senders' ready run ended before the commit.
+        let ready_before: BTreeMap<Address, u64> = next
+            .keys()
+            .filter_map(|sender| {
+                let queue = self.senders.get(sender)?;
+                Some((*sender, queue.ready_end(queue.next)))
+            })
+            .collect();
         let mut touched = BTreeSet::new();
         for transaction in transactions {
             touched.extend(self.remove_entry(&transaction.hash()));
         }
+        let mut released = Vec::new();
         for (sender, &next) in next {
             let Some(queue) = self.senders.get_mut(sender) else {
                 continue;
@@ -449,11 +460,31 @@ impl Mempool {
                 self.remove_entry(&hash);
             }
             touched.insert(*sender);
+            if let (Some(queue), Some(&before)) =
+                (self.senders.get(sender), ready_before.get(sender))
+            {
+                let end = queue.ready_end(queue.next);
+                let start = before.max(queue.next);
+                if start < end {
+                    released.extend(
+                        queue
+                            .entries
+                            .range(start..end)
+                            .map(|(_, e)| (e.hash, e.transaction.clone())),
+                    );
+                }
+            }
         }
         for sender in touched {
             self.refresh(&sender);
         }
         self.evict_old();
+        // An eviction may have taken a released transaction: only what is still pending goes.
+        released
+            .into_iter()
+            .filter(|(hash, _)| self.hashes.contains_key(hash))
+            .map(|(_, transaction)| transaction)
+            .collect()
     }
 
     /// Drop transactions older than `age_blocks_max`, and those older than `gap_blocks_max`
@@ -778,11 +809,16 @@ mod tests {
             matches!(refused, Err(MempoolError::GapsFull { .. })),
             "{refused:?}"
         );
-        // A commit that moves sender 2 past its gap makes its transactions ready.
-        pool.committed(1, &[], &next_of(2, 1));
+        // A commit that moves sender 2 past its gap makes its transactions ready, and hands
+        // them back for gossip.
+        let released = pool.committed(1, &[], &next_of(2, 1));
+        assert_eq!(nonces(&released), [1, 2]);
         assert_eq!(waiting(&pool), 2);
         assert_eq!(nonces(&pool.candidates(100, |_| None)), vec![1, 0, 2, 1]);
-        pool.committed(2, &[transaction(2, 1)], &next_of(2, 2));
+        // Committing what was already ready releases nothing.
+        assert!(pool
+            .committed(2, &[transaction(2, 1)], &next_of(2, 2))
+            .is_empty());
         assert_eq!(waiting(&pool), 2);
         pool.remove(&transaction(3, 2).hash());
         assert_eq!(waiting(&pool), 1);

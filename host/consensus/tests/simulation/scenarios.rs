@@ -316,7 +316,8 @@ fn late_validator_backfills() {
 /// block sealed by a certificate that verifies, and the transactions submitted only to it reach
 /// the validators and are committed. Two Byzantine peers then send it a certificate that does
 /// not decode and a finalization that does not verify: it blocks both, blocks no one else, and
-/// keeps following.
+/// keeps following. A transaction it holds behind a nonce gap that a commit fills is passed on
+/// and committed.
 #[test]
 fn an_observer_follows_and_forwards_transactions() {
     for_seeds(
@@ -419,6 +420,30 @@ fn an_observer_follows_and_forwards_transactions() {
                         .collect();
                     expected.sort();
                     assert_eq!(blocked, expected, "the observer blocks the forgers only");
+
+                    // A transaction that reaches the observer ahead of its sender's next nonce
+                    // waits there; the one before it goes to a validator's pool alone (no
+                    // gossip), so only a commit fills the gap at the observer, which must then
+                    // pass the waiting one on: it never proposes.
+                    let ahead = testing::sign(4, 1, Action::ApproveCode { code_hash: [7; 32] });
+                    let first = testing::sign(4, 0, Action::ApproveCode { code_hash: [8; 32] });
+                    follower
+                        .submitter
+                        .submit(ahead.clone())
+                        .expect("accepted, waiting");
+                    running[0]
+                        .as_ref()
+                        .expect("running")
+                        .chain
+                        .submit(first)
+                        .expect("accepted");
+                    while chain.stores[0]
+                        .transaction_location(&ahead.hash())
+                        .expect("read")
+                        .is_none()
+                    {
+                        context.sleep(Duration::from_millis(100)).await;
+                    }
                     (sent, blocked)
                 }
             });
