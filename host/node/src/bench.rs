@@ -3,7 +3,9 @@
 //! It prepares accounts (members with point balances), pre-signs every transaction before the
 //! clock starts, submits them open-loop at a target rate (or as fast as the node takes them)
 //! from several concurrent connections, and follows committed blocks over a WebSocket
-//! subscription. Each transaction's latency is submit → committed as seen by the subscriber
+//! subscription. A submission that gets no answer is sent again to the next node, and the
+//! subscription moves to the next node if its node goes away, so one node down costs the run
+//! nothing but that node's share of the work. Each transaction's latency is submit → committed as seen by the subscriber
 //! (which polls its node every 20 ms). It reports throughput, latency percentiles, the blocks
 //! finalized per second while it ran, and rejections.
 //!
@@ -147,7 +149,7 @@ pub async fn run(
     if per_account > 1_000 {
         bail!("{per_account} transactions per account exceeds a sender's mempool share; use --accounts {}", load.transactions.div_ceil(1_000));
     }
-    let client = Client::connect(&urls[0]).await?;
+    let (mut following, client) = connect_any(urls, 0).await?;
     // Names unique to this run, so loads can run again on the same chain.
     let tag = format!(
         "{:x}",
@@ -172,7 +174,7 @@ pub async fn run(
     }
 
     let start_height = client.status().await?["height"].as_u64().unwrap_or(0);
-    let (_ws, mut blocks) = client.blocks(Some(start_height + 1)).await?;
+    let (mut _ws, mut blocks) = client.blocks(Some(start_height + 1)).await?;
     let submitted: Arc<Mutex<HashMap<String, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
     let progress = ProgressBar::new(load.transactions as u64);
     progress.set_style(
@@ -186,12 +188,12 @@ pub async fn run(
     let queue = Arc::new(Mutex::new(transactions.into_iter().enumerate()));
     let mut senders = Vec::new();
     for connection in 0..load.connections {
-        let url = urls[connection % urls.len()].clone();
+        let urls = urls.to_vec();
         let queue = queue.clone();
         let submitted = submitted.clone();
         let rate = load.rate;
         senders.push(tokio::spawn(async move {
-            let client = Client::connect(&url).await?;
+            let mut sender = Sender::new(urls, connection);
             let (mut accepted, mut rejected) = (0usize, 0usize);
             loop {
                 let next = queue.lock().map_err(|_| anyhow!("poisoned"))?.next();
@@ -205,15 +207,15 @@ pub async fn run(
                     tokio::time::sleep_until(due.into()).await;
                 }
                 let sent = Instant::now();
-                match client.submit(&transaction).await {
-                    Ok(hash) => {
+                match sender.submit(&transaction).await {
+                    Some(hash) => {
                         submitted
                             .lock()
                             .map_err(|_| anyhow!("poisoned"))?
                             .insert(hash, sent);
                         accepted += 1;
                     }
-                    Err(_) => rejected += 1,
+                    None => rejected += 1,
                 }
             }
             Ok::<_, anyhow::Error>((accepted, rejected))
@@ -227,6 +229,8 @@ pub async fn run(
     let mut last_commit = started;
     let mut last_height = start_height;
     let mut idle_since = Instant::now();
+    // The highest block the subscription delivered.
+    let mut followed = start_height;
     let (mut accepted, mut rejected) = (0, 0);
     let mut sending = Some(futures::future::join_all(senders));
     loop {
@@ -244,19 +248,35 @@ pub async fn run(
             break;
         }
         let block = match tokio::time::timeout(Duration::from_secs(1), blocks.next()).await {
-            Ok(Some(block)) => block.map_err(|e| anyhow!("subscription: {e}"))?,
-            Ok(None) => bail!("the node closed the block subscription"),
+            Ok(Some(Ok(block))) => block,
+            // The node stopped or dropped the subscription: follow another from the next height.
+            Ok(Some(Err(_)) | None) => {
+                let (index, next) = connect_any(urls, following + 1).await?;
+                progress.println(format!(
+                    "the block subscription to {} ended; following {} from height {}",
+                    urls[following],
+                    urls[index],
+                    followed + 1
+                ));
+                following = index;
+                (_ws, blocks) = next.blocks(Some(followed + 1)).await?;
+                continue;
+            }
             Err(_) => {
+                // Only commits of this load's transactions count: empty blocks keep coming.
                 if sending.is_none() && idle_since.elapsed() > Duration::from_secs(30) {
-                    progress.println("no commits for 30 s; stopping");
+                    progress.println(format!(
+                        "none of the {} transactions still pending committed for 30 s; stopping",
+                        accepted.saturating_sub(committed)
+                    ));
                     break;
                 }
                 continue;
             }
         };
         let seen = Instant::now();
-        idle_since = seen;
         let height = block["height"].as_u64().unwrap_or(0);
+        followed = followed.max(height);
         let hashes: Vec<String> = block["transactions"]
             .as_array()
             .map(|t| {
@@ -276,6 +296,7 @@ pub async fn run(
             }
         }
         if ours > 0 {
+            idle_since = seen;
             committed += ours;
             last_commit = seen;
             last_height = height;
@@ -300,6 +321,80 @@ pub async fn run(
         blocks: last_height.saturating_sub(start_height),
         first_failure,
     })
+}
+
+/// The first node of `urls`, starting at `start` and wrapping around, that answers; with its
+/// index.
+async fn connect_any(urls: &[String], start: usize) -> anyhow::Result<(usize, Client)> {
+    let mut errors = Vec::new();
+    for offset in 0..urls.len() {
+        let index = (start + offset) % urls.len();
+        match Client::connect(&urls[index]).await {
+            Ok(client) => return Ok((index, client)),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    bail!("no node answers: {}", errors.join("; "))
+}
+
+/// One submitting connection. A transaction whose submission gets no answer (the node is down,
+/// the connection broke) is sent again to the next node, so that a node going down leaves no
+/// nonce gap behind it; a node's refusal is final.
+struct Sender {
+    urls: Vec<String>,
+    /// The node it sends to now, and its client once connected.
+    current: usize,
+    client: Option<Client>,
+}
+
+/// Rounds over every node a transaction is tried for before it counts as rejected.
+const SEND_ROUNDS: usize = 3;
+
+impl Sender {
+    fn new(urls: Vec<String>, first: usize) -> Self {
+        let current = first % urls.len();
+        Self {
+            urls,
+            current,
+            client: None,
+        }
+    }
+
+    /// Submit `transaction`; its hash if a node accepted it (or already held it), `None` if a
+    /// node refused it or none answered.
+    async fn submit(&mut self, transaction: &SignedTransaction) -> Option<String> {
+        for attempt in 0..SEND_ROUNDS * self.urls.len() {
+            if attempt > 0 && attempt % self.urls.len() == 0 {
+                // Every node was tried: give them a moment (a restart) before the next round.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            if self.client.is_none() {
+                match Client::connect(&self.urls[self.current]).await {
+                    Ok(client) => self.client = Some(client),
+                    Err(_) => {
+                        self.current = (self.current + 1) % self.urls.len();
+                        continue;
+                    }
+                }
+            }
+            let client = self.client.as_ref()?;
+            match client.submit(transaction).await {
+                Ok(hash) => return Some(hash),
+                // An earlier attempt reached a node after all (its answer was lost).
+                Err(vellum_client::Error::Rpc {
+                    data: Some(data), ..
+                }) if attempt > 0 && data.contains("already pending") => {
+                    return Some(hex(&transaction.hash()));
+                }
+                Err(vellum_client::Error::Rpc { .. }) => return None,
+                Err(_) => {
+                    self.client = None;
+                    self.current = (self.current + 1) % self.urls.len();
+                }
+            }
+        }
+        None
+    }
 }
 
 /// What went wrong with each failed transaction of block `height`.

@@ -12,7 +12,9 @@ use vellum_client::parse_address;
 /// Arguments of `vellum bench`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Nodes to submit to (repeat for several); omit to start a fresh devnet.
+    /// Nodes to submit to (repeat for several; connections are spread across them, a send that
+    /// gets no answer goes to the next node, and blocks are followed on the first node that
+    /// answers, then the next if it goes away); omit to start a fresh devnet.
     #[arg(long)]
     rpc: Vec<String>,
     /// With --rpc: the devnet directory holding the admin key and contracts.

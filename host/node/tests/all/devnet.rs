@@ -661,6 +661,32 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         "{report}"
     );
     assert_eq!(report.latencies.len(), 200);
+    // Given a node that is down first, the load generator submits to and follows the other
+    // (before, it stopped at once: it connected to the first node only).
+    let down = format!("http://127.0.0.1:{}", base + 9);
+    let load = vellum::bench::Load {
+        transactions: 100,
+        mix: vellum::bench::Mix::Transfer,
+        ..load
+    };
+    let report = vellum::bench::run(
+        &[down, url.clone()],
+        &net.join("keys/org-1-admin.key"),
+        &bundled,
+        &load,
+    )
+    .await
+    .expect("the load runs with one node down");
+    assert_eq!(
+        (
+            report.accepted,
+            report.rejected,
+            report.committed,
+            report.failed
+        ),
+        (100, 0, 100, 0),
+        "{report}"
+    );
 
     // After all that, the node still serves, and the committed transaction is still there.
     assert_eq!(
