@@ -181,8 +181,20 @@ fn check_limit(what: impl Into<String>, found: u64, max: u64) -> Result<(), Vali
 fn malformed(error: wasmparser::BinaryReaderError) -> ValidationError {
     ValidationError::Malformed {
         offset: error.offset(),
-        message: error.message().to_string(),
+        message: one_line(error.message()),
     }
+}
+
+/// `message` on one line: some of wasmparser's messages embed a multi-line debug dump of the
+/// bytes they expected (`expected=[\n    0x0,\n ...]`), which a receipt or a terminal shows
+/// as `expected=[0x0, 0x61, 0x73, 0x6d]`.
+fn one_line(message: &str) -> String {
+    message
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("[ ", "[")
+        .replace(", ]", "]")
 }
 
 /// Validate `wasm` against Vellum's rules and `limits`.

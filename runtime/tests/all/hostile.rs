@@ -444,7 +444,15 @@ fn garbage_bytes_are_rejected_with_an_offset() {
             matches!(error, ValidationError::Malformed { .. }),
             "{error}"
         );
+        assert!(!error.to_string().contains('\n'), "{error}");
     }
+    // The message says what was expected on one line (it was a multi-line debug dump).
+    let error = runtime().validate(b"not wasm at all").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "invalid WebAssembly at byte 0: magic header not detected: bad magic number - \
+         expected=[0x0, 0x61, 0x73, 0x6d] actual=[0x6e, 0x6f, 0x74, 0x20]"
+    );
 }
 
 #[test]
