@@ -25,7 +25,7 @@ use futures::StreamExt as _;
 use std::{
     collections::{BTreeMap, HashMap},
     sync::{
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         Arc, Mutex, MutexGuard,
     },
     time::{Duration, UNIX_EPOCH},
@@ -64,7 +64,15 @@ pub struct Chain {
     tip: AtomicU64,
     /// Where transactions a commit made ready go to be gossiped (set by [`crate::gossip`]).
     released: Mutex<Option<futures::channel::mpsc::Sender<SignedTransaction>>>,
+    /// Whether this node never proposes (an observer): then each commit also gossips again the
+    /// ready transactions still pending after [`RESEND_BLOCKS`].
+    resends: AtomicBool,
 }
+
+/// Blocks an observer waits before it gossips a pending transaction again.
+pub const RESEND_BLOCKS: u64 = 8;
+/// The most transactions an observer gossips again per commit.
+const RESEND_MAX: usize = crate::gossip::BATCH_TRANSACTIONS_MAX;
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
@@ -83,7 +91,14 @@ impl Chain {
             metrics: Mutex::new(None),
             tip: AtomicU64::new(0),
             released: Mutex::new(None),
+            resends: AtomicBool::new(false),
         })
+    }
+
+    /// This node never proposes: from now on each commit also gossips again the ready
+    /// transactions it still holds after [`RESEND_BLOCKS`] blocks.
+    pub(crate) fn never_proposes(&self) {
+        self.resends.store(true, Ordering::Relaxed);
     }
 
     /// Send the transactions each commit makes ready to `outbox`, to be gossiped.
@@ -408,7 +423,10 @@ impl Chain {
             .next_nonces(executed.block.transactions.iter().map(|t| t.sender()))
             .map_err(|e| fault(&e))?;
         let mut mempool = self.mempool();
-        let released = mempool.committed(height, &executed.block.transactions, &next);
+        let mut released = mempool.committed(height, &executed.block.transactions, &next);
+        if self.resends.load(Ordering::Relaxed) {
+            released.extend(mempool.resend(RESEND_BLOCKS, RESEND_MAX));
+        }
         self.observe_mempool(&mempool);
         drop(mempool);
         if let Some(outbox) = lock(&self.released).as_mut() {

@@ -423,6 +423,7 @@ where
     R: Receiver<PublicKey = ValidatorKey>,
 {
     let scheme = Scheme::verifier(&config.namespace, config.participants);
+    config.chain.never_proposes();
     let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(4096));
     let (mailbox, [broadcast, marshal, gossip], submitter) = follow(
         &context,

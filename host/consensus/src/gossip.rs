@@ -1,24 +1,27 @@
-//! Transaction gossip: a transaction submitted to any validator reaches every validator's
-//! mempool, so whoever leads next can include it.
+//! Transaction gossip: a transaction submitted to any node reaches every validator's mempool,
+//! so whoever leads next can include it.
 //!
 //! Transactions accepted locally are batched (up to [`BATCH_TRANSACTIONS_MAX`] or
 //! [`BATCH_BYTES_MAX`], or every [`FLUSH`]) and sent once to every peer, but only once they are
-//! ready: a transaction behind a nonce gap stays in this validator's pool, and goes out with the
-//! one that fills the gap (whichever validator that one reached first), or once a committed
-//! block fills the gap (so a node that never proposes, an observer, passes it on too). So junk
-//! behind a gap that never fills costs only the node it was sent to. A transaction received from a peer
-//! is checked like a local one and kept, but not forwarded again, since its originator already
-//! sent it to everyone; what it made ready here is. A flooding peer is held back three ways: the network
-//! rate-limits each peer on the channel, a batch larger than the limits is discarded whole, and
-//! the mempool's own bounds refuse what does not fit.
+//! ready: a transaction behind a nonce gap stays in this node's pool, and goes out with the one
+//! that fills the gap (whichever node that one reached first), or once a committed block fills
+//! the gap. So junk behind a gap that never fills costs only the node it was sent to. A
+//! transaction received from a peer is checked like a local one and kept, but not forwarded
+//! again, since its originator already sent it to everyone; what it made ready here is, and so
+//! is what a commit makes ready (a copy a peer already holds costs it one pool lookup). A node
+//! that never proposes (an observer) also sends again, after [`crate::chain::RESEND_BLOCKS`],
+//! what it still holds. A flooding peer is held back three ways: the network rate-limits each
+//! peer on the channel, a batch larger than the limits is discarded whole, and the mempool's
+//! own bounds refuse what does not fit.
 //!
 //! An honest validator only sends transactions that passed its own entry check, and never a
 //! batch past the limits. So a peer that sends a malformed batch, or a transaction that is
 //! invalid for good (its encoding, signature, chain or fuel limit: rules that do not depend on
 //! the ledger's state), is Byzantine: it is blocked through the network's blocker and the rest
 //! of its batch is dropped. A peer's batch is checked on a blocking thread (each check verifies
-//! a signature), so a full batch never holds a worker that consensus runs on. A transaction refused for a state-dependent reason (a nonce, a
-//! membership, a duplicate, a full pool) may be honest and costs its sender nothing.
+//! a signature), so a full batch never holds a worker that consensus runs on. A transaction
+//! refused for a state-dependent reason (a nonce, a membership, a duplicate, a full pool) may be
+//! honest and costs its sender nothing.
 
 use crate::{
     block::ValidatorKey,

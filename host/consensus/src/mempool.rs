@@ -136,6 +136,8 @@ struct Entry {
     arrival: u64,
     /// The committed height when it arrived.
     arrived_at: u64,
+    /// The committed height when [`Mempool::resend`] last handed it out (its arrival before).
+    sent_at: u64,
 }
 
 /// One sender's pending transactions.
@@ -291,6 +293,7 @@ impl Mempool {
             size,
             arrival: self.arrivals,
             arrived_at: self.height,
+            sent_at: self.height,
         };
         self.by_age.insert((self.height, self.arrivals), hash);
         let queue = self.senders.entry(sender).or_default();
@@ -484,6 +487,49 @@ impl Mempool {
             .into_iter()
             .filter(|(hash, _)| self.hashes.contains_key(hash))
             .map(|(_, transaction)| transaction)
+            .collect()
+    }
+
+    /// Up to `max` ready transactions that have been pending for `every` committed blocks since
+    /// they arrived or were last handed out here, oldest first; each is marked as handed out
+    /// now. A node that never proposes (an observer) gossips them again: nothing tells it
+    /// whether its first send reached a validator (none may have been connected, or its outbox
+    /// may have been full).
+    pub fn resend(&mut self, every: u64, max: usize) -> Vec<SignedTransaction> {
+        let Some(cutoff) = self.height.checked_sub(every) else {
+            return Vec::new();
+        };
+        let mut ready_ends: HashMap<Address, u64> = HashMap::new();
+        let mut due = Vec::new();
+        for hash in self.by_age.range(..(cutoff + 1, 0)).map(|(_, hash)| hash) {
+            if due.len() == max {
+                break;
+            }
+            let Some(&(sender, nonce)) = self.hashes.get(hash) else {
+                continue;
+            };
+            let Some(queue) = self.senders.get(&sender) else {
+                continue;
+            };
+            let end = *ready_ends
+                .entry(sender)
+                .or_insert_with(|| queue.ready_end(queue.next));
+            if nonce < end
+                && queue
+                    .entries
+                    .get(&nonce)
+                    .is_some_and(|e| e.sent_at <= cutoff)
+            {
+                due.push((sender, nonce));
+            }
+        }
+        let height = self.height;
+        due.into_iter()
+            .filter_map(|(sender, nonce)| {
+                let entry = self.senders.get_mut(&sender)?.entries.get_mut(&nonce)?;
+                entry.sent_at = height;
+                Some(entry.transaction.clone())
+            })
             .collect()
     }
 
@@ -822,6 +868,29 @@ mod tests {
         assert_eq!(waiting(&pool), 2);
         pool.remove(&transaction(3, 2).hash());
         assert_eq!(waiting(&pool), 1);
+    }
+
+    /// An observer's second chance: ready transactions still pending `every` blocks after they
+    /// arrived (or were last resent) are handed out again, oldest first and at most `max` at a
+    /// time; one behind a gap is not, until it is ready.
+    #[test]
+    fn pending_ready_transactions_are_handed_out_again_after_a_while() {
+        let mut pool = Mempool::new(Limits::default());
+        for nonce in 0..3 {
+            add(&mut pool, transaction(1, nonce), 0).unwrap();
+        }
+        assert!(add(&mut pool, transaction(2, 1), 0).unwrap().is_empty());
+        pool.committed(1, &[], &BTreeMap::new());
+        assert!(pool.resend(2, 10).is_empty(), "too soon");
+        pool.committed(2, &[], &BTreeMap::new());
+        assert_eq!(nonces(&pool.resend(2, 2)), [0, 1]);
+        assert_eq!(nonces(&pool.resend(2, 10)), [2]);
+        assert!(pool.resend(2, 10).is_empty(), "each once per period");
+        // Sender 2's gap fills by a commit: now ready, and due since its arrival long ago.
+        pool.committed(3, &[], &next_of(2, 1));
+        assert_eq!(nonces(&pool.resend(2, 10)), [1]);
+        pool.committed(4, &[], &BTreeMap::new());
+        assert_eq!(nonces(&pool.resend(2, 10)), [0, 1, 2]);
     }
 
     #[test]

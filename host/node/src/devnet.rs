@@ -161,6 +161,17 @@ pub fn nodes(dir: &Path) -> Vec<String> {
 pub async fn start(binary: &Path, options: &Options, deploy: bool) -> anyhow::Result<Devnet> {
     if options.dir.join("genesis.json").exists() {
         eprintln!("resuming the network in {}", options.dir.display());
+        let observers = nodes(&options.dir)
+            .iter()
+            .filter(|name| name.starts_with("observer"))
+            .count();
+        if options.observers > 0 && options.observers != observers {
+            eprintln!(
+                "note: --observers {} applies only to a new network; this one has {observers} \
+                 (use another --dir for a new one)",
+                options.observers
+            );
+        }
     } else {
         eprintln!(
             "creating a {}-validator network{} in {}",

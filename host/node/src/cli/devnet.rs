@@ -19,8 +19,8 @@ pub struct Args {
     no_contracts: bool,
 }
 
-/// Start the network, print its endpoints, and run until SIGINT (Ctrl-C), SIGTERM or a
-/// validator exits; on a signal, stop the validators cleanly and wait for them.
+/// Start the network, print its endpoints, and run until SIGINT (Ctrl-C), SIGTERM, or every node
+/// has exited; on a signal, stop the nodes cleanly and wait for them.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let binary = std::env::current_exe().context("cannot find the vellum binary")?;
     let mut running = devnet::start(&binary, &args.network.options(), !args.no_contracts).await?;

@@ -92,13 +92,13 @@ pub struct Network {
     /// The chain id every transaction must carry.
     #[arg(long, default_value = "vellum-local")]
     chain_id: String,
-    /// Address validators listen on.
+    /// Address the nodes listen on.
     #[arg(long, default_value = "127.0.0.1")]
     host: IpAddr,
-    /// First peer-to-peer port (validator i uses this + i).
+    /// First peer-to-peer port (validator i uses this + i; observers take the ports after).
     #[arg(long, default_value_t = 7100)]
     p2p_port: u16,
-    /// First JSON-RPC port (validator i uses this + i).
+    /// First JSON-RPC port (validator i uses this + i; observers take the ports after).
     #[arg(long, default_value_t = 8100)]
     rpc_port: u16,
 }
