@@ -20,7 +20,7 @@ use vellum_types::hex;
 mod venv;
 
 /// The devnet process; killed when dropped.
-pub(super) struct Devnet(Child);
+pub(super) struct Devnet(pub(super) Child);
 
 impl Devnet {
     /// Run `vellum devnet` in `dir` and wait for its banner.
@@ -123,8 +123,8 @@ impl Drop for Devnet {
     }
 }
 
-/// The validator processes the devnet started (children of `parent`).
-fn validators(parent: u32) -> Vec<u32> {
+/// The node processes the devnet started (children of `parent`).
+pub(super) fn validators(parent: u32) -> Vec<u32> {
     let children = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
         .unwrap_or_default();
     children

@@ -1,11 +1,17 @@
 //! An observer beside a 4-validator `vellum devnet --observers 1`: it follows the chain under a
 //! load submitted only to it (so it forwards every transaction to the validators), serves
-//! subscriptions, and answers as a validator does.
+//! subscriptions, answers as a validator does, and resumes after a SIGKILL.
 
-use super::{devnet::Devnet, free_ports, one_network_at_a_time};
+use super::{
+    devnet::{validators as children, Devnet},
+    free_ports, one_network_at_a_time,
+};
 use jsonrpsee::rpc_params;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::{
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
 use vellum_client::{parse_address, Client};
 use vellum_types::hex;
 
@@ -22,6 +28,30 @@ async fn height(client: &Client) -> u64 {
     client.status().await.expect("status")["height"]
         .as_u64()
         .expect("height")
+}
+
+/// Wait until the node at `url` answers and has committed `target`.
+async fn until_height(url: &str, target: u64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(client) = Client::connect(url).await {
+            if height(&client).await >= target {
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "{url} did not reach {target}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A node process started by the test; killed when dropped.
+struct Node(std::process::Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 async fn block(client: &Client, height: u64) -> Value {
@@ -51,7 +81,7 @@ async fn an_observer_follows_a_devnet_under_load_and_answers_as_a_validator() {
     let dir = tempfile::tempdir().expect("tempdir");
     let net = dir.path().join("net");
     let base = free_ports();
-    let (_devnet, banner) = Devnet::start_with(&net, base, base + 5, &["--observers", "1"]);
+    let (devnet, banner) = Devnet::start_with(&net, base, base + 5, &["--observers", "1"]);
     let validator_url = url(&banner, "validator 0");
     let observer_url = url(&banner, "observer 0");
     let validator = Client::connect(&validator_url).await.expect("validator");
@@ -123,4 +153,42 @@ async fn an_observer_follows_a_devnet_under_load_and_answers_as_a_validator() {
     let peers = |status: Value| status["peers"].as_u64();
     assert_eq!(peers(observer.status().await.expect("status")), Some(4));
     assert_eq!(peers(validator.status().await.expect("status")), Some(4));
+
+    // Killed (SIGKILL) and started again from its directory, it resumes from its stores and
+    // catches up with the validators, with the same blocks.
+    let pid = children(devnet.0.id())
+        .into_iter()
+        .find(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains("observer-0"))
+        })
+        .expect("the observer's process");
+    let killed = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    while Client::connect(&observer_url).await.is_ok() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let top = height(&validator).await + 5;
+    let log = std::fs::File::create(net.join("observer-0/restarted.log")).expect("log");
+    let _restarted = Node(
+        Command::new(env!("CARGO_BIN_EXE_vellum"))
+            .args(["node", "--config"])
+            .arg(net.join("observer-0/node.json"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("vellum node"),
+    );
+    until_height(&observer_url, top).await;
+    let observer = Client::connect(&observer_url).await.expect("observer");
+    for h in [1, top - 5, top] {
+        assert_eq!(
+            block(&validator, h).await,
+            block(&observer, h).await,
+            "the nodes disagree on block {h} after the restart"
+        );
+    }
 }
