@@ -52,7 +52,10 @@ use std::{
     collections::BTreeMap,
     ops::{Bound, RangeInclusive},
     path::Path,
-    sync::Arc,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
 };
 use vellum_runtime::{
     storage::{borrowed, is_empty_range},
@@ -140,7 +143,7 @@ pub enum StoreError {
         head: u64,
     },
     /// A read of state at a height whose later blocks' undo records this store does not hold.
-    #[error("state at height {height} is not retained here: block {missing}'s undo record is missing (written by a version that kept none); read a key's past values with its history")]
+    #[error("state at height {height} is not retained here: block {missing}'s undo record is gone (the node keeps those of its newest blocks only, its `state_retention_blocks`, or wrote none before this version); read a later height, or a key's past values with its history")]
     NotRetained {
         /// The height asked for.
         height: u64,
@@ -211,6 +214,8 @@ pub struct Store {
     db: Database,
     genesis_hash: Hash,
     commitment: Commitment,
+    /// How many of the newest blocks' undo records it keeps ([`Store::retain_state`]).
+    undo_blocks: AtomicU64,
 }
 
 /// Where the state commitment of the store at `path` lives: a directory beside it.
@@ -293,6 +298,7 @@ impl Store {
                 db,
                 genesis_hash,
                 commitment,
+                undo_blocks: AtomicU64::new(u64::MAX),
             };
             let base = store.commitment.opened().root;
             store.commit_on(&base, &genesis_block(genesis, root), None)?;
@@ -303,6 +309,7 @@ impl Store {
             db,
             genesis_hash,
             commitment,
+            undo_blocks: AtomicU64::new(u64::MAX),
         };
         let head = store.head()?;
         if store.commitment.opened().root != head.state_root {
@@ -617,6 +624,24 @@ impl Store {
         Ok(Some(low))
     }
 
+    /// Keep the undo records of the newest `blocks` blocks only, so that state can be read
+    /// (by [`Store::past`]) at most `blocks` blocks back, and at most `blocks` records are read
+    /// to do it; older records are deleted now and as each block commits. Without a call every
+    /// record is kept.
+    pub fn retain_state(&self, blocks: u64) -> Result<(), StoreError> {
+        self.undo_blocks.store(blocks, Ordering::Relaxed);
+        let head = self.height()?;
+        let Some(oldest_kept) = (head + 1).checked_sub(blocks) else {
+            return Ok(());
+        };
+        let write = self.db.begin_write()?;
+        write
+            .open_table(UNDO)?
+            .retain_in(..oldest_kept, |_, _| false)?;
+        write.commit()?;
+        Ok(())
+    }
+
     /// State as it was after the block at `height`, read consistently: the current state
     /// ([`Past::snapshot`]) under the values that the keys written by every later block held
     /// before them ([`Past::undo`]). The head itself needs no undo. Refused beyond the head,
@@ -788,7 +813,13 @@ impl Store {
                 undo.push((key.as_slice(), before.map(|v| v.value().to_vec())));
             }
             let encoded = borsh::to_vec(&undo).map_err(|e| corrupt("undo", e))?;
-            write.open_table(UNDO)?.insert(height, encoded.as_slice())?;
+            let mut records = write.open_table(UNDO)?;
+            records.insert(height, encoded.as_slice())?;
+            // Past state is read back `undo_blocks` blocks at most: older records go.
+            if let Some(old) = height.checked_sub(self.undo_blocks.load(Ordering::Relaxed)) {
+                records.remove(old)?;
+            }
+            drop(records);
             let mut history = write.open_table(HISTORY)?;
             for (position, key, value) in &executed.versions {
                 let encoded = borsh::to_vec(value).map_err(|e| corrupt("history", e))?;

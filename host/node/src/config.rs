@@ -39,6 +39,11 @@ pub struct NodeConfig {
     /// validators' addresses ([`NodeConfig::network`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<NetworkProfile>,
+    /// How many blocks back state can be read (`vellum_query` at a height): the store keeps the
+    /// undo records of its newest this many blocks and deletes older ones. Absent: all are
+    /// kept. Blocks, receipts and key histories are always kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_retention_blocks: Option<u64>,
     /// Host names JSON-RPC requests may be addressed to, beyond IP addresses and `localhost`
     /// (e.g. `rpc.bank.example` behind a proxy); a request naming another is refused.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -159,6 +159,7 @@ pub fn init(options: &Options) -> anyhow::Result<Network> {
             observers: observers.clone(),
             timeouts: options.timeouts.clone(),
             network,
+            state_retention_blocks: None,
             rpc_hosts: Vec::new(),
         };
         let path = dir.join("node.json");

@@ -129,6 +129,11 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
         Store::open(&config.data_dir.join("ledger.redb"), &genesis)
             .context("cannot open the ledger store")?,
     );
+    if let Some(blocks) = config.state_retention_blocks {
+        store
+            .retain_state(blocks)
+            .context("cannot apply state_retention_blocks")?;
+    }
     let block0 = store
         .block(0)?
         .ok_or_else(|| anyhow!("the store has no genesis block"))?;

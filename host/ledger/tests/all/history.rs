@@ -249,3 +249,53 @@ fn state_key_of(node: &Node, contract: &[u8; 32], test: impl Fn(&[u8]) -> bool) 
         })
         .expect("a key with that first value")
 }
+
+/// With `retain_state(n)`, state can be read `n` blocks back and no further: older undo records
+/// are deleted when the setting is made and as each block commits, and a read further back is
+/// refused at once, naming the first missing record.
+#[test]
+fn state_is_read_back_only_as_far_as_the_store_retains() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let points = points_with_issuer(&node);
+    let mint = |nonce: u64, amount: u64| {
+        call(
+            1,
+            nonce,
+            points,
+            "mint",
+            json!({"issuer": "air", "to": SdkAddress(address(3)), "amount": amount}),
+        )
+    };
+    for nonce in 2..6 {
+        node.block(vec![mint(nonce, 1)]);
+    }
+    let head = node.store.height().unwrap();
+    // Every record is kept by default.
+    node.store.past(0).expect("all of it is retained");
+    node.store.retain_state(3).unwrap();
+    node.store.past(head - 3).expect("three blocks back");
+    let refused = node.store.past(head - 4).map(|_| ());
+    assert!(
+        matches!(refused, Err(vellum_ledger::StoreError::NotRetained { height, missing })
+            if height == head - 4 && missing == head - 3),
+        "{refused:?}"
+    );
+    // As blocks commit, the window moves with the head.
+    for nonce in 6..9 {
+        node.block(vec![mint(nonce, 1)]);
+    }
+    let head = node.store.height().unwrap();
+    let one = vellum_sdk::storage::encode(&1u128);
+    let key = [&points[..], &state_key_of(&node, &points, |v| v == one)].concat();
+    let balance = |height: u64| {
+        let past = node.store.past(height).expect("retained");
+        let value = past.into_overlay().get(&key).unwrap().expect("a balance");
+        vellum_sdk::storage::decode::<u128>(&value).unwrap()
+    };
+    assert_eq!(balance(head), 7);
+    assert_eq!(balance(head - 3), 4);
+    assert!(matches!(
+        node.store.past(head - 4),
+        Err(vellum_ledger::StoreError::NotRetained { .. })
+    ));
+}

@@ -172,6 +172,12 @@ async fn an_observer_follows_a_devnet_under_load_and_answers_as_a_validator() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let top = height(&validator).await + 5;
+    // It comes back keeping state for its newest 20 blocks only.
+    let config = net.join("observer-0/node.json");
+    let mut settings: Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).expect("node.json")).expect("JSON");
+    settings["state_retention_blocks"] = json!(20);
+    std::fs::write(&config, settings.to_string()).expect("write node.json");
     let log = std::fs::File::create(net.join("observer-0/restarted.log")).expect("log");
     let _restarted = Node(
         Command::new(env!("CARGO_BIN_EXE_vellum"))
@@ -191,4 +197,18 @@ async fn an_observer_follows_a_devnet_under_load_and_answers_as_a_validator() {
             "the nodes disagree on block {h} after the restart"
         );
     }
+    let head = height(&observer).await;
+    assert_eq!(
+        history(&observer, &points, head - 5).await,
+        history(&validator, &points, head - 5).await
+    );
+    let refused = observer
+        .query_at(&points, "history", json!({"member": hex(&[0x11; 32])}), 1)
+        .await
+        .expect_err("state 20 blocks back is not retained")
+        .to_string();
+    assert!(
+        refused.contains("-32602") && refused.contains("not retained"),
+        "{refused}"
+    );
 }
