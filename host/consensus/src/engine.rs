@@ -301,6 +301,7 @@ where
     S: Sender<PublicKey = ValidatorKey>,
     R: Receiver<PublicKey = ValidatorKey>,
 {
+    let participants = config.participants.clone();
     let scheme = Scheme::signer(
         &config.namespace,
         config.participants.clone(),
@@ -369,7 +370,17 @@ where
         marshal,
         (
             "consensus",
-            consensus.start(channels.votes, channels.certificates, channels.resolver),
+            consensus.start(
+                channels.votes,
+                (
+                    channels.certificates.0,
+                    FromValidators::new(channels.certificates.1, &participants),
+                ),
+                (
+                    channels.resolver.0,
+                    FromValidators::new(channels.resolver.1, &participants),
+                ),
+            ),
         ),
         gossip,
     ];
@@ -379,6 +390,44 @@ where
         .child("supervisor")
         .spawn(move |_| supervise(halted, parts, move |halt| chain.halt(halt)));
     (supervisor, submitter)
+}
+
+/// A receiver that drops what peers outside the validator set send. Observers are peers too,
+/// but on simplex's certificate and certificate-fetch channels only validators have anything to
+/// say, and simplex would verify every certificate and serve every fetch from anyone. (Votes are
+/// left alone: simplex blocks a non-validator that sends one.)
+#[derive(Debug)]
+struct FromValidators<R> {
+    inner: R,
+    validators: Set<ValidatorKey>,
+}
+
+impl<R> FromValidators<R> {
+    fn new(inner: R, validators: &Set<ValidatorKey>) -> Self {
+        Self {
+            inner,
+            validators: validators.clone(),
+        }
+    }
+}
+
+impl<R: Receiver<PublicKey = ValidatorKey>> Receiver for FromValidators<R> {
+    type Error = R::Error;
+    type PublicKey = ValidatorKey;
+
+    async fn recv(&mut self) -> Result<commonware_p2p::Message<ValidatorKey>, R::Error> {
+        // Each turn consumes one message, which the network rate-limits per peer.
+        loop {
+            let (peer, message) = self.inner.recv().await?;
+            if self.validators.position(&peer).is_some() {
+                return Ok((peer, message));
+            }
+        }
+    }
+
+    fn capacity(&self) -> NonZeroUsize {
+        self.inner.capacity()
+    }
 }
 
 /// What an observer needs to start: a node that follows the validators' finalized blocks,

@@ -315,8 +315,9 @@ fn late_validator_backfills() {
 /// follows the certificates they broadcast: it commits the same headers as the validators, each
 /// block sealed by a certificate that verifies, and the transactions submitted only to it reach
 /// the validators and are committed. Two Byzantine peers then send it a certificate that does
-/// not decode and a finalization that does not verify: it blocks both, blocks no one else, and
-/// keeps following. A transaction it holds behind a nonce gap that a commit fills is passed on
+/// not decode and a finalization that does not verify (and send both to a validator too, whose
+/// simplex never sees them): the observer blocks both, no one else blocks anyone, and it keeps
+/// following. A transaction it holds behind a nonce gap that a commit fills is passed on
 /// and committed.
 #[test]
 fn an_observer_follows_and_forwards_transactions() {
@@ -396,23 +397,33 @@ fn an_observer_follows_and_forwards_transactions() {
                         vec![0xff; 64],
                         Certificate::Finalization(forged).encode().to_vec(),
                     ];
+                    // Each also goes to a validator, whose simplex never sees it: only
+                    // validators' certificates and fetches reach simplex (else simplex would
+                    // block them too).
+                    let validator = chain.public(0);
                     for (forger, junk) in forgers.iter().zip(junk) {
                         let mut channels = register(&mut oracle, forger).await;
-                        channels
-                            .certificates
-                            .0
-                            .send(Recipients::One(key.public_key()), junk, true);
+                        for to in [key.public_key(), validator.clone()] {
+                            channels.certificates.0.send(
+                                Recipients::One(to.clone()),
+                                junk.clone(),
+                                true,
+                            );
+                            channels
+                                .resolver
+                                .0
+                                .send(Recipients::One(to), junk.clone(), true);
+                        }
                     }
                     // Until both are blocked (the runtime's timeout fails the test otherwise);
                     // the observer keeps following.
-                    let mut blocked = Vec::new();
-                    while blocked.len() < forgers.len() {
+                    while oracle.blocked().await.expect("oracle").len() < forgers.len() {
                         context.sleep(Duration::from_millis(100)).await;
-                        blocked = oracle.blocked().await.expect("oracle");
                     }
                     reach(&context, chain, &[0, 1, 2, 3, 4], head + 2).await;
                     assert_eq!(follower.chain.halted(), None, "the observer halted");
                     let sent = sent.lock().expect("lock").clone();
+                    let mut blocked = oracle.blocked().await.expect("oracle");
                     blocked.sort();
                     let mut expected: Vec<_> = forgers
                         .iter()
