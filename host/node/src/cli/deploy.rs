@@ -11,7 +11,7 @@ pub struct Args {
     #[command(flatten)]
     rpc: Rpc,
     /// The signer's key file.
-    #[arg(long)]
+    #[arg(long, env = "VELLUM_KEY")]
     key: PathBuf,
     /// The contract's wasm.
     wasm: PathBuf,

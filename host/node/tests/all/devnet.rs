@@ -319,11 +319,13 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     assert_eq!(verdict_at(Some(anchored_at)), "valid");
     assert_eq!(verdict_at(Some(anchored_at - 1)), "unknown");
     assert_eq!(verdict_at(None), "revoked");
-    // `vellum call` prints a failed call's receipt and exits nonzero, saying why.
+    // `vellum call` prints a failed call's receipt and exits nonzero, saying why. Its key and
+    // node come from the environment.
     let failed = Command::new(env!("CARGO_BIN_EXE_vellum"))
-        .args(["call", "--rpc", &url, "--key"])
+        .arg("call")
+        .env("VELLUM_RPC", &url)
         // Another organisation's admin: the test's own signer keeps its nonces.
-        .arg(net.join("keys/org-2-admin.key"))
+        .env("VELLUM_KEY", net.join("keys/org-2-admin.key"))
         .args([notary.as_str(), "revoke"])
         .arg(json!({"hash": hex(&[7; 32]), "reason": "never anchored"}).to_string())
         .output()
