@@ -24,6 +24,9 @@ pub struct ContractInfo {
     pub version: u32,
     /// Who deployed it.
     pub deployer: Address,
+    /// The organisation that owns it: its deployer's. Only that organisation's admins may
+    /// upgrade it.
+    pub owner: String,
     /// Height of the deploy.
     pub deployed_at: u64,
     /// Its interface JSON (the `vellum:interface` custom section), or empty.

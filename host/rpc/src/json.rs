@@ -169,6 +169,7 @@ pub fn contract(address: &Address, info: &ContractInfo) -> Value {
         "code_hash": hex(&info.code_hash),
         "version": info.version,
         "deployer": hex(&info.deployer),
+        "owner": info.owner,
         "deployed_at": info.deployed_at,
         "interface": serde_json::from_str::<Value>(&info.interface).unwrap_or(Value::Null),
     })

@@ -354,6 +354,7 @@ impl Executor {
             code_hash,
             version: 1,
             deployer: call.sender,
+            owner: call.member.organisation.clone(),
             deployed_at: call.context.height,
             interface: interface_of(code),
         };
@@ -439,6 +440,13 @@ impl Executor {
         else {
             return Ok(Err(refused(format!("no contract at {}", hex(address)))));
         };
+        if call.member.organisation != info.owner {
+            return Ok(Err(refused(format!(
+                "contract {} belongs to organisation {}; only its admins may upgrade it",
+                hex(address),
+                info.owner
+            ))));
+        }
         let (code_hash, contract) = match self.admit_code(call, code)? {
             Ok(admitted) => admitted,
             Err(failure) => return Ok(Err(failure)),

@@ -159,7 +159,9 @@ fn upgrades_keep_address_and_state_and_record_the_version() {
     let node = Node::new(genesis(DeployPolicy::AnyAdmin));
     let points = points_with_issuer(&node);
     let state_before = contract_state(&node, &points);
-    // A plain member may not upgrade; an admin may, to any valid code.
+    // A plain member may not upgrade, nor may another organisation's admin (before, any admin
+    // of any organisation could replace any contract); an admin of the owner may, to any valid
+    // code.
     let upgrade = |signer, nonce| {
         sign(
             signer,
@@ -171,11 +173,18 @@ fn upgrades_keep_address_and_state_and_record_the_version() {
             },
         )
     };
-    let executed = node.block(vec![upgrade(3, 0), upgrade(1, 2)]);
+    let executed = node.block(vec![upgrade(3, 0), upgrade(2, 0), upgrade(1, 2)]);
     assert!(matches!(executed.receipts[0].status, Status::Refused(_)));
-    assert_eq!(executed.receipts[1].status, Status::Success);
+    assert!(
+        matches!(&executed.receipts[1].status,
+            Status::Refused(why) if why.contains("belongs to organisation bank-a")),
+        "{:?}",
+        executed.receipts[1].status
+    );
+    assert_eq!(executed.receipts[2].status, Status::Success);
     let info: ContractInfo = node.store.contract(&points).unwrap().unwrap();
     assert_eq!(info.version, 2);
+    assert_eq!(info.owner, "bank-a");
     assert_eq!(
         info.code_hash,
         vellum_runtime::CodeHash::of(&artifact("notary")).0
