@@ -146,6 +146,19 @@ impl Drop for Devnet {
     }
 }
 
+/// A spinner on stderr saying `message`, drawn only when stderr is a terminal (what it waited
+/// for is then said in a line of its own, terminal or not).
+fn spinner(message: &str) -> indicatif::ProgressBar {
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    spinner.set_message(message.to_string());
+    spinner.enable_steady_tick(Duration::from_millis(100));
+    spinner
+}
+
 /// The node directories of the network in `dir`: `validator-0`, ..., then `observer-0`, ...
 pub fn nodes(dir: &Path) -> Vec<String> {
     let named = |role: &'static str| {
@@ -221,7 +234,7 @@ pub async fn start(binary: &Path, options: &Options, deploy: bool) -> anyhow::Re
         contracts: BTreeMap::new(),
         children,
     };
-    eprint!("waiting for the validators to finalize blocks");
+    let waiting = spinner("waiting for the validators to finalize blocks");
     let deadline = Instant::now() + Duration::from_secs(120);
     let client = loop {
         for (name, child) in &mut devnet.children {
@@ -242,10 +255,10 @@ pub async fn start(binary: &Path, options: &Options, deploy: bool) -> anyhow::Re
                 "the validators did not finalize a block within 2 minutes; see the node.log files"
             );
         }
-        eprint!(".");
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
-    eprintln!(" ok");
+    waiting.finish_and_clear();
+    eprintln!("the validators finalize blocks");
     if deploy {
         devnet.contracts = deploy_bundled(&devnet, &client).await?;
     }
@@ -253,7 +266,9 @@ pub async fn start(binary: &Path, options: &Options, deploy: bool) -> anyhow::Re
         // Until each observer has what the validators had committed by now: a client of a node
         // still catching up would read stale nonces and contracts.
         let target = client.status().await?["height"].as_u64().unwrap_or(0);
-        eprint!("waiting for the observers to reach height {target}");
+        let waiting = spinner(&format!(
+            "waiting for the observers to reach height {target}"
+        ));
         let deadline = Instant::now() + Duration::from_secs(120);
         for url in &devnet.observer_urls {
             loop {
@@ -271,11 +286,11 @@ pub async fn start(binary: &Path, options: &Options, deploy: bool) -> anyhow::Re
                          see its node.log"
                     );
                 }
-                eprint!(".");
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
         }
-        eprintln!(" ok");
+        waiting.finish_and_clear();
+        eprintln!("the observers reached height {target}");
     }
     Ok(devnet)
 }
