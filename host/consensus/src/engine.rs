@@ -80,26 +80,33 @@ impl Default for Timeouts {
     }
 }
 
-/// What a validator needs to start.
-pub struct EngineConfig<B, P> {
-    /// Its consensus key.
-    pub signer: ed25519::PrivateKey,
-    /// Every validator's key.
+/// What every node of the network needs, validator or observer.
+pub struct FollowConfig<B, P> {
+    /// Every validator's key: a finalization needs a quorum of them.
     pub participants: Set<ValidatorKey>,
     /// Separates this network's signatures from any other's (derived from the chain id).
     pub namespace: Vec<u8>,
-    /// The chain it drives.
+    /// The chain it drives or follows.
     pub chain: Arc<Chain>,
     /// Block 0, sealed (see [`RoundBlock::genesis`]).
     pub genesis: RoundBlock,
     /// Disconnects peers that misbehave.
     pub blocker: B,
-    /// The peer set, for broadcasts and fetches.
+    /// The peer set (validators as primary peers, observers as secondary ones), for broadcasts
+    /// and fetches.
     pub peers: P,
     /// Prefix for the consensus journals and archives in the runtime's storage.
     pub partition: String,
+}
+
+/// What a validator needs to start.
+pub struct EngineConfig<B, P> {
+    /// Its consensus key.
+    pub signer: ed25519::PrivateKey,
     /// Consensus timeouts.
     pub timeouts: Timeouts,
+    /// The network and the chain.
+    pub node: FollowConfig<B, P>,
 }
 
 /// A `(sender, receiver)` pair for one channel.
@@ -162,22 +169,16 @@ fn archive<C>(
 }
 
 /// The parts a validator and an observer share, started: the block buffer, marshal with its
-/// archives and the backfill resolver, the ledger's finalizer, and transaction gossip. Returns
-/// marshal's mailbox, the started parts, and the transaction submitter.
-#[allow(clippy::too_many_arguments)]
+/// archives and the backfill resolver, the ledger's finalizer, and transaction gossip, on the
+/// `(blocks, backfill, transactions)` channels. Returns marshal's mailbox, the started parts,
+/// and the transaction submitter.
 async fn follow<E, B, P, S, R>(
     context: &E,
     public_key: ValidatorKey,
     scheme: Scheme,
-    genesis: RoundBlock,
-    chain: Arc<Chain>,
-    blocker: B,
-    peers: P,
-    partition: &str,
+    config: &FollowConfig<B, P>,
     page_cache: &CacheRef,
-    blocks: Pair<S, R>,
-    backfill: Pair<S, R>,
-    transactions: Pair<S, R>,
+    (blocks, backfill, transactions): (Pair<S, R>, Pair<S, R>, Pair<S, R>),
 ) -> (
     Mailbox<Scheme, Standard<RoundBlock>>,
     [(&'static str, Handle<()>); 3],
@@ -190,6 +191,13 @@ where
     S: Sender<PublicKey = ValidatorKey>,
     R: Receiver<PublicKey = ValidatorKey>,
 {
+    let (genesis, chain, blocker, peers) = (
+        config.genesis.clone(),
+        config.chain.clone(),
+        config.blocker.clone(),
+        config.peers.clone(),
+    );
+    let partition = &config.partition;
     let genesis_digest = genesis.digest();
     let genesis = Digested::precomputed(genesis, genesis_digest);
     let (broadcast, buffer) = buffered::Engine::new(
@@ -301,29 +309,20 @@ where
     S: Sender<PublicKey = ValidatorKey>,
     R: Receiver<PublicKey = ValidatorKey>,
 {
-    let participants = config.participants.clone();
-    let scheme = Scheme::signer(
-        &config.namespace,
-        config.participants.clone(),
-        config.signer.clone(),
-    )
-    .unwrap_or_else(|| Scheme::verifier(&config.namespace, config.participants.clone()));
-    let genesis_digest = config.genesis.digest();
+    let node = &config.node;
+    let participants = node.participants.clone();
+    let scheme = Scheme::signer(&node.namespace, participants.clone(), config.signer.clone())
+        .unwrap_or_else(|| Scheme::verifier(&node.namespace, participants.clone()));
+    let genesis_digest = node.genesis.digest();
     let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(4096));
-    let partition = &config.partition;
+    let partition = &node.partition;
     let (mailbox, [broadcast, marshal, gossip], submitter) = follow(
         &context,
         config.signer.public_key(),
         scheme.clone(),
-        config.genesis,
-        config.chain.clone(),
-        config.blocker.clone(),
-        config.peers,
-        partition,
+        node,
         &page_cache,
-        channels.blocks,
-        channels.backfill,
-        channels.transactions,
+        (channels.blocks, channels.backfill, channels.transactions),
     )
     .await;
 
@@ -339,7 +338,7 @@ where
         simplex::Config {
             scheme,
             elector: RoundRobin::<Sha256>::default(),
-            blocker: config.blocker,
+            blocker: node.blocker.clone(),
             automaton: wrapper.clone(),
             relay: wrapper.clone(),
             reporter: wrapper,
@@ -384,7 +383,7 @@ where
         ),
         gossip,
     ];
-    let chain = config.chain.clone();
+    let chain = node.chain.clone();
     let halted = chain.on_halt();
     let supervisor = context
         .child("supervisor")
@@ -430,28 +429,7 @@ impl<R: Receiver<PublicKey = ValidatorKey>> Receiver for FromValidators<R> {
     }
 }
 
-/// What an observer needs to start: a node that follows the validators' finalized blocks,
-/// executes and commits them, and votes on nothing.
-pub struct ObserverConfig<B, P> {
-    /// Its network identity (an ed25519 key that is not a validator's).
-    pub key: ValidatorKey,
-    /// Every validator's key: a finalization needs a quorum of them.
-    pub participants: Set<ValidatorKey>,
-    /// Separates this network's signatures from any other's (derived from the chain id).
-    pub namespace: Vec<u8>,
-    /// The chain it follows.
-    pub chain: Arc<Chain>,
-    /// Block 0, sealed (see [`RoundBlock::genesis`]).
-    pub genesis: RoundBlock,
-    /// Disconnects peers that misbehave.
-    pub blocker: B,
-    /// The peer set: the validators as primary peers, observers as secondary ones.
-    pub peers: P,
-    /// Prefix for its archives in the runtime's storage.
-    pub partition: String,
-}
-
-/// Start an observer: the validator's stack without simplex. It registers the same six channels
+/// Start an observer with network key `key`: the validator's stack without simplex. It registers the same six channels
 /// (validators send votes and certificates to every peer, observers included, and a message on
 /// a channel a peer did not register drops the connection). A [`feed`] verifies each
 /// finalization certificate validators broadcast against the validator set and hands it to
@@ -461,7 +439,8 @@ pub struct ObserverConfig<B, P> {
 /// [`start`] returns.
 pub async fn observe<E, B, P, S, R>(
     context: E,
-    config: ObserverConfig<B, P>,
+    key: ValidatorKey,
+    config: FollowConfig<B, P>,
     channels: Channels<S, R>,
 ) -> (Handle<Halt>, gossip::Submitter)
 where
@@ -471,22 +450,16 @@ where
     S: Sender<PublicKey = ValidatorKey>,
     R: Receiver<PublicKey = ValidatorKey>,
 {
-    let scheme = Scheme::verifier(&config.namespace, config.participants);
+    let scheme = Scheme::verifier(&config.namespace, config.participants.clone());
     config.chain.never_proposes();
     let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(4096));
     let (mailbox, [broadcast, marshal, gossip], submitter) = follow(
         &context,
-        config.key,
+        key,
         scheme.clone(),
-        config.genesis,
-        config.chain.clone(),
-        config.blocker.clone(),
-        config.peers,
-        &config.partition,
+        &config,
         &page_cache,
-        channels.blocks,
-        channels.backfill,
-        channels.transactions,
+        (channels.blocks, channels.backfill, channels.transactions),
     )
     .await;
     let feed = context.child("feed").spawn(move |context| {

@@ -45,7 +45,7 @@ pub mod seal;
 pub use application::Application;
 pub use block::{Context, Digest, RoundBlock, ValidatorKey};
 pub use chain::{Chain, SubmitError};
-pub use engine::{observe, start, Channels, EngineConfig, ObserverConfig, Timeouts};
+pub use engine::{observe, start, Channels, EngineConfig, FollowConfig, Timeouts};
 pub use finalizer::Finalizer;
 pub use gossip::Submitter;
 pub use halt::{Divergence, Halt};

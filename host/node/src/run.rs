@@ -36,7 +36,7 @@ use tokio::signal::unix::SignalKind;
 use tracing::{error, info};
 use vellum_consensus::{
     engine::{channel, max_message_size},
-    mempool, Application, Chain, Channels, EngineConfig, ObserverConfig, RoundBlock, SubmitError,
+    mempool, Application, Chain, Channels, EngineConfig, FollowConfig, RoundBlock, SubmitError,
     Submitter, ValidatorKey,
 };
 use vellum_ledger::{Executor, Store};
@@ -190,19 +190,21 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
             transactions: register(channel::TRANSACTIONS),
         };
         network.start();
-        let genesis_block = RoundBlock::genesis(block0);
+        let node = FollowConfig {
+            participants,
+            namespace,
+            chain: chain.clone(),
+            genesis: RoundBlock::genesis(block0),
+            blocker: oracle.clone(),
+            peers: oracle,
+            partition: "vellum".into(),
+        };
         let (halted, submitter) = match role {
             Role::Validator => {
                 let consensus_config = EngineConfig {
                     signer,
-                    participants,
-                    namespace,
-                    chain: chain.clone(),
-                    genesis: genesis_block,
-                    blocker: oracle.clone(),
-                    peers: oracle,
-                    partition: "vellum".into(),
                     timeouts: (&config.timeouts).into(),
+                    node,
                 };
                 vellum_consensus::start(
                     context.child("validator"),
@@ -213,18 +215,13 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
                 .await
             }
             Role::Observer => {
-                let observer_config = ObserverConfig {
-                    key: signer.public_key(),
-                    participants,
-                    namespace,
-                    chain: chain.clone(),
-                    genesis: genesis_block,
-                    blocker: oracle.clone(),
-                    peers: oracle,
-                    partition: "vellum".into(),
-                };
-                vellum_consensus::observe(context.child("observer"), observer_config, channels)
-                    .await
+                vellum_consensus::observe(
+                    context.child("observer"),
+                    signer.public_key(),
+                    node,
+                    channels,
+                )
+                .await
             }
         };
         let served = Served {

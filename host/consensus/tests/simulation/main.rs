@@ -36,7 +36,7 @@ use std::{
 };
 use vellum_consensus::{
     self as consensus, engine::channel, mempool::Limits, Application, Chain, Channels,
-    EngineConfig, Halt, Mempool, ObserverConfig, RoundBlock, Submitter, Timeouts, ValidatorKey,
+    EngineConfig, FollowConfig, Halt, Mempool, RoundBlock, Submitter, Timeouts, ValidatorKey,
 };
 use vellum_ledger::{records::contract_address, testing, Executor, Store};
 use vellum_runtime::{RuntimeConfig, Schedule};
@@ -439,14 +439,16 @@ async fn start(
     let validator = Chain::new(executor, chain.stores[i].clone(), Mempool::new(pool));
     let config = EngineConfig {
         signer: chain.keys[i].clone(),
-        participants: consensus::participants(&chain.genesis).expect("validators"),
-        namespace,
-        chain: validator.clone(),
-        genesis: chain.block0.clone(),
-        blocker: oracle.control(public.clone()),
-        peers: oracle.manager(),
-        partition: format!("validator-{i}"),
         timeouts: timeouts(),
+        node: FollowConfig {
+            participants: consensus::participants(&chain.genesis).expect("validators"),
+            namespace,
+            chain: validator.clone(),
+            genesis: chain.block0.clone(),
+            blocker: oracle.control(public.clone()),
+            peers: oracle.manager(),
+            partition: format!("validator-{i}"),
+        },
     };
     let (halted, submitter) = match role {
         Role::Tampering(tamper) => {
@@ -486,8 +488,7 @@ async fn start_observer(
     let executor =
         Arc::new(Executor::new(chain.genesis.clone(), RuntimeConfig::default()).expect("executor"));
     let observer = Chain::new(executor, store, Mempool::new(Limits::default()));
-    let config = ObserverConfig {
-        key: public.clone(),
+    let config = FollowConfig {
         participants: consensus::participants(&chain.genesis).expect("validators"),
         namespace: consensus::namespace(&chain.genesis),
         chain: observer.clone(),
@@ -496,7 +497,8 @@ async fn start_observer(
         peers: oracle.manager(),
         partition: "observer".into(),
     };
-    let (halted, submitter) = consensus::observe(context.child("observer"), config, channels).await;
+    let (halted, submitter) =
+        consensus::observe(context.child("observer"), public, config, channels).await;
     Running {
         chain: observer,
         submitter,
