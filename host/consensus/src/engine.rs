@@ -429,9 +429,10 @@ impl<R: Receiver<PublicKey = ValidatorKey>> Receiver for FromValidators<R> {
     }
 }
 
-/// Start an observer with network key `key`: the validator's stack without simplex. It registers the same six channels
-/// (validators send votes and certificates to every peer, observers included, and a message on
-/// a channel a peer did not register drops the connection). A [`feed`] verifies each
+/// Start an observer with network key `key`: the validator's stack without simplex. It
+/// registers the same six channels (validators send votes and certificates to every peer,
+/// observers included, and a message on a channel a peer did not register drops the
+/// connection). A [`feed`] verifies each
 /// finalization certificate validators broadcast against the validator set and hands it to
 /// marshal, which fetches the block (from the broadcast buffer or by backfill) and delivers
 /// finalized blocks in height order to the finalizer, which executes and commits them as a

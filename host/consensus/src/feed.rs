@@ -5,9 +5,9 @@
 //! certificate, keeps the finalizations of views it has not passed on yet (among the last
 //! [`REPORTED_MAX`]), verifies each against the validator set (a quorum of valid ed25519
 //! signatures over the block digest and round), and only then reports it to marshal, which
-//! trusts what it is told. Marshal then fetches the block
-//! the certificate names and delivers it in height order; heights finalized only as ancestors
-//! are backfilled, with their certificates checked by marshal.
+//! trusts what it is told. Marshal then fetches the block the certificate names and delivers it
+//! in height order; heights finalized only as ancestors are backfilled, with their certificates
+//! checked by marshal.
 //!
 //! An honest validator sends only well-formed certificates that verify, so a peer that sends
 //! bytes that are not a certificate, or a finalization that does not verify, is Byzantine and is
@@ -42,8 +42,8 @@ use tracing::{debug, warn};
 const REPORTED_MAX: usize = 1024;
 
 /// Pass the finalizations that arrive on `certificates` to `marshal`, verified against
-/// `scheme`'s validator set; read and drop whatever arrives on `ignored`. Returns when a
-/// channel closes (the network stopped).
+/// `scheme`'s validator set; read and drop whatever arrives on `votes` and `fetches`. Returns
+/// when a channel closes (the network stopped).
 pub async fn run<E, B, R>(
     mut context: E,
     scheme: Scheme,

@@ -440,6 +440,7 @@ impl Mempool {
         next: &BTreeMap<Address, u64>,
     ) -> Vec<SignedTransaction> {
         self.height = self.height.max(height);
+        let now = self.height;
         // Where each of these senders' ready run ended before the commit.
         let ready_before: BTreeMap<Address, u64> = next
             .keys()
@@ -464,17 +465,16 @@ impl Mempool {
             }
             touched.insert(*sender);
             if let (Some(queue), Some(&before)) =
-                (self.senders.get(sender), ready_before.get(sender))
+                (self.senders.get_mut(sender), ready_before.get(sender))
             {
                 let end = queue.ready_end(queue.next);
                 let start = before.max(queue.next);
                 if start < end {
-                    released.extend(
-                        queue
-                            .entries
-                            .range(start..end)
-                            .map(|(_, e)| (e.hash, e.transaction.clone())),
-                    );
+                    // Handed out now: `resend` counts from here.
+                    released.extend(queue.entries.range_mut(start..end).map(|(_, e)| {
+                        e.sent_at = now;
+                        (e.hash, e.transaction.clone())
+                    }));
                 }
             }
         }
@@ -491,7 +491,7 @@ impl Mempool {
     }
 
     /// Up to `max` ready transactions that have been pending for `every` committed blocks since
-    /// they arrived or were last handed out here, oldest first; each is marked as handed out
+    /// they arrived or were last handed out (here, or by [`Mempool::committed`]), oldest first; each is marked as handed out
     /// now. A node that never proposes (an observer) gossips them again: nothing tells it
     /// whether its first send reached a validator (none may have been connected, or its outbox
     /// may have been full).
@@ -886,11 +886,14 @@ mod tests {
         assert_eq!(nonces(&pool.resend(2, 2)), [0, 1]);
         assert_eq!(nonces(&pool.resend(2, 10)), [2]);
         assert!(pool.resend(2, 10).is_empty(), "each once per period");
-        // Sender 2's gap fills by a commit: now ready, and due since its arrival long ago.
-        pool.committed(3, &[], &next_of(2, 1));
-        assert_eq!(nonces(&pool.resend(2, 10)), [1]);
+        // Sender 2's gap fills by a commit, which hands its transaction out: it is due again
+        // `every` blocks later, not at once.
+        assert_eq!(nonces(&pool.committed(3, &[], &next_of(2, 1))), [1]);
+        assert!(pool.resend(2, 10).is_empty());
         pool.committed(4, &[], &BTreeMap::new());
         assert_eq!(nonces(&pool.resend(2, 10)), [0, 1, 2]);
+        pool.committed(5, &[], &BTreeMap::new());
+        assert_eq!(nonces(&pool.resend(2, 10)), [1]);
     }
 
     #[test]
