@@ -3,7 +3,7 @@
 //! Simplex sends its votes and certificates to every peer of the network, observers included.
 //! An observer runs no simplex, so nothing checks what arrives: the feed decodes each
 //! certificate, keeps the finalizations of views it has not passed on yet (among the last
-//! [`REPORTED_MAX`]), verifies each against the validator set (a quorum of valid ed25519
+//! 1,024), verifies each against the validator set (a quorum of valid ed25519
 //! signatures over the block digest and round), and only then reports it to marshal, which
 //! trusts what it is told. Marshal then fetches the block the certificate names and delivers it
 //! in height order; heights finalized only as ancestors are backfilled, with their certificates
