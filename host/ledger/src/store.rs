@@ -45,7 +45,7 @@ use crate::{
         self, event_index_key, event_position, full_key, history_key, history_prefix,
         scoped_bounds, EventPosition, EventSelector,
     },
-    records::ContractInfo,
+    records::{ContractInfo, Member},
 };
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 use std::{
@@ -494,6 +494,16 @@ impl Store {
             }
         }
         Ok(next)
+    }
+
+    /// The membership of `address`, if it is a member.
+    pub fn member(&self, address: &Address) -> Result<Option<Member>, StoreError> {
+        let Some(bytes) = self.snapshot()?.read(&keys::member_key(address))? else {
+            return Ok(None);
+        };
+        borsh::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| corrupt("state", e))
     }
 
     /// The record of the contract at `address`, if one is deployed there.

@@ -48,6 +48,48 @@ impl Layer {
         }
     }
 
+    /// The explorer: `GET` of one of its files ([`EXPLORER`]; `/` is its page) answered with
+    /// the file, embedded in the binary. With `dir` set (`VELLUM_EXPLORER_DIR`, for working on
+    /// the explorer) the files are read from there on each request instead. A WebSocket upgrade
+    /// (also a `GET /`) passes on.
+    pub fn explorer(dir: Option<std::path::PathBuf>) -> Self {
+        Self {
+            answer: Arc::new(move |method, uri, headers| {
+                if method != http::Method::GET || headers.contains_key(http::header::UPGRADE) {
+                    return None;
+                }
+                let (path, content_type, embedded) =
+                    EXPLORER.iter().find(|(path, _, _)| *path == uri.path())?;
+                let body = match &dir {
+                    Some(dir) => {
+                        let file = if *path == "/" {
+                            "index.html"
+                        } else {
+                            &path[1..]
+                        };
+                        std::fs::read(dir.join(file)).unwrap_or_default()
+                    }
+                    None => embedded.to_vec(),
+                };
+                let mut response = HttpResponse::new(HttpBody::from(body));
+                let set = |response: &mut HttpResponse, name, value| {
+                    response
+                        .headers_mut()
+                        .insert(name, http::HeaderValue::from_static(value));
+                };
+                set(&mut response, http::header::CONTENT_TYPE, content_type);
+                set(&mut response, http::header::CACHE_CONTROL, "no-cache");
+                set(
+                    &mut response,
+                    http::header::X_CONTENT_TYPE_OPTIONS,
+                    "nosniff",
+                );
+                set(&mut response, http::header::CONTENT_SECURITY_POLICY, CSP);
+                Some(response)
+            }),
+        }
+    }
+
     /// HTTP 403 for a request from another origin or to a host name that is neither an IP
     /// address, `localhost`, nor one of `hosts`.
     pub fn origins(hosts: Vec<String>) -> Self {
@@ -61,6 +103,35 @@ impl Layer {
         }
     }
 }
+
+/// The explorer's files: (path, content type, bytes).
+pub const EXPLORER: [(&str, &str, &[u8]); 4] = [
+    (
+        "/",
+        "text/html; charset=utf-8",
+        include_bytes!("../explorer/index.html"),
+    ),
+    (
+        "/explorer.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../explorer/explorer.js"),
+    ),
+    (
+        "/explorer.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../explorer/explorer.css"),
+    ),
+    (
+        "/sha3.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../explorer/sha3.js"),
+    ),
+];
+
+/// What the explorer's page may load and reach: its own files and its own node (JSON-RPC over
+/// HTTP and WebSocket), nothing else; no inline script, no frames.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The name part of a `Host` header: without its port, and without the brackets of an IPv6
 /// literal.

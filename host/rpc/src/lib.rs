@@ -19,12 +19,15 @@
 //! consensus, networks between validators or the CLI.
 
 mod connections;
+mod directory;
 mod gates;
 mod json;
 mod methods;
 mod params;
 mod subscriptions;
 
+pub use directory::ACCOUNT_TRANSACTIONS_MAX;
+pub use gates::EXPLORER;
 pub use vellum_types::rpc::{code, REQUEST_BYTES_MAX};
 
 use jsonrpsee::server::{
@@ -254,7 +257,10 @@ async fn start<N: Node>(
         .set_http_middleware(
             tower::ServiceBuilder::new()
                 .layer(gates::Layer::origins(limits.hosts.clone()))
-                .layer(metrics),
+                .layer(metrics)
+                .layer(gates::Layer::explorer(
+                    std::env::var_os("VELLUM_EXPLORER_DIR").map(Into::into),
+                )),
         )
         .to_service_builder();
     let methods: Methods = module(state).map_err(std::io::Error::other)?.into();
@@ -306,6 +312,7 @@ pub fn module<N: Node>(
 ) -> Result<RpcModule<State<N>>, jsonrpsee::core::RegisterMethodError> {
     let mut module = RpcModule::from_arc(state);
     methods::register(&mut module)?;
+    directory::register(&mut module)?;
     subscriptions::register(&mut module)?;
     Ok(module)
 }

@@ -1,12 +1,13 @@
 //! The `vellum` binary as people run it: validator processes on 127.0.0.1 (`processes`), the
 //! same attacked over JSON-RPC (`attacks`), and `vellum devnet` with every JSON-RPC method, the
-//! demo and the load generator (`devnet`), an observer beside a devnet (`observers`), and
+//! demo and the load generator (`devnet`), the explorer in headless Chromium (`explorer`), an observer beside a devnet (`observers`), and
 //! `vellum new contract` in a copy of the workspace (`new_contract`).
 //! One test binary; each test starts a network of its own on free loopback ports.
 
 mod attacks;
 mod cli;
 mod devnet;
+mod explorer;
 mod fuel_tables;
 mod new_contract;
 mod observers;

@@ -909,3 +909,138 @@ fn concurrent_call_trees_fit_the_instance_slots() {
         "{trees} call trees of up to {deepest} instances need more than {slots} slots"
     );
 }
+
+/// A member's account (organisation, role, nonce) and the transactions it sent, newest first
+/// and paged; the deployed contracts, listed.
+#[test]
+fn accounts_and_contracts_are_listed() {
+    let (node, contract) = ledger(50_000_000, 2);
+    let (server, _stalled, _dir) = serve(node, Limits::default());
+    let client = client(&server);
+    let runtime = clients();
+    let admin =
+        vellum_types::address_of(&vellum_types::public_key(&vellum_ledger::testing::key(1)));
+    runtime.block_on(async {
+        let account: Value = client
+            .request("vellum_getAccount", rpc_params![vellum_types::hex(&admin)])
+            .await
+            .expect("the admin's account");
+        assert_eq!(account["organisation"], "bank-a");
+        assert_eq!(account["role"], "admin");
+        // The deploy and three calls.
+        assert_eq!(account["nonce"], 4);
+
+        // Newest first, three to a page, then the last one.
+        let first: Value = client
+            .request(
+                "vellum_getAccountTransactions",
+                rpc_params![vellum_types::hex(&admin), json!({"limit": 3})],
+            )
+            .await
+            .expect("a page");
+        let nonces = |page: &Value| {
+            page["transactions"]
+                .as_array()
+                .expect("transactions")
+                .iter()
+                .map(|t| t["nonce"].as_u64().expect("a nonce"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(nonces(&first), [3, 2, 1]);
+        let cursor = first["next_cursor"].as_str().expect("more remain");
+        let rest: Value = client
+            .request(
+                "vellum_getAccountTransactions",
+                rpc_params![
+                    vellum_types::hex(&admin),
+                    json!({"limit": 3, "cursor": cursor})
+                ],
+            )
+            .await
+            .expect("the next page");
+        assert_eq!(nonces(&rest), [0]);
+        assert_eq!(rest["next_cursor"], Value::Null);
+        // Each names its committed transaction: the deploy is the oldest.
+        let deploy = &rest["transactions"][0];
+        let receipt: Value = client
+            .request(
+                "vellum_getTransactionReceipt",
+                rpc_params![deploy["hash"].as_str().expect("a hash")],
+            )
+            .await
+            .expect("its receipt");
+        assert_eq!(receipt["contract"], vellum_types::hex(&contract));
+        assert_eq!(receipt["height"], deploy["height"]);
+        assert_eq!(deploy["status"], "success");
+
+        let contracts: Value = client
+            .request("vellum_getContracts", rpc_params![])
+            .await
+            .expect("the contracts");
+        assert_eq!(
+            contracts["contracts"],
+            json!([client
+                .request::<Value, _>(
+                    "vellum_getContract",
+                    rpc_params![vellum_types::hex(&contract)]
+                )
+                .await
+                .expect("the contract")])
+        );
+        assert_eq!(contracts["next_cursor"], Value::Null);
+
+        let nobody =
+            vellum_types::address_of(&vellum_types::public_key(&vellum_ledger::testing::key(9)));
+        let refused = client
+            .request::<Value, _>("vellum_getAccount", rpc_params![vellum_types::hex(&nobody)])
+            .await
+            .expect_err("not a member");
+        assert_eq!(error_code(refused), code::NOT_FOUND);
+    });
+}
+
+/// GET `path` from `address`: the status, the headers (lowercase) and the body.
+fn get(address: SocketAddr, path: &str) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_ascii_lowercase(), body.to_string())
+}
+
+/// The explorer's files are served as embedded, each with its type and a policy that lets the
+/// page reach only its own node; other paths are not.
+#[test]
+fn the_explorer_is_served_from_the_binary() {
+    let (node, _) = ledger(50_000_000, 0);
+    let (server, _stalled, _dir) = serve(node, Limits::default());
+    let address = server.local_addr();
+    for (path, content_type, embedded) in vellum_rpc::EXPLORER {
+        let (status, head, body) = get(address, path);
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            head.contains(&format!("content-type: {content_type}")),
+            "{path}: {head}"
+        );
+        assert!(
+            head.contains("content-security-policy: default-src 'none'"),
+            "{head}"
+        );
+        assert_eq!(body.as_bytes(), embedded, "{path}");
+    }
+    assert!(get(address, "/").2.contains("explorer.js"));
+    assert_ne!(get(address, "/nothing.js").0, 200);
+}
