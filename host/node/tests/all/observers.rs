@@ -15,6 +15,56 @@ use std::{
 use vellum_client::{parse_address, Client};
 use vellum_types::hex;
 
+/// Every metric `docs/grafana/vellum.json` charts is one the nodes serve: a name written for
+/// either role (`{__name__=~"(validator|observer)_…"}`) on both the validator and the observer,
+/// any other name on the validator.
+fn dashboard_charts_what_nodes_serve(validator: &str, observer: &str) {
+    let dashboard: Value =
+        serde_json::from_str(include_str!("../../../../docs/grafana/vellum.json"))
+            .expect("the dashboard is JSON");
+    let served = |url: &str| {
+        let address = url.trim_start_matches("http://").parse().expect("address");
+        let text = super::processes::metrics(address);
+        text.lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| line.split(['{', ' ']).next())
+            .map(str::to_string)
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let (on_validator, on_observer) = (served(validator), served(observer));
+    let mut charted = 0;
+    for panel in dashboard["panels"].as_array().expect("panels") {
+        for target in panel["targets"].as_array().expect("targets") {
+            let expr = target["expr"].as_str().expect("expr");
+            // Names for either role, taken out of the expression as they are checked.
+            let either = "(validator|observer)_";
+            let mut rest = expr.to_string();
+            while let Some(at) = rest.find(either) {
+                let name: String = rest[at + either.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                for (role, served) in [("validator", &on_validator), ("observer", &on_observer)] {
+                    assert!(
+                        served.contains(&format!("{role}_{name}")),
+                        "{role}_{name} ({expr})"
+                    );
+                }
+                charted += 1;
+                rest.replace_range(at..at + either.len() + name.len(), "");
+            }
+            let words = rest
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| w.contains('_') && !["histogram_quantile", "__name__"].contains(w));
+            for word in words {
+                assert!(on_validator.contains(word), "{word} ({expr})");
+                charted += 1;
+            }
+        }
+    }
+    assert!(charted >= 12, "only {charted} metrics charted");
+}
+
 /// The URL the banner gives for `node` (`validator 0`, `observer 0`).
 fn url(banner: &str, node: &str) -> String {
     banner
@@ -121,6 +171,8 @@ async fn an_observer_follows_a_devnet_under_load_and_answers_as_a_validator() {
         (400, 400, 0),
         "{report}"
     );
+
+    dashboard_charts_what_nodes_serve(&validator_url, &observer_url);
 
     // The observer reaches the validator's height, and serves the same blocks, receipts and
     // query answers at every height.

@@ -183,7 +183,7 @@ fn load(
 }
 
 /// `GET /metrics` over a plain TCP connection.
-fn metrics(address: SocketAddr) -> String {
+pub(crate) fn metrics(address: SocketAddr) -> String {
     use std::io::{Read as _, Write as _};
     let mut stream = std::net::TcpStream::connect(address).expect("connect");
     stream
