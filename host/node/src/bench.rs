@@ -158,6 +158,7 @@ pub async fn run(
     let mut signers = prepare(&client, admin, contracts, load, &tag).await?;
 
     eprintln!("pre-signing {} transactions", load.transactions);
+    let signing = crate::progress::bar(load.transactions as u64, "signed");
     let mut transactions = Vec::with_capacity(load.transactions);
     for round in 0..per_account {
         for (i, signer) in signers.iter_mut().enumerate() {
@@ -170,8 +171,10 @@ pub async fn run(
                 0
             };
             transactions.push(work(signer, kind, contracts, &tag, round, i)?);
+            signing.inc(1);
         }
     }
+    signing.finish_and_clear();
 
     let start_height = client.status().await?["height"].as_u64().unwrap_or(0);
     let (mut _ws, mut blocks) = client.blocks(Some(start_height + 1)).await?;

@@ -11,6 +11,7 @@
 use crate::{
     config::NodeConfig,
     init::{self, Options},
+    progress::spinner,
 };
 use anyhow::{anyhow, bail, Context as _};
 use commonware_utils::{Faults as _, N3f1};
@@ -144,19 +145,6 @@ impl Drop for Devnet {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// A spinner on stderr saying `message`, drawn only when stderr is a terminal (what it waited
-/// for is then said in a line of its own, terminal or not).
-fn spinner(message: &str) -> indicatif::ProgressBar {
-    let spinner = indicatif::ProgressBar::new_spinner();
-    spinner.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
-    spinner.set_message(message.to_string());
-    spinner.enable_steady_tick(Duration::from_millis(100));
-    spinner
 }
 
 /// The node directories of the network in `dir`: `validator-0`, ..., then `observer-0`, ...
@@ -317,7 +305,7 @@ async fn deploy_bundled(
     let mut signer = Signer::load(&devnet.admin_key(), client).await?;
     let mut deployed = BTreeMap::new();
     for (name, code) in BUNDLED {
-        eprint!("deploying {name} ({} KiB) ... ", code.len() / 1024);
+        let deploying = spinner(&format!("deploying {name} ({} KiB)", code.len() / 1024));
         let init = match name {
             "escrow" => json!({"points": deployed.get("points")}),
             _ => json!({}),
@@ -329,7 +317,8 @@ async fn deploy_bundled(
             .as_str()
             .ok_or_else(|| anyhow!("deploying {name} failed: {receipt}"))?
             .to_string();
-        eprintln!("{address}");
+        deploying.finish_and_clear();
+        eprintln!("deployed {name} ({} KiB) at {address}", code.len() / 1024);
         deployed.insert(name.to_string(), address);
     }
     std::fs::write(&record, serde_json::to_string_pretty(&deployed)?)

@@ -5,7 +5,8 @@
 //! It owns the process: a validator's configuration file ([`config`]), its key files
 //! ([`keys`]), the wiring of ledger, consensus and JSON-RPC on commonware's tokio runtime
 //! ([`run`]), the files of a new network ([`init`]), a local network in one command
-//! ([`devnet`]), the use cases told as a story ([`demo`]) and the load generator ([`bench`](mod@bench)).
+//! ([`devnet`]), the use cases told as a story ([`demo`]), the load generator ([`bench`](mod@bench))
+//! and progress drawn on a terminal ([`progress`]).
 //! The command line itself is in `main.rs`, one module per command under `cli/`.
 //!
 //! It may use every other crate of the house; nothing uses it. Data flows one way through the
@@ -20,4 +21,5 @@ pub mod demo;
 pub mod devnet;
 pub mod init;
 pub mod keys;
+pub mod progress;
 pub mod run;

@@ -31,7 +31,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         &args.method,
         json_arg(&args.args)?,
     );
-    let receipt = client.submit_and_wait(&call).await?;
+    let waiting = vellum::progress::spinner("waiting for the call's block");
+    let receipt = client.submit_and_wait(&call).await;
+    waiting.finish_and_clear();
+    let receipt = receipt?;
     print(&receipt);
     // The receipt is printed whatever it says; a failed call exits nonzero, as a failed query
     // does, so scripts can tell.

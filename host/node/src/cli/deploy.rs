@@ -26,9 +26,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let code = std::fs::read(&args.wasm)
         .with_context(|| format!("cannot read {}", args.wasm.display()))?;
     let mut signer = Signer::load(&args.key, &client).await?;
+    let waiting = vellum::progress::spinner(&format!(
+        "deploying {} KiB, waiting for its block",
+        code.len().div_ceil(1024)
+    ));
     let receipt = client
         .submit_and_wait(&signer.deploy(code, json_arg(&args.args)?))
-        .await?;
+        .await;
+    waiting.finish_and_clear();
+    let receipt = receipt?;
     print(&receipt);
     match receipt["contract"].as_str() {
         Some(address) => eprintln!("deployed at {address}"),
