@@ -50,7 +50,7 @@
         if (j - i >= 16 && nc !== 46 && nc !== 101 && nc !== 69) {
           let big = false;
           try { const v = BigInt(lit); big = v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER); } catch (e) { big = false; }
-          if (big) { out += text.slice(last, i) + '"' + lit + '"'; last = j; }
+          if (big) { out += text.slice(last, i) + '"' + lit + '"'; last = j; rememberBig(lit); }
         }
         i = j;
         continue;
@@ -60,11 +60,25 @@
     return out + text.slice(last);
   }
 
+  // Literals quoteBigInts turned into strings: jsonBlock shows them as numbers again.
+  const bigLits = new Set();
+  function rememberBig(lit) { if (bigLits.size > 20000) bigLits.clear(); bigLits.add(lit); }
+
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const BUSY = -32020;
   async function rpc(method, params) {
-    const r = await post({ jsonrpc: '2.0', id: ++rpcId, method, params: params || [] });
-    if (r.error) throw new RpcError(method, r.error);
-    return r.result;
+    for (let attempt = 0; ; attempt++) {
+      const r = await post({ jsonrpc: '2.0', id: ++rpcId, method, params: params || [] });
+      if (r.error) {
+        // The node runs one contract query at a time and answers -32020 when it is busy.
+        if (r.error.code === BUSY && attempt < 4) { await sleep(150 + 250 * attempt + Math.random() * 150); continue; }
+        throw new RpcError(method, r.error);
+      }
+      return r.result;
+    }
   }
+  // Thrown by fan-out helpers when the page they work for is gone.
+  class Stale extends Error { constructor() { super('stale'); this.stale = true; } }
 
   // Batch of [method, params]; returns [{result}|{error: RpcError}] in order. Splits at 100.
   async function rpcBatch(calls) {
@@ -92,19 +106,91 @@
     return (await rpc('vellum_query', p)).output;
   }
 
-  // All pages of vellum_getEvents for a filter (bounded).
-  async function allEvents(filter, maxPages) {
+  // Many contract queries: small batches one after another (the node runs one query at a
+  // time), items answered -32020 retried a few times, stopping when the page is left.
+  // Returns [{result}|{error}] in order, like rpcBatch.
+  async function queryMany(ctx, calls, batch) {
+    const out = new Array(calls.length);
+    const size = batch || 8;
+    for (let i = 0; i < calls.length; i += size) {
+      if (ctx && !ctx.alive()) throw new Stale();
+      let idx = [];
+      for (let j = i; j < Math.min(calls.length, i + size); j++) idx.push(j);
+      for (let attempt = 0; idx.length; attempt++) {
+        const res = await rpcBatch(idx.map((j) => calls[j]));
+        const again = [];
+        res.forEach((r, k) => {
+          if (r.error && r.error.code === BUSY && attempt < 4) again.push(idx[k]);
+          else out[idx[k]] = r;
+        });
+        idx = again;
+        if (idx.length) {
+          if (ctx && !ctx.alive()) throw new Stale();
+          await sleep(150 + 250 * attempt + Math.random() * 150);
+        }
+      }
+    }
+    return out;
+  }
+
+  // Oldest-first pages of vellum_getEvents for a filter, at most `max` events. Returns the
+  // events with `truncated` set when more remain.
+  async function allEvents(filter, maxPages, ctx) {
     const out = [];
     let cursor = null;
-    for (let i = 0; i < (maxPages || 20); i++) {
+    out.truncated = false;
+    const pages = maxPages || 20;
+    for (let i = 0; i < pages; i++) {
+      if (ctx && !ctx.alive()) throw new Stale();
       const f = Object.assign({ limit: 1000 }, filter);
       if (cursor) f.cursor = cursor;
       const r = await rpc('vellum_getEvents', [f]);
-      out.push(...r.events);
+      for (const e of r.events) out.push(e);
       if (!r.next_cursor) break;
       cursor = r.next_cursor;
+      if (i === pages - 1) out.truncated = true;
     }
     return out;
+  }
+
+  // The newest `n` events of a filter (getEvents is oldest first): windows of heights walked
+  // back from the head. Returned oldest first; `truncated` when older events were not read.
+  async function newestEvents(filter, n, ctx, keep) {
+    let top = state.head ? state.head.height : null;
+    if (top == null) { const st = await rpc('vellum_status'); top = st.height; }
+    const got = [];
+    let span = 2000, requests = 0, partial = false;
+    const ok = keep || (() => true);
+    // Each window is read whole (at most 5 pages); a window with more is narrowed and read
+    // again, so what is kept is always the newest. At most 40 requests in all.
+    while (top >= 0 && got.length < n && requests < 40) {
+      if (ctx && !ctx.alive()) throw new Stale();
+      const from = Math.max(0, top - span + 1);
+      const win = [];
+      let cursor = null, more = false;
+      for (let i = 0; i < 5; i++) {
+        const f = Object.assign({ limit: 1000 }, filter, { from_height: from, to_height: top });
+        if (cursor) f.cursor = cursor;
+        const r = await rpc('vellum_getEvents', [f]);
+        requests++;
+        for (const e of r.events) if (ok(e)) win.push(e);
+        if (!r.next_cursor) { more = false; break; }
+        more = true;
+        cursor = r.next_cursor;
+      }
+      if (more && span > 1) { span = Math.max(1, Math.floor(span / 8)); continue; }
+      if (more) partial = true; // one block with more events than 5 pages: its first ones only
+      for (let i = win.length - 1; i >= 0 && got.length < n; i--) got.push(win[i]);
+      top = from - 1;
+      if (win.length < n / 4) span = Math.min(span * 4, 1000000);
+    }
+    got.reverse();
+    got.truncated = top >= 0 || partial;
+    return got;
+  }
+  function capNote(shown, total, truncated, what) {
+    if (!truncated && shown >= total) return null;
+    return h('p', { class: 'note small capnote' }, 'Showing ' + what + ' ' + num(shown) + (total > shown ? ' of ' + num(total) + (truncated ? '+' : '') : '') + '; truncated.');
   }
 
   // ---------------------------------------------------------------- DOM helpers
@@ -116,7 +202,7 @@
         if (v == null || v === false) continue;
         if (k === 'class') el.setAttribute('class', v);
         else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
-        else el.setAttribute(k, v === true ? '' : String(v));
+        else el.setAttribute(k, v === true ? '' : k === 'title' || k === 'aria-label' ? nobidi(String(v)) : String(v));
       }
     }
     append(el, kids);
@@ -127,9 +213,19 @@
       if (k == null || k === false) continue;
       if (Array.isArray(k)) append(el, k);
       else if (k instanceof Node) el.appendChild(k);
-      else el.appendChild(document.createTextNode(String(k)));
+      else el.appendChild(document.createTextNode(nobidi(String(k))));
     }
     return el;
+  }
+  // Chain strings may carry bidi controls that reorder what is shown (an address or amount
+  // turned around): every text node and title drops them.
+  const BIDI = /[\u202A-\u202E\u2066-\u2069\u200E\u200F]/g;
+  function nobidi(t) { return t.replace(BIDI, ''); }
+  // A chain value shown as text: strings as they are, anything else as compact JSON.
+  function str(v, n) {
+    if (v == null) return '–';
+    const t = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : safeJson(v, n || 200);
+    return n ? trunc(t, n) : t;
   }
   const s = (tag, attrs, ...kids) => h('svg:' + tag, attrs, ...kids);
   function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); return el; }
@@ -139,15 +235,18 @@
   function num(n) {
     if (n == null) return '–';
     if (typeof n === 'number' || typeof n === 'bigint') return nf.format(n);
-    if (typeof n === 'string' && /^\d+$/.test(n)) { try { return nf.format(BigInt(n)); } catch (e) { return n; } }
-    return String(n);
+    if (typeof n === 'string' && /^-?\d{1,80}$/.test(n)) { try { return nf.format(BigInt(n)); } catch (e) { return n; } }
+    return str(n, 80);
   }
   function short(hex, n) {
     if (!hex || typeof hex !== 'string') return String(hex);
     n = n || 6;
     return hex.length > 2 * n + 4 ? hex.slice(0, n + 2) + '…' + hex.slice(-n) : hex;
   }
+  const MAX_T = 8.64e15;
+  const okTime = (t) => typeof t === 'number' && Number.isFinite(t) && Math.abs(t) <= MAX_T;
   function ago(ms) {
+    if (!okTime(ms)) return String(ms);
     const diff = Math.round((Date.now() - ms) / 1000);
     const d = Math.abs(diff);
     let t;
@@ -158,15 +257,18 @@
     return diff < -1 ? 'in ' + t : (diff < 0 ? 0 : d) === 0 ? '0 s ago' : t + ' ago';
   }
   function localTime(ms) {
+    if (!okTime(ms)) return String(ms);
     const d = new Date(ms);
     const p = (x, n) => String(x).padStart(n || 2, '0');
     return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' + p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds()) + '.' + p(d.getMilliseconds(), 3);
   }
   function timeEl(ms) {
     if (ms == null) return '–';
+    if (!okTime(ms)) return h('span', { class: 'time mono', title: 'not a time in range' }, str(ms, 40));
     return h('span', { class: 'time', title: new Date(ms).toISOString(), 'data-ago': ms }, localTime(ms), h('span', { class: 'ago' }, ' (' + ago(ms) + ')'));
   }
   function agoEl(ms) {
+    if (!okTime(ms)) return h('span', { class: 'agoonly mono' }, str(ms, 40));
     return h('span', { class: 'agoonly', title: localTime(ms), 'data-ago-only': ms }, ago(ms));
   }
   // Refresh "N s ago" texts every few seconds.
@@ -184,18 +286,24 @@
     return h('span', { class: 'mono full' }, hex);
   }
   function link(href, text, title, cls) { return h('a', { href, title, class: cls }, text); }
-  function blockLink(height) { return height == null ? '–' : link('#/block/' + height, num(height), 'block ' + height); }
-  function blockHashLink(hash) { return link('#/block/' + hash, short(hash), hash, 'mono'); }
-  function txLink(hash, n) { return link('#/tx/' + hash, short(hash, n), hash, 'mono'); }
+  // Links are built from chain data only when it is what the route expects (hex, integers);
+  // anything else is shown as plain text.
+  const isHex64 = (x) => typeof x === 'string' && /^0x[0-9a-fA-F]{64}$/.test(x);
+  const isHeight = (x) => (typeof x === 'number' && Number.isSafeInteger(x) && x >= 0) || (typeof x === 'string' && /^\d{1,16}$/.test(x));
+  const plain = (x, n) => h('span', { class: 'mono ctext' }, str(x, n || 80));
+  function blockLink(height) { return height == null ? '–' : isHeight(height) ? link('#/block/' + Number(height), num(height), 'block ' + height) : plain(height); }
+  function blockHashLink(hash) { return isHex64(hash) ? link('#/block/' + hash, short(hash), hash, 'mono') : plain(hash); }
+  function txLink(hash, n) { return isHex64(hash) ? link('#/tx/' + hash, short(hash, n), hash, 'mono') : plain(hash); }
   function accountLink(addr) {
     if (!addr) return '–';
+    if (!isHex64(addr)) return plain(addr);
     const c = state.contracts.get(addr);
     if (c) return contractLink(addr);
-    const name = state.names.get(addr);
-    return link('#/account/' + addr, name ? name + ' ' + short(addr, 4) : short(addr), addr, name ? '' : 'mono');
+    return link('#/account/' + addr, short(addr), addr, 'mono');
   }
   function contractLink(addr) {
     if (!addr) return '–';
+    if (!isHex64(addr)) return plain(addr);
     const c = state.contracts.get(addr);
     const label = c ? (c.interface && c.interface.contract ? c.interface.contract : 'contract') + ' ' + short(addr, 4) : short(addr);
     return link('#/contract/' + addr, label, addr, c ? '' : 'mono');
@@ -203,22 +311,35 @@
   function anyAddrLink(addr) {
     return state.contracts.has(addr) ? contractLink(addr) : accountLink(addr);
   }
-  function badge(status, text) {
-    const cls = {
+  const BADGES = {
       success: 'ok', valid: 'ok', anchored: 'ok', passed: 'ok', committed: 'ok', closed: 'neutral', open: 'info', revealing: 'warn',
       contract_error: 'bad', trap: 'bad', out_of_fuel: 'bad', refused: 'bad', revoked: 'bad', recalled: 'bad', failed: 'bad',
       pending: 'warn', superseded: 'warn', unknown: 'neutral', inactive: 'neutral', released: 'ok', refunded: 'warn',
       true: 'ok', false: 'bad', admin: 'info', member: 'neutral', validator: 'info', observer: 'neutral',
-    }[status] || 'neutral';
-    return h('span', { class: 'badge ' + cls }, text != null ? text : String(status));
+  };
+  function badge(status, text) {
+    const key = typeof status === 'boolean' ? String(status) : status;
+    const cls = typeof key === 'string' && Object.hasOwn(BADGES, key) ? BADGES[key] : 'neutral';
+    return h('span', { class: 'badge ' + cls }, text != null ? text : str(status, 60));
   }
-  function pretty(v) {
-    return JSON.stringify(v, (k, x) => (typeof x === 'bigint' ? x.toString() : x), 2);
+  // JSON for display. Integers quoteBigInts turned into strings are shown as numbers again;
+  // values too deep or too big to serialize fall back to truncated text.
+  function pretty(v, indent) {
+    try {
+      const t = JSON.stringify(v, (k, x) => (typeof x === 'bigint' ? '\u0000B' + x.toString() + '\u0000' : typeof x === 'string' && bigLits.has(x) ? '\u0000B' + x + '\u0000' : x), indent == null ? 2 : indent);
+      if (t === undefined) return String(v);
+      return t.indexOf('\\u0000B') < 0 ? t : t.replace(/"\\u0000B(-?\d+)\\u0000"/g, '$1');
+    } catch (e) {
+      let t;
+      try { t = String(v); } catch (e2) { t = '(unprintable)'; }
+      return trunc(t, 2000);
+    }
   }
-  function jsonBlock(v, attrs) { return h('pre', Object.assign({ class: 'json' }, attrs || {}), v === undefined ? '–' : pretty(v)); }
+  function safeJson(v, n) { return trunc(pretty(v, 0), n || 2000); }
+  function jsonBlock(v, attrs) { return h('pre', Object.assign({ class: 'json' }, attrs || {}), v === undefined ? '–' : trunc(pretty(v), 100000)); }
   function parseMaybeJson(text) {
     if (typeof text !== 'string') return text;
-    try { return JSON.parse(text); } catch (e) { return text; }
+    try { return JSON.parse(quoteBigInts(text)); } catch (e) { return trunc(text, 20000); }
   }
 
   function hexToBytes(hex) {
@@ -231,6 +352,9 @@
   function textToHex(t) { return bytesToHex(new TextEncoder().encode(t)); }
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   function tryUtf8(bytes) { try { return utf8.decode(bytes); } catch (e) { return null; } }
+  // Bytes as one char each, decoded in one go (no spread of big arrays into arguments).
+  const latin1Dec = new TextDecoder('latin1');
+  function latin1(bytes) { return latin1Dec.decode(bytes); }
   function isPrintable(c) { return c >= 0x20 && c < 0x7f; }
   // Readable rendering of a storage key: printable runs as text, other bytes as ‹hex›;
   // long binary runs (addresses, hashes) as one 0x… chunk.
@@ -242,7 +366,7 @@
       let j = i;
       if (isPrintable(b[i])) {
         while (j < b.length && isPrintable(b[j])) j++;
-        const run = String.fromCharCode(...b.slice(i, j));
+        const run = latin1(b.slice(i, j));
         if (j - i >= 3 || j === b.length) { parts.push(['t', run]); i = j; continue; }
       }
       j = i;
@@ -262,13 +386,13 @@
     const L = b[0];
     if (!(L >= 1 && L < 64 && b.length >= 1 + L)) return null;
     for (let i = 1; i <= L; i++) if (!isPrintable(b[i])) return null;
-    const parts = [['ns', String.fromCharCode(...b.slice(1, 1 + L))]];
+    const parts = [['ns', latin1(b.slice(1, 1 + L))]];
     let i = 1 + L;
     while (i < b.length) {
       let j = i;
       while (j < b.length && isPrintable(b[j])) j++;
       if (j > i && j + 1 < b.length && b[j] === 0 && b[j + 1] === 0 && (b.length - i !== 32 && b.length - i !== 40)) {
-        parts.push(['s', String.fromCharCode(...b.slice(i, j))]); i = j + 2; continue;
+        parts.push(['s', latin1(b.slice(i, j))]); i = j + 2; continue;
       }
       const rest = b.length - i;
       if (rest >= 32 && rest !== 8) { parts.push(['h', bytesToHex(b.slice(i, i + 32))]); i += 32; continue; }
@@ -286,9 +410,18 @@
     }
     return h('span', { class: 'key', title: key.hex }, keyDisplay(key.hex).map(([k, t]) => h('span', { class: k === 't' ? 'kt' : 'kb' }, k === 'b' && t.length > 24 ? short(t, 8) : t)));
   }
-  // Storage values: JSON if they are JSON text, else text if printable, else hex.
+  // A stored value as getRange/getHistory give it: the parsed JSON when the bytes are JSON,
+  // else {"hex": "0x…"} (json.rs `output`).
+  const isHexValue = (v) => v != null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && typeof v.hex === 'string' && /^0x[0-9a-f]*$/.test(v.hex);
+  function storedValueEl(v) {
+    if (v === undefined) return h('span', { class: 'muted' }, '–');
+    if (v === null) return h('span', { class: 'muted' }, '(empty)');
+    if (isHexValue(v)) return valueEl(v.hex);
+    return jsonBlock(v);
+  }
+  // Storage values given as hex: JSON if they are JSON text, else text if printable, else hex.
   function valueEl(hex) {
-    if (hex == null) return h('span', { class: 'muted' }, '(removed)');
+    if (hex == null) return h('span', { class: 'muted' }, '(empty)');
     const b = hexToBytes(hex);
     const t = tryUtf8(b);
     if (t != null && t.length) {
@@ -310,7 +443,7 @@
     status: null,
     head: null,
     contracts: new Map(), // address -> contract record
-    names: new Map(), // address -> display name (parties, notaries)
+    names: new Map(), // trace contract -> Map(address -> party name): only for that contract's views
     validators: new Map(), // public key -> {name, organisation}
   };
 
@@ -326,6 +459,31 @@
     for (const [k, d] of Object.entries(KINDS)) if (d.need.every((n) => names.has(n))) return k;
     return null;
   }
+  // A contract's `interface` is whatever JSON its author chose: keep only well-formed parts
+  // (methods: objects with a string name; args: {name: String, type: String}).
+  function cleanInterface(x) {
+    if (x == null || typeof x !== 'object' || Array.isArray(x)) return null;
+    const sv = (v, n) => (typeof v === 'string' ? trunc(v, n) : null);
+    const methods = [];
+    if (Array.isArray(x.methods)) {
+      for (const m of x.methods.slice(0, 500)) {
+        if (m == null || typeof m !== 'object' || Array.isArray(m) || typeof m.name !== 'string' || !m.name) continue;
+        const args = [];
+        if (Array.isArray(m.args)) for (const a of m.args.slice(0, 100)) {
+          if (a && typeof a === 'object' && typeof a.name === 'string' && typeof a.type === 'string') args.push({ name: trunc(a.name, 200), type: trunc(a.type, 300) });
+        }
+        methods.push({ name: trunc(m.name, 200), kind: sv(m.kind, 40), args, returns: typeof m.returns === 'string' ? trunc(m.returns, 300) : m.returns == null ? '' : safeJson(m.returns, 300), doc: sv(m.doc, 2000) || '' });
+      }
+    }
+    return { contract: sv(x.contract, 120), abi: typeof x.abi === 'string' || typeof x.abi === 'number' ? x.abi : null, methods };
+  }
+  function cleanContract(c) {
+    try {
+      c.interface = cleanInterface(c.interface);
+      c.kind = kindOf(c);
+    } catch (e) { c.interface = null; c.kind = null; }
+    return c;
+  }
 
   async function loadContracts(force) {
     if (state.contracts.size && !force) return state.contracts;
@@ -335,7 +493,7 @@
       const p = { limit: 100 };
       if (cursor) p.cursor = cursor;
       const r = await rpc('vellum_getContracts', [p]);
-      for (const c of r.contracts) { c.kind = kindOf(c); m.set(c.address, c); }
+      for (const c of r.contracts || []) { if (c && isHex64(c.address)) m.set(c.address, cleanContract(c)); }
       if (!r.next_cursor) break;
       cursor = r.next_cursor;
     }
@@ -353,8 +511,9 @@
   }
 
   // ---------------------------------------------------------------- live blocks (WebSocket)
+  const REPLAY = 300; // on reconnect, replay at most this many blocks back from the head
   const live = {
-    ws: null, last: null, listeners: new Set(), backoff: 1000, timer: null,
+    ws: null, last: null, listeners: new Set(), backoff: 1000, timer: null, subId: 1,
     start(fromHeight) {
       if (this.ws) return;
       if (fromHeight != null && this.last == null) this.last = fromHeight - 1;
@@ -364,17 +523,35 @@
       let ws;
       try { ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/'); } catch (e) { this.retry(); return; }
       this.ws = ws;
-      ws.onopen = () => {
-        this.backoff = 1000;
-        const params = this.last != null ? [this.last + 1] : [];
-        ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'vellum_subscribeBlocks', params }));
-        setLive(true);
+      let gotBlock = false;
+      ws.onopen = async () => {
+        // Resume after the last block seen, but not from further back than REPLAY blocks.
+        let from = this.last != null ? this.last + 1 : null;
+        try {
+          const st = await rpc('vellum_status');
+          if (typeof st.height === 'number' && (from == null || from < st.height - REPLAY)) from = Math.max(0, st.height - REPLAY);
+          if (this.last != null && from > this.last + 1) this.last = from - 1;
+        } catch (e) { /* subscribe from the last block seen */ }
+        if (ws.readyState !== 1) return;
+        const params = from != null ? [from] : [];
+        this.subId += 1;
+        ws.send(JSON.stringify({ jsonrpc: '2.0', id: this.subId, method: 'vellum_subscribeBlocks', params }));
+        setLive('pending');
       };
       ws.onmessage = (m) => {
         let msg;
-        try { msg = JSON.parse(m.data); } catch (e) { return; }
-        if (msg.method === 'vellum_block' && msg.params && msg.params.result) {
+        try { msg = JSON.parse(quoteBigInts(String(m.data))); } catch (e) { return; }
+        if (!msg || typeof msg !== 'object') return;
+        if (msg.id === this.subId && msg.error) {
+          // The subscription was refused: not live; try again later.
+          setLive(false);
+          try { ws.close(); } catch (e) { /* closing anyway */ }
+          return;
+        }
+        if (msg.id === this.subId && msg.result !== undefined) { setLive(true); return; }
+        if (msg.method === 'vellum_block' && msg.params && msg.params.result && typeof msg.params.result.height === 'number') {
           const b = msg.params.result;
+          if (!gotBlock) { gotBlock = true; this.backoff = 1000; setLive(true); }
           if (this.last != null && b.height <= this.last) return;
           this.last = b.height;
           onHead(b);
@@ -386,14 +563,14 @@
     },
     retry() {
       clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.connect(), this.backoff);
+      this.timer = setTimeout(() => this.connect(), this.backoff * (0.75 + Math.random() * 0.5));
       this.backoff = Math.min(this.backoff * 2, 30000);
     },
   };
   function setLive(on) {
     const el = document.getElementById('live');
-    el.textContent = on ? 'live' : 'reconnecting';
-    el.className = 'live ' + (on ? 'on' : 'off');
+    el.textContent = on === 'pending' ? 'connecting' : on ? 'live' : 'not live';
+    el.className = 'live ' + (on === true ? 'on' : 'off');
   }
   function onHead(b) {
     state.head = b;
@@ -401,7 +578,9 @@
   }
 
   // ---------------------------------------------------------------- errors
-  function showError(e, context) {
+  function showError(e, context, ctx) {
+    if (e && e.stale) return;
+    if (ctx && !ctx.alive()) return;
     const box = document.getElementById('error');
     box.hidden = false;
     const data = e && e.data !== undefined ? (typeof e.data === 'string' ? e.data : pretty(e.data)) : null;
@@ -415,42 +594,52 @@
   // ---------------------------------------------------------------- router
   const page = () => document.getElementById('page');
   let renderToken = 0;
-  let cleanups = [];
+  let current = null; // the ctx of the page shown
   const routes = [];
   function route(re, name, fn) { routes.push({ re, name, fn }); }
 
   async function render() {
     const token = ++renderToken;
-    for (const c of cleanups) { try { c(); } catch (e) { /* ignore */ } }
-    cleanups = [];
+    if (current) { const old = current.cleanups; current.cleanups = []; for (const c of old) { try { c(); } catch (e) { /* ignore */ } } }
     clearError();
     const main = page();
     main.removeAttribute('data-ready');
-    const hash = decodeURIComponent(location.hash.replace(/^#/, '')) || '/';
+    const hash = location.hash.replace(/^#/, '') || '/';
     let r = null, m = null;
     for (const x of routes) { m = hash.match(x.re); if (m) { r = x; break; } }
-    if (!r) { r = { name: 'notfound', fn: notFoundPage }; m = [hash]; }
+    // Route segments are decoded one by one (after matching); a bad escape is "not found".
+    let args = null;
+    if (r) {
+      try { args = m.slice(1).map((x) => (x == null ? x : decodeURIComponent(x))); } catch (e) { r = null; }
+    }
+    if (!r) { r = { name: 'notfound', fn: notFoundPage }; args = [hash]; }
     main.setAttribute('data-page', r.name);
     clear(main);
     main.appendChild(h('p', { class: 'muted loading' }, 'Loading…'));
     document.querySelectorAll('nav a').forEach((a) => a.classList.toggle('active', navFor(r.name) === a.getAttribute('data-nav')));
     const ctx = {
       token,
+      redirected: false,
+      cleanups: [],
       alive: () => token === renderToken,
-      onCleanup: (f) => cleanups.push(f),
+      // Registered after the page was left: run at once.
+      onCleanup(f) { if (ctx.alive()) ctx.cleanups.push(f); else { try { f(); } catch (e) { /* ignore */ } } },
+      // Replace the route, unless the user has moved on already.
+      redirect(target) { if (!ctx.alive()) return; ctx.redirected = true; location.replace(target); },
     };
+    current = ctx;
     try {
-      const content = await r.fn(ctx, ...m.slice(1));
-      if (!ctx.alive()) return;
+      const content = await r.fn(ctx, ...args);
+      if (!ctx.alive() || ctx.redirected) return;
       clear(main);
       if (content) append(main, [content]);
     } catch (e) {
-      if (!ctx.alive()) return;
+      if (!ctx.alive() || ctx.redirected || (e && e.stale)) return;
       clear(main);
       main.appendChild(h('h1', null, 'Could not load this page'));
-      showError(e);
+      showError(e, null, ctx);
     }
-    if (ctx.alive()) {
+    if (ctx.alive() && !ctx.redirected) {
       main.setAttribute('data-ready', '1');
       decorateAccounts(main);
     }
@@ -520,6 +709,7 @@
     let blocks = [];
     let top = head;
     while (top >= 1 && head - top < 2400) {
+      if (!ctx.alive()) throw new Stale();
       const calls = [];
       for (let x = top; x >= Math.max(1, top - 299); x--) calls.push(['vellum_getBlockByNumber', [x]]);
       const res = await rpcBatch(calls);
@@ -561,7 +751,18 @@
       h('thead', null, h('tr', null, ['Hash', 'Block', 'Age', 'Method', 'Contract', 'Status'].map((x) => h('th', null, x)))), txBody);
     const txCache = new Map();
     let txKey = '';
-    async function drawTxs() {
+    // One drawTxs at a time: a call while one runs asks for one more run after it.
+    let txRunning = null, txAgain = false;
+    function drawTxs() {
+      if (txRunning) { txAgain = true; return txRunning; }
+      txRunning = (async () => {
+        try {
+          do { txAgain = false; await drawTxsOnce(); } while (txAgain && ctx.alive());
+        } finally { txRunning = null; }
+      })();
+      return txRunning;
+    }
+    async function drawTxsOnce() {
       const recent = [];
       for (let i = blocks.length - 1; i >= 0 && recent.length < 10; i--) {
         const b = blocks[i];
@@ -575,6 +776,9 @@
         const res = await rpcBatch(todo.flatMap((t) => [['vellum_getTransaction', [t.hash]], ['vellum_getTransactionReceipt', [t.hash]]]));
         todo.forEach((t, i) => txCache.set(t.hash, { tx: res[2 * i].result, rc: res[2 * i + 1].result }));
       }
+      // Keep only what the table shows.
+      const keep = new Set(recent.map((t) => t.hash));
+      for (const k of [...txCache.keys()]) if (!keep.has(k)) txCache.delete(k);
       if (!ctx.alive()) return;
       clear(txBody);
       if (!recent.length) txBody.appendChild(h('tr', { class: 'empty' }, h('td', { colspan: 6 }, 'No transactions in the last ' + num(blocks.length) + ' blocks.')));
@@ -585,7 +789,7 @@
         const ca = a.contract || (c.rc && c.rc.contract);
         const cc = ca ? state.contracts.get(ca) : null;
         txBody.appendChild(h('tr', { 'data-tx': t.hash }, h('td', null, txLink(t.hash, 4)), h('td', null, blockLink(t.height)), h('td', null, agoEl(t.time)),
-          h('td', null, h('b', null, a.method || '–')), h('td', null, ca ? link('#/contract/' + ca, cc && cc.interface ? cc.interface.contract : short(ca, 4), ca) : '–'),
+          h('td', null, h('b', null, a.method ? str(a.method, 60) : '–')), h('td', null, ca ? (isHex64(ca) ? link('#/contract/' + ca, cc && cc.interface && cc.interface.contract ? cc.interface.contract : short(ca, 4), ca) : plain(ca)) : '–'),
           h('td', null, c.rc ? badge(c.rc.status) : '–')));
       }
     }
@@ -656,6 +860,7 @@
         const calls = [];
         for (let x = lastH + 1; x < b.height; x++) calls.push(['vellum_getBlockByNumber', [x]]);
         rpcBatch(calls).then((res) => {
+          if (!ctx.alive()) return;
           const have = new Set(blocks.map((x) => x.height));
           for (const r of res) if (r.result && !have.has(r.result.height)) blocks.push(r.result);
           blocks.sort((x, y) => x.height - y.height);
@@ -669,7 +874,12 @@
       dirty = true;
     };
     live.listeners.add(onBlock);
-    const t1 = setInterval(() => { if (dirty) { dirty = false; draw(); drawTxs().catch(() => {}); } }, 1000);
+    const t1 = setInterval(() => {
+      if (!dirty || !ctx.alive()) return;
+      dirty = false;
+      try { draw(); } catch (e) { showError(e, 'overview', ctx); }
+      drawTxs().catch((e) => showError(e, 'latest transactions', ctx));
+    }, 1000);
     const t2 = setInterval(async () => {
       try { state.status = await rpc('vellum_status'); if (ctx.alive()) drawNode(); } catch (e) { /* shown on next load */ }
     }, 5000);
@@ -756,17 +966,18 @@
       const calls = [];
       for (let x = start; x >= Math.max(0, start - BLOCKS_PAGE + 1); x--) calls.push(['vellum_getBlockByNumber', [x]]);
       const res = await rpcBatch(calls);
-      for (const r of res) { if (r.error) showError(r.error); else rows.push(blockRow(r.result)); }
+      for (const r of res) { if (r.error) showError(r.error, null, ctx); else rows.push(blockRow(r.result)); }
       lowest = Math.max(0, start - BLOCKS_PAGE + 1);
     } else {
       // Walk back 200 headers at a time until a page is full (at most 5,000 blocks per page).
       let top = start;
       while (rows.length < BLOCKS_PAGE && top >= 0 && scanned < 5000) {
+        if (!ctx.alive()) throw new Stale();
         const calls = [];
         for (let x = top; x >= Math.max(0, top - 199); x--) calls.push(['vellum_getBlockByNumber', [x]]);
         const res = await rpcBatch(calls);
         for (const r of res) {
-          if (r.error) { showError(r.error); continue; }
+          if (r.error) { showError(r.error, null, ctx); continue; }
           if (rows.length >= BLOCKS_PAGE) break;
           lowest = r.result.height;
           if (r.result.transactions.length) rows.push(blockRow(r.result));
@@ -784,6 +995,7 @@
       h('p', { class: 'muted' }, txsOnly
         ? `Blocks with transactions between heights ${num(lowest)} and ${num(start)} (head ${num(head)}), newest first.`
         : `Heights ${num(lowest)}–${num(start)} of ${num(head)}, newest first.`),
+      txsOnly && scanned >= 5000 && rows.length < BLOCKS_PAGE && lowest > 0 ? h('p', { class: 'note small capnote' }, 'Scanned ' + num(scanned) + ' blocks for this page; truncated. “Older →” goes on from height ' + num(lowest - 1) + '.') : null,
       toggle,
       pager(newer, older),
       table(['Height', 'Hash', 'Time', 'Proposer', 'Txs', 'Fuel'], rows, { id: 'blocks' }),
@@ -896,7 +1108,7 @@
       section(null, kv([
         ['Hash', copyable(d.hash || hash), 'hash', d.hash || hash],
         ['Status', statusEl, 'status', st],
-        ['Block', h('span', null, blockLink(tx.height), ' · index ', link('#/block/' + tx.height, String(tx.index))), 'height', tx.height],
+        ['Block', h('span', null, blockLink(tx.height), ' · index ', isHeight(tx.height) ? link('#/block/' + Number(tx.height), String(tx.index)) : String(tx.index)), 'height', tx.height],
         ['Sender', h('span', null, accountLink(d.sender_address), ' ', h('span', { class: 'small muted mono', title: 'public key' }, short(d.sender, 6))), 'sender'],
         ['Nonce', num(d.nonce), 'nonce', d.nonce],
         ...actionRows,
@@ -905,7 +1117,7 @@
         ['Fuel limit', num(d.fuel_limit), 'fuel_limit'],
         ['Output', rc ? jsonBlock(rc.output) : '–', 'output'],
         ['Receipt hash', rc ? hashText(rc.receipt_hash, 10) : '–'],
-        ['Receipt proof', rc ? proofEl(hash) : '–'],
+        ['Receipt proof', rc ? proofEl(hash, ctx) : '–'],
         ['Chain id', d.chain_id],
       ])),
       section('Events (' + events.length + ')', events.length ? h('div', { id: 'events' }, events.map((e) => h('div', { class: 'event', 'data-event': e.event_index },
@@ -916,7 +1128,7 @@
 
   // A button that fetches the receipt's proof bundle (vellum_getReceiptProof) and offers it
   // as a file for `vellum proof check`.
-  function proofEl(hash) {
+  function proofEl(hash, ctx) {
     const box = h('span', { id: 'receipt-proof' });
     const btn = h('button', { type: 'button', class: 'small-btn' }, 'Fetch proof');
     btn.addEventListener('click', async () => {
@@ -925,8 +1137,20 @@
         const p = await rpc('vellum_getReceiptProof', [hash]);
         const bytes = hexToBytes(p.proof);
         const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+        // The object URL lives until the download starts (or the page is left).
+        let revoked = false;
+        const revoke = () => { if (!revoked) { revoked = true; URL.revokeObjectURL(url); } };
+        if (ctx) ctx.onCleanup(revoke);
+        const dl = h('a', { href: url, download: 'receipt-' + hash.slice(2, 14) + '.proof' }, 'download');
+        dl.addEventListener('click', () => {
+          setTimeout(() => {
+            revoke();
+            dl.replaceWith(h('span', { class: 'muted' }, 'downloaded '), btn);
+            btn.disabled = false; btn.textContent = 'Fetch again';
+          }, 1000);
+        });
         clear(box).append(badge('success', 'provable'), ' certified at block ', blockLink(p.certified_height), ' · ' + num(bytes.length) + ' bytes · ',
-          h('a', { href: url, download: 'receipt-' + hash.slice(2, 14) + '.proof' }, 'download'), h('span', { class: 'small muted' }, ' (check offline with vellum proof check)'));
+          dl, h('span', { class: 'small muted' }, ' (check offline with vellum proof check)'));
       } catch (e) {
         clear(box).append(h('span', { class: 'errmsg' }, e.message + (e.data ? ': ' + (typeof e.data === 'string' ? e.data : pretty(e.data)) : '')), ' ', btn);
         btn.disabled = false;
@@ -944,7 +1168,7 @@
       h('td', null, link('#/contract/' + c.address, short(c.address, 8), c.address, 'mono')),
       h('td', null, h('b', null, (c.interface && c.interface.contract) || '–'), c.kind ? h('span', { class: 'small muted' }, ' · ' + KINDS[c.kind].what) : h('span', { class: 'small muted' }, ' · custom')),
       h('td', { class: 'num' }, num(c.version)),
-      h('td', null, c.owner),
+      h('td', { class: 'ctext' }, str(c.owner, 80)),
       h('td', null, accountLink(c.deployer)),
       h('td', null, blockLink(c.deployed_at)),
       h('td', null, c.kind ? link(KINDS[c.kind].route(c.address), 'open ' + KINDS[c.kind].label + ' →') : '')));
@@ -952,8 +1176,11 @@
       table(['Address', 'Kind', 'Version', 'Owner', 'Deployer', 'Deployed at', 'Use case'], rows, { id: 'contracts' })];
   }
 
-  function argTemplate(type) {
+  function argTemplate(type, depth) {
+    depth = depth || 0;
+    if (typeof type !== 'string' || depth > 8) return null;
     type = type.replace(/\s+/g, '');
+    if (type.length > 256) return null;
     if (/^Option<(.*)>$/.test(type)) return null;
     if (/^(u|i)(8|16|32|64|128|size)$/.test(type)) return 0;
     if (type === 'bool') return false;
@@ -961,15 +1188,15 @@
     if (type === 'Address') return '0x' + '0'.repeat(64);
     if (type === 'Hash') return '0x' + '0'.repeat(64);
     if (/^Vec<.*>$/.test(type)) return [];
-    if (/^\(.*\)$/.test(type)) return type.slice(1, -1).split(',').map(argTemplate);
+    if (/^\(.*\)$/.test(type)) return type.slice(1, -1).split(',').slice(0, 16).map((t) => argTemplate(t, depth + 1));
     if (type === 'Choice') return 'for';
     if (type === 'Role') return 'farm';
     return null;
   }
   function templateFor(m) {
-    const o = {};
+    const o = Object.create(null);
     for (const a of m.args) o[a.name] = argTemplate(a.type);
-    return JSON.stringify(o, null, 2);
+    return pretty(o);
   }
 
   // Borsh of the ledger's contract record: code_hash[32], version u32, deployer[32],
@@ -992,15 +1219,14 @@
 
   async function contractPage(ctx, addr) {
     await loadContracts();
-    const c = await rpc('vellum_getContract', [addr]);
-    c.kind = kindOf(c);
+    const c = cleanContract(await rpc('vellum_getContract', [addr]));
     const methods = (c.interface && c.interface.methods) || [];
     const queries = methods.filter((m) => m.kind === 'query');
 
     // interface
     const ifaceRows = methods.map((m) => h('tr', { 'data-method': m.name },
-      h('td', null, h('b', { class: 'mono' }, m.name)), h('td', null, badge(m.kind === 'query' ? 'open' : m.kind === 'execute' ? 'pending' : 'neutral', m.kind)),
-      h('td', { class: 'mono small' }, m.args.length ? m.args.map((a, i) => [i ? ', ' : '', h('span', null, a.name), h('span', { class: 'muted' }, ': ' + a.type)]) : h('span', { class: 'muted' }, '—')),
+      h('td', null, h('b', { class: 'mono' }, m.name)), h('td', null, badge(m.kind === 'query' ? 'open' : m.kind === 'execute' ? 'pending' : 'neutral', m.kind || '?')),
+      h('td', { class: 'mono small' }, m.args.length ? m.args.map((a, i) => [i ? ', ' : '', h('span', null, trunc(a.name, 60)), h('span', { class: 'muted', title: a.type }, ': ' + trunc(a.type, 80))]) : h('span', { class: 'muted' }, '—')),
       h('td', { class: 'mono small' }, m.returns), h('td', { class: 'small' }, m.doc || '')));
 
     // query form
@@ -1014,8 +1240,10 @@
     const form = h('form', { id: 'query', class: 'qform' },
       h('label', null, 'Method ', sel), h('label', null, 'Height ', hi), h('button', { type: 'submit' }, 'Run query'),
       h('label', { class: 'block' }, 'Arguments (JSON)', ta), out);
+    let querySeq = 0;
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
+      const seq = ++querySeq;
       clear(out).appendChild(h('p', { class: 'muted' }, 'Running…'));
       out.removeAttribute('data-ok');
       const argText = ta.value.trim() || '{}';
@@ -1023,13 +1251,20 @@
       try {
         // The arguments go as typed (not re-serialized), so integers past 2^53 keep their digits.
         const params = '[' + JSON.stringify(addr) + ',' + JSON.stringify(sel.value) + ',' + argText + (hi.value !== '' ? ',' + Number(hi.value) : '') + ']';
-        const body = '{"jsonrpc":"2.0","id":' + (++rpcId) + ',"method":"vellum_query","params":' + params + '}';
-        const raw = await post(null, body);
+        const body = '{"jsonrpc":"2.0","id":0,"method":"vellum_query","params":' + params + '}';
+        let raw;
+        for (let attempt = 0; ; attempt++) {
+          raw = await post(null, body.replace('"id":0,', '"id":' + (++rpcId) + ','));
+          if (!(raw.error && raw.error.code === BUSY && attempt < 4)) break;
+          await sleep(150 + 250 * attempt + Math.random() * 150);
+        }
+        if (seq !== querySeq) return;
         if (raw.error) throw new RpcError('vellum_query', raw.error);
         const r = raw.result;
         clear(out).appendChild(h('div', null, h('p', { class: 'small muted' }, 'at height ' + num(r.height) + ' · ' + num(r.fuel_used) + ' fuel'), jsonBlock(r.output)));
         out.setAttribute('data-ok', '1');
       } catch (e) {
+        if (seq !== querySeq) return;
         clear(out).appendChild(h('div', { class: 'errmsg' }, h('b', null, e.message + (e.code ? ' (' + e.code + ')' : '')), e.data !== undefined ? jsonBlock(e.data) : null));
         out.setAttribute('data-ok', '0');
       }
@@ -1039,57 +1274,70 @@
     const Z = '0x' + '0'.repeat(64);
     const recKey = textToHex('contract/') + addr.slice(2);
     let versions = [];
-    try { versions = (await rpc('vellum_getHistory', [Z, recKey, { order: 'desc', limit: 100 }])).versions; } catch (e) { showError(e, 'version history'); }
+    try { versions = (await rpc('vellum_getHistory', [Z, recKey, { order: 'desc', limit: 100 }])).versions; } catch (e) { showError(e, 'version history', ctx); }
     const histRows = versions.map((v) => {
-      const d = v.value && v.value.hex ? decodeContractRecord(v.value.hex) : null;
+      const d = isHexValue(v.value) ? decodeContractRecord(v.value.hex) : null;
       return h('tr', { 'data-version': d ? d.version : '' }, h('td', null, blockLink(v.height)), h('td', { class: 'num' }, v.index),
-        h('td', null, d ? 'v' + d.version : v.removed ? 'removed' : '?'), h('td', null, d ? hashText(d.codeHash, 8) : '–'), h('td', null, d ? d.owner : '–'));
+        h('td', null, d ? 'v' + d.version : v.removed ? 'removed' : '?'), h('td', null, d ? hashText(d.codeHash, 8) : '–'), h('td', { class: 'ctext' }, d ? str(d.owner, 80) : '–'));
     });
 
     // storage browser
     const storage = h('div', { id: 'storage-box' });
     const keyHist = h('div', { id: 'key-history' });
+    // cursors[i] starts page i. A page link carries its own target index; while a page loads
+    // the links are disabled, and only the newest request may draw.
     const cursors = [null];
-    let pageIx = 0;
-    async function loadStorage() {
+    let storageSeq = 0, storageBusy = false;
+    async function loadStorage(pageIx) {
+      if (storageBusy) return;
+      storageBusy = true;
+      const seq = ++storageSeq;
+      storage.querySelectorAll('.pager a').forEach((a) => a.classList.add('disabled'));
       const p = { limit: 25 };
       if (cursors[pageIx]) p.cursor = cursors[pageIx];
       try {
         const r = await rpc('vellum_getRange', [addr, p]);
+        if (seq !== storageSeq || !ctx.alive()) return;
         cursors[pageIx + 1] = r.next_cursor;
         const rows = r.entries.map((e) => h('tr', { 'data-key': e.key.hex },
           h('td', null, h('a', { href: '#', class: 'keylink', onclick: (ev) => { ev.preventDefault(); showKeyHistory(e.key); } }, keyEl(e.key))),
-          h('td', null, valueEl(e.value && e.value.hex))));
+          h('td', null, storedValueEl(e.value))));
+        const go = (ix) => (ev) => { ev.preventDefault(); if (!storageBusy) loadStorage(ix); };
         clear(storage).append(
           h('div', { class: 'pager' },
-            pageIx > 0 ? h('a', { href: '#', onclick: (ev) => { ev.preventDefault(); pageIx--; loadStorage(); } }, '← Previous') : h('span', { class: 'muted' }, '← Previous'),
+            pageIx > 0 ? h('a', { href: '#', onclick: go(pageIx - 1) }, '← Previous') : h('span', { class: 'muted' }, '← Previous'),
             h('span', { class: 'muted' }, 'page ' + (pageIx + 1)),
-            r.next_cursor ? h('a', { href: '#', onclick: (ev) => { ev.preventDefault(); pageIx++; loadStorage(); } }, 'Next →') : h('span', { class: 'muted' }, 'Next →')),
+            r.next_cursor ? h('a', { href: '#', onclick: go(pageIx + 1) }, 'Next →') : h('span', { class: 'muted' }, 'Next →')),
           table(['Key', 'Value'], rows, { id: 'storage' }));
-      } catch (e) { showError(e, 'storage'); }
+      } catch (e) { showError(e, 'storage', ctx); } finally {
+        storageBusy = false;
+        storage.querySelectorAll('.pager a').forEach((a) => a.classList.remove('disabled'));
+      }
     }
+    let histSeq = 0;
     async function showKeyHistory(key) {
+      const seq = ++histSeq;
       document.querySelectorAll('#storage tr.sel').forEach((x) => x.classList.remove('sel'));
-      const tr = document.querySelector('#storage tr[data-key="' + key.hex + '"]');
-      if (tr) tr.classList.add('sel');
+      for (const tr of document.querySelectorAll('#storage tr[data-key]')) if (tr.getAttribute('data-key') === key.hex) tr.classList.add('sel');
       keyHist.removeAttribute('data-ready');
       clear(keyHist).appendChild(h('p', { class: 'muted' }, 'Loading history…'));
       try {
         const r = await rpc('vellum_getHistory', [addr, key.hex, { order: 'desc', limit: 100 }]);
+        if (seq !== histSeq || !ctx.alive()) return;
         clear(keyHist).append(h('h3', null, 'History of ', keyEl(key), h('span', { class: 'muted small' }, ' · newest first' + (r.next_cursor ? ' · first 100 versions' : ''))),
           table(['Height', 'Tx index', 'Value'], r.versions.map((v) => h('tr', { 'data-version-height': v.height },
-            h('td', null, blockLink(v.height)), h('td', { class: 'num' }, v.index), h('td', null, v.removed ? badge('unknown', 'removed') : valueEl(v.value && v.value.hex))))));
+            h('td', null, blockLink(v.height)), h('td', { class: 'num' }, v.index), h('td', null, v.removed ? badge('unknown', 'removed') : storedValueEl(v.value))))));
         keyHist.setAttribute('data-ready', '1');
         keyHist.scrollIntoView({ block: 'nearest' });
-      } catch (e) { clear(keyHist); showError(e, 'key history'); }
+      } catch (e) { if (seq === histSeq) { clear(keyHist); showError(e, 'key history', ctx); } }
     }
-    await loadStorage();
+    await loadStorage(0);
 
     let evs = [];
-    try { evs = await allEvents({ contract: addr }, 5); } catch (e) { showError(e, 'events'); }
-    const evRows = evs.slice(-25).reverse().map((e) => h('tr', { 'data-event': e.height + ':' + e.transaction_index + ':' + e.event_index },
-      h('td', null, blockLink(e.height)), h('td', null, txLink(e.transaction, 4)), h('td', null, h('span', { class: 'topic' }, e.topic)),
-      h('td', { class: 'mono small evdata' }, trunc(JSON.stringify(e.data), 160))));
+    try { evs = await newestEvents({ contract: addr }, 25, ctx); } catch (e) { if (e.stale) throw e; showError(e, 'events', ctx); }
+    const evRows = evs.slice().reverse().map((e) => h('tr', { 'data-event': e.height + ':' + e.transaction_index + ':' + e.event_index },
+      h('td', null, blockLink(e.height)), h('td', null, txLink(e.transaction, 4)), h('td', { class: 'ctext' }, h('span', { class: 'topic' }, str(e.topic, 80))),
+      h('td', { class: 'mono small evdata' }, safeJson(e.data, 160))));
 
     const kind = c.kind;
     return [
@@ -1108,7 +1356,7 @@
       section('Query', queries.length ? form : h('p', { class: 'muted' }, 'No query methods.')),
       section('Version history', h('p', { class: 'small muted' }, 'Versions of the ledger’s record of this contract (key contract/<address> of the ledger), newest first.'),
         table(['Height', 'Tx index', 'Version', 'Code hash', 'Owner'], histRows, { id: 'versions' })),
-      section('Recent events', h('p', { class: 'small muted' }, evs.length ? 'The newest ' + Math.min(25, evs.length) + ' of ' + num(evs.length) + (evs.length >= 5000 ? '+' : '') + ' events, newest first.' : 'No events.'),
+      section('Recent events', h('p', { class: 'small muted' }, evs.length ? 'The newest ' + num(evs.length) + ' events, newest first' + (evs.truncated ? ' (older events not shown).' : '.') : 'No events.'),
         evs.length ? table(['Block', 'Tx', 'Topic', 'Data'], evRows, { id: 'contract-events' }) : null),
       section('Storage', h('p', { class: 'small muted' }, 'Current entries in key order. Click a key for its history. Keys show printable bytes as text and other bytes as ‹hex›.'), storage, keyHist),
     ];
@@ -1117,7 +1365,7 @@
   // ---------------------------------------------------------------- account
   async function accountPage(ctx, addr, cursor) {
     await loadContracts();
-    if (state.contracts.has(addr)) { location.replace('#/contract/' + addr); return null; }
+    if (state.contracts.has(addr)) { ctx.redirect('#/contract/' + addr); return null; }
     const p = { limit: 25 };
     if (cursor) p.cursor = cursor;
     const [acc, txs] = await rpcBatch([['vellum_getAccount', [addr]], ['vellum_getAccountTransactions', [addr, p]]]);
@@ -1149,12 +1397,12 @@
   // ---------------------------------------------------------------- search
   async function searchPage(ctx, q) {
     q = q.trim();
-    if (/^\d+$/.test(q)) { location.replace('#/block/' + q); return null; }
+    if (/^\d{1,16}$/.test(q)) { ctx.redirect('#/block/' + q); return null; }
     if (/^0x[0-9a-fA-F]{64}$/.test(q)) {
       const x = q.toLowerCase();
       const r = await rpcBatch([['vellum_getTransaction', [x]], ['vellum_getBlockByHash', [x]], ['vellum_getContract', [x]], ['vellum_getAccount', [x]]]);
       const target = r[0].result ? '#/tx/' + x : r[1].result ? '#/block/' + x : r[2].result ? '#/contract/' + x : r[3].result ? '#/account/' + x : null;
-      if (target) { location.replace(target); return null; }
+      if (target) { ctx.redirect(target); return null; }
     }
     return [h('h1', null, 'Nothing found'), h('p', { id: 'nothing-found', class: 'note' }, 'Nothing found for “' + q + '”. Search takes a block height, or 0x and 64 hex digits: a transaction hash, block hash, contract address or account address.')];
   }
@@ -1183,66 +1431,91 @@
   async function requireKind(addr, kind) {
     await loadContracts();
     let c = state.contracts.get(addr);
-    if (!c) { c = await rpc('vellum_getContract', [addr]); c.kind = kindOf(c); }
+    if (!c) c = cleanContract(await rpc('vellum_getContract', [addr]));
     if (c.kind !== kind) throw new RpcError('route', { message: addr + ' is not a ' + KINDS[kind].label + ' contract' });
     return c;
   }
   function crumbs(...parts) { return h('div', { class: 'crumbs' }, parts.map((p, i) => [i ? ' / ' : '', p])); }
 
   // ---- trace
-  async function partyNames(contract, addrs) {
-    const uniq = [...new Set(addrs.filter(Boolean))];
-    const todo = uniq.filter((a) => !state.names.has(a));
+  // Party names are what one trace contract's parties call themselves: they label addresses
+  // in that contract's views only, never elsewhere.
+  function namesOf(contract) {
+    let m = state.names.get(contract);
+    if (!m) { m = new Map(); state.names.set(contract, m); }
+    return m;
+  }
+  const PARTY_LOOKUPS = 200;
+  async function partyNames(ctx, contract, addrs) {
+    const names = namesOf(contract);
+    const uniq = [...new Set(addrs.filter(isHex64))];
+    const todo = uniq.filter((a) => !names.has(a)).slice(0, PARTY_LOOKUPS);
     if (todo.length) {
-      const r = await rpcBatch(todo.map((a) => ['vellum_query', [contract, 'party_of', { address: a }]]));
-      r.forEach((x, i) => { if (x.result && x.result.output) state.names.set(todo[i], x.result.output.name); });
+      const r = await queryMany(ctx, todo.map((a) => ['vellum_query', [contract, 'party_of', { address: a }]]));
+      r.forEach((x, i) => {
+        const o = x && x.result && x.result.output;
+        names.set(todo[i], o && typeof o.name === 'string' ? trunc(nobidi(o.name), 60) : null);
+      });
     }
-    return (a) => state.names.get(a) || short(a, 4);
+    return (a) => { const n = names.get(a); return n || short(typeof a === 'string' ? a : str(a, 20), 4); };
   }
 
   async function lotsPage(ctx, addr) {
     await requireKind(addr, 'trace');
-    const evs = await allEvents({ contract: addr });
+    const evs = await allEvents({ contract: addr }, 20, ctx);
+    const names = namesOf(addr);
     const lots = new Map();
     const parties = [];
     const add = (id, o) => { const l = lots.get(id) || { id, height: null }; Object.assign(l, o); lots.set(id, l); return l; };
     for (const e of evs) {
       if (e.topic === 'party_registered') {
         // Registering an address again replaces its party: keep the latest.
-        const i = parties.findIndex((p) => p.address === e.data.address);
+        const d = e.data;
+        if (!d || typeof d !== 'object' || !isHex64(d.address)) continue;
+        const i = parties.findIndex((p) => p.address === d.address);
         if (i >= 0) parties.splice(i, 1);
-        parties.push(Object.assign({ height: e.height }, e.data));
-        state.names.set(e.data.address, e.data.name);
+        parties.push({ height: e.height, address: d.address, name: str(d.name, 60), role: str(d.role, 40) });
+        if (typeof d.name === 'string') names.set(d.address, trunc(nobidi(d.name), 60));
+        continue;
       }
-      if (e.topic === 'lot_created') add(e.data.id, { product: e.data.product, quantity: e.data.quantity, unit: e.data.unit, origin: e.data.origin, height: e.height, how: 'created' });
-      if (e.topic === 'split') for (const [id, q] of e.data[1]) add(id, { quantity: q, height: e.height, how: 'split from ' + e.data[0], from: e.data[0] });
-      if (e.topic === 'merged') add(e.data[1], { height: e.height, how: 'merged from ' + e.data[0].join(', ') });
-      if (e.topic === 'recalled') for (const id of e.data[0]) add(id, { recalled: e.data[1] });
-      if (e.topic === 'handed_over') { const l = add(e.data[0], {}); l.hops = (l.hops || 0) + 1; }
-      if (e.topic === 'inspected') { const l = add(e.data[0], {}); l.insp = (l.insp || 0) + 1; if (!e.data[2]) l.failed = true; }
+      const d = e.data;
+      const isId = (x) => typeof x === 'string' && x.length > 0 && x.length <= 200;
+      try {
+        if (e.topic === 'lot_created' && d && isId(d.id)) add(d.id, { product: d.product, quantity: d.quantity, unit: d.unit, origin: d.origin, height: e.height, how: 'created' });
+        if (e.topic === 'split' && Array.isArray(d) && Array.isArray(d[1])) for (const x of d[1].slice(0, 1000)) if (Array.isArray(x) && isId(x[0])) add(x[0], { quantity: x[1], height: e.height, how: 'split from ' + str(d[0], 60), from: d[0] });
+        if (e.topic === 'merged' && Array.isArray(d) && isId(d[1])) add(d[1], { height: e.height, how: 'merged from ' + (Array.isArray(d[0]) ? d[0].slice(0, 20).map((x) => str(x, 60)).join(', ') : str(d[0], 60)) });
+        if (e.topic === 'recalled' && Array.isArray(d) && Array.isArray(d[0])) for (const id of d[0].slice(0, 1000)) if (isId(id)) add(id, { recalled: d[1] });
+        if (e.topic === 'handed_over' && Array.isArray(d) && isId(d[0])) { const l = add(d[0], {}); l.hops = (l.hops || 0) + 1; }
+        if (e.topic === 'inspected' && Array.isArray(d) && isId(d[0])) { const l = add(d[0], {}); l.insp = (l.insp || 0) + 1; if (!d[2]) l.failed = true; }
+      } catch (err) { /* a malformed event: skip it */ }
     }
-    // Current state of each lot (owner, quantity, product for split/merged lots).
-    const ids = [...lots.keys()].slice(0, 200);
-    const cur = await rpcBatch(ids.map((id) => ['vellum_query', [addr, 'lot', { id }]]));
-    cur.forEach((r, i) => { if (r.result) lots.get(ids[i]).cur = r.result.output; });
-    const rows = [...lots.values()].sort((a, b) => (a.height || 0) - (b.height || 0)).map((l) => {
+    // Current state of the newest lots (owner, quantity, product for split/merged lots).
+    const LOTS_MAX = 200;
+    const sorted = [...lots.values()].sort((a, b) => (a.height || 0) - (b.height || 0));
+    const shownLots = sorted.slice(-LOTS_MAX);
+    const ids = shownLots.map((l) => l.id);
+    const cur = await queryMany(ctx, ids.map((id) => ['vellum_query', [addr, 'lot', { id }]]), 20);
+    cur.forEach((r, i) => { if (r.result && r.result.output && typeof r.result.output === 'object') lots.get(ids[i]).cur = r.result.output; });
+    const rows = shownLots.map((l) => {
       const c = l.cur || {};
       const recalled = c.recall || l.recalled;
       return h('tr', { 'data-lot': l.id, class: recalled ? 'recalled' : '' },
-        h('td', null, link('#/trace/' + addr + '/' + encodeURIComponent(l.id), l.id)),
-        h('td', null, c.product || l.product || '–'),
-        h('td', { class: 'num' }, num(c.quantity != null ? c.quantity : l.quantity) + ' ' + (c.unit || l.unit || '')),
+        h('td', { class: 'ctext' }, link('#/trace/' + addr + '/' + encodeURIComponent(l.id), trunc(l.id, 60))),
+        h('td', { class: 'ctext' }, str(c.product || l.product || '–', 60)),
+        h('td', { class: 'num' }, num(c.quantity != null ? c.quantity : l.quantity) + ' ' + str(c.unit || l.unit || '', 20)),
         h('td', null, c.owner ? accountLink(c.owner) : '–'),
-        h('td', { class: 'small' }, l.how || '–'),
+        h('td', { class: 'small ctext' }, l.how || '–'),
         h('td', null, blockLink(l.height)),
         h('td', { class: 'num' }, num(l.hops || 0)),
         h('td', null, recalled ? badge('recalled', 'RECALLED') : c.active === false ? badge('inactive', 'inactive') : badge('success', 'active'), l.failed ? [' ', badge('failed', 'failed inspection')] : null));
     });
-    const prow = parties.map((p) => h('tr', { 'data-party': p.address }, h('td', null, h('b', null, p.name)), h('td', null, p.role), h('td', null, link('#/account/' + p.address, short(p.address), p.address, 'mono')), h('td', null, blockLink(p.height))));
+    const prow = parties.slice(-500).map((p) => h('tr', { 'data-party': p.address }, h('td', { class: 'ctext' }, h('b', null, p.name)), h('td', { class: 'ctext' }, p.role), h('td', null, link('#/account/' + p.address, short(p.address), p.address, 'mono')), h('td', null, blockLink(p.height))));
     return [
       crumbs(link('#/apps', 'Use cases'), 'Trace ' + short(addr, 4)),
       h('h1', null, 'Lots ', h('span', { class: 'small muted' }, 'trace contract ', contractLink(addr))),
       h('p', { class: 'muted' }, 'Lots from the contract’s events (lot_created, split, merged); current state from the lot query. Click a lot for its provenance graph.'),
+      evs.truncated ? h('p', { class: 'note small capnote' }, 'Showing the first ' + num(evs.length) + ' events of this contract; truncated.') : null,
+      capNote(shownLots.length, lots.size, false, 'the newest lots:'),
       section('Lots (' + lots.size + ')', table(['Lot', 'Product', 'Quantity', 'Holder', 'Origin', 'Since block', 'Handovers', 'Status'], rows, { id: 'lots' })),
       section('Parties (' + parties.length + ')', table(['Name', 'Role', 'Address', 'Registered at (latest)'], prow, { id: 'parties' })),
     ];
@@ -1250,62 +1523,95 @@
 
   async function tracePage(ctx, addr, lotId) {
     await requireKind(addr, 'trace');
-    const prov = await query(addr, 'trace', { lot: lotId });
+    const prov = cleanProvenance(await query(addr, 'trace', { lot: lotId }));
+    if (!prov) throw new RpcError('trace', { message: 'the trace query gave no lot for ' + trunc(lotId, 80) });
     const all = [prov.lot, ...prov.upstream, ...prov.downstream];
     const addrs = [];
-    for (const x of all) { addrs.push(x.lot.owner, x.lot.origin); for (const c of x.custody) addrs.push(c.from, c.to); for (const i of x.inspections) addrs.push(i.inspector); }
-    const name = await partyNames(addr, addrs);
+    for (const x of all.slice(0, PROV_LOTS)) { addrs.push(x.lot.owner, x.lot.origin); for (const c of x.custody.slice(0, HOPS_MAX)) addrs.push(c.from, c.to); for (const i of x.inspections.slice(0, INSP_MAX)) addrs.push(i.inspector); }
+    const name = await partyNames(ctx, addr, addrs);
     const svg = drawProvenance(addr, prov, name);
     const L = prov.lot.lot;
-    const custRows = prov.lot.custody.map((c, i) => h('tr', { 'data-custody': i }, h('td', { class: 'num' }, i + 1), h('td', null, name(c.from)), h('td', null, name(c.to)), h('td', null, blockLink(c.height)), h('td', null, timeEl(c.at_ms))));
-    const inspRows = all.flatMap((x) => x.inspections.map((i) => h('tr', null, h('td', null, x.lot.id), h('td', null, name(i.inspector)), h('td', null, badge(i.passed ? 'passed' : 'failed', i.passed ? 'pass' : 'fail')), h('td', null, i.notes), h('td', null, timeEl(i.at_ms)))));
+    const TABLE_MAX = 500;
+    const custRows = prov.lot.custody.slice(0, TABLE_MAX).map((c, i) => h('tr', { 'data-custody': i }, h('td', { class: 'num' }, i + 1), h('td', { class: 'ctext' }, name(c.from)), h('td', { class: 'ctext' }, name(c.to)), h('td', null, blockLink(c.height)), h('td', null, timeEl(c.at_ms))));
+    const inspAll = all.flatMap((x) => x.inspections.map((i) => [x, i]));
+    const inspRows = inspAll.slice(0, TABLE_MAX).map(([x, i]) => h('tr', null, h('td', { class: 'ctext' }, trunc(x.lot.id, 60)), h('td', { class: 'ctext' }, name(i.inspector)), h('td', null, badge(i.passed ? 'passed' : 'failed', i.passed ? 'pass' : 'fail')), h('td', { class: 'ctext' }, str(i.notes, 300)), h('td', null, timeEl(i.at_ms))));
+    const addrLink = (a) => (isHex64(a) ? link('#/account/' + a, name(a), a) : plain(a));
+    const rc = L.recall && typeof L.recall === 'object' ? L.recall : null;
     return [
-      crumbs(link('#/apps', 'Use cases'), link('#/trace/' + addr, 'Trace ' + short(addr, 4)), lotId),
-      h('h1', null, 'Provenance of ', h('span', { class: 'mono' }, L.id), ' ', L.recall ? badge('recalled', 'RECALLED') : null),
-      L.recall ? h('p', { class: 'recallnote' }, 'Recalled: “' + L.recall.reason + '”' + (L.recall.source !== L.id ? ' (recall issued on ancestor ' + L.recall.source + ')' : '') + ' · ', timeEl(L.recall.at_ms)) : null,
+      crumbs(link('#/apps', 'Use cases'), link('#/trace/' + addr, 'Trace ' + short(addr, 4)), trunc(lotId, 60)),
+      h('h1', null, 'Provenance of ', h('span', { class: 'mono ctext' }, trunc(L.id, 80)), ' ', rc ? badge('recalled', 'RECALLED') : null),
+      rc ? h('p', { class: 'recallnote' }, 'Recalled: “' + str(rc.reason, 300) + '”' + (rc.source !== L.id ? ' (recall issued on ancestor ' + str(rc.source, 60) + ')' : '') + ' · ', timeEl(rc.at_ms)) : null,
       section(null, kv([
-        ['Product', L.product], ['Quantity', num(L.quantity) + ' ' + L.unit], ['Holder', link('#/account/' + L.owner, name(L.owner), L.owner)],
-        ['Origin', link('#/account/' + L.origin, name(L.origin), L.origin)], ['Created', timeEl(L.created_at_ms)], ['Active', L.active ? 'yes' : 'no (split or merged away)'],
+        ['Product', str(L.product, 120)], ['Quantity', num(L.quantity) + ' ' + str(L.unit, 20)], ['Holder', addrLink(L.owner)],
+        ['Origin', addrLink(L.origin)], ['Created', timeEl(L.created_at_ms)], ['Active', L.active ? 'yes' : 'no (split or merged away)'],
         ['Graph', prov.upstream.length + ' ancestors · ' + prov.downstream.length + ' descendants'],
       ])),
       section('Provenance graph (ancestors ← lot → descendants)', h('div', { class: 'graphwrap' }, svg),
         h('p', { class: 'small muted' }, 'Each box is a lot with its custody hops (block height: from → to) and inspections. Arrows run from parent to child lots (split or merge). Red: recalled. Click a lot to re-centre.')),
-      section('Custody of ' + L.id, table(['#', 'From', 'To', 'Block', 'Time'], custRows, { id: 'custody' })),
-      inspRows.length ? section('Inspections', table(['Lot', 'Inspector', 'Result', 'Notes', 'Time'], inspRows)) : null,
+      section('Custody of ' + trunc(L.id, 60), capNote(custRows.length, prov.lot.custody.length, false, 'the first hops:'), table(['#', 'From', 'To', 'Block', 'Time'], custRows, { id: 'custody' })),
+      inspRows.length ? section('Inspections', capNote(inspRows.length, inspAll.length, false, 'the first inspections:'), table(['Lot', 'Inspector', 'Result', 'Notes', 'Time'], inspRows)) : null,
     ];
   }
 
   function trunc(t, n) { t = String(t); return t.length > n ? t.slice(0, n - 1) + '…' : t; }
+
+  // The trace query's answer, checked: lots with string ids, arrays where arrays belong;
+  // ancestors and descendants without duplicates or the lot itself.
+  const PROV_LOTS = 100, HOPS_MAX = 20, INSP_MAX = 5, DEPTH_MAX = 8;
+  function cleanProvenance(p) {
+    const arr = (x) => (Array.isArray(x) ? x : []);
+    const ids = (x) => arr(x).filter((y) => typeof y === 'string');
+    const node = (x) => {
+      if (!x || typeof x !== 'object' || !x.lot || typeof x.lot !== 'object' || typeof x.lot.id !== 'string') return null;
+      const lot = Object.assign({}, x.lot, { children: ids(x.lot.children), parents: ids(x.lot.parents) });
+      return { lot, custody: arr(x.custody).filter((c) => c && typeof c === 'object'), inspections: arr(x.inspections).filter((c) => c && typeof c === 'object') };
+    };
+    if (!p || typeof p !== 'object') return null;
+    const focus = node(p.lot);
+    if (!focus) return null;
+    const seen = new Set([focus.lot.id]);
+    const list = (xs) => { const out = []; for (const x of arr(xs)) { const n = node(x); if (n && !seen.has(n.lot.id)) { seen.add(n.lot.id); out.push(n); } } return out; };
+    const upstream = list(p.upstream), downstream = list(p.downstream);
+    return { lot: focus, upstream, downstream };
+  }
 
   function drawProvenance(addr, prov, name) {
     const focus = prov.lot.lot.id;
     const byId = new Map();
     for (const x of [prov.lot, ...prov.upstream, ...prov.downstream]) byId.set(x.lot.id, x);
     const up = new Set(prov.upstream.map((x) => x.lot.id)), down = new Set(prov.downstream.map((x) => x.lot.id));
+    // Layers by breadth-first search from the lot: ancestors through parents (layer −1, −2, …),
+    // descendants through children (1, 2, …). A lot keeps its first layer (back edges and
+    // cycles are ignored); at most PROV_LOTS lots and DEPTH_MAX layers each way are drawn.
     const layer = new Map([[focus, 0]]);
-    // Ancestors: layer = min(child layer) − 1; descendants: layer = max(parent layer) + 1.
-    for (let it = 0; it < byId.size + 1; it++) {
-      let changed = false;
-      for (const id of up) {
-        const kids = byId.get(id).lot.children.filter((k) => layer.has(k) && (k === focus || up.has(k)));
-        if (!kids.length) continue;
-        const l = Math.min(...kids.map((k) => layer.get(k))) - 1;
-        if (layer.get(id) !== l) { layer.set(id, l); changed = true; }
+    const bfs = (set, next, dir) => {
+      let frontier = [focus];
+      for (let d = 1; d <= DEPTH_MAX && frontier.length && layer.size < PROV_LOTS; d++) {
+        const nf = [];
+        for (const id of frontier) {
+          for (const k of next(byId.get(id))) {
+            if (layer.size >= PROV_LOTS) break;
+            if (!set.has(k) || layer.has(k)) continue;
+            layer.set(k, dir * d); nf.push(k);
+          }
+        }
+        frontier = nf;
       }
-      for (const id of down) {
-        const ps = byId.get(id).lot.parents.filter((p) => layer.has(p) && (p === focus || down.has(p)));
-        if (!ps.length) continue;
-        const l = Math.max(...ps.map((p) => layer.get(p))) + 1;
-        if (layer.get(id) !== l) { layer.set(id, l); changed = true; }
-      }
-      if (!changed) break;
-    }
-    for (const id of byId.keys()) if (!layer.has(id)) layer.set(id, up.has(id) ? -1 : 1);
+    };
+    bfs(up, (x) => x.lot.parents, -1);
+    bfs(down, (x) => x.lot.children, 1);
+    // Lots the search did not reach (the answer lists them, their links do not): next to the lot.
+    for (const id of byId.keys()) { if (layer.size >= PROV_LOTS) break; if (!layer.has(id)) layer.set(id, up.has(id) ? -1 : 1); }
+    const hidden = byId.size - layer.size;
     const layers = [...new Set(layer.values())].sort((a, b) => a - b);
-    const cols = layers.map((l) => [...byId.keys()].filter((id) => layer.get(id) === l));
+    const cols = layers.map(() => []);
+    const colOf = new Map(layers.map((l, i) => [l, i]));
+    for (const [id, l] of layer) cols[colOf.get(l)].push(id);
     // Order within a column: by the mean position of already-placed neighbours (one sweep each way).
     const NW = 240, GAP = 74, PAD = 16, LH = 14;
-    const nodeH = (x) => 62 + Math.max(1, x.custody.length) * LH + (x.inspections.length ? 4 + x.inspections.length * LH : 0) + (x.lot.recall ? LH : 0);
+    const hopsShown = (x) => Math.min(x.custody.length, HOPS_MAX) + (x.custody.length > HOPS_MAX ? 1 : 0);
+    const inspShown = (x) => Math.min(x.inspections.length, INSP_MAX) + (x.inspections.length > INSP_MAX ? 1 : 0);
+    const nodeH = (x) => 62 + Math.max(1, hopsShown(x)) * LH + (x.inspections.length ? 4 + inspShown(x) * LH : 0) + (x.lot.recall ? LH : 0);
     const pos = new Map();
     function place() {
       cols.forEach((col, ci) => {
@@ -1322,18 +1628,20 @@
       });
       place();
     }
-    const maxH = Math.max(...cols.map((col) => col.reduce((a, id) => a + pos.get(id).h + 22, 0)));
+    let maxH = 0;
+    for (const col of cols) maxH = Math.max(maxH, col.reduce((a, id) => a + pos.get(id).h + 22, 0));
     // centre columns vertically
     cols.forEach((col) => {
       const colH = col.reduce((a, id) => a + pos.get(id).h + 22, 0);
       const off = (maxH - colH) / 2;
       for (const id of col) pos.get(id).y += off;
     });
-    const W = PAD * 2 + cols.length * NW + (cols.length - 1) * GAP, H = maxH + PAD * 2 + 20;
-    const svg = s('svg', { id: 'provenance', viewBox: `0 0 ${W} ${H}`, width: '100%', 'font-family': 'system-ui, sans-serif', 'data-lots': byId.size });
+    const W = PAD * 2 + cols.length * NW + (cols.length - 1) * GAP, H = maxH + PAD * 2 + 20 + (hidden > 0 ? 16 : 0);
+    const svg = s('svg', { id: 'provenance', viewBox: `0 0 ${W} ${H}`, width: '100%', 'font-family': 'system-ui, sans-serif', 'data-lots': layer.size });
     // Fit the panel when it can without shrinking text below 90 %; scroll beyond that.
     svg.style.maxWidth = W + 'px';
     svg.style.minWidth = Math.round(W * 0.9) + 'px';
+    if (hidden > 0) svg.appendChild(s('text', { x: PAD, y: H - 6, 'font-size': 11, fill: '#b45309' }, '+' + hidden + ' more lots not drawn (graph capped at ' + PROV_LOTS + ' lots, ' + DEPTH_MAX + ' levels each way)'));
     svg.appendChild(s('defs', null,
       s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, s('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#6b7280' })),
       s('marker', { id: 'arrowr', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, s('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#dc2626' }))));
@@ -1342,8 +1650,9 @@
       l < 0 ? (l === -1 ? 'parents' : 'ancestors (' + (-l) + ' up)') : l === 0 ? 'this lot' : (l === 1 ? 'children' : 'descendants (' + l + ' down)'))));
     // edges
     for (const [id, x] of byId) {
+      if (!pos.has(id)) continue;
       for (const child of x.lot.children) {
-        if (!byId.has(child)) continue;
+        if (!pos.has(child)) continue;
         const a = pos.get(id), b = pos.get(child);
         const x1 = a.x + NW, y1 = a.y + 22, x2 = b.x, y2 = b.y + 22;
         const red = !!byId.get(child).lot.recall;
@@ -1353,19 +1662,20 @@
         svg.appendChild(g);
       }
       // One label per split (at the parent) and per merge (at the merged lot).
-      const kids = x.lot.children.filter((c) => byId.has(c));
+      const kids = x.lot.children.filter((c) => pos.has(c));
       const splitKids = kids.filter((c) => byId.get(c).lot.parents.length <= 1);
       if (splitKids.length) {
         const a = pos.get(id);
         svg.appendChild(s('text', { x: a.x + NW + 6, y: a.y + 16, 'font-size': 10, fill: '#6b7280' }, splitKids.length > 1 ? 'split ×' + splitKids.length : 'split'));
       }
-      if (x.lot.parents.length > 1 && x.lot.parents.some((p) => byId.has(p))) {
+      if (x.lot.parents.length > 1 && x.lot.parents.some((p) => pos.has(p))) {
         const b = pos.get(id);
         svg.appendChild(s('text', { x: b.x - 6, y: b.y + 14, 'text-anchor': 'end', 'font-size': 10, fill: '#6b7280' }, 'merge of ' + x.lot.parents.length));
       }
     }
     // nodes
     for (const [id, x] of byId) {
+      if (!pos.has(id)) continue;
       const p = pos.get(id), L = x.lot;
       const isFocus = id === focus;
       const recalled = !!L.recall;
@@ -1379,107 +1689,149 @@
       if (recalled) a.appendChild(s('text', { x: NW - 10, y: 18, 'text-anchor': 'end', 'font-size': 11, 'font-weight': 700, fill: '#dc2626' }, 'RECALLED'));
       else if (!L.active) a.appendChild(s('text', { x: NW - 10, y: 18, 'text-anchor': 'end', 'font-size': 10, fill: '#6b7280' }, 'inactive'));
       else if (failed) a.appendChild(s('text', { x: NW - 10, y: 18, 'text-anchor': 'end', 'font-size': 10, 'font-weight': 700, fill: '#b45309' }, 'FAILED INSPECTION'));
-      a.appendChild(s('text', { x: 10, y: 34, 'font-size': 11, fill: '#374151' }, trunc(L.product, 24) + ' · ' + num(L.quantity) + ' ' + L.unit));
+      a.appendChild(s('text', { x: 10, y: 34, 'font-size': 11, fill: '#374151' }, trunc(str(L.product), 24) + ' · ' + trunc(num(L.quantity), 24) + ' ' + str(L.unit, 12)));
       a.appendChild(s('text', { x: 10, y: 49, 'font-size': 11, fill: '#374151' }, 'holder: ' + trunc(name(L.owner), 26)));
       g.appendChild(a);
       let y = 64;
       if (!x.custody.length) { g.appendChild(s('text', { x: 10, y, 'font-size': 10, fill: '#9ca3af' }, 'no handovers')); y += LH; }
-      x.custody.forEach((c, i) => {
-        const hop = s('g', { 'data-hop': i, 'data-from': c.from, 'data-to': c.to, 'data-height': c.height });
-        hop.appendChild(s('title', null, `hop ${i + 1}: ${name(c.from)} → ${name(c.to)} at block ${c.height} (${localTime(c.at_ms)})`));
-        hop.appendChild(s('text', { x: 10, y, 'font-size': 10, fill: '#6b7280' }, '#' + c.height));
+      x.custody.slice(0, HOPS_MAX).forEach((c, i) => {
+        const hop = s('g', { 'data-hop': i, 'data-from': str(c.from, 70), 'data-to': str(c.to, 70), 'data-height': str(c.height, 20) });
+        hop.appendChild(s('title', null, `hop ${i + 1}: ${name(c.from)} → ${name(c.to)} at block ${str(c.height, 20)} (${localTime(c.at_ms)})`));
+        hop.appendChild(s('text', { x: 10, y, 'font-size': 10, fill: '#6b7280' }, '#' + str(c.height, 12)));
         hop.appendChild(s('text', { x: 58, y, 'font-size': 10.5, fill: '#1f2937' }, trunc(name(c.from), 14) + ' → ' + trunc(name(c.to), 14)));
         g.appendChild(hop);
         y += LH;
       });
+      if (x.custody.length > HOPS_MAX) { g.appendChild(s('text', { x: 10, y, 'font-size': 10, fill: '#6b7280' }, '+' + (x.custody.length - HOPS_MAX) + ' more hops')); y += LH; }
       if (x.inspections.length) {
         y += 4;
-        x.inspections.forEach((ins) => {
+        x.inspections.slice(0, INSP_MAX).forEach((ins) => {
           const ig = s('g', { 'data-inspection': ins.passed ? 'pass' : 'fail' });
-          ig.appendChild(s('title', null, `${name(ins.inspector)}: ${ins.passed ? 'passed' : 'failed'} — ${ins.notes}`));
-          ig.appendChild(s('text', { x: 10, y, 'font-size': 10.5, 'font-weight': 700, fill: ins.passed ? '#15803d' : '#dc2626' }, (ins.passed ? '✓ pass ' : '✗ fail ') + trunc(ins.notes || name(ins.inspector), 28)));
+          ig.appendChild(s('title', null, `${name(ins.inspector)}: ${ins.passed ? 'passed' : 'failed'} — ${str(ins.notes, 300)}`));
+          ig.appendChild(s('text', { x: 10, y, 'font-size': 10.5, 'font-weight': 700, fill: ins.passed ? '#15803d' : '#dc2626' }, (ins.passed ? '✓ pass ' : '✗ fail ') + trunc(ins.notes ? str(ins.notes) : name(ins.inspector), 28)));
           g.appendChild(ig);
           y += LH;
         });
+        if (x.inspections.length > INSP_MAX) { g.appendChild(s('text', { x: 10, y, 'font-size': 10, fill: '#6b7280' }, '+' + (x.inspections.length - INSP_MAX) + ' more inspections')); y += LH; }
       }
-      if (recalled) g.appendChild(s('text', { x: 10, y: y + 2, 'font-size': 10.5, fill: '#dc2626' }, trunc('recall: ' + L.recall.reason, 38)));
+      if (recalled) g.appendChild(s('text', { x: 10, y: y + 2, 'font-size': 10.5, fill: '#dc2626' }, trunc('recall: ' + str(L.recall && L.recall.reason), 38)));
       svg.appendChild(g);
     }
     return svg;
   }
 
   // ---- notary / document check
+  const VERDICTS = ['anchored', 'revoked', 'superseded', 'unknown'];
   async function documentPage(ctx, addr) {
     const m = await loadContracts();
     const notaries = [...m.values()].filter((c) => c.kind === 'notary');
+    if (addr && !notaries.some((c) => c.address === addr)) notaries.push(await requireKind(addr, 'notary'));
     if (!notaries.length) return [h('h1', null, 'Document check'), h('p', null, 'No notary contract is deployed.')];
-    let current = addr && notaries.some((c) => c.address === addr) ? addr : notaries[0].address;
-    if (addr && !notaries.some((c) => c.address === addr)) await requireKind(addr, 'notary');
-    const sel = h('select', { name: 'notary', id: 'notary-select' }, notaries.map((c) => h('option', { value: c.address, selected: c.address === current }, 'Notary ' + short(c.address, 6) + ' (deployed at ' + c.deployed_at + ')')));
-    sel.addEventListener('change', () => { location.hash = '#/document/' + sel.value; });
+    // Any member may deploy a contract that looks like a notary: with more than one, the user
+    // picks (owner organisation and deployer shown); none is picked for them.
+    if (!addr && notaries.length === 1) addr = notaries[0].address;
+    const current = addr || null;
+    const optLabel = (c) => 'Notary ' + short(c.address, 6) + ' · owner ' + str(c.owner, 40) + ' · deployed by ' + short(c.deployer, 4) + ' at block ' + str(c.deployed_at, 20);
+    const sel = h('select', { name: 'notary', id: 'notary-select' },
+      current ? null : h('option', { value: '', selected: true }, 'Choose a notary contract…'),
+      notaries.map((c) => h('option', { value: c.address, selected: c.address === current }, optLabel(c))));
+    sel.addEventListener('change', () => { if (isHex64(sel.value)) location.hash = '#/document/' + sel.value; });
+    const chooser = notaries.length > 1 ? h('label', { class: 'block' }, 'Notary contract ', sel) : h('p', { class: 'small' }, 'Notary contract: ', contractLink(current), ' · owner ', h('span', { class: 'ctext' }, str(notaries[0].owner, 40)));
+    if (!current) {
+      return [
+        crumbs(link('#/apps', 'Use cases'), 'Document check'),
+        h('h1', null, 'Document check'),
+        h('p', { class: 'note' }, notaries.length + ' contracts on this chain look like notaries. Choose the one whose anchorings you trust: check its owner organisation and deployer.'),
+        chooser,
+        table(['Contract', 'Owner', 'Deployer', 'Deployed at'], notaries.map((c) => h('tr', { 'data-contract': c.address },
+          h('td', null, link('#/document/' + c.address, short(c.address, 8), c.address, 'mono')), h('td', { class: 'ctext' }, str(c.owner, 60)),
+          h('td', null, accountLink(c.deployer)), h('td', null, blockLink(c.deployed_at)))), { id: 'notaries' }),
+      ];
+    }
     const input = h('input', { type: 'file', id: 'document-file', name: 'document' });
     const hashOut = h('div', { id: 'document-hash', class: 'mono' });
     const verdictBox = h('div', { id: 'verdict-box' });
-    let lastHash = null, lastName = null;
     const drop = h('label', { class: 'drop', id: 'drop', for: 'document-file' },
       h('div', { class: 'dropbig' }, 'Drop a document here, or click to choose a file'),
       h('div', { class: 'small muted' }, 'The file is hashed (SHA3-256) in your browser. Nothing is uploaded: only the hash is sent to this node, in a read-only query.'),
       input);
+    // Only the newest file may draw: a slower, older check stops at its next step.
+    let checkSeq = 0;
+    const CHUNK = 4 * 1024 * 1024;
+    async function hashFile(file, seq) {
+      const hasher = window.sha3_256.create();
+      for (let off = 0; off < file.size; off += CHUNK) {
+        if (seq !== checkSeq || !ctx.alive()) return null;
+        const buf = await file.slice(off, Math.min(file.size, off + CHUNK)).arrayBuffer();
+        hasher.update(new Uint8Array(buf));
+        if (file.size > CHUNK) hashOut.textContent = 'Hashing ' + file.name + '… ' + Math.floor((100 * Math.min(file.size, off + CHUNK)) / file.size) + ' %';
+      }
+      return '0x' + hasher.hex();
+    }
     async function handle(file) {
       if (!file) return;
+      const seq = ++checkSeq;
       const main = page();
       main.removeAttribute('data-ready');
       clear(verdictBox); clearError();
       hashOut.textContent = 'Hashing ' + file.name + '…';
       try {
-        const buf = await file.arrayBuffer();
-        const hash = '0x' + window.sha3_256(new Uint8Array(buf));
-        lastHash = hash; lastName = file.name;
-        await verify(hash, file.name, file.size);
-      } catch (e) { showError(e); }
-      if (ctx.alive()) main.setAttribute('data-ready', '1');
+        const hash = await hashFile(file, seq);
+        if (hash == null || seq !== checkSeq || !ctx.alive()) return;
+        await verify(hash, file.name, file.size, seq);
+      } catch (e) {
+        if (seq === checkSeq) showError(e, 'document check', ctx);
+      }
+      if (seq === checkSeq && ctx.alive()) main.setAttribute('data-ready', '1');
     }
-    async function verify(hash, fname, size) {
+    async function verify(hash, fname, size, seq) {
       clear(hashOut).append(h('div', { class: 'small muted' }, (fname || 'document') + (size != null ? ' · ' + num(size) + ' bytes' : '') + ' · SHA3-256'), h('div', { class: 'hashv', 'data-hash': hash }, hash));
       const r = await query(current, 'verify', { hash });
-      const d = r.document;
-      const verdict = r.verdict === 'valid' ? 'anchored' : r.verdict;
+      if (seq !== checkSeq || !ctx.alive()) return;
+      const d = r && typeof r.document === 'object' ? r.document : null;
+      const rv = r && r.verdict === 'valid' ? 'anchored' : r && r.verdict;
+      const verdict = VERDICTS.includes(rv) ? rv : 'unknown';
+      const st = d && d.status && typeof d.status === 'object' ? d.status : {};
       let notaryName = null, revHeight = null, supHeight = null;
       if (d) {
-        try { notaryName = await query(current, 'notary', { notary: d.notary }); } catch (e) { /* removed notary */ }
-        if (d.status && d.status.status !== 'valid') {
-          const topic = d.status.status === 'revoked' ? 'revoked' : 'superseded';
-          const evs = await allEvents({ contract: current, topic, from_height: d.anchored_at_height }, 10);
+        try { const n = await query(current, 'notary', { notary: d.notary }); notaryName = typeof n === 'string' ? trunc(n, 80) : null; } catch (e) { /* removed notary */ }
+        if (st.status === 'revoked' || st.status === 'superseded') {
+          const topic = st.status;
+          const from = isHeight(d.anchored_at_height) ? Number(d.anchored_at_height) : 0;
+          const evs = await allEvents({ contract: current, topic, from_height: from }, 10, ctx);
           const ev = evs.find((e) => (topic === 'revoked' ? e.data && e.data.hash === hash : Array.isArray(e.data) && e.data[0] === hash));
           if (ev) { if (topic === 'revoked') revHeight = ev.height; else supHeight = ev.height; }
         }
       }
-      const title = { anchored: 'Anchored: this document is on record and valid', revoked: 'Revoked: this document was anchored, then revoked', superseded: 'Superseded: this document was anchored, then replaced by a newer version', unknown: 'Unknown: this hash was never anchored with this notary contract' }[verdict] || verdict;
+      if (seq !== checkSeq || !ctx.alive()) return;
+      const title = { anchored: 'Anchored: this document is on record and valid', revoked: 'Revoked: this document was anchored, then revoked', superseded: 'Superseded: this document was anchored, then replaced by a newer version', unknown: 'Unknown: this hash was never anchored with this notary contract' }[verdict];
+      const note = rv !== verdict ? h('p', { class: 'small muted' }, 'The contract answered the verdict ', h('code', { class: 'ctext' }, str(r && r.verdict, 60)), ', which this page does not know.') : null;
       const rows = d ? [
         ['Notary contract', contractLink(current)],
-        ['Anchored by', h('span', null, notaryName ? h('b', null, notaryName + ' ') : null, accountLink(d.notary))],
-        ['Document type', d.doc_type, 'doc_type'],
-        ['Issuer', d.issuer, 'issuer'],
+        ['Anchored by', h('span', null, notaryName ? h('b', { class: 'ctext' }, notaryName + ' ') : null, accountLink(d.notary))],
+        ['Document type', h('span', { class: 'ctext' }, str(d.doc_type, 120)), 'doc_type'],
+        ['Issuer', h('span', { class: 'ctext' }, str(d.issuer, 120)), 'issuer'],
         ['Anchored at', h('span', null, 'block ', blockLink(d.anchored_at_height), ' · ', timeEl(d.anchored_at_ms)), 'anchored_at_height'],
-        d.status.status === 'revoked' ? ['Revoked', h('span', null, '“' + d.status.reason + '” · ', revHeight != null ? ['block ', blockLink(revHeight), ' · '] : null, timeEl(d.status.at_ms)), 'revocation'] : null,
-        d.status.status === 'superseded' ? ['Superseded by', h('span', null, h('span', { class: 'mono' }, d.status.by), ' · ', supHeight != null ? ['block ', blockLink(supHeight), ' · '] : null, timeEl(d.status.at_ms)), 'superseded_by'] : null,
-        d.supersedes ? ['Supersedes', h('span', { class: 'mono' }, d.supersedes), 'supersedes'] : null,
+        st.status === 'revoked' ? ['Revoked', h('span', { class: 'ctext' }, '“' + str(st.reason, 300) + '” · ', revHeight != null ? ['block ', blockLink(revHeight), ' · '] : null, timeEl(st.at_ms)), 'revocation'] : null,
+        st.status === 'superseded' ? ['Superseded by', h('span', null, h('span', { class: 'mono' }, str(st.by, 80)), ' · ', supHeight != null ? ['block ', blockLink(supHeight), ' · '] : null, timeEl(st.at_ms)), 'superseded_by'] : null,
+        d.supersedes ? ['Supersedes', h('span', { class: 'mono' }, str(d.supersedes, 80)), 'supersedes'] : null,
       ] : [['Notary contract', contractLink(current)], ['Looked up at block', num(state.head ? state.head.height : null)]];
       clear(verdictBox).appendChild(h('div', { id: 'verdict', class: 'verdict v-' + verdict, 'data-verdict': verdict, 'data-hash': hash },
-        h('div', { class: 'vtitle' }, title), kv(rows)));
+        h('div', { class: 'vtitle' }, title), note, kv(rows)));
     }
     input.addEventListener('change', () => handle(input.files && input.files[0]));
-    const evs = (await allEvents({ contract: current }, 5)).filter((e) => ['anchored', 'revoked', 'superseded'].includes(e.topic)).slice(-50).reverse();
+    const evs = (await newestEvents({ contract: current }, 50, ctx, (e) => ['anchored', 'revoked', 'superseded'].includes(e.topic))).slice().reverse();
     const names = new Map();
-    const nres = await rpcBatch([...new Set(evs.filter((e) => e.data && e.data.notary).map((e) => e.data.notary))].map((a) => ['vellum_query', [current, 'notary', { notary: a }]]));
-    [...new Set(evs.filter((e) => e.data && e.data.notary).map((e) => e.data.notary))].forEach((a, i) => { if (nres[i].result && nres[i].result.output) names.set(a, nres[i].result.output); });
+    const who = [...new Set(evs.filter((e) => e.data && isHex64(e.data.notary)).map((e) => e.data.notary))].slice(0, 50);
+    const nres = await queryMany(ctx, who.map((a) => ['vellum_query', [current, 'notary', { notary: a }]]));
+    who.forEach((a, i) => { const o = nres[i].result && nres[i].result.output; if (typeof o === 'string') names.set(a, trunc(o, 60)); });
     const recentTable = table(['Block', 'Event', 'Document hash', 'Type', 'Issuer', 'Notary', 'Tx'], evs.map((e) => {
-      const d = Array.isArray(e.data) ? { hash: e.data[0] } : e.data;
+      const d = Array.isArray(e.data) ? { hash: e.data[0] } : e.data && typeof e.data === 'object' ? e.data : {};
       return h('tr', { 'data-doc-event': e.topic }, h('td', null, blockLink(e.height)),
         h('td', null, badge(e.topic === 'anchored' ? 'success' : e.topic === 'revoked' ? 'failed' : 'pending', e.topic)),
-        h('td', null, hashText(d.hash, 8), Array.isArray(e.data) ? h('span', { class: 'small muted' }, ' → ', hashText(e.data[1], 6)) : null),
-        h('td', null, d.doc_type || '–'), h('td', null, d.issuer || '–'),
-        h('td', null, d.notary ? h('span', null, names.get(d.notary) ? names.get(d.notary) + ' ' : '', accountLink(d.notary)) : '–'),
+        h('td', null, hashText(str(d.hash, 80), 8), Array.isArray(e.data) ? h('span', { class: 'small muted' }, ' → ', hashText(str(e.data[1], 80), 6)) : null),
+        h('td', { class: 'ctext' }, d.doc_type ? str(d.doc_type, 60) : '–'), h('td', { class: 'ctext' }, d.issuer ? str(d.issuer, 60) : '–'),
+        h('td', null, d.notary ? h('span', null, names.get(d.notary) ? h('span', { class: 'ctext' }, names.get(d.notary) + ' ') : '', accountLink(d.notary)) : '–'),
         h('td', null, txLink(e.transaction, 4)));
     }), { id: 'notary-activity' });
     drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
@@ -1489,127 +1841,180 @@
       crumbs(link('#/apps', 'Use cases'), 'Document check'),
       h('h1', null, 'Document check'),
       h('p', { class: 'muted' }, 'Verify a document against the notary contract. The hash is computed locally with SHA3-256 (FIPS 202, the same as ', h('code', null, 'vellum verify'), ' and ', h('code', null, 'openssl dgst -sha3-256'), '); the document never leaves your computer.'),
-      notaries.length > 1 ? h('label', { class: 'block' }, 'Notary contract ', sel) : h('p', { class: 'small' }, 'Notary contract: ', contractLink(current)),
+      chooser,
       drop, hashOut, verdictBox,
-      section('Recent notary activity', h('p', { class: 'small muted' }, 'The newest 50 anchorings, revocations and supersessions recorded by this contract’s events.'), recentTable),
+      section('Recent notary activity', h('p', { class: 'small muted' }, 'The newest ' + num(evs.length) + ' anchorings, revocations and supersessions recorded by this contract’s events' + (evs.truncated ? ' (older ones not shown).' : '.')), recentTable),
     ];
+  }
+
+  // Lists of a use case's records: the newest LIST_MAX, each read with one query.
+  const LIST_MAX = 200;
+  const obj = (x) => (x && typeof x === 'object' && !Array.isArray(x) ? x : null);
+  // An integer (number or the digits quoteBigInts left as a string) as a BigInt, else null.
+  function toBig(x) {
+    if (typeof x === 'bigint') return x;
+    if (typeof x === 'number' && Number.isSafeInteger(x)) return BigInt(x);
+    if (typeof x === 'string' && /^-?\d{1,40}$/.test(x)) return BigInt(x);
+    return null;
+  }
+  const isId = (x) => (typeof x === 'string' && x.length > 0 && x.length <= 200) || (typeof x === 'number' && Number.isSafeInteger(x));
+  function listNote(evs, what) {
+    return evs.truncated ? h('p', { class: 'note small capnote' }, 'Showing the last ' + num(evs.length) + ' ' + what + '; truncated (older ones not shown).') : null;
   }
 
   // ---- ballot
   async function meetingsPage(ctx, addr) {
     await requireKind(addr, 'ballot');
-    const evs = await allEvents({ contract: addr, topic: 'meeting_created' });
-    const cur = await rpcBatch(evs.map((e) => ['vellum_query', [addr, 'meeting', { id: e.data.id }]]));
-    const rows = evs.map((e, i) => {
-      const m = (cur[i].result && cur[i].result.output) || e.data;
-      return h('tr', { 'data-meeting': m.id }, h('td', null, link('#/meeting/' + addr + '/' + encodeURIComponent(m.id), m.id)), h('td', null, m.title),
-        h('td', { class: 'num' }, m.items.length), h('td', { class: 'num' }, num(m.total_shares)), h('td', null, m.secret ? 'secret' : 'public'),
-        h('td', { class: 'num' }, (m.quorum_bps / 100) + ' %'), h('td', null, badge(m.status)), h('td', null, blockLink(e.height)));
+    const evs = (await newestEvents({ contract: addr, topic: 'meeting_created' }, LIST_MAX, ctx)).filter((e) => obj(e.data) && isId(e.data.id));
+    const cur = await queryMany(ctx, evs.map((e) => ['vellum_query', [addr, 'meeting', { id: e.data.id }]]));
+    const rows = evs.slice().reverse().map((e, k) => {
+      const i = evs.length - 1 - k;
+      const m = obj(cur[i].result && cur[i].result.output) || e.data;
+      const mid = isId(m.id) ? String(m.id) : String(e.data.id);
+      return h('tr', { 'data-meeting': mid }, h('td', { class: 'ctext' }, link('#/meeting/' + addr + '/' + encodeURIComponent(mid), trunc(mid, 60))), h('td', { class: 'ctext' }, str(m.title, 120)),
+        h('td', { class: 'num' }, Array.isArray(m.items) ? m.items.length : '–'), h('td', { class: 'num' }, num(m.total_shares)), h('td', null, m.secret ? 'secret' : 'public'),
+        h('td', { class: 'num' }, typeof m.quorum_bps === 'number' ? (m.quorum_bps / 100) + ' %' : '–'), h('td', null, badge(m.status)), h('td', null, blockLink(e.height)));
     });
     return [crumbs(link('#/apps', 'Use cases'), 'Ballot ' + short(addr, 4)), h('h1', null, 'Meetings ', h('span', { class: 'small muted' }, contractLink(addr))),
+      listNote(evs, 'meetings'),
       table(['Meeting', 'Title', 'Items', 'Shares', 'Voting', 'Quorum', 'Status', 'Created at'], rows, { id: 'meetings' })];
   }
 
+  const CHOICES = ['for', 'against', 'abstain'];
   async function meetingPage(ctx, addr, id) {
     await requireKind(addr, 'ballot');
-    const m = await query(addr, 'meeting', { id });
+    const m = obj(await query(addr, 'meeting', { id }));
+    if (!m) throw new RpcError('meeting', { message: 'the meeting query gave no meeting' });
+    const items = Array.isArray(m.items) ? m.items.slice(0, 1000) : [];
     let tally = null, tallyErr = null;
-    try { tally = await query(addr, 'tally', { meeting: id }); } catch (e) { tallyErr = e; }
-    const votes = (await allEvents({ contract: addr })).filter((e) => Array.isArray(e.data) && e.data[0] === id && /^vote_/.test(e.topic));
-    // Running counts from events when the tally is not available yet.
-    const counts = m.items.map(() => ({ for: 0, against: 0, abstain: 0, committed: 0 }));
-    for (const e of votes) {
-      if (e.topic === 'vote_cast' || e.topic === 'vote_revealed') counts[e.data[1]][e.data[3]] += Number(e.data[4]);
-      if (e.topic === 'vote_committed') counts[e.data[1]].committed += 1;
+    try { const t = await query(addr, 'tally', { meeting: id }); tally = Array.isArray(t) ? t : null; } catch (e) { tallyErr = e; }
+    let votes = [], truncated = false;
+    for (const topic of ['vote_cast', 'vote_revealed', 'vote_committed']) {
+      const evs = await allEvents({ contract: addr, topic }, 20, ctx);
+      if (evs.truncated) truncated = true;
+      for (const e of evs) if (Array.isArray(e.data) && e.data[0] === id) votes.push(e);
     }
-    const total = Number(m.total_shares) || 1;
-    const rows = m.items.map((title, i) => {
-      const t = tally ? tally.find((x) => x.item === i) || tally[i] : null;
-      const f = t ? Number(t.for_shares) : counts[i].for, a = t ? Number(t.against_shares) : counts[i].against, ab = t ? Number(t.abstain_shares) : counts[i].abstain;
+    votes.sort((x, y) => x.height - y.height || x.transaction_index - y.transaction_index || x.event_index - y.event_index);
+    // Running counts from events when the tally is not available yet: only well-formed votes
+    // (an item index in range, a known choice) count; shares are summed as BigInt.
+    const counts = items.map(() => ({ for: 0n, against: 0n, abstain: 0n, committed: 0 }));
+    const itemOf = (x) => (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x < items.length ? x : null);
+    for (const e of votes) {
+      const i = itemOf(e.data[1]);
+      if (i == null) continue;
+      if (e.topic === 'vote_cast' || e.topic === 'vote_revealed') {
+        const c = e.data[3], v = toBig(e.data[4]);
+        if (typeof c === 'string' && CHOICES.includes(c) && v != null) counts[i][c] += v;
+      }
+      if (e.topic === 'vote_committed') counts[i].committed += 1;
+    }
+    const totalB = toBig(m.total_shares);
+    const total = totalB != null && totalB > 0n ? totalB : 1n;
+    const pct = (v) => Math.max(0, Math.min(100, Number((v * 10000n) / total) / 100));
+    const quorum = typeof m.quorum_bps === 'number' && Number.isFinite(m.quorum_bps) ? Math.max(0, Math.min(100, m.quorum_bps / 100)) : null;
+    const rows = items.map((title, i) => {
+      const t = tally ? obj(tally.find((x) => x && x.item === i) || tally[i]) : null;
+      const pick = (x, fallback) => { const b = toBig(x); return b != null ? b : fallback; };
+      const f = t ? pick(t.for_shares, 0n) : counts[i].for, a = t ? pick(t.against_shares, 0n) : counts[i].against, ab = t ? pick(t.abstain_shares, 0n) : counts[i].abstain;
       const bar = h('div', { class: 'vbar', title: `for ${f} · against ${a} · abstain ${ab} · of ${total} shares` });
-      for (const [v, c] of [[f, 'for'], [a, 'against'], [ab, 'abstain']]) { const seg = h('span', { class: 'seg ' + c }); seg.style.width = (100 * v / total).toFixed(2) + '%'; bar.appendChild(seg); }
-      const q = h('span', { class: 'qmark' }); q.style.left = (m.quorum_bps / 100) + '%'; bar.appendChild(q);
-      return h('tr', { 'data-item': i }, h('td', { class: 'num' }, i + 1), h('td', null, title),
+      for (const [v, c] of [[f, 'for'], [a, 'against'], [ab, 'abstain']]) { const seg = h('span', { class: 'seg ' + c }); seg.style.width = pct(v).toFixed(2) + '%'; bar.appendChild(seg); }
+      if (quorum != null) { const q = h('span', { class: 'qmark' }); q.style.left = quorum + '%'; bar.appendChild(q); }
+      return h('tr', { 'data-item': i }, h('td', { class: 'num' }, i + 1), h('td', { class: 'ctext' }, str(title, 300)),
         h('td', { class: 'num', 'data-field': 'for' }, num(f)), h('td', { class: 'num', 'data-field': 'against' }, num(a)), h('td', { class: 'num', 'data-field': 'abstain' }, num(ab)),
         h('td', null, bar),
         h('td', null, t ? [t.quorum_reached ? badge('success', 'quorum') : badge('failed', 'no quorum'), ' ', t.passed ? badge('success', 'passed') : badge('failed', 'not passed')] : h('span', { class: 'muted small' }, m.secret ? counts[i].committed + ' committed' : 'running')));
     });
-    const vrows = votes.map((e) => h('tr', null, h('td', null, blockLink(e.height)), h('td', null, e.topic.replace('vote_', '')), h('td', { class: 'num' }, e.data[1] + 1), h('td', null, accountLink(e.data[2])),
-      h('td', null, e.data[3] ? badge(e.data[3] === 'for' ? 'success' : e.data[3] === 'against' ? 'failed' : 'unknown', e.data[3]) : h('span', { class: 'muted' }, 'sealed')), h('td', { class: 'num' }, e.data[4] != null ? num(e.data[4]) : '–'), h('td', null, txLink(e.transaction, 4))));
+    const VOTES_MAX = 500;
+    const shownVotes = votes.slice(-VOTES_MAX);
+    const vrows = shownVotes.map((e) => {
+      const i = itemOf(e.data[1]);
+      const c = typeof e.data[3] === 'string' && CHOICES.includes(e.data[3]) ? e.data[3] : null;
+      return h('tr', null, h('td', null, blockLink(e.height)), h('td', null, e.topic.replace('vote_', '')), h('td', { class: 'num' }, i != null ? i + 1 : str(e.data[1], 20)), h('td', null, accountLink(e.data[2])),
+        h('td', null, c ? badge(c === 'for' ? 'success' : c === 'against' ? 'failed' : 'unknown', c) : e.data[3] != null ? h('span', { class: 'ctext' }, str(e.data[3], 40)) : h('span', { class: 'muted' }, 'sealed')), h('td', { class: 'num' }, e.data[4] != null ? num(e.data[4]) : '–'), h('td', null, txLink(e.transaction, 4)));
+    });
+    const mid = isId(m.id) ? String(m.id) : id;
     return [
-      crumbs(link('#/apps', 'Use cases'), link('#/meeting/' + addr, 'Ballot ' + short(addr, 4)), id),
-      h('h1', null, m.title, ' ', badge(m.status)),
-      section(null, kv([['Meeting id', m.id, 'id'], ['Organiser', accountLink(m.organiser)], ['Voting', m.secret ? 'secret (commit, then reveal)' : 'public'], ['Registered shares', num(m.total_shares)], ['Quorum', (m.quorum_bps / 100) + ' % of shares'], ['Status', badge(m.status), 'status']])),
-      section(tally ? 'Tally' : 'Tally (not final)', tallyErr ? h('p', { class: 'note small' }, 'The final tally is available once the meeting is closed (' + tallyErr.message + (tallyErr.data && tallyErr.data.error ? ': ' + tallyErr.data.error.message : '') + '). Counts below come from the vote events so far.') : null,
+      crumbs(link('#/apps', 'Use cases'), link('#/meeting/' + addr, 'Ballot ' + short(addr, 4)), trunc(id, 60)),
+      h('h1', { class: 'ctext' }, str(m.title, 200), ' ', badge(m.status)),
+      section(null, kv([['Meeting id', mid, 'id'], ['Organiser', accountLink(m.organiser)], ['Voting', m.secret ? 'secret (commit, then reveal)' : 'public'], ['Registered shares', num(m.total_shares)], ['Quorum', quorum != null ? quorum + ' % of shares' : '–'], ['Status', badge(m.status), 'status']])),
+      section(tally ? 'Tally' : 'Tally (not final)', tallyErr ? h('p', { class: 'note small' }, 'The final tally is available once the meeting is closed (' + tallyErr.message + (tallyErr.data && tallyErr.data.error ? ': ' + str(tallyErr.data.error.message, 200) : '') + '). Counts below come from the vote events so far.') : null,
         table(['#', 'Item', 'For', 'Against', 'Abstain', 'Shares (quorum mark)', 'Result'], rows, { id: 'tally' }),
         h('p', { class: 'small muted legend' }, h('span', { class: 'sw for' }), ' for ', h('span', { class: 'sw against' }), ' against ', h('span', { class: 'sw abstain' }), ' abstain · bar width is share of all registered shares')),
-      section('Votes (' + votes.length + ')', table(['Block', 'Event', 'Item', 'Voter', 'Choice', 'Shares', 'Tx'], vrows, { id: 'votes' })),
+      section('Votes (' + votes.length + ')', truncated ? h('p', { class: 'note small capnote' }, 'Only the first pages of vote events were read; truncated.') : null,
+        capNote(shownVotes.length, votes.length, false, 'the last votes:'),
+        table(['Block', 'Event', 'Item', 'Voter', 'Choice', 'Shares', 'Tx'], vrows, { id: 'votes' })),
     ];
   }
 
   // ---- points
   async function pointsIndexPage(ctx, addr) {
     await requireKind(addr, 'points');
-    const evs = await allEvents({ contract: addr });
-    const issuers = evs.filter((e) => e.topic === 'issuer_registered').map((e) => Object.assign({ height: e.height }, e.data));
-    const cur = await rpcBatch(issuers.map((i) => ['vellum_query', [addr, 'issuer', { id: i.id }]]));
+    const evs = await allEvents({ contract: addr }, 20, ctx);
+    const allIssuers = evs.filter((e) => e.topic === 'issuer_registered' && obj(e.data) && isId(e.data.id)).map((e) => ({ height: e.height, id: e.data.id, name: e.data.name, admin: e.data.admin }));
+    const issuers = allIssuers.slice(-LIST_MAX);
+    const cur = await queryMany(ctx, issuers.map((i) => ['vellum_query', [addr, 'issuer', { id: i.id }]]));
     const rates = new Map();
-    for (const e of evs) if (e.topic === 'rate_agreed') rates.set(e.data[0] + '>' + e.data[1], { from: e.data[0], to: e.data[1], rate: e.data[2], height: e.height });
+    for (const e of evs) if (e.topic === 'rate_agreed' && Array.isArray(e.data) && obj(e.data[2])) rates.set(str(e.data[0], 60) + '>' + str(e.data[1], 60), { from: e.data[0], to: e.data[1], rate: e.data[2], height: e.height });
     const members = new Map();
-    const touch = (a, h0) => { if (a && !state.contracts.has(a)) members.set(a, Math.max(members.get(a) || 0, h0)); };
+    const touch = (a, h0) => { if (isHex64(a) && !state.contracts.has(a)) members.set(a, Math.max(members.get(a) || 0, h0)); };
     for (const e of evs) {
-      if (e.topic === 'minted') touch(e.data[1], e.height);
-      if (e.topic === 'transferred') { touch(e.data[1], e.height); touch(e.data[2], e.height); }
-      if (e.topic === 'redeemed') touch(e.data[1], e.height);
-      if (e.topic === 'swapped') touch(e.data[0], e.height);
-      if (e.topic === 'approved') touch(e.data[1], e.height);
+      const d = Array.isArray(e.data) ? e.data : [];
+      if (e.topic === 'minted') touch(d[1], e.height);
+      if (e.topic === 'transferred') { touch(d[1], e.height); touch(d[2], e.height); }
+      if (e.topic === 'redeemed') touch(d[1], e.height);
+      if (e.topic === 'swapped') touch(d[0], e.height);
+      if (e.topic === 'approved') touch(d[1], e.height);
     }
     const irows = issuers.map((i, k) => {
-      const c = (cur[k].result && cur[k].result.output) || i;
-      return h('tr', { 'data-issuer': i.id }, h('td', null, h('b', null, c.name)), h('td', { class: 'mono' }, i.id), h('td', null, accountLink(c.admin)), h('td', { class: 'num' }, num(c.supply)), h('td', null, blockLink(i.height)));
+      const c = obj(cur[k].result && cur[k].result.output) || i;
+      return h('tr', { 'data-issuer': String(i.id) }, h('td', { class: 'ctext' }, h('b', null, str(c.name, 80))), h('td', { class: 'mono ctext' }, str(i.id, 60)), h('td', null, accountLink(c.admin)), h('td', { class: 'num' }, num(c.supply)), h('td', null, blockLink(i.height)));
     });
-    const rrows = [...rates.values()].map((r) => h('tr', { 'data-rate': r.from + '>' + r.to }, h('td', null, r.from), h('td', null, r.to),
+    const rrows = [...rates.values()].slice(-LIST_MAX).map((r) => h('tr', { 'data-rate': str(r.from, 60) + '>' + str(r.to, 60) }, h('td', { class: 'ctext' }, str(r.from, 60)), h('td', { class: 'ctext' }, str(r.to, 60)),
       h('td', { class: 'num' }, num(r.rate.numerator) + ' : ' + num(r.rate.denominator)), h('td', null, r.rate.agreed_by_from && r.rate.agreed_by_to ? badge('success', 'active') : badge('pending', 'awaiting ' + (r.rate.agreed_by_from ? 'to' : 'from'))), h('td', null, blockLink(r.height))));
-    const mrows = [...members.entries()].sort((a, b) => b[1] - a[1]).map(([a, hh]) => h('tr', { 'data-member': a }, h('td', null, link('#/points/' + addr + '/' + a, short(a, 8), a, 'mono')), h('td', null, blockLink(hh))));
+    const memberList = [...members.entries()].sort((a, b) => b[1] - a[1]);
+    const mrows = memberList.slice(0, 500).map(([a, hh]) => h('tr', { 'data-member': a }, h('td', null, link('#/points/' + addr + '/' + a, short(a, 8), a, 'mono')), h('td', null, blockLink(hh))));
     return [crumbs(link('#/apps', 'Use cases'), 'Points ' + short(addr, 4)), h('h1', null, 'Loyalty points ', h('span', { class: 'small muted' }, contractLink(addr))),
-      section('Issuers', table(['Name', 'Id', 'Admin', 'Supply', 'Registered at'], irows, { id: 'issuers' })),
+      evs.truncated ? h('p', { class: 'note small capnote' }, 'Showing what the first ' + num(evs.length) + ' events of this contract tell; truncated.') : null,
+      section('Issuers', capNote(issuers.length, allIssuers.length, false, 'the last issuers:'), table(['Name', 'Id', 'Admin', 'Supply', 'Registered at'], irows, { id: 'issuers' })),
       section('Conversion rates (latest agreement per pair; 1 point of from → numerator/denominator of to)', table(['From', 'To', 'Rate', 'State', 'Agreed at'], rrows, { id: 'rates' })),
-      section('Members seen in events', table(['Member', 'Last activity'], mrows, { id: 'members' }))];
+      section('Members seen in events', capNote(mrows.length, memberList.length, false, 'the most recently active members:'), table(['Member', 'Last activity'], mrows, { id: 'members' }))];
   }
 
   async function pointsMemberPage(ctx, addr, member) {
     await requireKind(addr, 'points');
-    const evs = await allEvents({ contract: addr });
-    const issuers = evs.filter((e) => e.topic === 'issuer_registered').map((e) => e.data);
-    const [bal, hist] = await Promise.all([
-      rpcBatch(issuers.map((i) => ['vellum_query', [addr, 'balance', { issuer: i.id, member }]])),
-      rpcBatch([['vellum_query', [addr, 'history', { member, before: null, limit: 100 }]]]),
-    ]);
-    const brows = issuers.map((i, k) => h('tr', { 'data-issuer': i.id }, h('td', null, h('b', null, i.name)), h('td', { class: 'mono' }, i.id),
+    const evs = await allEvents({ contract: addr }, 20, ctx);
+    const allIssuers = evs.filter((e) => e.topic === 'issuer_registered' && obj(e.data) && isId(e.data.id)).map((e) => e.data);
+    const issuers = allIssuers.slice(0, LIST_MAX);
+    const bal = await queryMany(ctx, issuers.map((i) => ['vellum_query', [addr, 'balance', { issuer: i.id, member }]]));
+    const hist = await queryMany(ctx, [['vellum_query', [addr, 'history', { member, before: null, limit: 100 }]]]);
+    const brows = issuers.map((i, k) => h('tr', { 'data-issuer': String(i.id) }, h('td', { class: 'ctext' }, h('b', null, str(i.name, 80))), h('td', { class: 'mono ctext' }, str(i.id, 60)),
       h('td', { class: 'num', 'data-field': 'balance' }, bal[k].result ? num(bal[k].result.output) : h('span', { class: 'errmsg' }, bal[k].error.message))));
-    const swaps = evs.filter((e) => e.topic === 'swapped' && e.data[0] === member);
-    const srows = swaps.map((e) => h('tr', { 'data-swap': e.transaction }, h('td', null, blockLink(e.height)), h('td', null, e.data[1]), h('td', { class: 'num' }, num(e.data[2])), h('td', null, '→'), h('td', null, e.data[3]), h('td', { class: 'num' }, num(e.data[4])), h('td', null, txLink(e.transaction, 4))));
-    const moves = hist[0].result ? hist[0].result.output : [];
-    const mrows = moves.map(([seq, mv]) => h('tr', null, h('td', { class: 'num' }, seq), h('td', null, blockLink(mv.height)), h('td', null, timeEl(mv.time_ms)), h('td', null, mv.kind.replace('_', ' ')), h('td', null, mv.issuer), h('td', { class: 'num' }, num(mv.amount)), h('td', null, mv.counterparty ? anyAddrLink(mv.counterparty) : '–')));
-    if (hist[0].error) showError(hist[0].error, 'history');
+    const swaps = evs.filter((e) => e.topic === 'swapped' && Array.isArray(e.data) && e.data[0] === member);
+    const srows = swaps.slice(-500).reverse().map((e) => h('tr', { 'data-swap': str(e.transaction, 70) }, h('td', null, blockLink(e.height)), h('td', { class: 'ctext' }, str(e.data[1], 60)), h('td', { class: 'num' }, num(e.data[2])), h('td', null, '→'), h('td', { class: 'ctext' }, str(e.data[3], 60)), h('td', { class: 'num' }, num(e.data[4])), h('td', null, txLink(e.transaction, 4))));
+    const out = hist[0].result ? hist[0].result.output : null;
+    const moves = Array.isArray(out) ? out.filter((x) => Array.isArray(x) && obj(x[1])).slice(0, 100) : [];
+    const mrows = moves.map(([seq, mv]) => h('tr', null, h('td', { class: 'num' }, str(seq, 20)), h('td', null, blockLink(mv.height)), h('td', null, timeEl(mv.time_ms)), h('td', { class: 'ctext' }, str(mv.kind, 40).replace('_', ' ')), h('td', { class: 'ctext' }, str(mv.issuer, 60)), h('td', { class: 'num' }, num(mv.amount)), h('td', null, mv.counterparty ? anyAddrLink(mv.counterparty) : '–')));
+    if (hist[0].error) showError(hist[0].error, 'history', ctx);
     return [crumbs(link('#/apps', 'Use cases'), link('#/points/' + addr, 'Points ' + short(addr, 4)), short(member, 6)),
       h('h1', null, 'Points of ', h('span', { class: 'mono small' }, member)),
       h('p', null, link('#/account/' + member, 'Account page →')),
-      section('Balances', table(['Issuer', 'Id', 'Balance'], brows, { id: 'balances' })),
-      section('Swaps', table(['Block', 'From issuer', 'Amount', '', 'To issuer', 'Received', 'Tx'], srows, { id: 'swaps' })),
+      evs.truncated ? h('p', { class: 'note small capnote' }, 'Issuers and swaps from the first ' + num(evs.length) + ' events of this contract; truncated.') : null,
+      section('Balances', capNote(issuers.length, allIssuers.length, false, 'the first issuers:'), table(['Issuer', 'Id', 'Balance'], brows, { id: 'balances' })),
+      section('Swaps', capNote(srows.length, swaps.length, false, 'the last swaps:'), table(['Block', 'From issuer', 'Amount', '', 'To issuer', 'Received', 'Tx'], srows, { id: 'swaps' })),
       section('Movements (history query, newest first)', table(['Seq', 'Block', 'Time', 'Kind', 'Issuer', 'Amount', 'Counterparty'], mrows, { id: 'movements' }))];
   }
 
   // ---- escrow
   async function escrowPage(ctx, addr) {
     await requireKind(addr, 'escrow');
-    const evs = await allEvents({ contract: addr, topic: 'opened' });
-    const cur = await rpcBatch(evs.map((e) => ['vellum_query', [addr, 'deal', { id: e.data.id }]]));
+    const evs = (await newestEvents({ contract: addr, topic: 'opened' }, LIST_MAX, ctx)).filter((e) => obj(e.data) && isId(e.data.id));
+    const cur = await queryMany(ctx, evs.map((e) => ['vellum_query', [addr, 'deal', { id: e.data.id }]]));
     const rows = evs.map((e, i) => {
-      const d = (cur[i].result && cur[i].result.output) || e.data;
-      return h('tr', { 'data-deal': d.id }, h('td', { class: 'num' }, d.id), h('td', null, accountLink(d.buyer)), h('td', null, accountLink(d.seller)), h('td', null, d.issuer), h('td', { class: 'num' }, num(d.amount)), h('td', null, timeEl(d.deadline_ms)), h('td', null, badge(d.state)), h('td', null, blockLink(e.height)));
-    });
+      const d = obj(cur[i].result && cur[i].result.output) || e.data;
+      return h('tr', { 'data-deal': str(d.id, 40) }, h('td', { class: 'num' }, str(d.id, 40)), h('td', null, accountLink(d.buyer)), h('td', null, accountLink(d.seller)), h('td', { class: 'ctext' }, str(d.issuer, 60)), h('td', { class: 'num' }, num(d.amount)), h('td', null, timeEl(d.deadline_ms)), h('td', null, badge(d.state)), h('td', null, blockLink(e.height)));
+    }).reverse();
     return [crumbs(link('#/apps', 'Use cases'), 'Escrow ' + short(addr, 4)), h('h1', null, 'Escrow deals ', h('span', { class: 'small muted' }, contractLink(addr))),
+      listNote(evs, 'deals'),
       table(['Deal', 'Buyer', 'Seller', 'Issuer', 'Amount', 'Deadline', 'State', 'Opened at'], rows, { id: 'deals' })];
   }
 

@@ -17,31 +17,43 @@ use std::{
 use vellum_client::{parse_address, Client, Signer};
 use vellum_types::hex;
 
-/// The WebDriver server, stopped when dropped.
-struct Chromedriver(Child);
+/// The WebDriver server and the browser's profile directory; dropping it stops both the server
+/// and every browser process it started (they outlive a killed chromedriver otherwise, as when
+/// a test fails before it closes its session).
+struct Chromedriver {
+    server: Child,
+    profile: tempfile::TempDir,
+}
 
 impl Drop for Chromedriver {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+        let _ = Command::new("pkill")
+            .arg("-KILL")
+            .arg("-f")
+            .arg(self.profile.path())
+            .status();
     }
 }
 
 /// Start `chromedriver` on `port` and open a headless Chromium session through it.
 async fn browser(port: u16) -> (Chromedriver, Browser) {
-    let driver = Command::new("chromedriver")
+    let profile = tempfile::tempdir().expect("a profile directory");
+    let server = Command::new("chromedriver")
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map(Chromedriver)
         .expect("chromedriver runs the browser tests: apt-get install -y chromium chromium-driver");
+    let user_data = format!("--user-data-dir={}", profile.path().display());
+    let driver = Chromedriver { server, profile };
     let capabilities = json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,900"],
+                     "--window-size=1280,900", user_data],
         },
         "goog:loggingPrefs": {"browser": "ALL"},
     });
