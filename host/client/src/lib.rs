@@ -30,9 +30,11 @@ use jsonrpsee::{
     ws_client::{WsClient, WsClientBuilder},
 };
 use k256::ecdsa::SigningKey;
+use rustls_pki_types::{pem::PemObject as _, CertificateDer};
 use serde_json::Value;
 use std::{
     path::{Path, PathBuf},
+    sync::Arc,
     time::Duration,
 };
 use vellum_types::{
@@ -59,6 +61,16 @@ pub enum Error {
     /// Nothing answered at the URL.
     #[error("no node answers at {url}; is it running? (vellum devnet starts one)")]
     Unreachable {
+        /// The URL given.
+        url: String,
+        /// Why.
+        #[source]
+        source: ClientError,
+    },
+    /// The node at an `https://` URL presented a certificate that does not chain to a trusted
+    /// CA.
+    #[error("the node at {url} presented a certificate this client does not trust: pass its network's CA certificate (--ca, e.g. vellum-devnet/tls/ca.pem)")]
+    UntrustedCertificate {
         /// The URL given.
         url: String,
         /// Why.
@@ -112,6 +124,24 @@ pub enum Error {
         /// The file.
         path: PathBuf,
     },
+    /// A CA certificate file cannot be read.
+    #[error("cannot read the CA certificate {}: {source}", path.display())]
+    CaFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: rustls_pki_types::pem::Error,
+    },
+    /// A CA certificate cannot be trusted (not a CA certificate rustls accepts).
+    #[error("cannot trust the CA certificate {}: {source}", path.display())]
+    BadCa {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: rustls::Error,
+    },
     /// Text that should be an address is not one.
     #[error("{0} is not an address (0x and 64 hex digits)")]
     BadAddress(String),
@@ -145,35 +175,97 @@ impl Error {
     }
 }
 
+/// Which certificates an `https://` (and `wss://`) node may present.
+#[derive(Clone, Debug, Default)]
+pub enum Trust {
+    /// Those the system trusts (a node with a certificate from a public CA).
+    #[default]
+    System,
+    /// Only those a network's own CA signed (`vellum init` writes `tls/ca.pem`).
+    Ca(Arc<rustls::ClientConfig>),
+}
+
+impl Trust {
+    /// Trust the CA certificate(s) in the PEM file `path`, and only them.
+    pub fn ca_file(path: &Path) -> Result<Self, Error> {
+        let ca = |source| Error::CaFile {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut roots = rustls::RootCertStore::empty();
+        for certificate in CertificateDer::pem_file_iter(path).map_err(ca)? {
+            roots
+                .add(certificate.map_err(ca)?)
+                .map_err(|source| Error::BadCa {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+        }
+        let bad = |source| Error::BadCa {
+            path: path.to_path_buf(),
+            source,
+        };
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(bad)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Ok(Self::Ca(Arc::new(config)))
+    }
+}
+
 /// A connection to one node.
 pub struct Client {
     http: HttpClient,
     url: String,
     chain_id: String,
+    trust: Trust,
 }
 
 impl Client {
-    /// Connect to the node at `url` (`http://host:port`) and learn its chain id.
+    /// Connect to the node at `url` (`http://host:port`, or `https://` for a node serving TLS
+    /// with a certificate the system trusts) and learn its chain id.
     pub async fn connect(url: &str) -> Result<Self, Error> {
-        let http = HttpClientBuilder::default()
+        Self::connect_with(url, Trust::System).await
+    }
+
+    /// The same, trusting `trust` for an `https://` node.
+    pub async fn connect_with(url: &str, trust: Trust) -> Result<Self, Error> {
+        let mut builder = HttpClientBuilder::default()
             .request_timeout(Duration::from_secs(90))
-            .max_request_size(REQUEST_BYTES_MAX)
-            .build(url)
-            .map_err(|source| Error::BadUrl {
-                url: url.to_string(),
-                source,
-            })?;
+            .max_request_size(REQUEST_BYTES_MAX);
+        if let Trust::Ca(config) = &trust {
+            builder = builder.with_custom_cert_store(config.as_ref().clone());
+        }
+        let http = builder.build(url).map_err(|source| Error::BadUrl {
+            url: url.to_string(),
+            source,
+        })?;
         let chain_id: String = http
             .request("vellum_chainId", rpc_params![])
             .await
-            .map_err(|source| Error::Unreachable {
-                url: url.to_string(),
-                source,
+            .map_err(|source| {
+                // hyper's connection error is opaque: rustls's reason is in the text of one
+                // of its sources.
+                let url = url.to_string();
+                let mut cause: Option<&dyn std::error::Error> = Some(&source);
+                let mut untrusted = false;
+                while let Some(error) = cause {
+                    untrusted |= error.to_string().contains("invalid peer certificate");
+                    cause = error.source();
+                }
+                match untrusted {
+                    true => Error::UntrustedCertificate { url, source },
+                    false => Error::Unreachable { url, source },
+                }
             })?;
         Ok(Self {
             http,
             url: url.to_string(),
             chain_id,
+            trust,
         })
     }
 
@@ -320,7 +412,12 @@ impl Client {
         &self,
         from: Option<u64>,
     ) -> Result<(WsClient, Subscription<Value>), Error> {
-        let ws = WsClientBuilder::default()
+        let mut builder = WsClientBuilder::default();
+        if let Trust::Ca(config) = &self.trust {
+            builder = builder.with_custom_cert_store(config.as_ref().clone());
+        }
+        // http:// becomes ws://, https:// wss://.
+        let ws = builder
             .build(self.url.replacen("http", "ws", 1))
             .await
             .map_err(Error::WebSocket)?;

@@ -2,7 +2,7 @@
 //! listens, and its peers. A node whose key is a validator's in the genesis votes; one whose key
 //! is listed among `observers` follows the validators without voting.
 
-use anyhow::Context as _;
+use anyhow::{bail, Context as _};
 use serde::{Deserialize, Serialize};
 use std::{
     net::SocketAddr,
@@ -48,6 +48,25 @@ pub struct NodeConfig {
     /// (e.g. `rpc.bank.example` behind a proxy); a request naming another is refused.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rpc_hosts: Vec<String>,
+    /// Serve JSON-RPC over TLS only (HTTPS and WSS), with this certificate and key. `vellum
+    /// init` writes them, signed by the network's own CA (`tls/ca.pem`, which clients trust).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpc_tls: Option<TlsFiles>,
+    /// Serve plain HTTP on an address that is not loopback. Without TLS and without this, a
+    /// node whose `rpc` address is not loopback refuses to start: callers' transactions,
+    /// queries and answers would cross the network in the clear.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rpc_plain_http: bool,
+}
+
+/// A TLS certificate chain and its private key, PEM files.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    /// The certificate chain, the node's own certificate first.
+    pub cert: PathBuf,
+    /// Its private key.
+    pub key: PathBuf,
 }
 
 /// The p2p network's settings for where the validators are.
@@ -137,12 +156,42 @@ impl NodeConfig {
             )
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for file in [&mut config.genesis, &mut config.key, &mut config.data_dir] {
+        let tls = config.rpc_tls.as_mut();
+        let tls_files = tls.into_iter().flat_map(|t| [&mut t.cert, &mut t.key]);
+        for file in [&mut config.genesis, &mut config.key, &mut config.data_dir]
+            .into_iter()
+            .chain(tls_files)
+        {
             if file.is_relative() {
                 *file = base.join(&*file);
             }
         }
         Ok(config)
+    }
+
+    /// The URL clients reach this node's JSON-RPC at: `https://` when it serves TLS.
+    pub fn rpc_url(&self) -> String {
+        match self.rpc_tls {
+            Some(_) => format!("https://{}", self.rpc),
+            None => format!("http://{}", self.rpc),
+        }
+    }
+
+    /// The TLS settings JSON-RPC is served with, or `None` for plain HTTP, which is refused on
+    /// an address that is not loopback unless `rpc_plain_http` says so.
+    pub fn rpc_tls(&self) -> anyhow::Result<Option<vellum_rpc::Tls>> {
+        match &self.rpc_tls {
+            Some(files) => vellum_rpc::Tls::from_pem_files(&files.cert, &files.key)
+                .map(Some)
+                .with_context(|| "cannot serve JSON-RPC over TLS (rpc_tls)".to_string()),
+            None if self.rpc.ip().is_loopback() || self.rpc_plain_http => Ok(None),
+            None => bail!(
+                "JSON-RPC on {} would be plain HTTP on a network address: give the node a \
+                 certificate (rpc_tls; `vellum init` writes one), or set \"rpc_plain_http\": \
+                 true in its configuration if something in front of it (a TLS proxy) encrypts",
+                self.rpc
+            ),
+        }
     }
 }
 

@@ -26,7 +26,7 @@ use std::{
 
 /// How long a clean stop waits for the validators before killing them.
 pub const STOP_GRACE: Duration = Duration::from_secs(10);
-use vellum_client::{Client, Signer};
+use vellum_client::{Client, Signer, Trust};
 
 /// The use-case contracts, built to wasm32 and committed (`contracts/artifacts`).
 /// Deployed in this order: `escrow` is given the address of `points`.
@@ -63,6 +63,8 @@ pub struct Devnet {
     pub observer_urls: Vec<String>,
     /// The bundled contracts' addresses, by name.
     pub contracts: BTreeMap<String, String>,
+    /// What its nodes' certificates chain to, when they serve TLS.
+    pub trust: Trust,
     /// Each node process, validators first, with its directory's name (`validator-0`).
     children: Vec<(String, Child)>,
 }
@@ -147,6 +149,16 @@ impl Drop for Devnet {
     }
 }
 
+/// What the nodes of the network in `dir` present: its CA (`tls/ca.pem`, when `init` made
+/// one), or else the system's roots.
+pub fn trust(dir: &Path) -> anyhow::Result<Trust> {
+    let ca = dir.join("tls").join("ca.pem");
+    Ok(match ca.exists() {
+        true => Trust::ca_file(&ca)?,
+        false => Trust::System,
+    })
+}
+
 /// The node directories of the network in `dir`: `validator-0`, ..., then `observer-0`, ...
 pub fn nodes(dir: &Path) -> Vec<String> {
     let named = |role: &'static str| {
@@ -192,7 +204,7 @@ pub async fn start(binary: &Path, options: &Options, deploy: bool) -> anyhow::Re
     for name in nodes(&options.dir) {
         let config = options.dir.join(&name).join("node.json");
         let parsed = NodeConfig::load(&config)?;
-        let url = format!("http://{}", parsed.rpc);
+        let url = parsed.rpc_url();
         if name.starts_with("validator") {
             urls.push(url);
         } else {
@@ -220,6 +232,7 @@ pub async fn start(binary: &Path, options: &Options, deploy: bool) -> anyhow::Re
         urls,
         observer_urls,
         contracts: BTreeMap::new(),
+        trust: trust(&options.dir)?,
         children,
     };
     let waiting = spinner("waiting for the validators to finalize blocks");
@@ -233,7 +246,7 @@ pub async fn start(binary: &Path, options: &Options, deploy: bool) -> anyhow::Re
                 );
             }
         }
-        if let Ok(client) = Client::connect(&devnet.urls[0]).await {
+        if let Ok(client) = Client::connect_with(&devnet.urls[0], devnet.trust.clone()).await {
             if client.status().await?["height"].as_u64().unwrap_or(0) >= 1 {
                 break client;
             }
@@ -260,7 +273,7 @@ pub async fn start(binary: &Path, options: &Options, deploy: bool) -> anyhow::Re
         let deadline = Instant::now() + Duration::from_secs(120);
         for url in &devnet.observer_urls {
             loop {
-                let height = match Client::connect(url).await {
+                let height = match Client::connect_with(url, devnet.trust.clone()).await {
                     Ok(observer) => observer.status().await.ok(),
                     Err(_) => None,
                 }
@@ -344,12 +357,22 @@ pub fn banner(devnet: &Devnet) -> String {
         }
     }
     let first = &devnet.urls[0];
+    let (curl_ca, ca) = match devnet.trust {
+        Trust::Ca(_) => {
+            let ca = devnet.dir.join("tls").join("ca.pem");
+            (
+                format!(" --cacert {}", ca.display()),
+                format!(" --ca {}", ca.display()),
+            )
+        }
+        Trust::System => (String::new(), String::new()),
+    };
     text.push_str(&format!(
-        "\nTry:\n  curl -s -H 'content-type: application/json' -d '{}' {first}\n",
+        "\nExplorer: {first}/\n\nTry:\n  curl -s{curl_ca} -H 'content-type: application/json' -d '{}' {first}\n",
         json!({"jsonrpc": "2.0", "id": 1, "method": "vellum_status", "params": []})
     ));
     text.push_str(&format!(
-        "  vellum demo --rpc {first} --dir {}\n\nData: {} (a second run resumes it). Ctrl-C stops the network.\n",
+        "  vellum demo --rpc {first}{ca} --dir {}\n\nData: {} (a second run resumes it). Ctrl-C stops the network.\n",
         devnet.dir.display(),
         devnet.dir.display()
     ));

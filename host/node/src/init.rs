@@ -1,5 +1,6 @@
 //! `vellum init`: the files for a new network: a genesis, one key and configuration per
-//! validator and per observer, and an admin transaction key per organisation.
+//! validator and per observer, an admin transaction key per organisation, and (with TLS) the
+//! network's own certificate authority and each node's JSON-RPC certificate.
 
 use crate::{
     config::{NetworkProfile, NodeConfig, Peer, TimeoutsMs},
@@ -38,6 +39,74 @@ pub struct Options {
     pub rpc_port: u16,
     /// Consensus timeouts.
     pub timeouts: TimeoutsMs,
+    /// Serve JSON-RPC over TLS: a CA for the network (`tls/ca.pem`, what clients trust, and its
+    /// key `tls/ca.key`) and a certificate per node signed by it. Without it, nodes on an
+    /// address that is not loopback are configured for plain HTTP explicitly.
+    pub tls: bool,
+}
+
+/// Certificates are valid for this many years from their creation.
+const CERTIFICATE_YEARS: i32 = 10;
+
+/// The network's certificate authority, written under `dir/tls/`: it signs each node's
+/// JSON-RPC certificate ([`node_certificate`]).
+fn certificate_authority(
+    dir: &Path,
+    chain_id: &str,
+) -> anyhow::Result<rcgen::Issuer<'static, rcgen::KeyPair>> {
+    let tls = dir.join("tls");
+    std::fs::create_dir_all(&tls).with_context(|| format!("cannot create {}", tls.display()))?;
+    let key = rcgen::KeyPair::generate()?;
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, format!("Vellum {chain_id} CA"));
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    validity(&mut params);
+    let certificate = params.self_signed(&key)?;
+    write(&tls.join("ca.pem"), &certificate.pem())?;
+    write(&tls.join("ca.key"), &key.serialize_pem())?;
+    Ok(rcgen::Issuer::new(params, key))
+}
+
+/// A JSON-RPC certificate for the node `name` reached at `host` (and on this machine as
+/// `localhost` and `127.0.0.1`), signed by `issuer`: `rpc.pem` and `rpc.key` in `node_dir`.
+fn node_certificate(
+    issuer: &rcgen::Issuer<'static, rcgen::KeyPair>,
+    node_dir: &Path,
+    name: &str,
+    host: IpAddr,
+) -> anyhow::Result<crate::config::TlsFiles> {
+    let key = rcgen::KeyPair::generate()?;
+    let mut names = vec![host.to_string(), "localhost".into(), "127.0.0.1".into()];
+    names.dedup();
+    let mut params = rcgen::CertificateParams::new(names)?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name.to_string());
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    validity(&mut params);
+    let certificate = params.signed_by(&key, issuer)?;
+    write(&node_dir.join("rpc.pem"), &certificate.pem())?;
+    write(&node_dir.join("rpc.key"), &key.serialize_pem())?;
+    Ok(crate::config::TlsFiles {
+        cert: PathBuf::from("rpc.pem"),
+        key: PathBuf::from("rpc.key"),
+    })
+}
+
+/// From the start of this year to [`CERTIFICATE_YEARS`] later.
+fn validity(params: &mut rcgen::CertificateParams) {
+    let year = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(2026, |d| 1970 + (d.as_secs() / 31_556_952) as i32);
+    params.not_before = rcgen::date_time_ymd(year, 1, 1);
+    params.not_after = rcgen::date_time_ymd(year + CERTIFICATE_YEARS, 1, 1);
 }
 
 /// What was created.
@@ -141,14 +210,22 @@ pub fn init(options: &Options) -> anyhow::Result<Network> {
             (observer_keys.iter().enumerate())
                 .map(|(i, key)| (format!("observer-{i}"), "observer.key", key, &observers[i])),
         );
+    let issuer = options
+        .tls
+        .then(|| certificate_authority(&options.dir, &options.chain_id))
+        .transpose()?;
     let mut configs = Vec::new();
     let mut rpc = Vec::new();
     for (i, (name, key_file, key, this)) in nodes.enumerate() {
-        let dir = options.dir.join(name);
+        let dir = options.dir.join(&name);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         write(&dir.join(key_file), &validator_key_hex(key))?;
         let address = SocketAddr::new(options.host, port(options.rpc_port, i)?);
+        let rpc_tls = match &issuer {
+            Some(issuer) => Some(node_certificate(issuer, &dir, &name, options.host)?),
+            None => None,
+        };
         let config = NodeConfig {
             genesis: PathBuf::from("../genesis.json"),
             key: PathBuf::from(key_file),
@@ -161,6 +238,8 @@ pub fn init(options: &Options) -> anyhow::Result<Network> {
             network,
             state_retention_blocks: None,
             rpc_hosts: Vec::new(),
+            rpc_plain_http: rpc_tls.is_none() && !options.host.is_loopback(),
+            rpc_tls,
         };
         let path = dir.join("node.json");
         write(&path, &serde_json::to_string_pretty(&config)?)?;

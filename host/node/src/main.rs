@@ -40,6 +40,11 @@ enum LogFormat {
     Json,
 }
 
+/// What is logged without `--log-level` or `RUST_LOG`: warnings, and the node's own progress.
+/// The platform certificate verifier's own error line is left out: the client's error already
+/// says the certificate is untrusted and what to pass.
+const DEFAULT_LOGS: &str = "warn,vellum=info,rustls_platform_verifier=off";
+
 /// Install the process's log subscriber, writing to stderr.
 fn init_logs(level: Option<&str>, format: LogFormat) -> anyhow::Result<()> {
     use tracing_subscriber::EnvFilter;
@@ -49,9 +54,7 @@ fn init_logs(level: Option<&str>, format: LogFormat) -> anyhow::Result<()> {
                 "--log-level {level}: {e}; give a level (info) or a filter (warn,vellum=debug)"
             )
         })?,
-        None => {
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,vellum=info"))
-        }
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOGS)),
     };
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -120,6 +120,8 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
             hex(signer.public_key().as_ref())
         );
     };
+    // Before anything is opened: a refused JSON-RPC setting is a configuration error.
+    let tls = config.rpc_tls()?;
     let peer_count = validators.len() + observers.len();
     let tracked = AddressableTrackedPeers::new(validators, observers);
 
@@ -242,7 +244,7 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
             served,
             limits,
         );
-        let server = match vellum_rpc::serve(config.rpc, state).await {
+        let server = match vellum_rpc::serve_with(config.rpc, state, tls).await {
             Ok(server) => server,
             Err(e) => return Err(anyhow!("cannot serve JSON-RPC on {}: {e}", config.rpc)),
         };

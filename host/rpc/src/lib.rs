@@ -25,9 +25,11 @@ mod json;
 mod methods;
 mod params;
 mod subscriptions;
+mod tls;
 
 pub use directory::ACCOUNT_TRANSACTIONS_MAX;
 pub use gates::EXPLORER;
+pub use tls::{Tls, TlsError};
 pub use vellum_types::rpc::{code, REQUEST_BYTES_MAX};
 
 use jsonrpsee::server::{
@@ -210,9 +212,19 @@ impl Drop for Server {
 /// How often the one watcher looks for a new committed height.
 const HEAD_POLL: Duration = Duration::from_millis(20);
 
-/// Start serving on `address`, on threads of the server's own (`Limits::workers`, named
-/// `vellum-rpc`), so that callers share those and never the caller's runtime.
+/// Start serving plain HTTP and WebSocket on `address`, on threads of the server's own
+/// (`Limits::workers`, named `vellum-rpc`), so that callers share those and never the caller's
+/// runtime.
 pub async fn serve<N: Node>(address: SocketAddr, state: State<N>) -> std::io::Result<Server> {
+    serve_with(address, state, None).await
+}
+
+/// The same, over TLS (HTTPS and WSS only) when `tls` is given.
+pub async fn serve_with<N: Node>(
+    address: SocketAddr,
+    state: State<N>,
+    tls: Option<Tls>,
+) -> std::io::Result<Server> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(state.limits.workers.max(1))
         .max_blocking_threads(state.limits.queries_max.max(1) + 1)
@@ -220,7 +232,7 @@ pub async fn serve<N: Node>(address: SocketAddr, state: State<N>) -> std::io::Re
         .enable_all()
         .build()?;
     let state = Arc::new(state);
-    let started = runtime.spawn(start(address, state.clone()));
+    let started = runtime.spawn(start(address, state.clone(), tls));
     let (handle, address) = started.await.map_err(std::io::Error::other)??;
     runtime.spawn(watch_head(state));
     Ok(Server {
@@ -233,6 +245,7 @@ pub async fn serve<N: Node>(address: SocketAddr, state: State<N>) -> std::io::Re
 async fn start<N: Node>(
     address: SocketAddr,
     state: Arc<State<N>>,
+    tls: Option<Tls>,
 ) -> std::io::Result<(ServerHandle, SocketAddr)> {
     let limits = state.limits.clone();
     let metrics = gates::Layer::metrics({
@@ -289,13 +302,26 @@ async fn start<N: Node>(
             let service = builder.clone().build(methods.clone(), stop.clone());
             let stopped = stop.clone().shutdown();
             let connections = connections.clone();
+            let tls = tls.clone();
             tokio::spawn(async move {
                 let Some(slot) = connections.place(admission, peer.ip()).await else {
                     return;
                 };
                 let socket = connections::Watched::new(socket, slot.activity().clone());
+                // The handshake runs in the slot, under the same bounds as the requests.
+                let served = async move {
+                    match tls {
+                        None => serve_with_graceful_shutdown(socket, service, stopped).await,
+                        Some(tls) => match tls.acceptor.accept(socket).await {
+                            Ok(socket) => {
+                                serve_with_graceful_shutdown(socket, service, stopped).await
+                            }
+                            Err(_) => Ok(()),
+                        },
+                    }
+                };
                 tokio::select! {
-                    _ = serve_with_graceful_shutdown(socket, service, stopped) => {}
+                    _ = served => {}
                     _ = slot.activity().idle(limits.idle_max) => {}
                     _ = slot.displaced() => {}
                 }

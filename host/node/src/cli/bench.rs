@@ -79,6 +79,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             p2p_port: 7300,
             rpc_port: 8300,
             timeouts: Default::default(),
+            tls: false,
         };
         let binary = std::env::current_exe().context("cannot find the vellum binary")?;
         let running = devnet::start(&binary, &options, true).await?;

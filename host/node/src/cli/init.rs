@@ -20,7 +20,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         } else {
             "observer"
         };
-        println!("{role}: {}  (JSON-RPC http://{rpc})", config.display());
+        let scheme = if options.tls { "https" } else { "http" };
+        println!("{role}: {}  (JSON-RPC {scheme}://{rpc})", config.display());
+    }
+    if options.tls {
+        let tls = options.dir.join("tls");
+        println!(
+            "JSON-RPC is served over TLS: clients trust {} (--ca, or VELLUM_CA); keep {} to sign \
+             certificates for new nodes",
+            tls.join("ca.pem").display(),
+            tls.join("ca.key").display()
+        );
     }
     for key in &created.admin_keys {
         println!("admin key: {}", key.display());

@@ -19,9 +19,12 @@ pub mod verify;
 
 use anyhow::{anyhow, Context as _};
 use serde_json::Value;
-use std::{net::IpAddr, path::PathBuf};
+use std::{
+    net::IpAddr,
+    path::{Path, PathBuf},
+};
 use vellum::{devnet as network, init::Options};
-use vellum_client::{parse_address, Client};
+use vellum_client::{parse_address, Client, Trust};
 
 /// Where the node is.
 #[derive(clap::Args, Clone)]
@@ -29,13 +32,25 @@ pub struct Rpc {
     /// The node's JSON-RPC URL.
     #[arg(long, default_value = "http://127.0.0.1:8100", env = "VELLUM_RPC")]
     pub rpc: String,
+    /// For an https:// node: the CA certificate to trust (its network's tls/ca.pem, which
+    /// `vellum init` writes); without it, the certificates the system trusts.
+    #[arg(long, env = "VELLUM_CA")]
+    pub ca: Option<PathBuf>,
 }
 
 impl Rpc {
     /// Connect to the node.
     pub async fn connect(&self) -> anyhow::Result<Client> {
-        Ok(Client::connect(&self.rpc).await?)
+        Ok(Client::connect_with(&self.rpc, trust(self.ca.as_deref())?).await?)
     }
+}
+
+/// What an https:// node's certificate must chain to: `ca`, or the system's roots.
+pub fn trust(ca: Option<&Path>) -> anyhow::Result<Trust> {
+    Ok(match ca {
+        Some(ca) => Trust::ca_file(ca)?,
+        None => Trust::System,
+    })
 }
 
 /// Where a bundled use-case contract is.
@@ -101,6 +116,14 @@ pub struct Network {
     /// First JSON-RPC port (validator i uses this + i; observers take the ports after).
     #[arg(long, default_value_t = 8100)]
     rpc_port: u16,
+    /// Serve JSON-RPC over TLS (HTTPS and WSS) with certificates signed by a CA made for the
+    /// network (clients trust its tls/ca.pem: --ca). The default on any --host but loopback.
+    #[arg(long, conflicts_with = "plain_http")]
+    tls: bool,
+    /// Serve plain HTTP even on a --host that is not loopback (behind a TLS proxy, say); the
+    /// configurations then say so (rpc_plain_http).
+    #[arg(long)]
+    plain_http: bool,
 }
 
 impl Network {
@@ -116,6 +139,7 @@ impl Network {
             p2p_port: self.p2p_port,
             rpc_port: self.rpc_port,
             timeouts: Default::default(),
+            tls: self.tls || (!self.host.is_loopback() && !self.plain_http),
         }
     }
 }

@@ -19,6 +19,10 @@ pub struct Args {
     /// One JSON object per node (its `vellum_status` answer, or its error) instead of a table.
     #[arg(long)]
     json: bool,
+    /// For https:// nodes: the CA certificate to trust. Default: the devnet's in --dir
+    /// (tls/ca.pem), if it has one.
+    #[arg(long, env = "VELLUM_CA")]
+    ca: Option<PathBuf>,
 }
 
 /// Ask every node for its status and print it; fail if any is unreachable or halted.
@@ -35,9 +39,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             "node", "role", "height", "finalized", "block age", "peers", "mempool", "syncing"
         );
     }
+    let trust = match &args.ca {
+        Some(_) => super::trust(args.ca.as_deref())?,
+        None => vellum::devnet::trust(&args.dir)?,
+    };
     let mut unwell = 0;
     for url in &urls {
-        let answer = match Client::connect(url).await {
+        let answer = match Client::connect_with(url, trust.clone()).await {
             Ok(client) => client.status().await.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
@@ -99,7 +107,7 @@ fn devnet_urls(dir: &Path) -> anyhow::Result<Vec<String>> {
     let mut urls = Vec::new();
     for name in vellum::devnet::nodes(dir) {
         let config = dir.join(name).join("node.json");
-        urls.push(format!("http://{}", NodeConfig::load(&config)?.rpc));
+        urls.push(NodeConfig::load(&config)?.rpc_url());
     }
     if urls.is_empty() {
         urls.push("http://127.0.0.1:8100".to_string());

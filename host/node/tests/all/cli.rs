@@ -1,4 +1,5 @@
-//! The command line itself: shell completions, and logs in the format an operator asks for.
+//! The command line itself: shell completions, logs in the format an operator asks for, and
+//! JSON-RPC over TLS as `vellum init` and `vellum devnet --tls` set it up.
 
 use super::free_ports;
 use std::{
@@ -136,4 +137,105 @@ fn a_node_whose_key_is_neither_a_validator_nor_an_observer_is_refused() {
             && error.contains("add it to `observers`"),
         "{error}"
     );
+}
+
+/// `vellum init` on a network address serves JSON-RPC over TLS unless told otherwise, with a
+/// certificate per node from the network's CA; a node configured for plain HTTP on a network
+/// address without saying so explicitly refuses to start, and says what to do.
+#[test]
+fn json_rpc_on_a_network_address_is_tls_unless_the_configuration_says_plain() {
+    let init = |dir: &std::path::Path, more: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_vellum"))
+            .args(["init", "--validators", "1", "--organisations", "1", "--dir"])
+            .arg(dir)
+            .args(["--host", "0.0.0.0"])
+            .args(more)
+            .output()
+            .expect("vellum init");
+        assert!(output.status.success(), "{output:?}");
+        let config = dir.join("validator-0/node.json");
+        let text = std::fs::read_to_string(&config).expect("node.json");
+        (
+            config,
+            serde_json::from_str::<serde_json::Value>(&text).expect("JSON"),
+        )
+    };
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    let (config, tls) = init(&scratch.path().join("tls"), &[]);
+    assert_eq!(tls["rpc_tls"]["cert"], "rpc.pem", "{tls}");
+    for file in [
+        "tls/ca.pem",
+        "tls/ca.key",
+        "validator-0/rpc.pem",
+        "validator-0/rpc.key",
+    ] {
+        assert!(scratch.path().join("tls").join(file).exists(), "{file}");
+    }
+    let (_, plain) = init(&scratch.path().join("plain"), &["--plain-http"]);
+    assert_eq!(plain["rpc_plain_http"], true, "{plain}");
+    assert!(plain.get("rpc_tls").is_none(), "{plain}");
+
+    // The TLS configuration without its certificate, and without saying plain: refused.
+    let mut bare = tls.clone();
+    bare.as_object_mut().expect("an object").remove("rpc_tls");
+    std::fs::write(&config, bare.to_string()).expect("write");
+    let output = Command::new(env!("CARGO_BIN_EXE_vellum"))
+        .args(["node", "--config"])
+        .arg(&config)
+        .output()
+        .expect("vellum node");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("plain HTTP on a network address") && stderr.contains("rpc_tls"),
+        "{stderr}"
+    );
+}
+
+/// `vellum devnet --tls`: every node serves HTTPS and WSS with a certificate from the devnet's
+/// CA; clients that trust it are answered (blocks follow over WSS, `vellum status` finds the CA
+/// in the devnet's directory); a client that does not is told what to pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_devnet_over_tls_answers_clients_that_trust_its_ca() {
+    let _network = super::one_network_at_a_time().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let net = dir.path().join("net");
+    let base = free_ports();
+    let (_devnet, banner) =
+        super::devnet::Devnet::start_with(&net, base, base + 5, &["--validators", "4", "--tls"]);
+    let url = format!("https://127.0.0.1:{}", base + 5);
+    assert!(banner.contains(&url), "{banner}");
+    let ca = net.join("tls/ca.pem");
+    assert!(
+        banner.contains(&format!("--ca {}", ca.display())),
+        "{banner}"
+    );
+
+    let trust = vellum_client::Trust::ca_file(&ca).expect("the CA");
+    let client = vellum_client::Client::connect_with(&url, trust)
+        .await
+        .expect("connect over TLS");
+    assert_eq!(client.chain_id(), "vellum-local");
+    let (_ws, mut blocks) = client.blocks(Some(1)).await.expect("subscribe over WSS");
+    let first = blocks.next().await.expect("a block").expect("decoded");
+    assert_eq!(first["height"], 1);
+
+    let refused = match vellum_client::Client::connect(&url).await {
+        Ok(_) => panic!("a client that trusts only the system's roots was answered"),
+        Err(e) => e,
+    };
+    assert!(
+        matches!(refused, vellum_client::Error::UntrustedCertificate { .. }),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("--ca"), "{refused}");
+
+    let status = Command::new(env!("CARGO_BIN_EXE_vellum"))
+        .args(["status", "--dir"])
+        .arg(&net)
+        .output()
+        .expect("vellum status");
+    let table = String::from_utf8_lossy(&status.stdout);
+    assert!(status.status.success(), "{table}");
+    assert_eq!(table.matches("https://").count(), 4, "{table}");
 }

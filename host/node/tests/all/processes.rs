@@ -217,6 +217,7 @@ pub(crate) fn start_network(
         p2p_port: base,
         rpc_port: base + 5,
         timeouts,
+        tls: false,
     })
     .expect("init");
     let genesis = Genesis::from_json(&std::fs::read_to_string(&network.genesis).expect("genesis"))

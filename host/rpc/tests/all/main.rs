@@ -1044,3 +1044,128 @@ fn the_explorer_is_served_from_the_binary() {
     assert!(get(address, "/").2.contains("explorer.js"));
     assert_ne!(get(address, "/nothing.js").0, 200);
 }
+
+/// A CA, and a certificate for `127.0.0.1` it signed: (CA certificate, server chain, key).
+fn certificates() -> (
+    rustls_pki_types::CertificateDer<'static>,
+    Vec<rustls_pki_types::CertificateDer<'static>>,
+    rustls_pki_types::PrivateKeyDer<'static>,
+) {
+    let ca_key = rcgen::KeyPair::generate().expect("key");
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_certificate = ca.self_signed(&ca_key).expect("CA");
+    let issuer = rcgen::Issuer::new(ca, ca_key);
+    let key = rcgen::KeyPair::generate().expect("key");
+    let server = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .expect("params")
+        .signed_by(&key, &issuer)
+        .expect("certificate");
+    (
+        ca_certificate.der().clone(),
+        vec![server.der().clone()],
+        rustls_pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+    )
+}
+
+/// Over TLS the node answers HTTPS and WSS clients that trust its CA, and nothing else: not a
+/// client that trusts other roots, not plain HTTP.
+#[test]
+fn over_tls_only_clients_that_trust_the_ca_are_answered() {
+    let (ca, chain, key) = certificates();
+    let (node, _) = ledger(50_000_000, 0);
+    let Node {
+        store,
+        executor,
+        dir: _dir,
+    } = node;
+    let state = State::new(Arc::new(store), Arc::new(executor), Offline);
+    let caller = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let tls = vellum_rpc::Tls::new(chain, key).expect("a TLS configuration");
+    let server = caller
+        .block_on(vellum_rpc::serve_with(
+            "127.0.0.1:0".parse().expect("address"),
+            state,
+            Some(tls),
+        ))
+        .expect("the server starts");
+    let address = server.local_addr();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca).expect("a root");
+    let trusting = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let runtime = clients();
+    runtime.block_on(async {
+        let https = HttpClientBuilder::default()
+            .with_custom_cert_store(trusting.clone())
+            .build(format!("https://{address}"))
+            .expect("client");
+        let chain: String = https
+            .request("vellum_chainId", rpc_params![])
+            .await
+            .expect("answered over HTTPS");
+        assert_eq!(chain, CHAIN);
+        let wss = WsClientBuilder::default()
+            .with_custom_cert_store(trusting)
+            .build(format!("wss://{address}"))
+            .await
+            .expect("a WSS connection");
+        let mut blocks: Subscription<Value> = wss
+            .subscribe(
+                "vellum_subscribeBlocks",
+                rpc_params![1],
+                "vellum_unsubscribeBlocks",
+            )
+            .await
+            .expect("subscribed over WSS");
+        let first = blocks.next().await.expect("a block").expect("decoded");
+        assert_eq!(first["height"], 1);
+
+        // The system's roots do not include this CA.
+        let stranger = HttpClientBuilder::default()
+            .build(format!("https://{address}"))
+            .expect("client");
+        let refused = stranger
+            .request::<String, _>("vellum_chainId", rpc_params![])
+            .await
+            .expect_err("an untrusted certificate");
+        let mut cause: Option<&dyn std::error::Error> = Some(&refused);
+        let mut reasons = Vec::new();
+        while let Some(error) = cause {
+            reasons.push(error.to_string());
+            cause = error.source();
+        }
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.contains("invalid peer certificate")),
+            "{reasons:?}"
+        );
+    });
+    // Plain HTTP gets no answer: the bytes are not a TLS handshake, and the connection closes.
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "vellum_chainId", "params": []});
+    let mut socket = TcpStream::connect(address).expect("connect");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let _ = write!(
+        socket,
+        "POST / HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.to_string().len()
+    );
+    let mut answer = Vec::new();
+    let _ = socket.read_to_end(&mut answer);
+    assert!(
+        !String::from_utf8_lossy(&answer).contains("vellum"),
+        "plain HTTP was answered"
+    );
+    drop(caller);
+}
