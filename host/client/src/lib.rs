@@ -25,7 +25,7 @@ use jsonrpsee::{
         params::ArrayParams,
         ClientError,
     },
-    http_client::{HttpClient, HttpClientBuilder},
+    http_client::{HeaderMap, HeaderValue, HttpClient, HttpClientBuilder},
     rpc_params,
     ws_client::{WsClient, WsClientBuilder},
 };
@@ -38,7 +38,13 @@ use std::{
     time::Duration,
 };
 use vellum_types::{
-    address_of, hex, proof::ReceiptProof, public_key, rpc::REQUEST_BYTES_MAX, state::StateProof,
+    address_of,
+    caller::{CallerToken, CALLER_LIFETIME_MAX_MS},
+    hex,
+    proof::ReceiptProof,
+    public_key,
+    rpc::REQUEST_BYTES_MAX,
+    state::StateProof,
     unhex, unhex32, Action, Address, Hash, SignedTransaction, Transaction,
 };
 
@@ -222,7 +228,12 @@ pub struct Client {
     url: String,
     chain_id: String,
     trust: Trust,
+    /// The caller token every request carries, if the client proves a caller.
+    headers: HeaderMap,
 }
+
+/// How long before its token's expiry a [`Client::connect_as`] client stops being sure of it.
+const CALLER_MARGIN_MS: u64 = 60_000;
 
 impl Client {
     /// Connect to the node at `url` (`http://host:port`, or `https://` for a node serving TLS
@@ -233,9 +244,35 @@ impl Client {
 
     /// The same, trusting `trust` for an `https://` node.
     pub async fn connect_with(url: &str, trust: Trust) -> Result<Self, Error> {
+        Self::connect_inner(url, trust, HeaderMap::new()).await
+    }
+
+    /// The same, proving to the node that requests come from `key`'s member (a
+    /// [`CallerToken`] in each request's `authorization` header): its queries then run with
+    /// that member as their caller. The token lasts just under an hour (the longest a node
+    /// accepts): connect again for a longer session.
+    pub async fn connect_as(url: &str, trust: Trust, key: &SigningKey) -> Result<Self, Error> {
+        let anonymous = Self::connect_inner(url, trust.clone(), HeaderMap::new()).await?;
+        let now_ms = std::time::UNIX_EPOCH
+            .elapsed()
+            .map_or(0, |d| d.as_millis() as u64);
+        let token = CallerToken::new(
+            key,
+            &anonymous.chain_id,
+            now_ms + CALLER_LIFETIME_MAX_MS - CALLER_MARGIN_MS,
+        );
+        let mut headers = HeaderMap::new();
+        let value = HeaderValue::from_str(&format!("Vellum {}", token.encode()))
+            .unwrap_or_else(|_| unreachable!("hex is a valid header value"));
+        headers.insert("authorization", value);
+        Self::connect_inner(url, trust, headers).await
+    }
+
+    async fn connect_inner(url: &str, trust: Trust, headers: HeaderMap) -> Result<Self, Error> {
         let mut builder = HttpClientBuilder::default()
             .request_timeout(Duration::from_secs(90))
-            .max_request_size(REQUEST_BYTES_MAX);
+            .max_request_size(REQUEST_BYTES_MAX)
+            .set_headers(headers.clone());
         if let Trust::Ca(config) = &trust {
             builder = builder.with_custom_cert_store(config.as_ref().clone());
         }
@@ -266,6 +303,7 @@ impl Client {
             url: url.to_string(),
             chain_id,
             trust,
+            headers,
         })
     }
 
@@ -412,7 +450,7 @@ impl Client {
         &self,
         from: Option<u64>,
     ) -> Result<(WsClient, Subscription<Value>), Error> {
-        let mut builder = WsClientBuilder::default();
+        let mut builder = WsClientBuilder::default().set_headers(self.headers.clone());
         if let Trust::Ca(config) = &self.trust {
             builder = builder.with_custom_cert_store(config.as_ref().clone());
         }

@@ -18,6 +18,7 @@
 //! It may use `vellum-types`, `vellum-ledger`, jsonrpsee and tokio. It must never know about
 //! consensus, networks between validators or the CLI.
 
+mod callers;
 mod connections;
 mod directory;
 mod gates;
@@ -270,6 +271,10 @@ async fn start<N: Node>(
         .set_http_middleware(
             tower::ServiceBuilder::new()
                 .layer(gates::Layer::origins(limits.hosts.clone()))
+                .layer(callers::Layer::new(
+                    &state.executor.genesis().chain_id,
+                    state.store.clone(),
+                ))
                 .layer(metrics)
                 .layer(gates::Layer::explorer(
                     std::env::var_os("VELLUM_EXPLORER_DIR").map(Into::into),

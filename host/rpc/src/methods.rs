@@ -146,6 +146,7 @@ fn query<N>(
     method: &str,
     args: Option<Value>,
     height: Option<u64>,
+    caller: vellum_types::Address,
 ) -> Reply {
     let contract = bytes32(contract, "contract")?;
     let args = match args {
@@ -155,7 +156,7 @@ fn query<N>(
     };
     match state
         .executor
-        .query(&state.store, &contract, method, &args, [0; 32], height)
+        .query(&state.store, &contract, method, &args, caller, height)
         .map_err(|e| match e {
             BlockError::Store(
                 e @ (StoreError::Beyond { .. }
@@ -416,16 +417,17 @@ pub(crate) fn register<N: Node>(
             .ok_or_else(|| not_found(format!("no block with hash {}", hex(&hash))))?;
         block(state, height, full.unwrap_or(false))
     })?;
-    module.register_async_method("vellum_query", |params, state, _| async move {
+    module.register_async_method("vellum_query", |params, state, extensions| async move {
         let mut seq = params.sequence();
         let contract: String = seq.next()?;
         let method: String = seq.next()?;
         let args: Option<Value> = seq.optional_next()?;
         let height: Option<u64> = seq.optional_next()?;
+        let caller = crate::callers::caller(&extensions)?;
         let permit = turn(&state).await?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            query(&state, &contract, &method, args, height)
+            query(&state, &contract, &method, args, height, caller)
         })
         .await
         .map_err(internal)?

@@ -12,6 +12,7 @@
 //!   `bmt` with Keccak-256) their headers commit to;
 //! - [`hex`](mod@hex): `0x` hex, as every byte string appears in JSON;
 //! - [`rpc`]: the JSON-RPC error codes and limits a server and a client share;
+//! - [`caller`]: the token a member signs to prove who is calling JSON-RPC;
 //! - [`validators`]: the validator set a genesis names, and the namespace consensus signs in;
 //! - [`proof`]: seals, finality and receipt proofs, and the checks anyone can run offline;
 //! - [`state`]: proofs of a key's value or absence against a header's `state_root` (commonware's
@@ -25,6 +26,7 @@
 #![warn(clippy::unwrap_used)]
 
 pub mod block;
+pub mod caller;
 pub mod genesis;
 pub mod hex;
 pub mod proof;

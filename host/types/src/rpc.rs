@@ -12,6 +12,9 @@ pub mod code {
     pub const TRANSACTION_REJECTED: i32 = -32003;
     /// The transaction was accepted but not committed within the wait.
     pub const TIMEOUT: i32 = -32004;
+    /// The caller's token expired during its WebSocket connection (a request with a refused
+    /// token gets HTTP 401 before JSON-RPC sees it).
+    pub const UNAUTHORIZED: i32 = -32030;
     /// The node is at its bound for this kind of work (queries running at once); retry shortly.
     pub const BUSY: i32 = -32020;
     /// The answer would exceed the node's response budget and cannot be paged (a block asked

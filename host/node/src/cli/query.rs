@@ -1,7 +1,8 @@
 //! `vellum query`: a read-only contract query.
 
 use super::{json_arg, print, Rpc};
-use vellum_client::parse_address;
+use std::path::PathBuf;
+use vellum_client::{parse_address, read_member_key, Client};
 
 /// Arguments of `vellum query`.
 #[derive(clap::Args)]
@@ -19,11 +20,21 @@ pub struct Args {
     /// retains): the contract's storage and code as they were then.
     #[arg(long)]
     height: Option<u64>,
+    /// Query as this member (its key file): the node checks a token it signs, and the
+    /// contract's `caller()` is the member's address instead of the zero address.
+    #[arg(long, env = "VELLUM_KEY")]
+    key: Option<PathBuf>,
 }
 
 /// Query and print the answer.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let client = args.rpc.connect().await?;
+    let client = match &args.key {
+        None => args.rpc.connect().await?,
+        Some(key) => {
+            let trust = super::trust(args.rpc.ca.as_deref())?;
+            Client::connect_as(&args.rpc.rpc, trust, &read_member_key(key)?).await?
+        }
+    };
     let contract = parse_address(&args.contract)?;
     let input = json_arg(&args.args)?;
     let answer = match args.height {

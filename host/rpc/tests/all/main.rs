@@ -45,16 +45,21 @@ impl vellum_rpc::Node for Offline {
     }
 }
 
-/// A contract whose query `spin` loops until its fuel runs out, and whose transaction `shout`
-/// emits one event.
+/// A contract whose query `spin` loops until its fuel runs out, whose query `whoami` returns
+/// its caller's address, and whose transaction `shout` emits one event.
 fn spinner() -> Vec<u8> {
     wat::parse_str(
         r#"(module
              (import "vellum" "emit_event" (func $emit (param i32 i32 i32 i32)))
+             (import "vellum" "caller" (func $caller (param i32)))
+             (import "vellum" "set_return" (func $return (param i32 i32)))
              (memory (export "memory") 1)
              (data (i32.const 0) "shout{}")
              (func (export "instantiate"))
              (func (export "query.spin") (loop $l (br $l)))
+             (func (export "query.whoami")
+               (call $caller (i32.const 64))
+               (call $return (i32.const 64) (i32.const 32)))
              (func (export "execute.shout") (call $emit (i32.const 0) (i32.const 5) (i32.const 5) (i32.const 2))))"#,
     )
     .expect("valid wat")
@@ -1168,4 +1173,103 @@ fn over_tls_only_clients_that_trust_the_ca_are_answered() {
         "plain HTTP was answered"
     );
     drop(caller);
+}
+
+/// The headers that prove `key`'s member is calling, with a token expiring `expires_in_ms` from
+/// now (negative: already expired).
+fn caller_headers(key: u8, expires_in_ms: i64) -> jsonrpsee::http_client::HeaderMap {
+    let now = std::time::UNIX_EPOCH.elapsed().expect("clock").as_millis() as i64;
+    let token = vellum_types::caller::CallerToken::new(
+        &vellum_ledger::testing::key(key),
+        CHAIN,
+        (now + expires_in_ms) as u64,
+    );
+    let mut headers = jsonrpsee::http_client::HeaderMap::new();
+    headers.insert(
+        "authorization",
+        format!("Vellum {}", token.encode())
+            .parse()
+            .expect("a header"),
+    );
+    headers
+}
+
+/// A query sees the caller a member's token proves (the zero address for an anonymous one),
+/// over HTTP and over a WebSocket connection; a token of someone who is not a member, an
+/// expired one, or garbage is refused with HTTP 401 and the reason, before JSON-RPC runs.
+#[test]
+fn queries_see_the_caller_a_member_token_proves() {
+    let (node, contract) = ledger(50_000_000, 0);
+    let (server, _stalled, _dir) = serve(node, Limits::default());
+    let address = server.local_addr();
+    let member =
+        vellum_types::address_of(&vellum_types::public_key(&vellum_ledger::testing::key(3)));
+    let whoami = |headers: jsonrpsee::http_client::HeaderMap| {
+        let client = HttpClientBuilder::default()
+            .set_headers(headers)
+            .build(format!("http://{address}"))
+            .expect("client");
+        async move {
+            client
+                .request::<Value, _>(
+                    "vellum_query",
+                    rpc_params![vellum_types::hex(&contract), "whoami"],
+                )
+                .await
+        }
+    };
+    let runtime = clients();
+    runtime.block_on(async {
+        let anonymous = whoami(Default::default()).await.expect("anonymous");
+        assert_eq!(anonymous["output"]["hex"], vellum_types::hex(&[0u8; 32]));
+        let proven = whoami(caller_headers(3, 60_000)).await.expect("a member");
+        assert_eq!(proven["output"]["hex"], vellum_types::hex(&member));
+
+        let ws = WsClientBuilder::default()
+            .set_headers(caller_headers(3, 60_000))
+            .build(format!("ws://{address}"))
+            .await
+            .expect("a WebSocket connection");
+        let over_ws: Value = ws
+            .request(
+                "vellum_query",
+                rpc_params![vellum_types::hex(&contract), "whoami"],
+            )
+            .await
+            .expect("a query over the connection");
+        assert_eq!(over_ws["output"]["hex"], vellum_types::hex(&member));
+
+        // A connection outliving its token is refused from then on.
+        let brief = WsClientBuilder::default()
+            .set_headers(caller_headers(3, 1_000))
+            .build(format!("ws://{address}"))
+            .await
+            .expect("a WebSocket connection");
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+        let expired = brief
+            .request::<Value, _>(
+                "vellum_query",
+                rpc_params![vellum_types::hex(&contract), "whoami"],
+            )
+            .await
+            .expect_err("the token expired");
+        assert_eq!(error_code(expired), code::UNAUTHORIZED);
+    });
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "vellum_chainId", "params": []});
+    for (headers, reason) in [
+        (caller_headers(9, 60_000), "not a member"),
+        (caller_headers(3, -1), "expired"),
+        (caller_headers(3, 2 * 60 * 60 * 1000), "more than an hour"),
+    ] {
+        let header = format!(
+            "authorization: {}\r\n",
+            headers["authorization"].to_str().expect("text")
+        );
+        let (status, answer) = exchange(address, &header, &body.to_string());
+        assert_eq!(status, 401, "{reason}: {answer}");
+        assert!(answer.contains(reason), "{reason}: {answer}");
+    }
+    let (status, answer) = exchange(address, "authorization: Bearer x\r\n", &body.to_string());
+    assert_eq!(status, 401, "{answer}");
+    assert!(answer.contains("Vellum 0x"), "{answer}");
 }

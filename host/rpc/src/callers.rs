@@ -1,0 +1,147 @@
+//! Who is calling: a request that carries `authorization: Vellum 0x…` (a
+//! [`CallerToken`](vellum_types::caller::CallerToken)) is checked before JSON-RPC sees it (the
+//! chain, the signature, the expiry, and that the key is a member's), and its methods then know
+//! the caller ([`Caller`]); a request whose token is refused gets HTTP 401 with the reason. A
+//! request without one is anonymous: queries run with the zero address as their caller.
+//!
+//! A WebSocket connection keeps the caller of its upgrade request; each call on it checks the
+//! token's expiry again ([`caller`]).
+
+use crate::params::error;
+use jsonrpsee::{
+    core::BoxError,
+    server::{HttpBody, HttpRequest, HttpResponse},
+    types::ErrorObjectOwned,
+};
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+use vellum_ledger::Store;
+use vellum_types::{caller::CallerToken, hex, rpc::code, Address};
+
+/// The caller a request proved itself to be.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Caller {
+    /// Its address.
+    pub(crate) address: Address,
+    /// When its token expires (ms since the Unix epoch).
+    pub(crate) expires_ms: u64,
+}
+
+/// Milliseconds since the Unix epoch, by this machine's clock (tokens are checked against it;
+/// nothing in consensus reads it).
+fn now_ms() -> u64 {
+    std::time::UNIX_EPOCH
+        .elapsed()
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The caller of a call: its address if its request carried a token, still unexpired; the
+/// zero address if anonymous.
+pub(crate) fn caller(extensions: &http::Extensions) -> Result<Address, ErrorObjectOwned> {
+    match extensions.get::<Caller>() {
+        None => Ok([0; 32]),
+        Some(caller) if caller.expires_ms > now_ms() => Ok(caller.address),
+        Some(_) => Err(error(
+            code::UNAUTHORIZED,
+            "Unauthorized",
+            "the caller token of this connection expired: sign a new one and reconnect",
+        )),
+    }
+}
+
+/// Checks each request's caller token (see the module's documentation).
+#[derive(Clone)]
+pub struct Layer {
+    chain_id: Arc<str>,
+    store: Arc<Store>,
+}
+
+impl Layer {
+    /// Tokens for `chain_id`, whose keys must be members in `store`.
+    pub fn new(chain_id: &str, store: Arc<Store>) -> Self {
+        Self {
+            chain_id: chain_id.into(),
+            store,
+        }
+    }
+
+    /// The caller `headers` prove, `None` for an anonymous request, or why it is refused.
+    fn check(&self, headers: &http::HeaderMap) -> Result<Option<Caller>, String> {
+        let Some(value) = headers.get(http::header::AUTHORIZATION) else {
+            return Ok(None);
+        };
+        let text = value.to_str().unwrap_or_default();
+        let Some(token) = text.strip_prefix("Vellum ") else {
+            return Err("authorization must be `Vellum 0x…` (a caller token, docs/rpc.md)".into());
+        };
+        let token = CallerToken::decode(token).map_err(|e| e.to_string())?;
+        let address = token
+            .verify(&self.chain_id, now_ms())
+            .map_err(|e| e.to_string())?;
+        match self.store.member(&address) {
+            Ok(Some(_)) => Ok(Some(Caller {
+                address,
+                expires_ms: token.claim.expires_ms,
+            })),
+            Ok(None) => Err(format!(
+                "the caller token's key {} is not a member of this network",
+                hex(&address)
+            )),
+            Err(e) => Err(format!("the node cannot read its members: {e}")),
+        }
+    }
+}
+
+impl<S> tower::Layer<S> for Layer {
+    type Service = Service<S>;
+
+    fn layer(&self, inner: S) -> Service<S> {
+        Service {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service [`Layer`] wraps around the rest.
+#[derive(Clone)]
+pub struct Service<S> {
+    inner: S,
+    layer: Layer,
+}
+
+impl<S, B> tower::Service<HttpRequest<B>> for Service<S>
+where
+    S: tower::Service<HttpRequest<B>, Response = HttpResponse>,
+    S::Error: Into<BoxError> + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = HttpResponse;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, mut request: HttpRequest<B>) -> Self::Future {
+        match self.layer.check(request.headers()) {
+            Ok(caller) => {
+                if let Some(caller) = caller {
+                    request.extensions_mut().insert(caller);
+                }
+                let future = self.inner.call(request);
+                Box::pin(async move { future.await.map_err(Into::into) })
+            }
+            Err(reason) => {
+                let mut response = HttpResponse::new(HttpBody::from(reason));
+                *response.status_mut() = http::StatusCode::UNAUTHORIZED;
+                Box::pin(async move { Ok(response) })
+            }
+        }
+    }
+}
