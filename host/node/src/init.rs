@@ -239,6 +239,7 @@ pub fn init(options: &Options) -> anyhow::Result<Network> {
             state_retention_blocks: None,
             rpc_hosts: Vec::new(),
             rpc_plain_http: rpc_tls.is_none() && !options.host.is_loopback(),
+            read_policy: None,
             rpc_tls,
         };
         let path = dir.join("node.json");

@@ -236,6 +236,7 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
         };
         let limits = vellum_rpc::Limits {
             hosts: config.rpc_hosts.clone(),
+            read_policy: config.read_policy.unwrap_or_default(),
             ..vellum_rpc::Limits::default()
         };
         let state = vellum_rpc::State::with_limits(

@@ -1199,24 +1199,6 @@
     return pretty(o);
   }
 
-  // Borsh of the ledger's contract record: code_hash[32], version u32, deployer[32],
-  // owner String, deployed_at u64, interface String (as observed on this node).
-  function decodeContractRecord(hex) {
-    try {
-      const b = hexToBytes(hex);
-      const dv = new DataView(b.buffer);
-      let o = 0;
-      const codeHash = bytesToHex(b.slice(o, o + 32)); o += 32;
-      const version = dv.getUint32(o, true); o += 4;
-      const deployer = bytesToHex(b.slice(o, o + 32)); o += 32;
-      const ol = dv.getUint32(o, true); o += 4;
-      const owner = new TextDecoder().decode(b.slice(o, o + ol)); o += ol;
-      const deployedAt = Number(dv.getBigUint64(o, true)); o += 8;
-      if (o > b.length || version > 1e6) return null;
-      return { codeHash, version, deployer, owner, deployedAt };
-    } catch (e) { return null; }
-  }
-
   async function contractPage(ctx, addr) {
     await loadContracts();
     const c = cleanContract(await rpc('vellum_getContract', [addr]));
@@ -1270,15 +1252,13 @@
       }
     });
 
-    // version history from the ledger's contract record
-    const Z = '0x' + '0'.repeat(64);
-    const recKey = textToHex('contract/') + addr.slice(2);
+    // version history: the deploy and each upgrade
     let versions = [];
-    try { versions = (await rpc('vellum_getHistory', [Z, recKey, { order: 'desc', limit: 100 }])).versions; } catch (e) { showError(e, 'version history', ctx); }
+    try { versions = (await rpc('vellum_getContractHistory', [addr, { limit: 100 }])).versions; } catch (e) { showError(e, 'version history', ctx); }
     const histRows = versions.map((v) => {
-      const d = isHexValue(v.value) ? decodeContractRecord(v.value.hex) : null;
-      return h('tr', { 'data-version': d ? d.version : '' }, h('td', null, blockLink(v.height)), h('td', { class: 'num' }, v.index),
-        h('td', null, d ? 'v' + d.version : v.removed ? 'removed' : '?'), h('td', null, d ? hashText(d.codeHash, 8) : '–'), h('td', { class: 'ctext' }, d ? str(d.owner, 80) : '–'));
+      const known = typeof v.version === 'number';
+      return h('tr', { 'data-version': known ? v.version : '' }, h('td', null, blockLink(v.height)), h('td', { class: 'num' }, v.index),
+        h('td', null, known ? 'v' + v.version : 'removed'), h('td', null, typeof v.code_hash === 'string' ? hashText(v.code_hash, 8) : '–'), h('td', { class: 'ctext' }, typeof v.owner === 'string' ? str(v.owner, 80) : '–'));
     });
 
     // storage browser
@@ -1354,7 +1334,7 @@
       ])),
       section('Interface', table(['Method', 'Kind', 'Arguments', 'Returns', 'Doc'], ifaceRows, { id: 'interface' })),
       section('Query', queries.length ? form : h('p', { class: 'muted' }, 'No query methods.')),
-      section('Version history', h('p', { class: 'small muted' }, 'Versions of the ledger’s record of this contract (key contract/<address> of the ledger), newest first.'),
+      section('Version history', h('p', { class: 'small muted' }, 'The deploy and each upgrade, newest first.'),
         table(['Height', 'Tx index', 'Version', 'Code hash', 'Owner'], histRows, { id: 'versions' })),
       section('Recent events', h('p', { class: 'small muted' }, evs.length ? 'The newest ' + num(evs.length) + ' events, newest first' + (evs.truncated ? ' (older events not shown).' : '.') : 'No events.'),
         evs.length ? table(['Block', 'Tx', 'Topic', 'Data'], evRows, { id: 'contract-events' }) : null),

@@ -110,6 +110,55 @@ fn account_transactions<N>(state: &State<N>, address: &Address, page: Listing) -
     Ok(json!({ "transactions": out, "next_cursor": next }))
 }
 
+/// Every version of the contract record at `address`, newest first: its deploy and each
+/// upgrade, decoded (a raw read of the ledger's namespace is not public).
+fn contract_history<N>(state: &State<N>, address: &Address, page: Listing) -> Reply {
+    let limit = limit(page.limit)?;
+    let order = order(page.order.as_deref().or(Some("desc")))?;
+    let cursor = match &page.cursor {
+        Some(c) => Some(
+            json::parse_version_cursor(c)
+                .ok_or_else(|| invalid("cursor must be one returned as next_cursor"))?,
+        ),
+        None => None,
+    };
+    let versions = state
+        .store
+        .history(
+            &SYSTEM,
+            system_key(&keys::contract_key(address)),
+            cursor,
+            limit,
+            order,
+        )
+        .map_err(internal)?;
+    if versions.is_empty() && cursor.is_none() {
+        return Err(not_found(format!("no contract at {}", hex(address))));
+    }
+    let mut out = Vec::with_capacity(versions.len());
+    for version in &versions {
+        let info = match &version.value {
+            Some(bytes) => Some(borsh::from_slice::<ContractInfo>(bytes).map_err(internal)?),
+            None => None,
+        };
+        out.push(json!({
+            "height": version.height,
+            "index": version.position,
+            "version": info.as_ref().map(|i| i.version),
+            "code_hash": info.as_ref().map(|i| hex(&i.code_hash)),
+            "owner": info.as_ref().map(|i| i.owner.clone()),
+        }));
+    }
+    let next = (versions.len() == limit)
+        .then(|| {
+            versions
+                .last()
+                .map(|v| json::version_cursor(v.height, v.position))
+        })
+        .flatten();
+    Ok(json!({ "versions": out, "next_cursor": next }))
+}
+
 fn contracts<N>(state: &State<N>, page: Listing) -> Reply {
     let limit = limit(page.limit)?;
     let order = order(page.order.as_deref())?;
@@ -169,6 +218,16 @@ pub(crate) fn register<N: crate::Node>(
         account_transactions(
             state,
             &bytes32(&address, "address")?,
+            page.unwrap_or_default(),
+        )
+    })?;
+    module.register_method("vellum_getContractHistory", |params, state, _| {
+        let mut seq = params.sequence();
+        let address: String = seq.next()?;
+        let page: Option<Listing> = seq.optional_next()?;
+        contract_history(
+            state,
+            &bytes32(&address, "contract")?,
             page.unwrap_or_default(),
         )
     })?;

@@ -18,6 +18,7 @@
 //! It may use `vellum-types`, `vellum-ledger`, jsonrpsee and tokio. It must never know about
 //! consensus, networks between validators or the CLI.
 
+mod access;
 mod callers;
 mod connections;
 mod directory;
@@ -28,6 +29,7 @@ mod params;
 mod subscriptions;
 mod tls;
 
+pub use access::ReadPolicy;
 pub use directory::ACCOUNT_TRANSACTIONS_MAX;
 pub use gates::EXPLORER;
 pub use tls::{Tls, TlsError};
@@ -86,6 +88,9 @@ pub struct Limits {
     /// Host names (beyond IP addresses and `localhost`) a request may name in its `Host`
     /// header; a browser request must also come from the node's own origin (see `docs/rpc.md`).
     pub hosts: Vec<String>,
+    /// Who may read contracts' raw storage ([`ReadPolicy`]); the ledger's own records are
+    /// members' only whatever it says.
+    pub read_policy: ReadPolicy,
 }
 
 impl Default for Limits {
@@ -101,6 +106,7 @@ impl Default for Limits {
             query_wait_max: Duration::from_secs(2),
             response_bytes_max: 4 << 20,
             hosts: Vec::new(),
+            read_policy: ReadPolicy::Public,
         }
     }
 }

@@ -442,17 +442,19 @@ pub(crate) fn register<N: Node>(
             .ok_or_else(|| not_found(format!("no contract at {}", hex(&address))))?;
         Ok::<Value, ErrorObjectOwned>(json::contract(&address, &info))
     })?;
-    module.register_method("vellum_getHistory", |params, state, _| {
+    module.register_method("vellum_getHistory", |params, state, extensions| {
         let mut seq = params.sequence();
         let contract: String = seq.next()?;
         let key: String = seq.next()?;
         let page: Option<Page> = seq.optional_next()?;
+        crate::access::storage(state, extensions, &bytes32(&contract, "contract")?)?;
         history(state, &contract, &key, page)
     })?;
-    module.register_method("vellum_getRange", |params, state, _| {
+    module.register_method("vellum_getRange", |params, state, extensions| {
         let mut seq = params.sequence();
         let contract: String = seq.next()?;
         let bounds: Option<Range> = seq.optional_next()?;
+        crate::access::storage(state, extensions, &bytes32(&contract, "contract")?)?;
         range(state, &contract, bounds)
     })?;
     module.register_method("vellum_getEvents", |params, state, _| {
@@ -467,12 +469,13 @@ pub(crate) fn register<N: Node>(
         let (hash,): (String,) = params.parse()?;
         receipt_proof(state, &bytes32(&hash, "hash")?)
     })?;
-    module.register_async_method("vellum_getProof", |params, state, _| async move {
+    module.register_async_method("vellum_getProof", |params, state, extensions| async move {
         let mut seq = params.sequence();
         let contract: String = seq.next()?;
         let key: String = seq.next()?;
         let height: Option<u64> = seq.optional_next()?;
         let namespace = bytes32(&contract, "contract")?;
+        crate::access::storage(&state, &extensions, &namespace)?;
         let key = key_bytes(&key);
         // A proof waits on the state commitment's thread: it takes a query's turn.
         let permit = turn(&state).await?;

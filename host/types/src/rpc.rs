@@ -15,6 +15,9 @@ pub mod code {
     /// The caller's token expired during its WebSocket connection (a request with a refused
     /// token gets HTTP 401 before JSON-RPC sees it).
     pub const UNAUTHORIZED: i32 = -32030;
+    /// The node's read policy does not let this caller read this (raw storage of a contract,
+    /// or the ledger's own records); `data` says who may and how to prove it.
+    pub const READ_REFUSED: i32 = -32031;
     /// The node is at its bound for this kind of work (queries running at once); retry shortly.
     pub const BUSY: i32 = -32020;
     /// The answer would exceed the node's response budget and cannot be paged (a block asked

@@ -123,8 +123,11 @@ fn serve_state(state: State<Offline>) -> (Server, tokio::runtime::Runtime) {
     (server, caller)
 }
 
+/// A client of `server` for a member (key 3, of bank-a): the ledger's own records are members'
+/// only.
 fn client(server: &Server) -> HttpClient {
     HttpClientBuilder::default()
+        .set_headers(caller_headers(3, 30 * 60 * 1000))
         .request_timeout(Duration::from_secs(20))
         .build(format!("http://{}", server.local_addr()))
         .expect("client")
@@ -993,6 +996,19 @@ fn accounts_and_contracts_are_listed() {
                 .expect("the contract")])
         );
         assert_eq!(contracts["next_cursor"], Value::Null);
+        let history: Value = client
+            .request(
+                "vellum_getContractHistory",
+                rpc_params![vellum_types::hex(&contract)],
+            )
+            .await
+            .expect("its versions");
+        assert_eq!(
+            history["versions"],
+            json!([{"height": receipt["height"], "index": 0, "version": 1,
+                    "code_hash": vellum_types::hex(&vellum_types::keccak256(&spinner())),
+                    "owner": "bank-a"}])
+        );
 
         let nobody =
             vellum_types::address_of(&vellum_types::public_key(&vellum_ledger::testing::key(9)));
@@ -1272,4 +1288,82 @@ fn queries_see_the_caller_a_member_token_proves() {
     let (status, answer) = exchange(address, "authorization: Bearer x\r\n", &body.to_string());
     assert_eq!(status, 401, "{answer}");
     assert!(answer.contains("Vellum 0x"), "{answer}");
+}
+
+/// Raw storage reads follow the node's read policy, and the ledger's own records are members'
+/// only under every policy; a refusal is -32031 with who may read and how to prove it.
+#[test]
+fn raw_storage_reads_follow_the_read_policy() {
+    use vellum_rpc::ReadPolicy;
+    let system = vellum_types::hex(&[0u8; 32]);
+    for policy in [
+        ReadPolicy::Public,
+        ReadPolicy::Members,
+        ReadPolicy::Organisation,
+    ] {
+        // The spinner was deployed by key 1, an admin of bank-a, which owns it.
+        let (node, contract) = ledger(50_000_000, 0);
+        let contract = vellum_types::hex(&contract);
+        let limits = Limits {
+            read_policy: policy,
+            ..Limits::default()
+        };
+        let (server, _stalled, _dir) = serve(node, limits);
+        let address = server.local_addr();
+        let runtime = clients();
+        // Who reads (a key, or anonymous) -> (contract's storage, the ledger's records).
+        let expected = |reader: Option<u8>| -> (bool, bool) {
+            let member = reader.is_some();
+            let same_organisation = matches!(reader, Some(1 | 3));
+            let storage = match policy {
+                ReadPolicy::Public => true,
+                ReadPolicy::Members => member,
+                ReadPolicy::Organisation => same_organisation,
+            };
+            (storage, member)
+        };
+        for reader in [None, Some(1), Some(2), Some(3)] {
+            let headers = reader.map_or_else(Default::default, |key| caller_headers(key, 60_000));
+            let client = HttpClientBuilder::default()
+                .set_headers(headers)
+                .build(format!("http://{address}"))
+                .expect("client");
+            let (storage, records) = expected(reader);
+            runtime.block_on(async {
+                for (namespace, allowed) in [(&contract, storage), (&system, records)] {
+                    let calls: [(&str, jsonrpsee::core::params::ArrayParams); 2] = [
+                        ("vellum_getRange", rpc_params![namespace]),
+                        ("vellum_getHistory", rpc_params![namespace, "0x00"]),
+                    ];
+                    for (method, params) in calls {
+                        let answer = client.request::<Value, _>(method, params).await;
+                        match (allowed, answer) {
+                            (true, Ok(_)) => {}
+                            (false, Err(e)) => assert_eq!(
+                                error_code(e),
+                                code::READ_REFUSED,
+                                "{policy:?} {reader:?} {method} {namespace}"
+                            ),
+                            (allowed, answer) => panic!(
+                                "{policy:?} {reader:?} {method} {namespace}: expected allowed = \
+                                 {allowed}, got {answer:?}"
+                            ),
+                        }
+                    }
+                    // A proof needs a stored certificate this ledger has not: -32001 once the
+                    // read is allowed, -32031 before.
+                    let proof = client
+                        .request::<Value, _>("vellum_getProof", rpc_params![namespace, "0x00"])
+                        .await
+                        .expect_err("no certificate");
+                    let code = error_code(proof);
+                    assert_eq!(
+                        code == code::READ_REFUSED,
+                        !allowed,
+                        "{policy:?} {reader:?} getProof {namespace}: {code}"
+                    );
+                }
+            });
+        }
+    }
 }
