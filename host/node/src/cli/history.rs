@@ -22,11 +22,14 @@ pub struct Args {
     /// Only versions written at this height or earlier.
     #[arg(long)]
     to_height: Option<u64>,
+    /// Read as this member (its key file), for a node whose read policy is not public.
+    #[arg(long = "key", env = "VELLUM_KEY")]
+    member_key: Option<std::path::PathBuf>,
 }
 
 /// Print the newest page of versions.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let client = args.rpc.connect().await?;
+    let client = args.rpc.connect_as(args.member_key.as_deref()).await?;
     let page = json!({
         "limit": args.limit,
         "order": "desc",

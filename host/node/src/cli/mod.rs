@@ -43,6 +43,19 @@ impl Rpc {
     pub async fn connect(&self) -> anyhow::Result<Client> {
         Ok(Client::connect_with(&self.rpc, trust(self.ca.as_deref())?).await?)
     }
+
+    /// Connect as the member whose key file is `key` (its requests carry a caller token), or
+    /// anonymously without one.
+    pub async fn connect_as(&self, key: Option<&Path>) -> anyhow::Result<Client> {
+        let trust = trust(self.ca.as_deref())?;
+        Ok(match key {
+            None => Client::connect_with(&self.rpc, trust).await?,
+            Some(key) => {
+                Client::connect_as(&self.rpc, trust, &vellum_client::read_member_key(key)?)
+                    .await?
+            }
+        })
+    }
 }
 
 /// What an https:// node's certificate must chain to: `ca`, or the system's roots.

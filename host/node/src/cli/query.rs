@@ -2,7 +2,7 @@
 
 use super::{json_arg, print, Rpc};
 use std::path::PathBuf;
-use vellum_client::{parse_address, read_member_key, Client};
+use vellum_client::parse_address;
 
 /// Arguments of `vellum query`.
 #[derive(clap::Args)]
@@ -28,13 +28,7 @@ pub struct Args {
 
 /// Query and print the answer.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let client = match &args.key {
-        None => args.rpc.connect().await?,
-        Some(key) => {
-            let trust = super::trust(args.rpc.ca.as_deref())?;
-            Client::connect_as(&args.rpc.rpc, trust, &read_member_key(key)?).await?
-        }
-    };
+    let client = args.rpc.connect_as(args.key.as_deref()).await?;
     let contract = parse_address(&args.contract)?;
     let input = json_arg(&args.args)?;
     let answer = match args.height {
