@@ -1,7 +1,8 @@
 //! Who may read a contract's raw storage (`vellum_getRange`, `vellum_getHistory`,
-//! `vellum_getProof`): the node's [`ReadPolicy`], applied to the caller a request proves
-//! (`callers.rs`). The ledger's own namespace (members, nonces, code, contract records,
-//! approvals) is never public: members only, whatever the policy.
+//! `vellum_getProof`) and its events (`vellum_getEvents`, `vellum_subscribeEvents`): the node's
+//! [`ReadPolicy`], applied to the caller a request proves (`callers.rs`). The ledger's own
+//! namespace (members, nonces, code, contract records, approvals) is never public: members
+//! only, whatever the policy.
 
 use crate::{callers, params::error, State};
 use jsonrpsee::types::ErrorObjectOwned;
@@ -9,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use vellum_ledger::SYSTEM;
 use vellum_types::{hex, rpc::code, Address};
 
-/// Who may read contracts' raw storage.
+/// Who may read contracts' raw storage and events.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReadPolicy {
@@ -34,6 +35,26 @@ impl ReadPolicy {
 
 fn refused(data: String) -> ErrorObjectOwned {
     error(code::READ_REFUSED, "Read refused", data)
+}
+
+/// Whether the caller of `extensions` may read the events `contract` emitted (every
+/// contract's, without one), under the node's policy: under `organisation` a query must name
+/// a contract the caller's organisation owns.
+pub(crate) fn events<N>(
+    state: &State<N>,
+    extensions: &http::Extensions,
+    contract: Option<&Address>,
+) -> Result<(), ErrorObjectOwned> {
+    match (state.limits.read_policy, contract) {
+        (ReadPolicy::Public, _) => Ok(()),
+        (_, Some(contract)) => storage(state, extensions, contract),
+        (ReadPolicy::Members, None) => storage(state, extensions, &SYSTEM),
+        (ReadPolicy::Organisation, None) => Err(refused(
+            "this node's read policy is `organisation`: name a contract your organisation owns \
+             in the filter"
+                .into(),
+        )),
+    }
 }
 
 /// Whether the caller of `extensions` may read the raw storage of `namespace` (a contract's

@@ -457,8 +457,14 @@ pub(crate) fn register<N: Node>(
         crate::access::storage(state, extensions, &bytes32(&contract, "contract")?)?;
         range(state, &contract, bounds)
     })?;
-    module.register_method("vellum_getEvents", |params, state, _| {
+    module.register_method("vellum_getEvents", |params, state, extensions| {
         let (filter,): (EventFilter,) = params.parse()?;
+        let contract = filter
+            .contract
+            .as_deref()
+            .map(|c| bytes32(c, "contract"))
+            .transpose()?;
+        crate::access::events(state, extensions, contract.as_ref())?;
         events(state, filter)
     })?;
     module.register_method("vellum_getSeal", |params, state, _| {

@@ -29,7 +29,9 @@ pub(crate) fn register<N: Node>(
         "vellum_subscribeEvents",
         "vellum_event",
         "vellum_unsubscribeEvents",
-        |params, pending, state, _| async move { follow_events(params, pending, state).await },
+        |params, pending, state, extensions| async move {
+            follow_events(params, pending, state, extensions).await
+        },
     )?;
     Ok(())
 }
@@ -69,10 +71,17 @@ async fn follow_events<N: Node>(
     params: Params<'static>,
     pending: PendingSubscriptionSink,
     state: Arc<State<N>>,
+    extensions: http::Extensions,
 ) -> SubscriptionResult {
-    let parsed = params
-        .parse::<(EventFilter,)>()
-        .and_then(|(filter,)| selector(&filter).map(|s| (filter.from_height, s)));
+    let parsed = params.parse::<(EventFilter,)>().and_then(|(filter,)| {
+        let contract = filter
+            .contract
+            .as_deref()
+            .map(|c| crate::params::bytes32(c, "contract"))
+            .transpose()?;
+        crate::access::events(&state, &extensions, contract.as_ref())?;
+        selector(&filter).map(|s| (filter.from_height, s))
+    });
     let (from, selector) = match parsed {
         Ok(parsed) => parsed,
         Err(e) => {

@@ -51,8 +51,7 @@ impl Rpc {
         Ok(match key {
             None => Client::connect_with(&self.rpc, trust).await?,
             Some(key) => {
-                Client::connect_as(&self.rpc, trust, &vellum_client::read_member_key(key)?)
-                    .await?
+                Client::connect_as(&self.rpc, trust, &vellum_client::read_member_key(key)?).await?
             }
         })
     }

@@ -1290,10 +1290,10 @@ fn queries_see_the_caller_a_member_token_proves() {
     assert!(answer.contains("Vellum 0x"), "{answer}");
 }
 
-/// Raw storage reads follow the node's read policy, and the ledger's own records are members'
-/// only under every policy; a refusal is -32031 with who may read and how to prove it.
+/// Raw storage and event reads follow the node's read policy, and the ledger's own records are
+/// members' only under every policy; a refusal is -32031 with who may read and how to prove it.
 #[test]
-fn raw_storage_reads_follow_the_read_policy() {
+fn raw_storage_and_event_reads_follow_the_read_policy() {
     use vellum_rpc::ReadPolicy;
     let system = vellum_types::hex(&[0u8; 32]);
     for policy in [
@@ -1350,6 +1350,50 @@ fn raw_storage_reads_follow_the_read_policy() {
                             ),
                         }
                     }
+                    // Events: of one contract as its storage; of every contract, anyone's under
+                    // `public`, members' under `members`, and nobody's under `organisation`,
+                    // which needs a contract named.
+                    let (filter, allowed_events) = match namespace == &contract {
+                        true => (json!({"contract": namespace}), allowed),
+                        false => (
+                            json!({}),
+                            match policy {
+                                ReadPolicy::Public => true,
+                                ReadPolicy::Members => reader.is_some(),
+                                ReadPolicy::Organisation => false,
+                            },
+                        ),
+                    };
+                    let answer = client
+                        .request::<Value, _>("vellum_getEvents", rpc_params![filter.clone()])
+                        .await;
+                    assert_eq!(
+                        answer.is_ok(),
+                        allowed_events,
+                        "{policy:?} {reader:?} getEvents {filter}: {answer:?}"
+                    );
+                    if let Err(e) = answer {
+                        assert_eq!(error_code(e), code::READ_REFUSED);
+                    }
+                    let ws = WsClientBuilder::default()
+                        .set_headers(
+                            reader.map_or_else(Default::default, |k| caller_headers(k, 60_000)),
+                        )
+                        .build(format!("ws://{address}"))
+                        .await
+                        .expect("a WebSocket connection");
+                    let subscribed = ws
+                        .subscribe::<Value, _>(
+                            "vellum_subscribeEvents",
+                            rpc_params![filter.clone()],
+                            "vellum_unsubscribeEvents",
+                        )
+                        .await;
+                    assert_eq!(
+                        subscribed.is_ok(),
+                        allowed_events,
+                        "{policy:?} {reader:?} subscribeEvents {filter}"
+                    );
                     // A proof needs a stored certificate this ledger has not: -32001 once the
                     // read is allowed, -32031 before.
                     let proof = client
