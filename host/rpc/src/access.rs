@@ -8,7 +8,7 @@ use crate::{callers, params::error, State};
 use jsonrpsee::types::ErrorObjectOwned;
 use serde::{Deserialize, Serialize};
 use vellum_ledger::SYSTEM;
-use vellum_types::{hex, rpc::code, Address};
+use vellum_types::{hex, rpc::code, Action, Address, SignedTransaction};
 
 /// Who may read contracts' raw storage and events.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,3 +108,115 @@ pub(crate) fn storage<N>(
         ))),
     }
 }
+
+/// Who is reading transactions, for deciding whose arguments, outputs and events they see.
+pub(crate) struct Viewer {
+    policy: ReadPolicy,
+    /// The caller's organisation, if the caller proved a member's key.
+    organisation: Option<String>,
+}
+
+impl Viewer {
+    /// A viewer who sees everything: for answers that carry nothing a policy withholds.
+    pub(crate) fn public() -> Self {
+        Self {
+            policy: ReadPolicy::Public,
+            organisation: None,
+        }
+    }
+
+    /// The caller of `extensions`, under the node's policy.
+    pub(crate) fn new<N>(
+        state: &State<N>,
+        extensions: &http::Extensions,
+    ) -> Result<Self, ErrorObjectOwned> {
+        let policy = state.limits.read_policy;
+        if policy == ReadPolicy::Public {
+            return Ok(Self {
+                policy,
+                organisation: None,
+            });
+        }
+        let caller = callers::caller(extensions)?;
+        let organisation = match caller == [0; 32] {
+            true => None,
+            false => state
+                .store
+                .member(&caller)
+                .map_err(crate::params::internal)?
+                .map(|member| member.organisation),
+        };
+        Ok(Self {
+            policy,
+            organisation,
+        })
+    }
+
+    /// Whether this viewer sees `transaction`'s arguments and its receipt's output and events:
+    /// anyone under `public`; any member under `members`; under `organisation`, members of the
+    /// sender's organisation and of the called (or upgraded) contract's owner.
+    pub(crate) fn sees<N>(
+        &self,
+        state: &State<N>,
+        transaction: &SignedTransaction,
+    ) -> Result<bool, ErrorObjectOwned> {
+        let organisation = match (self.policy, &self.organisation) {
+            (ReadPolicy::Public, _) => return Ok(true),
+            (_, None) => return Ok(false),
+            (ReadPolicy::Members, Some(_)) => return Ok(true),
+            (ReadPolicy::Organisation, Some(organisation)) => organisation,
+        };
+        let internal = crate::params::internal;
+        let sender = state
+            .store
+            .member(&transaction.sender())
+            .map_err(internal)?
+            .map(|member| member.organisation);
+        if sender.as_ref() == Some(organisation) {
+            return Ok(true);
+        }
+        let contract = match &transaction.transaction.action {
+            Action::Call { contract, .. } | Action::Upgrade { contract, .. } => Some(contract),
+            _ => None,
+        };
+        let owner = match contract {
+            Some(contract) => state
+                .store
+                .contract(contract)
+                .map_err(internal)?
+                .map(|info| info.owner),
+            None => None,
+        };
+        Ok(owner.as_ref() == Some(organisation))
+    }
+}
+
+/// `transaction` (as `json::transaction` shows it) without its arguments: each of `args`,
+/// `init_args` and `migrate_args` becomes null, and `hidden` says why.
+pub(crate) fn hide_arguments(transaction: &mut serde_json::Value) {
+    if let Some(action) = transaction
+        .get_mut("action")
+        .and_then(|a| a.as_object_mut())
+    {
+        for (_, fields) in action.iter_mut() {
+            if let Some(fields) = fields.as_object_mut() {
+                for name in ["args", "init_args", "migrate_args"] {
+                    if let Some(value) = fields.get_mut(name) {
+                        *value = serde_json::Value::Null;
+                    }
+                }
+            }
+        }
+    }
+    transaction["hidden"] = HIDDEN.into();
+}
+
+/// `receipt` (as `json::receipt` shows it) without its output and events.
+pub(crate) fn hide_outcome(receipt: &mut serde_json::Value) {
+    receipt["output"] = serde_json::Value::Null;
+    receipt["events"] = serde_json::json!([]);
+    receipt["hidden"] = HIDDEN.into();
+}
+
+/// What a hidden field's `hidden` says.
+const HIDDEN: &str = "withheld by this node's read policy (docs/rpc.md, \"Read policy\")";

@@ -2,6 +2,7 @@
 //! history, events, seals and receipt proofs.
 
 use crate::{
+    access::{hide_arguments, hide_outcome, Viewer},
     code, json,
     params::{
         bytes32, decode_transaction, error, internal, invalid, key_bytes, limit, not_found, order,
@@ -21,7 +22,7 @@ use std::{
 };
 use tokio::sync::OwnedSemaphorePermit;
 use vellum_ledger::{BlockError, Order, QueryResult, StoreError};
-use vellum_types::{hex, proof, unhex, Hash};
+use vellum_types::{hex, proof, unhex, Hash, SignedTransaction};
 
 /// How often a wait looks for its transaction's receipt.
 const POLL: Duration = Duration::from_millis(20);
@@ -47,7 +48,7 @@ fn receipt<N>(state: &State<N>, hash: &Hash) -> Result<Option<Value>, ErrorObjec
         .map(|(height, index, receipt)| json::receipt(height, index, &receipt)))
 }
 
-pub(crate) fn block<N>(state: &State<N>, height: u64, full: bool) -> Reply {
+pub(crate) fn block<N>(state: &State<N>, height: u64, full: bool, viewer: &Viewer) -> Reply {
     let block = state
         .store
         .block(height)
@@ -75,7 +76,16 @@ pub(crate) fn block<N>(state: &State<N>, height: u64, full: bool) -> Reply {
             ),
         ));
     }
-    Ok(json::block(&block, Some(&receipts)))
+    let mut shown = json::block(&block, Some(&receipts));
+    if let Some(entries) = shown["transactions"].as_array_mut() {
+        for (entry, transaction) in entries.iter_mut().zip(&block.transactions) {
+            if !viewer.sees(state, transaction)? {
+                hide_arguments(&mut entry["transaction"]);
+                hide_outcome(&mut entry["receipt"]);
+            }
+        }
+    }
+    Ok(shown)
 }
 
 fn events<N>(state: &State<N>, filter: EventFilter) -> Reply {
@@ -183,7 +193,22 @@ fn query<N>(
     }
 }
 
-fn transaction<N: Node>(state: &State<N>, hash: &Hash) -> Reply {
+/// The committed transaction with `hash`, if there is one.
+fn committed<N>(
+    state: &State<N>,
+    hash: &Hash,
+) -> Result<Option<SignedTransaction>, ErrorObjectOwned> {
+    let Some((height, index)) = state.store.transaction_location(hash).map_err(internal)? else {
+        return Ok(None);
+    };
+    let block = state.store.block(height).map_err(internal)?;
+    Ok(block.and_then(|mut b| {
+        let found = (index as usize) < b.transactions.len();
+        found.then(|| b.transactions.swap_remove(index as usize))
+    }))
+}
+
+fn transaction<N: Node>(state: &State<N>, hash: &Hash, viewer: &Viewer) -> Reply {
     if let Some((height, index)) = state.store.transaction_location(hash).map_err(internal)? {
         let block = state
             .store
@@ -194,11 +219,15 @@ fn transaction<N: Node>(state: &State<N>, hash: &Hash) -> Reply {
             .transactions
             .get(index as usize)
             .ok_or_else(|| internal("indexed transaction missing"))?;
+        let mut shown = json::transaction(transaction);
+        if !viewer.sees(state, transaction)? {
+            hide_arguments(&mut shown);
+        }
         return Ok(json!({
             "status": "committed",
             "height": height,
             "index": index,
-            "transaction": json::transaction(transaction),
+            "transaction": shown,
         }));
     }
     if state.node.is_pending(hash) {
@@ -362,17 +391,22 @@ pub(crate) fn register<N: Node>(
     })?;
     module.register_async_method(
         "vellum_sendRawTransactionAndWait",
-        |params, state, _| async move {
+        |params, state, extensions| async move {
             let mut seq = params.sequence();
             let raw: String = seq.next()?;
             let timeout_ms: Option<u64> = seq.optional_next()?;
+            let viewer = Viewer::new(&state, &extensions)?;
+            let sees = viewer.sees(&state, &decode_transaction(&raw)?)?;
             let hash = submit(&state, &raw)?;
             let wait = timeout_ms
                 .map_or(Duration::from_secs(30), Duration::from_millis)
                 .min(WAIT_MAX);
             let deadline = tokio::time::Instant::now() + wait;
             loop {
-                if let Some(receipt) = receipt(&state, &hash)? {
+                if let Some(mut receipt) = receipt(&state, &hash)? {
+                    if !sees {
+                        hide_outcome(&mut receipt);
+                    }
                     return Ok::<Value, ErrorObjectOwned>(receipt);
                 }
                 if tokio::time::Instant::now() >= deadline {
@@ -389,23 +423,35 @@ pub(crate) fn register<N: Node>(
             }
         },
     )?;
-    module.register_method("vellum_getTransaction", |params, state, _| {
+    module.register_method("vellum_getTransaction", |params, state, extensions| {
         let (hash,): (String,) = params.parse()?;
-        transaction(state, &bytes32(&hash, "hash")?)
+        let viewer = Viewer::new(state, extensions)?;
+        transaction(state, &bytes32(&hash, "hash")?, &viewer)
     })?;
-    module.register_method("vellum_getTransactionReceipt", |params, state, _| {
-        let (hash,): (String,) = params.parse()?;
-        let hash = bytes32(&hash, "hash")?;
-        receipt(state, &hash)?
-            .ok_or_else(|| not_found(format!("no committed transaction {}", hex(&hash))))
-    })?;
-    module.register_method("vellum_getBlockByNumber", |params, state, _| {
+    module.register_method(
+        "vellum_getTransactionReceipt",
+        |params, state, extensions| {
+            let (hash,): (String,) = params.parse()?;
+            let hash = bytes32(&hash, "hash")?;
+            let viewer = Viewer::new(state, extensions)?;
+            let mut shown = receipt(state, &hash)?
+                .ok_or_else(|| not_found(format!("no committed transaction {}", hex(&hash))))?;
+            if let Some(transaction) = committed(state, &hash)? {
+                if !viewer.sees(state, &transaction)? {
+                    hide_outcome(&mut shown);
+                }
+            }
+            Ok::<Value, ErrorObjectOwned>(shown)
+        },
+    )?;
+    module.register_method("vellum_getBlockByNumber", |params, state, extensions| {
         let mut seq = params.sequence();
         let height: u64 = seq.next()?;
         let full: Option<bool> = seq.optional_next()?;
-        block(state, height, full.unwrap_or(false))
+        let viewer = Viewer::new(state, extensions)?;
+        block(state, height, full.unwrap_or(false), &viewer)
     })?;
-    module.register_method("vellum_getBlockByHash", |params, state, _| {
+    module.register_method("vellum_getBlockByHash", |params, state, extensions| {
         let mut seq = params.sequence();
         let hash: String = seq.next()?;
         let full: Option<bool> = seq.optional_next()?;
@@ -415,7 +461,8 @@ pub(crate) fn register<N: Node>(
             .height_of(&hash)
             .map_err(internal)?
             .ok_or_else(|| not_found(format!("no block with hash {}", hex(&hash))))?;
-        block(state, height, full.unwrap_or(false))
+        let viewer = Viewer::new(state, extensions)?;
+        block(state, height, full.unwrap_or(false), &viewer)
     })?;
     module.register_async_method("vellum_query", |params, state, extensions| async move {
         let mut seq = params.sequence();
@@ -471,9 +518,22 @@ pub(crate) fn register<N: Node>(
         let (height,): (u64,) = params.parse()?;
         seal(state, height)
     })?;
-    module.register_method("vellum_getReceiptProof", |params, state, _| {
+    module.register_method("vellum_getReceiptProof", |params, state, extensions| {
         let (hash,): (String,) = params.parse()?;
-        receipt_proof(state, &bytes32(&hash, "hash")?)
+        let hash = bytes32(&hash, "hash")?;
+        // A proof carries the whole receipt: nothing of it can be withheld.
+        let viewer = Viewer::new(state, extensions)?;
+        if let Some(transaction) = committed(state, &hash)? {
+            if !viewer.sees(state, &transaction)? {
+                return Err(error(
+                    code::READ_REFUSED,
+                    "Read refused",
+                    "this node's read policy withholds this transaction's outcome from this \
+                     caller, and a proof carries all of it (docs/rpc.md, \"Read policy\")",
+                ));
+            }
+        }
+        receipt_proof(state, &hash)
     })?;
     module.register_async_method("vellum_getProof", |params, state, extensions| async move {
         let mut seq = params.sequence();

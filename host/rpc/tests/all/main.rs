@@ -1411,3 +1411,87 @@ fn raw_storage_and_event_reads_follow_the_read_policy() {
         }
     }
 }
+
+/// A transaction's arguments, and its receipt's output and events, are withheld from callers
+/// the read policy does not entitle (`hidden` says so), in getTransaction, the receipt and a
+/// block in full; the rest (hashes, status, fuel) stays public.
+#[test]
+fn transaction_arguments_and_outcomes_follow_the_read_policy() {
+    use vellum_rpc::ReadPolicy;
+    for policy in [
+        ReadPolicy::Public,
+        ReadPolicy::Members,
+        ReadPolicy::Organisation,
+    ] {
+        // Key 1 (bank-a) deployed the spinner in block 1 and called `shout` in block 2.
+        let (node, _) = ledger(50_000_000, 0);
+        let limits = Limits {
+            read_policy: policy,
+            ..Limits::default()
+        };
+        let (server, _stalled, _dir) = serve(node, limits);
+        let address = server.local_addr();
+        let runtime = clients();
+        for reader in [None, Some(1), Some(2), Some(3)] {
+            let sees = match policy {
+                ReadPolicy::Public => true,
+                ReadPolicy::Members => reader.is_some(),
+                ReadPolicy::Organisation => matches!(reader, Some(1 | 3)),
+            };
+            let client = HttpClientBuilder::default()
+                .set_headers(reader.map_or_else(Default::default, |k| caller_headers(k, 60_000)))
+                .build(format!("http://{address}"))
+                .expect("client");
+            runtime.block_on(async {
+                let what = format!("{policy:?} {reader:?}");
+                let block: Value = client
+                    .request("vellum_getBlockByNumber", rpc_params![2, true])
+                    .await
+                    .expect("the block");
+                let entry = &block["transactions"][0];
+                assert_eq!(entry["receipt"]["status"], "success", "{what}");
+                assert_eq!(
+                    entry["transaction"]["action"]["call"]["args"].is_string(),
+                    sees,
+                    "{what}: {entry}"
+                );
+                assert_eq!(
+                    entry["receipt"]["events"].as_array().map(Vec::len),
+                    Some(if sees { 1 } else { 0 }),
+                    "{what}"
+                );
+                assert_eq!(entry["receipt"]["hidden"].is_string(), !sees, "{what}");
+                let hash = entry["receipt"]["transaction"].as_str().expect("a hash");
+                let transaction: Value = client
+                    .request("vellum_getTransaction", rpc_params![hash])
+                    .await
+                    .expect("the transaction");
+                assert_eq!(
+                    transaction["transaction"]["action"]["call"]["args"].is_string(),
+                    sees,
+                    "{what}"
+                );
+                assert_eq!(
+                    transaction["transaction"]["action"]["call"]["method"], "shout",
+                    "{what}"
+                );
+                let receipt: Value = client
+                    .request("vellum_getTransactionReceipt", rpc_params![hash])
+                    .await
+                    .expect("the receipt");
+                assert_eq!(receipt["hidden"].is_string(), !sees, "{what}");
+                assert_eq!(
+                    receipt["fuel_used"], entry["receipt"]["fuel_used"],
+                    "{what}"
+                );
+                // A proof carries the whole receipt: refused, rather than cut. (This ledger
+                // has no certificate: -32001 once the read is allowed.)
+                let proof = client
+                    .request::<Value, _>("vellum_getReceiptProof", rpc_params![hash])
+                    .await
+                    .expect_err("no certificate");
+                assert_eq!(error_code(proof) == code::READ_REFUSED, !sees, "{what}");
+            });
+        }
+    }
+}
