@@ -3,6 +3,9 @@
 //! A contract is a type with an `impl` block marked [`#[contract]`](contract). Its entry points
 //! are associated functions marked `#[instantiate]` (runs once, at deploy), `#[execute]` (called by
 //! transactions), `#[query]` (read-only, free, no transaction) and `#[migrate]` (runs on upgrade).
+//! `#[query(members)]` marks a query nodes answer only to callers proving a member's key (its
+//! interface entry carries `"access": "members"`), so a contract can answer "my balance" to the
+//! member it concerns and nothing to strangers.
 //! Parameters arrive as the fields of a JSON object and results leave as JSON, so an integrator
 //! calling over JSON-RPC needs nothing but JSON. State lives in typed storage ([`Item`], [`Map`])
 //! in a compact binary encoding ([`storage`]), identity and time come from [`env`](mod@env), and

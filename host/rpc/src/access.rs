@@ -220,3 +220,35 @@ pub(crate) fn hide_outcome(receipt: &mut serde_json::Value) {
 
 /// What a hidden field's `hidden` says.
 const HIDDEN: &str = "withheld by this node's read policy (docs/rpc.md, \"Read policy\")";
+
+/// Whether `caller` may run `method` of `contract`: a query its interface marks
+/// `"access": "members"` (`#[query(members)]`) is answered only to a caller proving a member's
+/// key, under every policy.
+pub(crate) fn query<N>(
+    state: &State<N>,
+    caller: &Address,
+    contract: &Address,
+    method: &str,
+) -> Result<(), ErrorObjectOwned> {
+    let internal = crate::params::internal;
+    let Some(info) = state.store.contract(contract).map_err(internal)? else {
+        return Ok(());
+    };
+    let interface: serde_json::Value =
+        serde_json::from_str(&info.interface).unwrap_or(serde_json::Value::Null);
+    let members_only = interface["methods"].as_array().is_some_and(|methods| {
+        methods
+            .iter()
+            .any(|m| m["name"] == method && m["kind"] == "query" && m["access"] == "members")
+    });
+    if !members_only
+        || (*caller != [0; 32] && state.store.member(caller).map_err(internal)?.is_some())
+    {
+        return Ok(());
+    }
+    Err(refused(format!(
+        "the query {method} of {} is for members only: send a caller token (authorization: \
+         Vellum 0x…, docs/rpc.md \"Callers\"; vellum query --key)",
+        hex(contract)
+    )))
+}

@@ -159,6 +159,7 @@ fn query<N>(
     caller: vellum_types::Address,
 ) -> Reply {
     let contract = bytes32(contract, "contract")?;
+    crate::access::query(state, &caller, &contract, method)?;
     let args = match args {
         None | Some(Value::Null) => "{}".to_string(),
         Some(Value::String(text)) => text,

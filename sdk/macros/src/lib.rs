@@ -83,6 +83,8 @@ impl Kind {
 
 struct Method {
     kind: Kind,
+    /// `#[query(members)]`: nodes answer it only for callers proving a member's key.
+    members_only: bool,
     name: Ident,
     params: Vec<(Ident, Type)>,
     returns: Type,
@@ -153,13 +155,30 @@ fn collect(item: &mut ItemImpl) -> syn::Result<Vec<Method>> {
             continue;
         };
         let mut kind = None;
+        let mut members_only = false;
+        let mut bad_argument = None;
         function.attrs.retain(|attr| match Kind::from_attr(attr) {
             Some(k) => {
                 kind = Some(k);
+                match (&attr.meta, k) {
+                    (syn::Meta::Path(_), _) => {}
+                    (syn::Meta::List(list), Kind::Query)
+                        if list.tokens.to_string().trim() == "members" =>
+                    {
+                        members_only = true;
+                    }
+                    _ => bad_argument = Some(attr.clone()),
+                }
                 false
             }
             None => true,
         });
+        if let Some(attr) = bad_argument {
+            return Err(syn::Error::new_spanned(
+                attr,
+                "the only entry point argument is `members`, on a query: #[query(members)] (answered only to callers proving a member's key)",
+            ));
+        }
         let Some(kind) = kind else {
             continue;
         };
@@ -195,6 +214,7 @@ fn collect(item: &mut ItemImpl) -> syn::Result<Vec<Method>> {
         })?;
         methods.push(Method {
             kind,
+            members_only,
             name: sig.ident.clone(),
             params,
             returns,
@@ -227,8 +247,14 @@ fn interface(contract: &str, methods: &[Method]) -> String {
                     )
                 })
                 .collect();
+            // `access` only where it is not public: interfaces of contracts without
+            // member-only queries stay as they were.
+            let access = match m.members_only {
+                true => ",\"access\":\"members\"",
+                false => "",
+            };
             format!(
-                "{{\"name\":{},\"kind\":{},\"entry_point\":{},\"args\":[{}],\"returns\":{},\"doc\":{}}}",
+                "{{\"name\":{},\"kind\":{},\"entry_point\":{},\"args\":[{}],\"returns\":{},\"doc\":{}{access}}}",
                 json_string(&m.name.to_string()),
                 json_string(m.kind.name()),
                 json_string(&m.kind.entry_point(&m.name.to_string())),

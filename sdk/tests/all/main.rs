@@ -2,5 +2,6 @@
 //! module per topic.
 
 mod calls;
+mod interface;
 mod migrate;
 mod native_host;

@@ -1495,3 +1495,66 @@ fn transaction_arguments_and_outcomes_follow_the_read_policy() {
         }
     }
 }
+
+/// A query the contract's interface marks for members only (`#[query(members)]` writes
+/// `"access": "members"`) is answered only to a caller proving a member's key, even on a public
+/// node; the contract's other queries stay public.
+#[test]
+fn a_members_only_query_is_refused_to_anonymous_callers() {
+    let interface = r#"{"abi":1,"contract":"Guarded","methods":[{"name":"whoami","kind":"query","entry_point":"query.whoami","args":[],"returns":"Address","doc":"","access":"members"},{"name":"anyone","kind":"query","entry_point":"query.anyone","args":[],"returns":"Address","doc":""}]}"#;
+    let module = format!(
+        r#"(module
+             (import "vellum" "caller" (func $caller (param i32)))
+             (import "vellum" "set_return" (func $return (param i32 i32)))
+             (memory (export "memory") 1)
+             (func (export "instantiate"))
+             (func (export "query.whoami")
+               (call $caller (i32.const 64))
+               (call $return (i32.const 64) (i32.const 32)))
+             (func (export "query.anyone")
+               (call $caller (i32.const 64))
+               (call $return (i32.const 64) (i32.const 32)))
+             (@custom "vellum:interface" "{}"))"#,
+        interface.replace('"', "\\\"")
+    );
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let deployed = node.block(vec![sign(
+        1,
+        0,
+        Action::Deploy {
+            code: wat::parse_str(&module).expect("valid wat"),
+            init_args: String::new(),
+        },
+    )]);
+    assert_eq!(deployed.receipts[0].status, Status::Success, "{deployed:?}");
+    let contract = vellum_types::hex(&deployed.receipts[0].contract.expect("an address"));
+    let (server, _stalled, _dir) = serve(node, Limits::default());
+    let address = server.local_addr();
+    let runtime = clients();
+    runtime.block_on(async {
+        let anonymous = HttpClientBuilder::default()
+            .build(format!("http://{address}"))
+            .expect("client");
+        let refused = anonymous
+            .request::<Value, _>("vellum_query", rpc_params![&contract, "whoami"])
+            .await
+            .expect_err("members only");
+        assert_eq!(error_code(refused), code::READ_REFUSED);
+        let public: Value = anonymous
+            .request("vellum_query", rpc_params![&contract, "anyone"])
+            .await
+            .expect("a public query");
+        assert_eq!(public["output"]["hex"], vellum_types::hex(&[0u8; 32]));
+        let member = client(&server);
+        let answered: Value = member
+            .request("vellum_query", rpc_params![&contract, "whoami"])
+            .await
+            .expect("a member's query");
+        assert_eq!(
+            answered["output"]["hex"],
+            vellum_types::hex(&vellum_types::address_of(&vellum_types::public_key(
+                &vellum_ledger::testing::key(3)
+            )))
+        );
+    });
+}
