@@ -204,6 +204,15 @@ mod tests {
             signature: token.signature,
         };
         assert!(forged.verify_signature().is_err());
+
+        // And the reverse: a transaction's signature replayed as a token's.
+        let signed = forged.transaction.sign(&signer);
+        assert!(signed.verify_signature().is_ok());
+        let replayed = CallerToken {
+            claim: token.claim.clone(),
+            signature: signed.signature,
+        };
+        assert_eq!(replayed.verify("test", NOW), Err(CallerError::BadSignature));
         let length = u32::from_le_bytes(CALLER_DOMAIN[..4].try_into().expect("four bytes"));
         assert!(length > 1_000_000_000, "{length}");
     }

@@ -1558,3 +1558,34 @@ fn a_members_only_query_is_refused_to_anonymous_callers() {
         );
     });
 }
+
+/// A token stops proving anything once its member is removed: membership is read on each
+/// request, not when the token was signed.
+#[test]
+fn a_removed_members_token_is_refused() {
+    let (node, _) = ledger(50_000_000, 0);
+    // Key 1, bank-a's admin, removes key 3, bank-a's member.
+    let removed = node.block(vec![sign(
+        1,
+        4,
+        Action::RemoveMember {
+            public_key: vellum_types::public_key(&vellum_ledger::testing::key(3)),
+        },
+    )]);
+    assert_eq!(removed.receipts[0].status, Status::Success, "{removed:?}");
+    let (server, _stalled, _dir) = serve(node, Limits::default());
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "vellum_chainId", "params": []});
+    let header = |key| {
+        format!(
+            "authorization: {}\r\n",
+            caller_headers(key, 60_000)["authorization"]
+                .to_str()
+                .expect("text")
+        )
+    };
+    let (status, answer) = exchange(server.local_addr(), &header(3), &body.to_string());
+    assert_eq!(status, 401, "{answer}");
+    assert!(answer.contains("not a member"), "{answer}");
+    let (status, _) = exchange(server.local_addr(), &header(1), &body.to_string());
+    assert_eq!(status, 200);
+}
