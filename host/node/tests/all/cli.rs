@@ -193,8 +193,9 @@ fn json_rpc_on_a_network_address_is_tls_unless_the_configuration_says_plain() {
 }
 
 /// `vellum devnet --tls`: every node serves HTTPS and WSS with a certificate from the devnet's
-/// CA; clients that trust it are answered (blocks follow over WSS, `vellum status` finds the CA
-/// in the devnet's directory); a client that does not is told what to pass.
+/// CA; clients that trust it are answered (the Rust client, blocks following over WSS, `vellum
+/// status`, which finds the CA in the devnet's directory, and Python's standard library); a
+/// client that does not is refused, and the Rust client's error says what to pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_devnet_over_tls_answers_clients_that_trust_its_ca() {
     let _network = super::one_network_at_a_time().await;
@@ -238,4 +239,31 @@ async fn a_devnet_over_tls_answers_clients_that_trust_its_ca() {
     let table = String::from_utf8_lossy(&status.stdout);
     assert!(status.status.success(), "{table}");
     assert_eq!(table.matches("https://").count(), 4, "{table}");
+
+    // Python's standard library, trusting the CA, and then the system's roots only.
+    let python = |cafile: Option<&std::path::Path>| {
+        let script = r#"
+import json, ssl, sys, urllib.request
+url, cafile = sys.argv[1], sys.argv[2] or None
+context = ssl.create_default_context(cafile=cafile)
+body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "vellum_chainId", "params": []}).encode()
+request = urllib.request.Request(url, body, {"content-type": "application/json"})
+try:
+    print(json.load(urllib.request.urlopen(request, context=context, timeout=20))["result"])
+except urllib.error.URLError as e:
+    print("refused:", e.reason)
+"#;
+        let output = Command::new("python3")
+            .args(["-c", script, &url])
+            .arg(cafile.map(|p| p.as_os_str()).unwrap_or_default())
+            .output()
+            .expect("python3");
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    assert_eq!(python(Some(&ca)), "vellum-local");
+    let refused = python(None);
+    assert!(
+        refused.starts_with("refused:") && refused.contains("CERTIFICATE_VERIFY_FAILED"),
+        "{refused}"
+    );
 }
