@@ -7,11 +7,11 @@ use crate::{
     params::{bytes32, internal, invalid, limit, not_found, order, Budget},
     State,
 };
-use jsonrpsee::server::RpcModule;
+use jsonrpsee::{server::RpcModule, types::ErrorObjectOwned};
 use serde::Deserialize;
 use serde_json::json;
 use std::ops::Bound;
-use vellum_ledger::{keys, ContractInfo, Order, SYSTEM};
+use vellum_ledger::{keys, ContractInfo, Order, Version, SYSTEM};
 use vellum_types::{hex, Address, Receipt, Role};
 
 /// Most transactions one page of `vellum_getAccountTransactions` returns: each costs a read
@@ -51,11 +51,14 @@ fn account<N>(state: &State<N>, address: &Address) -> Reply {
     }))
 }
 
-/// The transactions `address` sent, found through the history of its nonce: each committed
-/// transaction advances its sender's nonce once, so each version of the nonce key names one
-/// (the block and the transaction's position in it).
-fn account_transactions<N>(state: &State<N>, address: &Address, page: Listing) -> Reply {
-    let limit = limit(page.limit)?.min(ACCOUNT_TRANSACTIONS_MAX);
+/// A page of the versions of `full` (a key of the ledger's namespace, in full), newest first
+/// unless `page` says otherwise, at most `limit`; and the cursor after it while more may remain.
+fn versions<N>(
+    state: &State<N>,
+    full: &[u8],
+    page: &Listing,
+    limit: usize,
+) -> Result<(Vec<Version>, Option<String>), ErrorObjectOwned> {
     let order = order(page.order.as_deref().or(Some("desc")))?;
     let cursor = match &page.cursor {
         Some(c) => Some(
@@ -66,14 +69,24 @@ fn account_transactions<N>(state: &State<N>, address: &Address, page: Listing) -
     };
     let versions = state
         .store
-        .history(
-            &SYSTEM,
-            system_key(&keys::nonce_key(address)),
-            cursor,
-            limit,
-            order,
-        )
+        .history(&SYSTEM, system_key(full), cursor, limit, order)
         .map_err(internal)?;
+    let next = (versions.len() == limit)
+        .then(|| {
+            versions
+                .last()
+                .map(|v| json::version_cursor(v.height, v.position))
+        })
+        .flatten();
+    Ok((versions, next))
+}
+
+/// The transactions `address` sent, found through the history of its nonce: each committed
+/// transaction advances its sender's nonce once, so each version of the nonce key names one
+/// (the block and the transaction's position in it).
+fn account_transactions<N>(state: &State<N>, address: &Address, page: Listing) -> Reply {
+    let limit = limit(page.limit)?.min(ACCOUNT_TRANSACTIONS_MAX);
+    let (versions, next) = versions(state, &keys::nonce_key(address), &page, limit)?;
     let mut receipts: Option<(u64, Vec<Receipt>)> = None;
     let mut out = Vec::with_capacity(versions.len());
     for version in &versions {
@@ -100,13 +113,6 @@ fn account_transactions<N>(state: &State<N>, address: &Address, page: Listing) -
             "status": json::status(&receipt.status)["status"],
         }));
     }
-    let next = (versions.len() == limit)
-        .then(|| {
-            versions
-                .last()
-                .map(|v| json::version_cursor(v.height, v.position))
-        })
-        .flatten();
     Ok(json!({ "transactions": out, "next_cursor": next }))
 }
 
@@ -114,25 +120,8 @@ fn account_transactions<N>(state: &State<N>, address: &Address, page: Listing) -
 /// upgrade, decoded (a raw read of the ledger's namespace is not public).
 fn contract_history<N>(state: &State<N>, address: &Address, page: Listing) -> Reply {
     let limit = limit(page.limit)?;
-    let order = order(page.order.as_deref().or(Some("desc")))?;
-    let cursor = match &page.cursor {
-        Some(c) => Some(
-            json::parse_version_cursor(c)
-                .ok_or_else(|| invalid("cursor must be one returned as next_cursor"))?,
-        ),
-        None => None,
-    };
-    let versions = state
-        .store
-        .history(
-            &SYSTEM,
-            system_key(&keys::contract_key(address)),
-            cursor,
-            limit,
-            order,
-        )
-        .map_err(internal)?;
-    if versions.is_empty() && cursor.is_none() {
+    let (versions, next) = versions(state, &keys::contract_key(address), &page, limit)?;
+    if versions.is_empty() && page.cursor.is_none() {
         return Err(not_found(format!("no contract at {}", hex(address))));
     }
     let mut out = Vec::with_capacity(versions.len());
@@ -149,13 +138,6 @@ fn contract_history<N>(state: &State<N>, address: &Address, page: Listing) -> Re
             "owner": info.as_ref().map(|i| i.owner.clone()),
         }));
     }
-    let next = (versions.len() == limit)
-        .then(|| {
-            versions
-                .last()
-                .map(|v| json::version_cursor(v.height, v.position))
-        })
-        .flatten();
     Ok(json!({ "versions": out, "next_cursor": next }))
 }
 
