@@ -30,6 +30,11 @@ const METHODS: &[&str] = &[
     "vellum_getEvents",
     "vellum_getSeal",
     "vellum_getReceiptProof",
+    "vellum_getProof",
+    "vellum_getAccount",
+    "vellum_getAccountTransactions",
+    "vellum_getContracts",
+    "vellum_getContractHistory",
 ];
 
 /// The rest of the node: nothing pending, every submission refused.
