@@ -7,6 +7,7 @@
 use crate::{callers, params::error, State};
 use jsonrpsee::types::ErrorObjectOwned;
 use serde::{Deserialize, Serialize};
+use std::{cell::RefCell, collections::HashMap};
 use vellum_ledger::SYSTEM;
 use vellum_types::{hex, rpc::code, Action, Address, SignedTransaction};
 
@@ -110,19 +111,28 @@ pub(crate) fn storage<N>(
 }
 
 /// Who is reading transactions, for deciding whose arguments, outputs and events they see.
+/// It remembers the organisations it looked up, so a block in full costs one read per distinct
+/// sender and contract.
 pub(crate) struct Viewer {
     policy: ReadPolicy,
     /// The caller's organisation, if the caller proved a member's key.
     organisation: Option<String>,
+    /// Organisations of senders (by address) and owners of contracts, as looked up.
+    known: RefCell<HashMap<(bool, Address), Option<String>>>,
 }
 
 impl Viewer {
+    fn with(policy: ReadPolicy, organisation: Option<String>) -> Self {
+        Self {
+            policy,
+            organisation,
+            known: RefCell::default(),
+        }
+    }
+
     /// A viewer who sees everything: for answers that carry nothing a policy withholds.
     pub(crate) fn public() -> Self {
-        Self {
-            policy: ReadPolicy::Public,
-            organisation: None,
-        }
+        Self::with(ReadPolicy::Public, None)
     }
 
     /// The caller of `extensions`, under the node's policy.
@@ -132,10 +142,7 @@ impl Viewer {
     ) -> Result<Self, ErrorObjectOwned> {
         let policy = state.limits.read_policy;
         if policy == ReadPolicy::Public {
-            return Ok(Self {
-                policy,
-                organisation: None,
-            });
+            return Ok(Self::public());
         }
         let caller = callers::caller(extensions)?;
         let organisation = match caller == [0; 32] {
@@ -146,10 +153,13 @@ impl Viewer {
                 .map_err(crate::params::internal)?
                 .map(|member| member.organisation),
         };
-        Ok(Self {
-            policy,
-            organisation,
-        })
+        Ok(Self::with(policy, organisation))
+    }
+
+    /// Whether this viewer may be refused anything ([`Viewer::sees`] is `true` for every
+    /// transaction otherwise): the look-ups a check needs can be skipped when not.
+    pub(crate) fn withholds(&self) -> bool {
+        self.policy != ReadPolicy::Public
     }
 
     /// Whether this viewer sees `transaction`'s arguments and its receipt's output and events:
@@ -166,28 +176,46 @@ impl Viewer {
             (ReadPolicy::Members, Some(_)) => return Ok(true),
             (ReadPolicy::Organisation, Some(organisation)) => organisation,
         };
-        let internal = crate::params::internal;
-        let sender = state
-            .store
-            .member(&transaction.sender())
-            .map_err(internal)?
-            .map(|member| member.organisation);
+        let sender = self.organisation_of(state, false, &transaction.sender())?;
         if sender.as_ref() == Some(organisation) {
             return Ok(true);
         }
-        let contract = match &transaction.transaction.action {
-            Action::Call { contract, .. } | Action::Upgrade { contract, .. } => Some(contract),
+        let owner = match &transaction.transaction.action {
+            Action::Call { contract, .. } | Action::Upgrade { contract, .. } => {
+                self.organisation_of(state, true, contract)?
+            }
             _ => None,
         };
-        let owner = match contract {
-            Some(contract) => state
+        Ok(owner.as_ref() == Some(organisation))
+    }
+
+    /// The organisation of member `address`, or (`contract`) the owner of contract `address`.
+    fn organisation_of<N>(
+        &self,
+        state: &State<N>,
+        contract: bool,
+        address: &Address,
+    ) -> Result<Option<String>, ErrorObjectOwned> {
+        if let Some(known) = self.known.borrow().get(&(contract, *address)) {
+            return Ok(known.clone());
+        }
+        let internal = crate::params::internal;
+        let found = match contract {
+            true => state
                 .store
-                .contract(contract)
+                .contract(address)
                 .map_err(internal)?
                 .map(|info| info.owner),
-            None => None,
+            false => state
+                .store
+                .member(address)
+                .map_err(internal)?
+                .map(|member| member.organisation),
         };
-        Ok(owner.as_ref() == Some(organisation))
+        self.known
+            .borrow_mut()
+            .insert((contract, *address), found.clone());
+        Ok(found)
     }
 }
 
@@ -234,6 +262,10 @@ pub(crate) fn query<N>(
     let Some(info) = state.store.contract(contract).map_err(internal)? else {
         return Ok(());
     };
+    // Most interfaces mark nothing: no parse for them on every query.
+    if !info.interface.contains("\"access\"") {
+        return Ok(());
+    }
     let interface: serde_json::Value =
         serde_json::from_str(&info.interface).unwrap_or(serde_json::Value::Null);
     let members_only = interface["methods"].as_array().is_some_and(|methods| {

@@ -9,16 +9,10 @@
 
 use crate::params::error;
 use jsonrpsee::{
-    core::BoxError,
-    server::{HttpBody, HttpRequest, HttpResponse},
+    server::{HttpBody, HttpResponse},
     types::ErrorObjectOwned,
 };
-use std::{
-    future::Future,
-    pin::Pin,
-    sync::Arc,
-    task::{Context, Poll},
-};
+use std::sync::Arc;
 use vellum_ledger::Store;
 use vellum_types::{caller::CallerToken, hex, rpc::code, Address};
 
@@ -53,95 +47,51 @@ pub(crate) fn caller(extensions: &http::Extensions) -> Result<Address, ErrorObje
     }
 }
 
-/// Checks each request's caller token (see the module's documentation).
-#[derive(Clone)]
-pub struct Layer {
-    chain_id: Arc<str>,
-    store: Arc<Store>,
-}
-
-impl Layer {
-    /// Tokens for `chain_id`, whose keys must be members in `store`.
-    pub fn new(chain_id: &str, store: Arc<Store>) -> Self {
-        Self {
-            chain_id: chain_id.into(),
-            store,
-        }
-    }
-
-    /// The caller `headers` prove, `None` for an anonymous request, or why it is refused.
-    fn check(&self, headers: &http::HeaderMap) -> Result<Option<Caller>, String> {
-        let Some(value) = headers.get(http::header::AUTHORIZATION) else {
-            return Ok(None);
-        };
-        let text = value.to_str().unwrap_or_default();
-        let Some(token) = text.strip_prefix("Vellum ") else {
-            return Err("authorization must be `Vellum 0x…` (a caller token, docs/rpc.md)".into());
-        };
-        let token = CallerToken::decode(token).map_err(|e| e.to_string())?;
-        let address = token
-            .verify(&self.chain_id, now_ms())
-            .map_err(|e| e.to_string())?;
-        match self.store.member(&address) {
-            Ok(Some(_)) => Ok(Some(Caller {
-                address,
-                expires_ms: token.claim.expires_ms,
-            })),
-            Ok(None) => Err(format!(
-                "the caller token's key {} is not a member of this network",
-                hex(&address)
-            )),
-            Err(e) => Err(format!("the node cannot read its members: {e}")),
-        }
-    }
-}
-
-impl<S> tower::Layer<S> for Layer {
-    type Service = Service<S>;
-
-    fn layer(&self, inner: S) -> Service<S> {
-        Service {
-            inner,
-            layer: self.clone(),
-        }
-    }
-}
-
-/// The service [`Layer`] wraps around the rest.
-#[derive(Clone)]
-pub struct Service<S> {
-    inner: S,
-    layer: Layer,
-}
-
-impl<S, B> tower::Service<HttpRequest<B>> for Service<S>
-where
-    S: tower::Service<HttpRequest<B>, Response = HttpResponse>,
-    S::Error: Into<BoxError> + 'static,
-    S::Future: Send + 'static,
-{
-    type Response = HttpResponse;
-    type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
-    }
-
-    fn call(&mut self, mut request: HttpRequest<B>) -> Self::Future {
-        match self.layer.check(request.headers()) {
-            Ok(caller) => {
-                if let Some(caller) = caller {
-                    request.extensions_mut().insert(caller);
-                }
-                let future = self.inner.call(request);
-                Box::pin(async move { future.await.map_err(Into::into) })
+/// The gate that checks each request's caller token (see the module's documentation): tokens
+/// for `chain_id`, whose keys must be members in `store`.
+pub(crate) fn gate(chain_id: &str, store: Arc<Store>) -> crate::gates::Layer {
+    let chain_id: Arc<str> = chain_id.into();
+    crate::gates::Layer::new(move |head| match check(&chain_id, &store, &head.headers) {
+        Ok(caller) => {
+            if let Some(caller) = caller {
+                head.extensions.insert(caller);
             }
-            Err(reason) => {
-                let mut response = HttpResponse::new(HttpBody::from(reason));
-                *response.status_mut() = http::StatusCode::UNAUTHORIZED;
-                Box::pin(async move { Ok(response) })
-            }
+            None
         }
+        Err(reason) => {
+            let mut response = HttpResponse::new(HttpBody::from(reason));
+            *response.status_mut() = http::StatusCode::UNAUTHORIZED;
+            Some(response)
+        }
+    })
+}
+
+/// The caller `headers` prove, `None` for an anonymous request, or why it is refused.
+fn check(
+    chain_id: &str,
+    store: &Store,
+    headers: &http::HeaderMap,
+) -> Result<Option<Caller>, String> {
+    let Some(value) = headers.get(http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or_default();
+    let Some(token) = text.strip_prefix("Vellum ") else {
+        return Err("authorization must be `Vellum 0x…` (a caller token, docs/rpc.md)".into());
+    };
+    let token = CallerToken::decode(token).map_err(|e| e.to_string())?;
+    let address = token
+        .verify(chain_id, now_ms())
+        .map_err(|e| e.to_string())?;
+    match store.member(&address) {
+        Ok(Some(_)) => Ok(Some(Caller {
+            address,
+            expires_ms: token.claim.expires_ms,
+        })),
+        Ok(None) => Err(format!(
+            "the caller token's key {} is not a member of this network",
+            hex(&address)
+        )),
+        Err(e) => Err(format!("the node cannot read its members: {e}")),
     }
 }

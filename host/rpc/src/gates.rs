@@ -22,8 +22,9 @@ use std::{
     task::{Context, Poll},
 };
 
-type Answer =
-    Arc<dyn Fn(&http::Method, &http::Uri, &http::HeaderMap) -> Option<HttpResponse> + Send + Sync>;
+/// Looks at a request's head (and may add to its extensions): a response ends the request
+/// there; `None` passes it on.
+type Answer = Arc<dyn Fn(&mut http::request::Parts) -> Option<HttpResponse> + Send + Sync>;
 
 /// Answers the requests `answer` takes (it returns a response), and passes the rest on.
 #[derive(Clone)]
@@ -32,11 +33,20 @@ pub struct Layer {
 }
 
 impl Layer {
+    /// A gate that runs `answer` on each request's head.
+    pub(crate) fn new(
+        answer: impl Fn(&mut http::request::Parts) -> Option<HttpResponse> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            answer: Arc::new(answer),
+        }
+    }
+
     /// `GET /metrics` answered with `encode()`.
     pub fn metrics(encode: impl Fn() -> String + Send + Sync + 'static) -> Self {
         Self {
-            answer: Arc::new(move |method, uri, _| {
-                (method == http::Method::GET && uri.path() == "/metrics").then(|| {
+            answer: Arc::new(move |head| {
+                (head.method == http::Method::GET && head.uri.path() == "/metrics").then(|| {
                     let mut response = HttpResponse::new(HttpBody::from(encode()));
                     response.headers_mut().insert(
                         "content-type",
@@ -54,12 +64,15 @@ impl Layer {
     /// (also a `GET /`) passes on.
     pub fn explorer(dir: Option<std::path::PathBuf>) -> Self {
         Self {
-            answer: Arc::new(move |method, uri, headers| {
-                if method != http::Method::GET || headers.contains_key(http::header::UPGRADE) {
+            answer: Arc::new(move |head| {
+                if head.method != http::Method::GET
+                    || head.headers.contains_key(http::header::UPGRADE)
+                {
                     return None;
                 }
-                let (path, content_type, embedded) =
-                    EXPLORER.iter().find(|(path, _, _)| *path == uri.path())?;
+                let (path, content_type, embedded) = EXPLORER
+                    .iter()
+                    .find(|(path, _, _)| *path == head.uri.path())?;
                 let body = match &dir {
                     Some(dir) => {
                         let file = if *path == "/" {
@@ -94,8 +107,8 @@ impl Layer {
     /// address, `localhost`, nor one of `hosts`.
     pub fn origins(hosts: Vec<String>) -> Self {
         Self {
-            answer: Arc::new(move |_, uri, headers| {
-                let reason = refusal(&hosts, uri, headers)?;
+            answer: Arc::new(move |head| {
+                let reason = refusal(&hosts, &head.uri, &head.headers)?;
                 let mut response = HttpResponse::new(HttpBody::from(reason));
                 *response.status_mut() = http::StatusCode::FORBIDDEN;
                 Some(response)
@@ -206,10 +219,11 @@ where
     }
 
     fn call(&mut self, request: HttpRequest<B>) -> Self::Future {
-        if let Some(response) = (self.answer)(request.method(), request.uri(), request.headers()) {
+        let (mut head, body) = request.into_parts();
+        if let Some(response) = (self.answer)(&mut head) {
             return Box::pin(async move { Ok(response) });
         }
-        let future = self.inner.call(request);
+        let future = self.inner.call(HttpRequest::from_parts(head, body));
         Box::pin(async move { future.await.map_err(Into::into) })
     }
 }

@@ -277,7 +277,7 @@ async fn start<N: Node>(
         .set_http_middleware(
             tower::ServiceBuilder::new()
                 .layer(gates::Layer::origins(limits.hosts.clone()))
-                .layer(callers::Layer::new(
+                .layer(callers::gate(
                     &state.executor.genesis().chain_id,
                     state.store.clone(),
                 ))

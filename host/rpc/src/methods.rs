@@ -29,8 +29,10 @@ const POLL: Duration = Duration::from_millis(20);
 
 pub(crate) type Reply = Result<Value, ErrorObjectOwned>;
 
-fn submit<N: Node>(state: &State<N>, raw: &str) -> Result<Hash, ErrorObjectOwned> {
-    let transaction = decode_transaction(raw)?;
+fn submit<N: Node>(
+    state: &State<N>,
+    transaction: SignedTransaction,
+) -> Result<Hash, ErrorObjectOwned> {
     state.node.submit(transaction).map_err(|e| {
         error(
             code::TRANSACTION_REJECTED,
@@ -194,19 +196,23 @@ fn query<N>(
     }
 }
 
-/// The committed transaction with `hash`, if there is one.
-fn committed<N>(
-    state: &State<N>,
-    hash: &Hash,
-) -> Result<Option<SignedTransaction>, ErrorObjectOwned> {
+/// Whether `viewer` is refused the arguments and outcome of the committed transaction `hash`
+/// (the transaction is read only when the policy may refuse anything).
+fn withheld<N>(state: &State<N>, viewer: &Viewer, hash: &Hash) -> Result<bool, ErrorObjectOwned> {
+    if !viewer.withholds() {
+        return Ok(false);
+    }
     let Some((height, index)) = state.store.transaction_location(hash).map_err(internal)? else {
-        return Ok(None);
+        return Ok(false);
     };
     let block = state.store.block(height).map_err(internal)?;
-    Ok(block.and_then(|mut b| {
-        let found = (index as usize) < b.transactions.len();
-        found.then(|| b.transactions.swap_remove(index as usize))
-    }))
+    match block
+        .as_ref()
+        .and_then(|b| b.transactions.get(index as usize))
+    {
+        Some(transaction) => Ok(!viewer.sees(state, transaction)?),
+        None => Ok(false),
+    }
 }
 
 fn transaction<N: Node>(state: &State<N>, hash: &Hash, viewer: &Viewer) -> Reply {
@@ -388,7 +394,7 @@ pub(crate) fn register<N: Node>(
     })?;
     module.register_method("vellum_sendRawTransaction", |params, state, _| {
         let (raw,): (String,) = params.parse()?;
-        submit(state, &raw).map(|hash| hex(&hash))
+        submit(state, decode_transaction(&raw)?).map(|hash| hex(&hash))
     })?;
     module.register_async_method(
         "vellum_sendRawTransactionAndWait",
@@ -396,9 +402,9 @@ pub(crate) fn register<N: Node>(
             let mut seq = params.sequence();
             let raw: String = seq.next()?;
             let timeout_ms: Option<u64> = seq.optional_next()?;
-            let viewer = Viewer::new(&state, &extensions)?;
-            let sees = viewer.sees(&state, &decode_transaction(&raw)?)?;
-            let hash = submit(&state, &raw)?;
+            let transaction = decode_transaction(&raw)?;
+            let sees = Viewer::new(&state, &extensions)?.sees(&state, &transaction)?;
+            let hash = submit(&state, transaction)?;
             let wait = timeout_ms
                 .map_or(Duration::from_secs(30), Duration::from_millis)
                 .min(WAIT_MAX);
@@ -437,10 +443,8 @@ pub(crate) fn register<N: Node>(
             let viewer = Viewer::new(state, extensions)?;
             let mut shown = receipt(state, &hash)?
                 .ok_or_else(|| not_found(format!("no committed transaction {}", hex(&hash))))?;
-            if let Some(transaction) = committed(state, &hash)? {
-                if !viewer.sees(state, &transaction)? {
-                    hide_outcome(&mut shown);
-                }
+            if withheld(state, &viewer, &hash)? {
+                hide_outcome(&mut shown);
             }
             Ok::<Value, ErrorObjectOwned>(shown)
         },
@@ -523,16 +527,13 @@ pub(crate) fn register<N: Node>(
         let (hash,): (String,) = params.parse()?;
         let hash = bytes32(&hash, "hash")?;
         // A proof carries the whole receipt: nothing of it can be withheld.
-        let viewer = Viewer::new(state, extensions)?;
-        if let Some(transaction) = committed(state, &hash)? {
-            if !viewer.sees(state, &transaction)? {
-                return Err(error(
-                    code::READ_REFUSED,
-                    "Read refused",
-                    "this node's read policy withholds this transaction's outcome from this \
-                     caller, and a proof carries all of it (docs/rpc.md, \"Read policy\")",
-                ));
-            }
+        if withheld(state, &Viewer::new(state, extensions)?, &hash)? {
+            return Err(error(
+                code::READ_REFUSED,
+                "Read refused",
+                "this node's read policy withholds this transaction's outcome from this \
+                 caller, and a proof carries all of it (docs/rpc.md, \"Read policy\")",
+            ));
         }
         receipt_proof(state, &hash)
     })?;
