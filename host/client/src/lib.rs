@@ -198,19 +198,14 @@ impl Trust {
             path: path.to_path_buf(),
             source,
         };
-        let mut roots = rustls::RootCertStore::empty();
-        for certificate in CertificateDer::pem_file_iter(path).map_err(ca)? {
-            roots
-                .add(certificate.map_err(ca)?)
-                .map_err(|source| Error::BadCa {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
-        }
         let bad = |source| Error::BadCa {
             path: path.to_path_buf(),
             source,
         };
+        let mut roots = rustls::RootCertStore::empty();
+        for certificate in CertificateDer::pem_file_iter(path).map_err(ca)? {
+            roots.add(certificate.map_err(ca)?).map_err(bad)?;
+        }
         let config = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
@@ -220,6 +215,21 @@ impl Trust {
         .with_no_client_auth();
         Ok(Self::Ca(Arc::new(config)))
     }
+}
+
+/// An HTTP client of the node at `url`, trusting `trust`, sending `headers` with each request.
+fn http_client(url: &str, trust: &Trust, headers: &HeaderMap) -> Result<HttpClient, Error> {
+    let mut builder = HttpClientBuilder::default()
+        .request_timeout(Duration::from_secs(90))
+        .max_request_size(REQUEST_BYTES_MAX)
+        .set_headers(headers.clone());
+    if let Trust::Ca(config) = trust {
+        builder = builder.with_custom_cert_store(config.as_ref().clone());
+    }
+    builder.build(url).map_err(|source| Error::BadUrl {
+        url: url.to_string(),
+        source,
+    })
 }
 
 /// A connection to one node.
@@ -265,21 +275,15 @@ impl Client {
         let value = HeaderValue::from_str(&format!("Vellum {}", token.encode()))
             .unwrap_or_else(|_| unreachable!("hex is a valid header value"));
         headers.insert("authorization", value);
-        Self::connect_inner(url, trust, headers).await
+        Ok(Self {
+            http: http_client(url, &trust, &headers)?,
+            headers,
+            ..anonymous
+        })
     }
 
     async fn connect_inner(url: &str, trust: Trust, headers: HeaderMap) -> Result<Self, Error> {
-        let mut builder = HttpClientBuilder::default()
-            .request_timeout(Duration::from_secs(90))
-            .max_request_size(REQUEST_BYTES_MAX)
-            .set_headers(headers.clone());
-        if let Trust::Ca(config) = &trust {
-            builder = builder.with_custom_cert_store(config.as_ref().clone());
-        }
-        let http = builder.build(url).map_err(|source| Error::BadUrl {
-            url: url.to_string(),
-            source,
-        })?;
+        let http = http_client(url, &trust, &headers)?;
         let chain_id: String = http
             .request("vellum_chainId", rpc_params![])
             .await

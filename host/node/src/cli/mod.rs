@@ -41,7 +41,7 @@ pub struct Rpc {
 impl Rpc {
     /// Connect to the node.
     pub async fn connect(&self) -> anyhow::Result<Client> {
-        Ok(Client::connect_with(&self.rpc, trust(self.ca.as_deref())?).await?)
+        self.connect_as(None).await
     }
 
     /// Connect as the member whose key file is `key` (its requests carry a caller token), or

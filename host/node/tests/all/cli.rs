@@ -213,10 +213,31 @@ async fn a_devnet_over_tls_answers_clients_that_trust_its_ca() {
     );
 
     let trust = vellum_client::Trust::ca_file(&ca).expect("the CA");
-    let client = vellum_client::Client::connect_with(&url, trust)
+    let client = vellum_client::Client::connect_with(&url, trust.clone())
         .await
         .expect("connect over TLS");
     assert_eq!(client.chain_id(), "vellum-local");
+    // The ledger's own records are members' only: refused anonymously, read by a client that
+    // proves the admin's key (its caller token goes over TLS).
+    let records = || {
+        jsonrpsee::rpc_params![
+            vellum_types::hex(&[0u8; 32]),
+            serde_json::json!({"limit": 1})
+        ]
+    };
+    let anonymous = client.call("vellum_getRange", records()).await;
+    assert_eq!(
+        anonymous.expect_err("members only").code(),
+        Some(vellum_types::rpc::code::READ_REFUSED)
+    );
+    let admin = vellum_client::read_member_key(&net.join("keys/org-1-admin.key")).expect("key");
+    let member = vellum_client::Client::connect_as(&url, trust, &admin)
+        .await
+        .expect("connect as the admin");
+    member
+        .call("vellum_getRange", records())
+        .await
+        .expect("a member reads the ledger's records");
     let (_ws, mut blocks) = client.blocks(Some(1)).await.expect("subscribe over WSS");
     let first = blocks.next().await.expect("a block").expect("decoded");
     assert_eq!(first["height"], 1);
