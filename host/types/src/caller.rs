@@ -10,9 +10,13 @@
 //! at most a few hundred), while [`CALLER_DOMAIN`]'s first four bytes read as a length above a
 //! billion.
 
-use crate::{address_of, keccak256, Address, Hash, PublicKey};
+use crate::{
+    address_of, keccak256,
+    transaction::{sign_prehash, verify_prehash, SignatureFault},
+    Address, Hash, PublicKey,
+};
 use borsh::{BorshDeserialize, BorshSerialize};
-use k256::ecdsa::{signature::hazmat::PrehashVerifier as _, Signature, SigningKey, VerifyingKey};
+use k256::ecdsa::SigningKey;
 
 /// What a token's prehash begins with.
 pub const CALLER_DOMAIN: &[u8] = b"vellum-rpc-caller-v1";
@@ -78,13 +82,9 @@ impl CallerClaim {
 
     /// Sign with `key`, whose public key the claim must carry.
     pub fn sign(self, key: &SigningKey) -> CallerToken {
-        let (signature, _) = key
-            .sign_prehash_recoverable(&self.signing_hash())
-            .unwrap_or_else(|_| unreachable!("a 32-byte prehash is always signable"));
-        let signature = signature.normalize_s().unwrap_or(signature);
         CallerToken {
+            signature: sign_prehash(key, &self.signing_hash()),
             claim: self,
-            signature: signature.to_bytes().into(),
         }
     }
 }
@@ -126,15 +126,15 @@ impl CallerToken {
         if self.claim.expires_ms - now_ms > CALLER_LIFETIME_MAX_MS {
             return Err(CallerError::TooLong);
         }
-        let key = VerifyingKey::from_sec1_bytes(&self.claim.public_key)
-            .map_err(|_| CallerError::BadPublicKey)?;
-        let signature =
-            Signature::from_slice(&self.signature).map_err(|_| CallerError::BadSignature)?;
-        if signature.normalize_s().is_some() {
-            return Err(CallerError::BadSignature);
-        }
-        key.verify_prehash(&self.claim.signing_hash(), &signature)
-            .map_err(|_| CallerError::BadSignature)?;
+        verify_prehash(
+            &self.claim.public_key,
+            &self.signature,
+            &self.claim.signing_hash(),
+        )
+        .map_err(|fault| match fault {
+            SignatureFault::BadPublicKey => CallerError::BadPublicKey,
+            SignatureFault::HighS | SignatureFault::Mismatch => CallerError::BadSignature,
+        })?;
         Ok(address_of(&self.claim.public_key))
     }
 }

@@ -215,15 +215,50 @@ impl Transaction {
 
     /// Sign with `key` (low-S). The sender field must be `key`'s public key.
     pub fn sign(self, key: &SigningKey) -> SignedTransaction {
-        let (signature, _) = key
-            .sign_prehash_recoverable(&self.signing_hash())
-            .unwrap_or_else(|_| unreachable!("a 32-byte prehash is always signable"));
-        let signature = signature.normalize_s().unwrap_or(signature);
         SignedTransaction {
+            signature: sign_prehash(key, &self.signing_hash()),
             transaction: self,
-            signature: signature.to_bytes().into(),
         }
     }
+}
+
+/// `r ‖ s` of `key`'s ECDSA signature over `prehash`, low-S: how transactions and caller tokens
+/// (`crate::caller`) are signed.
+pub(crate) fn sign_prehash(key: &SigningKey, prehash: &Hash) -> [u8; 64] {
+    let (signature, _) = key
+        .sign_prehash_recoverable(prehash)
+        .unwrap_or_else(|_| unreachable!("a 32-byte prehash is always signable"));
+    signature
+        .normalize_s()
+        .unwrap_or(signature)
+        .to_bytes()
+        .into()
+}
+
+/// Why a signature made by [`sign_prehash`] does not verify.
+pub(crate) enum SignatureFault {
+    /// The public key is not a compressed secp256k1 key.
+    BadPublicKey,
+    /// `s` is in the upper half of the curve order.
+    HighS,
+    /// Not a signature, or not this key's over this prehash.
+    Mismatch,
+}
+
+/// Check `signature` (`r ‖ s`, low-S) by `public_key` over `prehash`.
+pub(crate) fn verify_prehash(
+    public_key: &PublicKey,
+    signature: &[u8; 64],
+    prehash: &Hash,
+) -> Result<(), SignatureFault> {
+    let key =
+        VerifyingKey::from_sec1_bytes(public_key).map_err(|_| SignatureFault::BadPublicKey)?;
+    let signature = Signature::from_slice(signature).map_err(|_| SignatureFault::Mismatch)?;
+    if signature.normalize_s().is_some() {
+        return Err(SignatureFault::HighS);
+    }
+    key.verify_prehash(prehash, &signature)
+        .map_err(|_| SignatureFault::Mismatch)
 }
 
 /// The compressed public key of `key`.
@@ -275,15 +310,16 @@ impl SignedTransaction {
 
     /// Check the signature: a valid key, a low-S signature, and a match.
     pub fn verify_signature(&self) -> Result<(), TransactionError> {
-        let key = VerifyingKey::from_sec1_bytes(&self.transaction.sender)
-            .map_err(|_| TransactionError::BadPublicKey)?;
-        let signature =
-            Signature::from_slice(&self.signature).map_err(|_| TransactionError::BadSignature)?;
-        if signature.normalize_s().is_some() {
-            return Err(TransactionError::HighS);
-        }
-        key.verify_prehash(&self.transaction.signing_hash(), &signature)
-            .map_err(|_| TransactionError::BadSignature)
+        verify_prehash(
+            &self.transaction.sender,
+            &self.signature,
+            &self.transaction.signing_hash(),
+        )
+        .map_err(|fault| match fault {
+            SignatureFault::BadPublicKey => TransactionError::BadPublicKey,
+            SignatureFault::HighS => TransactionError::HighS,
+            SignatureFault::Mismatch => TransactionError::BadSignature,
+        })
     }
 }
 
