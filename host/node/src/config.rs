@@ -57,9 +57,10 @@ pub struct NodeConfig {
     /// queries and answers would cross the network in the clear.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rpc_plain_http: bool,
-    /// Who may read contracts' raw storage and events over JSON-RPC: `public` (when absent), `members`
-    /// (callers proving a member's key) or `organisation` (members of the contract's owner).
-    /// The ledger's own records are members' only under every policy.
+    /// Who may read contracts' raw storage, events and transaction arguments over JSON-RPC:
+    /// `public` (when absent), `members` (callers proving a member's key) or `organisation`
+    /// (members of the contract's owner). The ledger's own records are members' only under
+    /// every policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_policy: Option<vellum_rpc::ReadPolicy>,
 }

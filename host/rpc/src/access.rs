@@ -1,5 +1,6 @@
 //! Who may read a contract's raw storage (`vellum_getRange`, `vellum_getHistory`,
-//! `vellum_getProof`) and its events (`vellum_getEvents`, `vellum_subscribeEvents`): the node's
+//! `vellum_getProof`), its events (`vellum_getEvents`, `vellum_subscribeEvents`), transactions'
+//! arguments and outcomes ([`Viewer`]) and member-only queries ([`query`]): the node's
 //! [`ReadPolicy`], applied to the caller a request proves (`callers.rs`). The ledger's own
 //! namespace (members, nonces, code, contract records, approvals) is never public: members
 //! only, whatever the policy.
@@ -11,7 +12,7 @@ use std::{cell::RefCell, collections::HashMap};
 use vellum_ledger::SYSTEM;
 use vellum_types::{hex, rpc::code, Action, Address, SignedTransaction};
 
-/// Who may read contracts' raw storage and events.
+/// Who may read contracts' raw storage, events, and transactions' arguments and outcomes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReadPolicy {

@@ -88,8 +88,8 @@ pub struct Limits {
     /// Host names (beyond IP addresses and `localhost`) a request may name in its `Host`
     /// header; a browser request must also come from the node's own origin (see `docs/rpc.md`).
     pub hosts: Vec<String>,
-    /// Who may read contracts' raw storage and events ([`ReadPolicy`]); the ledger's own
-    /// records are members' only whatever it says.
+    /// Who may read contracts' raw storage, events, and transactions' arguments and outcomes
+    /// ([`ReadPolicy`]); the ledger's own records are members' only whatever it says.
     pub read_policy: ReadPolicy,
 }
 
