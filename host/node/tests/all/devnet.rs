@@ -117,9 +117,17 @@ fn stopped_cleanly(net: &Path, stops: [usize; 4]) {
 }
 
 impl Drop for Devnet {
+    /// Kill the devnet and every node it started: killed without a chance to stop them, it
+    /// would leave its nodes running (a failed test did, more than once).
     fn drop(&mut self) {
+        let nodes = validators(self.0.id());
         let _ = self.0.kill();
         let _ = self.0.wait();
+        for pid in nodes {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
     }
 }
 
