@@ -318,13 +318,13 @@ impl Client {
 
     /// Call `method` with `params`. A read whose connection fails before an answer (a pooled
     /// keep-alive connection the node closed just as the request went out, say) is sent once
-    /// more on a fresh connection; a submission is not, since the first may have arrived.
+    /// more on a fresh connection; a submission (or a private payload, which would be kept
+    /// twice under two salts) is not, since the first may have arrived.
     pub async fn call(&self, method: &str, params: ArrayParams) -> Result<Value, Error> {
         let first = self.http.request(method, params.clone()).await;
+        let resend = !method.starts_with("vellum_send") && method != "vellum_putPrivate";
         match first {
-            Err(ClientError::Transport(_)) if !method.starts_with("vellum_send") => {
-                self.http.request(method, params).await
-            }
+            Err(ClientError::Transport(_)) if resend => self.http.request(method, params).await,
             other => other,
         }
         .map_err(|error| Error::call(method, error))

@@ -57,6 +57,8 @@ pub mod channel {
     pub const BACKFILL: u64 = 4;
     /// Transaction gossip.
     pub const TRANSACTIONS: u64 = 5;
+    /// Private data records, to the nodes of their collection ([`crate::private`]).
+    pub const PRIVATE: u64 = 6;
 }
 
 /// How long consensus waits at each step.

@@ -19,6 +19,8 @@
 //!   post-state); [`finalizer`]: commit what marshal finalizes, in order;
 //! - [`halt`]: the report a validator leaves when it stops (divergence or local fault);
 //! - [`mempool`] and [`gossip`]: bounded pending transactions, shared between validators;
+//! - [`private`]: private data records, sent only to the nodes of their collection's
+//!   organisations, and purged as the chain says;
 //! - [`engine`]: the wiring, generic over runtime and network so that the deterministic
 //!   simulation in `tests/` runs exactly what a node runs; an observer runs the same stack
 //!   without simplex, fed by [`feed`] with the finalization certificates validators broadcast;
@@ -40,6 +42,7 @@ pub mod gossip;
 pub mod halt;
 pub mod mempool;
 mod metrics;
+pub mod private;
 pub mod seal;
 
 pub use application::Application;

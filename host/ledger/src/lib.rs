@@ -15,7 +15,8 @@
 //! - [`commitment`]: the authenticated state commitment (commonware's QMDB) behind every
 //!   header's `state_root`, and proofs of a key's value or absence;
 //! - [`executed`]: a block executed but not committed;
-//! - [`pipeline`]: committing block N while block N+1 executes.
+//! - [`pipeline`]: committing block N while block N+1 executes;
+//! - [`private`]: the side store of private data, outside the ledger (one file per payload).
 //!
 //! It may use `vellum-types` (what transactions, headers and receipts are), `vellum-runtime`
 //! (wasm execution), redb and commonware's storage. It must never know about consensus,
@@ -30,6 +31,7 @@ pub mod executor;
 pub mod genesis;
 pub mod keys;
 pub mod pipeline;
+pub mod private;
 pub mod records;
 pub mod store;
 #[cfg(feature = "test-utils")]
@@ -39,6 +41,7 @@ pub use executed::{ExecutedBlock, StateWrite, VersionWrite};
 pub use executor::{BlockError, EntryError, Executor, Proposal, QueryResult};
 pub use keys::{EventPosition, EventSelector, SYSTEM};
 pub use pipeline::Pipeline;
+pub use private::{PrivateStore, PrivateStoreError};
 pub use records::{ContractInfo, Member};
 pub use store::{Entry, IndexedEvent, Past, Snapshot, Store, StoreError, Version, PAST_KEYS_MAX};
 pub use vellum_runtime::Order;

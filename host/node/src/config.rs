@@ -112,6 +112,11 @@ pub struct Peer {
     pub public_key: String,
     /// Where it listens for peers.
     pub address: SocketAddr,
+    /// For an observer: the organisation that runs it, whose collections' private data it
+    /// holds (validators' organisations are in the genesis file; an observer without one holds
+    /// none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
 }
 
 /// Consensus timeouts, in milliseconds.

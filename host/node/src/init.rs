@@ -192,13 +192,20 @@ pub fn init(options: &Options) -> anyhow::Result<Network> {
         Ok::<_, anyhow::Error>(Peer {
             public_key: hex(key.public_key().as_ref()),
             address: SocketAddr::new(options.host, port(options.p2p_port, i)?),
+            organisation: None,
         })
     };
     let peers = (validator_keys.iter().enumerate())
         .map(|(i, key)| peer(key, i))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    // Observers are spread over the organisations as validators are.
     let observers = (observer_keys.iter().enumerate())
-        .map(|(i, key)| peer(key, options.validators + i))
+        .map(|(i, key)| {
+            Ok(Peer {
+                organisation: Some(format!("org-{}", i % options.organisations + 1)),
+                ..peer(key, options.validators + i)?
+            })
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     write(&genesis_path, &serde_json::to_string_pretty(&genesis)?)?;
     let network = Some(NetworkProfile::for_addresses(

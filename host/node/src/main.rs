@@ -151,6 +151,17 @@ enum Command {
     Verify(cli::verify::Args),
     /// Proofs anyone can check offline: fetch a receipt proof, check one against genesis.
     Proof(cli::proof::Args),
+    /// Private data: payloads held only by the nodes of the organisations they concern, with
+    /// their salted hash for the chain.
+    ///
+    /// Examples:
+    ///
+    ///   vellum private put --key vellum-devnet/keys/org-1-admin.key --org org-1 --org org-2 invoice.pdf
+    ///   vellum private get --key vellum-devnet/keys/org-2-admin.key 0x5152... --out invoice.pdf
+    ///   vellum private hash --salt 0x9f3e... invoice.pdf
+    ///   vellum private purge --key vellum-devnet/keys/org-1-admin.key 0x5152...
+    #[command(verbatim_doc_comment)]
+    Private(cli::private::Args),
     /// Start a new contract from the template: a crate in contracts/, tests on both hosts, a
     /// README with its tables.
     ///
@@ -219,6 +230,7 @@ async fn client_command(command: Command) -> anyhow::Result<()> {
         Command::Trace(args) => cli::trace::run(args).await,
         Command::Verify(args) => cli::verify::run(args).await,
         Command::Proof(args) => cli::proof::run(args).await,
+        Command::Private(args) => cli::private::run(args).await,
         Command::Node(_)
         | Command::Init(_)
         | Command::Keys(_)

@@ -36,13 +36,15 @@ use tokio::signal::unix::SignalKind;
 use tracing::{error, info};
 use vellum_consensus::{
     engine::{channel, max_message_size},
-    mempool, Application, Chain, Channels, EngineConfig, FollowConfig, RoundBlock, SubmitError,
-    Submitter, ValidatorKey,
+    mempool,
+    private::Directory,
+    Application, Chain, Channels, EngineConfig, FollowConfig, RoundBlock, SubmitError, Submitter,
+    ValidatorKey,
 };
-use vellum_ledger::{Executor, Store};
+use vellum_ledger::{Executor, PrivateStore, Store};
 use vellum_rpc::NodeStatus;
 use vellum_runtime::RuntimeConfig;
-use vellum_types::{hex, Genesis, Hash, SignedTransaction};
+use vellum_types::{hex, private::PrivateRecord, Genesis, Hash, SignedTransaction};
 
 /// Channel quotas per peer: consensus traffic is small and frequent; blocks and backfill are
 /// large; gossip batches are large and bounded tighter.
@@ -50,6 +52,7 @@ fn quota(channel: u64) -> Quota {
     let per_second = match channel {
         channel::VOTES | channel::CERTIFICATES | channel::RESOLVER => 1_024,
         channel::BLOCKS | channel::BACKFILL => 128,
+        channel::PRIVATE => 32,
         _ => 64,
     };
     Quota::per_second(NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN))
@@ -89,6 +92,56 @@ fn peer_map(
         .map_err(|_| anyhow!("a key is listed twice among the {what}s of the node configuration"))
 }
 
+/// Which organisation this node (key `own`) and each of its peers belongs to, for private
+/// data: validators' from the genesis file, observers' from the configuration's `observers`.
+fn directory(
+    genesis: &Genesis,
+    config: &NodeConfig,
+    own: &ValidatorKey,
+) -> anyhow::Result<Directory> {
+    let mut organisations = Vec::new();
+    for validator in &genesis.validators {
+        let key = vellum_consensus::parse_validator_key(&validator.public_key)
+            .ok_or_else(|| anyhow!("validator {} has no valid public key", validator.name))?;
+        organisations.push((key, validator.organisation.clone()));
+    }
+    if let Some(peer) = config.peers.iter().find(|peer| peer.organisation.is_some()) {
+        bail!(
+            "peer {} names an organisation: a validator's organisation is the genesis file's; \
+             only observers' entries may name one",
+            peer.address
+        );
+    }
+    for observer in &config.observers {
+        let Some(organisation) = &observer.organisation else {
+            continue;
+        };
+        if !genesis
+            .organisations
+            .iter()
+            .any(|o| &o.name == organisation)
+        {
+            bail!(
+                "observer {} names `{organisation}`, which is not an organisation of the genesis \
+                 file",
+                observer.address
+            );
+        }
+        let key = vellum_consensus::parse_validator_key(&observer.public_key)
+            .ok_or_else(|| anyhow!("observer {} has no valid public key", observer.address))?;
+        organisations.push((key, organisation.clone()));
+    }
+    let mut directory = Directory::default();
+    for (key, organisation) in organisations {
+        if key == *own {
+            directory.organisation = Some(organisation);
+        } else {
+            directory.peers.insert(key, organisation);
+        }
+    }
+    Ok(directory)
+}
+
 /// Run the node `config` describes (a validator or an observer, as its key says) until it halts
 /// or the process is interrupted.
 pub fn run(config: NodeConfig) -> anyhow::Result<()> {
@@ -122,6 +175,7 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
     };
     // Before anything is opened: a refused JSON-RPC setting is a configuration error.
     let tls = config.rpc_tls()?;
+    let directory = directory(&genesis, &config, &signer.public_key())?;
     let peer_count = validators.len() + observers.len();
     let tracked = AddressableTrackedPeers::new(validators, observers);
 
@@ -148,6 +202,10 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
             },
         )
         .context("cannot start the wasm runtime")?,
+    );
+    let private = Arc::new(
+        PrivateStore::open(&config.data_dir.join("private"), Default::default())
+            .context("cannot open the private data store")?,
     );
     let chain = Chain::new(
         executor,
@@ -191,7 +249,17 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
             backfill: register(channel::BACKFILL),
             transactions: register(channel::TRANSACTIONS),
         };
+        let private_channel = register(channel::PRIVATE);
         network.start();
+        let organisation = directory.organisation.clone();
+        let (_sharing, sharer) = vellum_consensus::private::start(
+            context.child("private"),
+            chain.store().clone(),
+            private.clone(),
+            directory,
+            private_channel,
+            oracle.clone(),
+        );
         let node = FollowConfig {
             participants,
             namespace,
@@ -229,6 +297,7 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
         let served = Served {
             role,
             submitter,
+            sharer,
             metrics: {
                 let metrics = context.child("rpc");
                 MetricsCache::new(move || metrics.encode())
@@ -239,12 +308,18 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
             read_policy: config.read_policy.unwrap_or_default(),
             ..vellum_rpc::Limits::default()
         };
-        let state = vellum_rpc::State::with_limits(
+        let mut state = vellum_rpc::State::with_limits(
             chain.store().clone(),
             chain.executor().clone(),
             served,
             limits,
         );
+        if let Some(organisation) = organisation {
+            state = state.with_private(vellum_rpc::Private {
+                store: private,
+                organisation,
+            });
+        }
         let server = match vellum_rpc::serve_with(config.rpc, state, tls).await {
             Ok(server) => server,
             Err(e) => return Err(anyhow!("cannot serve JSON-RPC on {}: {e}", config.rpc)),
@@ -324,6 +399,7 @@ fn connected_peers(metrics: &str) -> Option<u64> {
 struct Served {
     role: Role,
     submitter: Submitter,
+    sharer: vellum_consensus::private::Sharer,
     metrics: MetricsCache,
 }
 
@@ -404,6 +480,10 @@ impl vellum_rpc::Node for Served {
 
     fn metrics(&self) -> String {
         self.metrics.get(Instant::now())
+    }
+
+    fn share_private(&self, record: PrivateRecord) -> bool {
+        self.sharer.share(record).is_ok()
     }
 }
 

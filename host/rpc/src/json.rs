@@ -121,6 +121,9 @@ pub fn transaction(signed: &SignedTransaction) -> Value {
         Action::RemoveMember { public_key } => {
             json!({ "remove_member": { "public_key": hex(public_key) } })
         }
+        Action::PurgePrivate { hash } => {
+            json!({ "purge_private": { "hash": hex(hash) } })
+        }
     };
     json!({
         "hash": hex(&signed.hash()),

@@ -26,12 +26,14 @@ mod gates;
 mod json;
 mod methods;
 mod params;
+mod private;
 mod subscriptions;
 mod tls;
 
 pub use access::ReadPolicy;
 pub use directory::ACCOUNT_TRANSACTIONS_MAX;
 pub use gates::EXPLORER;
+pub use private::Private;
 pub use tls::{Tls, TlsError};
 pub use vellum_types::rpc::{code, REQUEST_BYTES_MAX};
 
@@ -127,6 +129,10 @@ pub trait Node: Send + Sync + 'static {
 
     /// The node's metrics, in Prometheus text format.
     fn metrics(&self) -> String;
+
+    /// Send `record` (already in this node's side store) to the nodes of its collection's
+    /// organisations; `false` if too many records wait to be sent.
+    fn share_private(&self, record: vellum_types::private::PrivateRecord) -> bool;
 }
 
 /// The node's state beyond its ledger, as `vellum_status` reports it.
@@ -159,6 +165,8 @@ pub struct State<N> {
     /// polling the store.
     head: watch::Receiver<u64>,
     head_sender: watch::Sender<u64>,
+    /// The side store of private data, on a node that belongs to an organisation.
+    private: Option<Private>,
 }
 
 impl<N: Node> State<N> {
@@ -184,7 +192,14 @@ impl<N: Node> State<N> {
             limits,
             head,
             head_sender,
+            private: None,
         }
+    }
+
+    /// Serve `vellum_putPrivate` and `vellum_getPrivate` from `private`.
+    pub fn with_private(mut self, private: Private) -> Self {
+        self.private = Some(private);
+        self
     }
 }
 
@@ -350,6 +365,7 @@ pub fn module<N: Node>(
     let mut module = RpcModule::from_arc(state);
     methods::register(&mut module)?;
     directory::register(&mut module)?;
+    private::register(&mut module)?;
     subscriptions::register(&mut module)?;
     Ok(module)
 }

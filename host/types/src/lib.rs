@@ -14,6 +14,7 @@
 //! - [`rpc`]: the JSON-RPC error codes and limits a server and a client share;
 //! - [`caller`]: the token a member signs to prove who is calling JSON-RPC;
 //! - [`validators`]: the validator set a genesis names, and the namespace consensus signs in;
+//! - [`private`]: private data records and their salted hashes;
 //! - [`proof`]: seals, finality and receipt proofs, and the checks anyone can run offline;
 //! - [`state`]: proofs of a key's value or absence against a header's `state_root` (commonware's
 //!   QMDB verifier), and their bundle.
@@ -29,6 +30,7 @@ pub mod block;
 pub mod caller;
 pub mod genesis;
 pub mod hex;
+pub mod private;
 pub mod proof;
 pub mod rpc;
 pub mod state;

@@ -18,6 +18,10 @@ pub mod code {
     /// The node's read policy does not let this caller read this (raw storage of a contract,
     /// or the ledger's own records); `data` says who may and how to prove it.
     pub const READ_REFUSED: i32 = -32031;
+    /// A private data request was refused: the caller is not a member of an organisation in
+    /// the collection, or this node's organisation is not in it (or it has none); `data` says
+    /// which.
+    pub const PRIVATE_REFUSED: i32 = -32032;
     /// The node is at its bound for this kind of work (queries running at once); retry shortly.
     pub const BUSY: i32 = -32020;
     /// The answer would exceed the node's response budget and cannot be paged (a block asked

@@ -107,6 +107,14 @@ pub enum Action {
         /// The member's key.
         public_key: PublicKey,
     },
+    /// Ask every node holding the private payload whose salted hash is `hash` to delete it
+    /// ([`crate::private`]). Any member may send it; a holder acts on it only if the sender's
+    /// organisation is one of the payload's collection. The chain keeps the transaction, and so
+    /// the hash.
+    PurgePrivate {
+        /// The payload's salted hash.
+        hash: Hash,
+    },
 }
 
 /// The signed part of a transaction.

@@ -111,3 +111,18 @@ fn an_organisation_cannot_take_over_another_organisations_identities() {
     let executed = node.block(vec![sign(2, 0, Action::ApproveCode { code_hash: hash })]);
     assert_eq!(executed.receipts[0].status, Status::Success);
 }
+
+/// A purge of private data is any member's to send: it succeeds, and writes nothing to the
+/// world state but the sender's nonce (the holders act on it from the block, off chain); a
+/// stranger's is rejected like any transaction from a non-member.
+#[test]
+fn a_private_data_purge_changes_only_the_nonce() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let purge = Action::PurgePrivate { hash: [9; 32] };
+    let executed = node.block(vec![sign(3, 0, purge.clone())]);
+    assert_eq!(executed.receipts[0].status, Status::Success);
+    assert_eq!(executed.writes.len(), 1, "{:?}", executed.writes);
+    assert!(executed.receipts[0].events.is_empty());
+    let stranger = node.executor.check(&node.store, &sign(9, 0, purge));
+    assert!(stranger.is_err(), "{stranger:?}");
+}

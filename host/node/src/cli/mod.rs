@@ -10,6 +10,7 @@ pub mod init;
 pub mod keys;
 pub mod new;
 pub mod node;
+pub mod private;
 pub mod proof;
 pub mod query;
 pub mod status;

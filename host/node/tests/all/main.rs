@@ -1,6 +1,7 @@
 //! The `vellum` binary as people run it: validator processes on 127.0.0.1 (`processes`), the
 //! same attacked over JSON-RPC (`attacks`), and `vellum devnet` with every JSON-RPC method, the
-//! demo and the load generator (`devnet`), the explorer in headless Chromium (`explorer`), an observer beside a devnet (`observers`), and
+//! demo and the load generator (`devnet`), the explorer in headless Chromium (`explorer`), an observer beside a devnet (`observers`), private data among three organisations
+//! (`private`), and
 //! `vellum new contract` in a copy of the workspace (`new_contract`).
 //! One test binary; each test starts a network of its own on free loopback ports.
 
@@ -11,6 +12,7 @@ mod explorer;
 mod fuel_tables;
 mod new_contract;
 mod observers;
+mod private;
 mod processes;
 
 /// The first of ten consecutive loopback ports that are free now (a network under test binds

@@ -43,6 +43,10 @@ impl vellum_rpc::Node for Offline {
     fn metrics(&self) -> String {
         String::new()
     }
+
+    fn share_private(&self, _: vellum_types::private::PrivateRecord) -> bool {
+        true
+    }
 }
 
 /// A contract whose query `spin` loops until its fuel runs out, whose query `whoami` returns

@@ -1,0 +1,187 @@
+//! Private data over JSON-RPC (`vellum_types::private`): `vellum_putPrivate` hands a payload
+//! to this node for a collection of organisations and returns its salted hash;
+//! `vellum_getPrivate` reads it back. Both need a caller token of a member whose organisation
+//! is in the collection; a node keeps and serves only records of collections its own
+//! organisation is part of. A refusal is [`code::PRIVATE_REFUSED`].
+
+use crate::{
+    callers,
+    methods::Reply,
+    params::{bytes32, error, internal, invalid, not_found},
+    State,
+};
+use jsonrpsee::{server::RpcModule, types::ErrorObjectOwned};
+use serde_json::json;
+use std::sync::Arc;
+use vellum_ledger::{Member, PrivateStore, PrivateStoreError};
+use vellum_types::{
+    hex,
+    private::{PrivateRecord, PAYLOAD_BYTES_MAX},
+    rpc::code,
+    unhex,
+};
+
+/// What a node that holds private data serves it from.
+#[derive(Clone)]
+pub struct Private {
+    /// Its side store.
+    pub store: Arc<PrivateStore>,
+    /// The organisation the node belongs to: it holds only its collections' records.
+    pub organisation: String,
+}
+
+fn refused(data: impl Into<String>) -> ErrorObjectOwned {
+    error(code::PRIVATE_REFUSED, "Private data refused", data)
+}
+
+/// This node's side store and the calling member, or why the call is refused.
+fn entitled<'a, N>(
+    state: &'a State<N>,
+    extensions: &http::Extensions,
+) -> Result<(&'a Private, Member), ErrorObjectOwned> {
+    let Some(private) = &state.private else {
+        return Err(refused(
+            "this node holds no private data: it belongs to no organisation (an observer \
+             needs `organisation` in its node configuration)",
+        ));
+    };
+    let caller = callers::caller(extensions)?;
+    let member = match caller == [0; 32] {
+        true => None,
+        false => state.store.member(&caller).map_err(internal)?,
+    };
+    let member = member.ok_or_else(|| {
+        refused(
+            "private data is for members of its collection: send a caller token \
+             (authorization: Vellum 0x…, docs/rpc.md \"Callers\")",
+        )
+    })?;
+    Ok((private, member))
+}
+
+fn record_json(record: &PrivateRecord, payload: bool) -> serde_json::Value {
+    let mut value = json!({
+        "hash": hex(&record.hash()),
+        "salt": hex(&record.salt),
+        "organisations": record.organisations,
+        "expires_at": record.expires_at,
+        "size": record.payload.len(),
+    });
+    if payload {
+        value["payload"] = json!(hex(&record.payload));
+    }
+    value
+}
+
+fn store_error(e: PrivateStoreError) -> ErrorObjectOwned {
+    match e {
+        PrivateStoreError::Malformed(e) => invalid(e.to_string()),
+        full @ PrivateStoreError::Full { .. } => error(code::BUSY, "Busy", full.to_string()),
+        other => internal(other),
+    }
+}
+
+fn put<N: crate::Node>(
+    state: &State<N>,
+    extensions: &http::Extensions,
+    mut organisations: Vec<String>,
+    payload: &str,
+    blocks_to_live: Option<u64>,
+) -> Reply {
+    let (private, member) = entitled(state, extensions)?;
+    organisations.sort();
+    organisations.dedup();
+    let known = &state.executor.genesis().organisations;
+    if let Some(unknown) = organisations
+        .iter()
+        .find(|name| !known.iter().any(|o| &o.name == *name))
+    {
+        return Err(invalid(format!(
+            "`{unknown}` is not an organisation of this network"
+        )));
+    }
+    let payload =
+        unhex(payload).ok_or_else(|| invalid("`payload` must be 0x-prefixed hex".to_string()))?;
+    if payload.len() > PAYLOAD_BYTES_MAX {
+        return Err(invalid(format!(
+            "the payload is {} bytes; a private payload holds at most {PAYLOAD_BYTES_MAX}",
+            payload.len()
+        )));
+    }
+    let mut record = PrivateRecord {
+        organisations,
+        salt: [0; 32],
+        payload,
+        expires_at: None,
+    };
+    if !record.shared_with(&member.organisation) {
+        return Err(refused(format!(
+            "a member puts private data only in collections of its own organisation ({})",
+            member.organisation
+        )));
+    }
+    if !record.shared_with(&private.organisation) {
+        return Err(refused(format!(
+            "this node belongs to {}, which is not in the collection: hand the payload to a \
+             node of your own organisation",
+            private.organisation
+        )));
+    }
+    if let Some(blocks) = blocks_to_live {
+        let height = state.store.height().map_err(internal)?;
+        record.expires_at = Some(height.checked_add(blocks).ok_or_else(|| {
+            invalid("`blocks_to_live` is past the last height there can be".to_string())
+        })?);
+    }
+    getrandom::fill(&mut record.salt).map_err(internal)?;
+    record.check().map_err(|e| invalid(e.to_string()))?;
+    let hash = private.store.put(&record).map_err(store_error)?;
+    if !state.node.share_private(record.clone()) {
+        // Not kept unshared: the caller retries, with a new salt.
+        private.store.purge(&hash).map_err(internal)?;
+        return Err(error(
+            code::BUSY,
+            "Busy",
+            "this node is sending too many private records to its peers; try again shortly",
+        ));
+    }
+    Ok(record_json(&record, false))
+}
+
+fn get<N>(state: &State<N>, extensions: &http::Extensions, hash: &str) -> Reply {
+    let (private, member) = entitled(state, extensions)?;
+    let hash = bytes32(hash, "hash")?;
+    let record = private.store.get(&hash).map_err(internal)?.ok_or_else(|| {
+        not_found(format!(
+            "this node holds no private record {}: it was never shared with {}, or it was purged",
+            hex(&hash),
+            private.organisation
+        ))
+    })?;
+    if !record.shared_with(&member.organisation) {
+        return Err(refused(format!(
+            "private record {} is shared with {}; you are a member of {}",
+            hex(&hash),
+            record.organisations.join(", "),
+            member.organisation
+        )));
+    }
+    Ok(record_json(&record, true))
+}
+
+pub(crate) fn register<N: crate::Node>(
+    module: &mut RpcModule<State<N>>,
+) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+    module.register_blocking_method("vellum_putPrivate", |params, state, extensions| {
+        let mut seq = params.sequence();
+        let organisations: Vec<String> = seq.next()?;
+        let payload: String = seq.next()?;
+        let blocks_to_live: Option<u64> = seq.optional_next()?;
+        put(&state, &extensions, organisations, &payload, blocks_to_live)
+    })?;
+    module.register_blocking_method("vellum_getPrivate", |params, state, extensions| {
+        let (hash,): (String,) = params.parse()?;
+        get(&state, &extensions, &hash)
+    })?;
+    Ok(())
+}
