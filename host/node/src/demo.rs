@@ -2,15 +2,20 @@
 //!
 //! Everything here is what an integrator's system would do: sign transactions with member
 //! keys, submit them to a node, wait for receipts, and query contracts read-only. New
-//! identities are added to the first organisation by its admin (the devnet's key).
+//! identities are added to the first organisation by its admin (the devnet's key), and for the
+//! trade story to the second organisation too, by its admin; that story hands private data to
+//! each organisation's own node, with its parties' caller tokens.
 
-use crate::{devnet, keys::generate_member_key};
+use crate::{config::NodeConfig, devnet, keys::generate_member_key};
 use anyhow::{anyhow, bail};
+use k256::ecdsa::SigningKey;
 use serde_json::{json, Value};
 use sha3::{Digest as _, Sha3_256};
 use std::{path::Path, time::Instant};
 use vellum_client::{parse_address, Client, Signer};
-use vellum_types::{hex, public_key, Action, Role, SignedTransaction};
+use vellum_types::{
+    hex, private::salted_hash, public_key, unhex, unhex32, Action, Genesis, Role, SignedTransaction,
+};
 
 /// Run every scenario against `client`, with the devnet in `dir` (its admin key and contracts).
 pub async fn run(client: &Client, dir: &Path) -> anyhow::Result<()> {
@@ -38,7 +43,8 @@ pub async fn run(client: &Client, dir: &Path) -> anyhow::Result<()> {
     story
         .escrow(address("escrow")?, address("points")?, &tag)
         .await?;
-    println!("All five use cases ran end to end.");
+    story.trade(address("trade")?, dir, &tag).await?;
+    println!("All six use cases ran end to end.");
     Ok(())
 }
 
@@ -227,6 +233,181 @@ impl Story<'_> {
         Ok(())
     }
 
+    async fn trade(&mut self, contract: [u8; 32], dir: &Path, tag: &str) -> anyhow::Result<()> {
+        println!(
+            "6. Trade finance: a shipment's documents, private to the organisations they concern"
+        );
+        // The exporter's side is org-1; the importer's, org-2 (org-1 on a one-organisation devnet).
+        let two = dir.join("keys/org-2-admin.key").exists();
+        let importers = if two { "org-2" } else { "org-1" };
+        let mut admin2 = Signer::load(
+            &dir.join(format!("keys/{importers}-admin.key")),
+            self.client,
+        )
+        .await?;
+        let trust = devnet::trust(dir)?;
+        let (node1, node2) = (node_of(dir, "org-1")?, node_of(dir, importers)?);
+        let mut parties = Vec::new();
+        for (name, organisation) in [
+            ("exporter", "org-1"),
+            ("exporter's bank", "org-1"),
+            ("carrier", "org-1"),
+            ("importer", importers),
+            ("importer's bank", importers),
+            ("customs", importers),
+        ] {
+            let admin = match organisation {
+                "org-1" => &mut *self.admin,
+                _ => &mut admin2,
+            };
+            parties.push(join(self.client, admin, organisation, name).await?);
+        }
+        let [exporter, exporter_bank, carrier, importer, importer_bank, customs] = &mut parties[..]
+        else {
+            bail!("six parties");
+        };
+        let both = if two {
+            vec!["org-1", "org-2"]
+        } else {
+            vec!["org-1"]
+        };
+        let id = format!("shipment-{tag}");
+        let open = exporter.signer.call(
+            contract,
+            "open_shipment",
+            json!({
+                "id": id, "goods": "2,000 kg of Kent mangoes, Abidjan to Rotterdam",
+                "importer": hex(&importer.signer.address()),
+                "exporter_bank": hex(&exporter_bank.signer.address()),
+                "importer_bank": hex(&importer_bank.signer.address()),
+                "carrier": hex(&carrier.signer.address()),
+                "customs": hex(&customs.signer.address()),
+            }),
+        );
+        self.send(open, "open_shipment").await?;
+        println!("   the exporter (org-1) opens {id}, naming the importer, both banks, the carrier and customs");
+
+        // Each document goes to its issuer's own node as private data; the chain gets its hash.
+        let credit_text = format!("Irrevocable letter of credit for {id}: EUR 48,000 against invoice, bill of lading, customs declaration");
+        let credit = put(&node2, &trust, &importer_bank.key, &both, &credit_text).await?;
+        let issue = importer_bank.signer.call(
+            contract,
+            "issue_credit",
+            json!({"id": id, "hash": credit, "organisations": both, "amount": 48_000, "currency": "EUR",
+                   "required": ["invoice", "bill_of_lading", "customs_declaration"]}),
+        );
+        self.send(issue, "issue_credit").await?;
+        println!("   the importer's bank ({importers}) issues the letter of credit: its text stays with {}, the chain holds {}…", both.join(" and "), &credit[..18]);
+        let documents = [
+            (
+                "invoice",
+                &mut *exporter,
+                &node1,
+                both.clone(),
+                format!("Invoice {id}: 2,000 kg Kent mangoes, EUR 48,000"),
+            ),
+            (
+                "bill_of_lading",
+                &mut *carrier,
+                &node1,
+                both.clone(),
+                format!("Bill of lading {id}: MV Sea Lion, Abidjan to Rotterdam, 20 pallets"),
+            ),
+            (
+                "customs_declaration",
+                &mut *importer,
+                &node2,
+                vec![importers],
+                format!("Import declaration {id}: HS 0804.50, duty EUR 0"),
+            ),
+        ];
+        let mut hashes = Vec::new();
+        for (kind, party, node, organisations, content) in documents {
+            let hash = put(node, &trust, &party.key, &organisations, &content).await?;
+            let submit = party.signer.call(
+                contract,
+                "submit_document",
+                json!({"id": id, "kind": kind, "hash": hash, "organisations": organisations}),
+            );
+            self.send(submit, "submit_document").await?;
+            println!(
+                "   the {} submits the {} (private to {}): {}…",
+                party.name,
+                kind.replace('_', " "),
+                organisations.join(" and "),
+                &hash[..18]
+            );
+            hashes.push(hash);
+        }
+
+        // The examiners read the documents from their own organisation's node.
+        let declaration = read(&node2, &trust, &customs.key, &hashes[2]).await?;
+        println!("   customs read the declaration from {importers}'s node: \"{declaration}\"");
+        let accept = |party: &mut Party, kind: &str| {
+            party
+                .signer
+                .call(contract, "accept_document", json!({"id": id, "kind": kind}))
+        };
+        self.send(accept(customs, "customs_declaration"), "accept_document")
+            .await?;
+        let invoice = read(&node2, &trust, &importer_bank.key, &hashes[0]).await?;
+        println!("   the importer's bank reads the invoice from {importers}'s node (the exporter put it on org-1's): \"{invoice}\"");
+        let early = self
+            .refused(
+                importer_bank
+                    .signer
+                    .call(contract, "release_payment", json!({"id": id})),
+                "paying before the documents are accepted",
+            )
+            .await?;
+        println!("   paying now is refused: {early}");
+        for kind in ["invoice", "bill_of_lading"] {
+            self.send(accept(importer_bank, kind), "accept_document")
+                .await?;
+        }
+        let paid = self
+            .send(
+                importer_bank
+                    .signer
+                    .call(contract, "release_payment", json!({"id": id})),
+                "release_payment",
+            )
+            .await?;
+        if paid["events"][0]["topic"] != "payment_released" {
+            bail!("release_payment emitted no payment_released: {paid}");
+        }
+        println!("   every required document accepted: the importer's bank releases EUR 48,000 to the exporter's bank");
+        if two {
+            // The exporter's side never received the customs declaration.
+            let exporter_client = Client::connect_as(&node1, trust.clone(), &exporter.key).await?;
+            let absent = exporter_client
+                .call("vellum_getPrivate", jsonrpsee::rpc_params![&hashes[2]])
+                .await
+                .err()
+                .ok_or_else(|| anyhow!("org-1's node served org-2's customs declaration"))?;
+            println!(
+                "   the exporter asks org-1's node for the customs declaration: it was never sent there ({})",
+                absent.code().unwrap_or_default()
+            );
+            let shipment = exporter_client
+                .query(&contract, "shipment", json!({"id": id}))
+                .await?;
+            let on_chain = shipment["output"]["documents"][2]["hash"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            println!(
+                "   but the shipment's record (members only) holds its hash: {}…",
+                &on_chain[..18]
+            );
+            if on_chain != hashes[2] {
+                bail!("the shipment records {on_chain}, not {}", hashes[2]);
+            }
+        }
+        println!();
+        Ok(())
+    }
+
     async fn ballot(&mut self, contract: [u8; 32], tag: &str) -> anyhow::Result<()> {
         println!("2. E-voting: a general meeting with weighted secret ballots");
         let meeting = format!("agm-{tag}");
@@ -372,6 +553,99 @@ impl Story<'_> {
             .await?;
         println!("   recalled: {}\n", text(&recalled));
         Ok(())
+    }
+}
+
+/// A party of the trade story: its key, for caller tokens, and its signer.
+struct Party {
+    name: &'static str,
+    key: SigningKey,
+    signer: Signer,
+}
+
+/// A new identity made a member of `organisation` by its `admin`.
+async fn join(
+    client: &Client,
+    admin: &mut Signer,
+    organisation: &str,
+    name: &'static str,
+) -> anyhow::Result<Party> {
+    let key = generate_member_key()?;
+    let add = admin.sign(Action::AddMember {
+        public_key: public_key(&key),
+        organisation: organisation.into(),
+        role: Role::Member,
+    });
+    let receipt = client.submit_and_wait(&add).await?;
+    if let Some(why) = vellum_client::receipt_failure(&receipt) {
+        bail!("adding the {name} to {organisation} failed: {why}");
+    }
+    let signer = Signer::new(key.clone(), client).await?;
+    Ok(Party { name, key, signer })
+}
+
+/// The JSON-RPC URL of a validator of `organisation` in the devnet in `dir`.
+fn node_of(dir: &Path, organisation: &str) -> anyhow::Result<String> {
+    let genesis = Genesis::from_json(&std::fs::read_to_string(dir.join("genesis.json"))?)?;
+    let validator = genesis
+        .validators
+        .iter()
+        .find(|v| v.organisation == organisation)
+        .ok_or_else(|| anyhow!("no validator of {organisation} in {}", dir.display()))?;
+    Ok(NodeConfig::load(&dir.join(&validator.name).join("node.json"))?.rpc_url())
+}
+
+/// Hand `content` to the node at `url` as `key`'s private data for `organisations`; its salted
+/// hash, checked.
+async fn put(
+    url: &str,
+    trust: &vellum_client::Trust,
+    key: &SigningKey,
+    organisations: &[&str],
+    content: &str,
+) -> anyhow::Result<String> {
+    let client = Client::connect_as(url, trust.clone(), key).await?;
+    let put = client
+        .call(
+            "vellum_putPrivate",
+            jsonrpsee::rpc_params![organisations, hex(content.as_bytes())],
+        )
+        .await?;
+    let hash = put["hash"].as_str().unwrap_or_default().to_string();
+    let salt = put["salt"].as_str().and_then(unhex32);
+    if salt.map(|salt| hex(&salted_hash(&salt, content.as_bytes()))) != Some(hash.clone()) {
+        bail!("the node's salted hash does not match the content: {put}");
+    }
+    Ok(hash)
+}
+
+/// The private payload `hash` as `key` reads it from the node at `url`, waiting up to 10 s for
+/// it to arrive from the node it was put on.
+async fn read(
+    url: &str,
+    trust: &vellum_client::Trust,
+    key: &SigningKey,
+    hash: &str,
+) -> anyhow::Result<String> {
+    let client = Client::connect_as(url, trust.clone(), key).await?;
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match client
+            .call("vellum_getPrivate", jsonrpsee::rpc_params![hash])
+            .await
+        {
+            Ok(record) => {
+                let payload = record["payload"]
+                    .as_str()
+                    .and_then(unhex)
+                    .unwrap_or_default();
+                return Ok(String::from_utf8_lossy(&payload).into_owned());
+            }
+            Err(e) if Instant::now() > deadline => {
+                return Err(anyhow!("{hash} did not reach {url}: {e}"))
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+        }
     }
 }
 

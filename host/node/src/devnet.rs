@@ -30,7 +30,7 @@ use vellum_client::{Client, Signer, Trust};
 
 /// The use-case contracts, built to wasm32 and committed (`contracts/artifacts`).
 /// Deployed in this order: `escrow` is given the address of `points`.
-pub const BUNDLED: [(&str, &[u8]); 5] = [
+pub const BUNDLED: [(&str, &[u8]); 6] = [
     (
         "points",
         include_bytes!("../../../contracts/artifacts/points.wasm"),
@@ -50,6 +50,10 @@ pub const BUNDLED: [(&str, &[u8]); 5] = [
     (
         "escrow",
         include_bytes!("../../../contracts/artifacts/escrow.wasm"),
+    ),
+    (
+        "trade",
+        include_bytes!("../../../contracts/artifacts/trade.wasm"),
     ),
 ];
 

@@ -83,7 +83,7 @@ enum Command {
     ///   vellum devnet --dir net2 --observers 1 --p2p-port 7200 --rpc-port 8200
     #[command(verbatim_doc_comment)]
     Devnet(cli::devnet::Args),
-    /// Run the five use cases end to end against a running network, and tell the story.
+    /// Run the six use cases end to end against a running network, and tell the story.
     Demo(cli::demo::Args),
     /// Create a network's files: genesis, validator and observer keys and configurations, admin
     /// keys.

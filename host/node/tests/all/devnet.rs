@@ -198,7 +198,7 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     let url = format!("http://127.0.0.1:{}", base + 5);
     let address: SocketAddr = format!("127.0.0.1:{}", base + 5).parse().expect("address");
     assert!(banner.contains(&url), "{banner}");
-    for name in ["points", "ballot", "notary", "trace", "escrow"] {
+    for name in ["points", "ballot", "notary", "trace", "escrow", "trade"] {
         assert!(banner.contains(name), "{name} not deployed:\n{banner}");
     }
     let contracts = vellum::devnet::contracts(&net).expect("contracts.json");
@@ -265,8 +265,8 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     assert_eq!(by_hash["height"], height);
     assert_eq!(
         client.nonce(&signer.address()).await.expect("nonce"),
-        6,
-        "five deploys and one call"
+        7,
+        "six deploys and one call"
     );
 
     // A document anchored, queried, its key's history and the contract's range and events.
@@ -582,9 +582,11 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     let (status, _) = post(address, &oversized);
     assert_eq!(status, 413, "an oversized request is refused");
 
-    // The demo's five stories run end to end against the same network (the escrow's checks
+    // The demo's six stories run end to end against the same network (the escrow's checks
     // that the seller is paid on release, the buyer repaid on refund, and that the seller
-    // cannot release).
+    // cannot release; the trade story's, that each document's salted hash matches its content,
+    // that org-2's node receives what org-1's was handed, and that org-1's never receives the
+    // customs declaration private to org-2).
     vellum::demo::run(&client, &net)
         .await
         .expect("the demo runs");

@@ -96,6 +96,7 @@ async fn readme_fuel_tables_match_devnet_receipts() {
         ("trace", "trace"),
         ("escrowed points", "points"),
         ("escrow", "escrow"),
+        ("trade", "trade"),
     ] {
         let init = match name {
             "escrow" => json!({"points": hex(&deployed["escrowed points"])}),
@@ -114,9 +115,9 @@ async fn readme_fuel_tables_match_devnet_receipts() {
     }
 
     // Calls as the scenarios make them, with their arguments, in their order, on the same fresh
-    // state, by the deployer (the scenario's operator, organiser or admin): every successful call
-    // of `points.register_issuer`, `ballot.create_meeting`, `notary.add_notary` and
-    // `trace.register_party`, so their receipts must show exactly the README's lowest and
+    // state, by the deployer (the scenario's operator, organiser, admin or exporter): every
+    // successful call of `points.register_issuer`, `ballot.create_meeting`, `notary.add_notary`,
+    // `trace.register_party` and `trade.open_shipment`, so their receipts must show exactly the README's lowest and
     // highest figures.
     let party = |address: u8, name: &str, role: &str| json!({"address": hex(&[address; 32]), "name": name, "role": role});
     let meeting = |id: &str, title: &str, items: &[&str], quorum_bps: u32, secret: bool| {
@@ -174,6 +175,16 @@ async fn readme_fuel_tables_match_devnet_receipts() {
                 party(0x05, "Store 1832", "retailer"),
                 party(0x06, "FDA field office", "inspector"),
             ],
+        ),
+        (
+            "trade",
+            "open_shipment",
+            vec![json!({
+                "id": "s1", "goods": "2,000 kg of mangoes",
+                "importer": hex(&[0x11; 32]), "exporter_bank": hex(&[0xeb; 32]),
+                "importer_bank": hex(&[0x1b; 32]), "carrier": hex(&[0xca; 32]),
+                "customs": hex(&[0xc5; 32]),
+            })],
         ),
     ];
     for (name, method, calls) in groups {
