@@ -40,6 +40,7 @@ fn genesis() -> Genesis {
         deploy_policy: DeployPolicy::AnyAdmin,
         limits: ChainLimits::default(),
         validators: Vec::new(),
+        read_policy: Default::default(),
     }
 }
 

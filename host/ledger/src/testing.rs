@@ -49,6 +49,7 @@ pub fn genesis(policy: DeployPolicy) -> Genesis {
         deploy_policy: policy,
         limits: ChainLimits::default(),
         validators: Vec::new(),
+        read_policy: Default::default(),
     }
 }
 

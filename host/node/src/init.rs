@@ -13,6 +13,7 @@ use std::{
     path::{Path, PathBuf},
 };
 use vellum_types::{
+    genesis::ReadPolicy,
     genesis::{ChainLimits, GenesisMember, Organisation, Validator},
     hex, public_key, DeployPolicy, Genesis, Role,
 };
@@ -43,6 +44,8 @@ pub struct Options {
     /// key `tls/ca.key`) and a certificate per node signed by it. Without it, nodes on an
     /// address that is not loopback are configured for plain HTTP explicitly.
     pub tls: bool,
+    /// The network's read policy, in the genesis file: the least every node applies.
+    pub read_policy: ReadPolicy,
 }
 
 /// Certificates are valid for this many years from their creation.
@@ -178,6 +181,7 @@ pub fn init(options: &Options) -> anyhow::Result<Network> {
                 public_key: hex(key.public_key().as_ref()),
             })
             .collect(),
+        read_policy: options.read_policy,
     };
     let port = |base: u16, i: usize| {
         u16::try_from(i)

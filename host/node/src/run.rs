@@ -92,6 +92,26 @@ fn peer_map(
         .map_err(|_| anyhow!("a key is listed twice among the {what}s of the node configuration"))
 }
 
+/// The read policy the node applies: the stricter of the genesis file's (the network's
+/// agreement) and its configuration's (a node may hold its own data closer, never looser).
+fn read_policy(genesis: &Genesis, config: &NodeConfig) -> vellum_rpc::ReadPolicy {
+    let network = genesis.read_policy;
+    match config.read_policy {
+        Some(own) if own < network => {
+            tracing::warn!(
+                "the node configuration's read_policy `{}` is looser than the genesis file's \
+                 `{}`; applying `{}`",
+                own.name(),
+                network.name(),
+                network.name()
+            );
+            network
+        }
+        Some(own) => own,
+        None => network,
+    }
+}
+
 /// Which organisation this node (key `own`) and each of its peers belongs to, for private
 /// data: validators' from the genesis file, observers' from the configuration's `observers`.
 fn directory(
@@ -176,6 +196,7 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
     // Before anything is opened: a refused JSON-RPC setting is a configuration error.
     let tls = config.rpc_tls()?;
     let directory = directory(&genesis, &config, &signer.public_key())?;
+    let read_policy = read_policy(&genesis, &config);
     let peer_count = validators.len() + observers.len();
     let tracked = AddressableTrackedPeers::new(validators, observers);
 
@@ -305,7 +326,7 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
         };
         let limits = vellum_rpc::Limits {
             hosts: config.rpc_hosts.clone(),
-            read_policy: config.read_policy.unwrap_or_default(),
+            read_policy,
             ..vellum_rpc::Limits::default()
         };
         let mut state = vellum_rpc::State::with_limits(
@@ -492,6 +513,32 @@ mod tests {
     use super::*;
     use commonware_runtime::Spawner as _;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A node applies the stricter of the genesis file's read policy and its own: its
+    /// configuration can hold data closer than the network agreed, never looser.
+    #[test]
+    fn the_read_policy_is_the_stricter_of_genesis_and_configuration() {
+        use vellum_rpc::ReadPolicy::{Members, Organisation, Public};
+        let text = r#"{"genesis": "g.json", "key": "k", "data_dir": "d", "p2p": "127.0.0.1:1",
+                       "rpc": "127.0.0.1:2", "peers": []}"#;
+        let mut config: NodeConfig = serde_json::from_str(text).expect("a configuration");
+        let mut genesis = vellum_ledger::testing::genesis(vellum_types::DeployPolicy::AnyAdmin);
+        for (network, own, applied) in [
+            (Public, None, Public),
+            (Members, None, Members),
+            (Public, Some(Organisation), Organisation),
+            (Members, Some(Public), Members),
+            (Organisation, Some(Members), Organisation),
+        ] {
+            genesis.read_policy = network;
+            config.read_policy = own;
+            assert_eq!(
+                read_policy(&genesis, &config),
+                applied,
+                "{network:?} {own:?}"
+            );
+        }
+    }
 
     /// The peer count is the number of connected peers' gauges, as commonware's tracker encodes
     /// them (read off a 4-validator devnet's `/metrics`); it was `null` when it looked for one

@@ -7,33 +7,10 @@
 
 use crate::{callers, params::error, State};
 use jsonrpsee::types::ErrorObjectOwned;
-use serde::{Deserialize, Serialize};
 use std::{cell::RefCell, collections::HashMap};
 use vellum_ledger::SYSTEM;
+pub use vellum_types::genesis::ReadPolicy;
 use vellum_types::{hex, rpc::code, Action, Address, SignedTransaction};
-
-/// Who may read contracts' raw storage, events, and transactions' arguments and outcomes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReadPolicy {
-    /// Anyone (the ledger's own namespace excepted).
-    #[default]
-    Public,
-    /// Any member, proven by a caller token.
-    Members,
-    /// Members of the organisation that owns the contract.
-    Organisation,
-}
-
-impl ReadPolicy {
-    fn name(self) -> &'static str {
-        match self {
-            ReadPolicy::Public => "public",
-            ReadPolicy::Members => "members",
-            ReadPolicy::Organisation => "organisation",
-        }
-    }
-}
 
 fn refused(data: String) -> ErrorObjectOwned {
     error(code::READ_REFUSED, "Read refused", data)

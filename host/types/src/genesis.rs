@@ -131,6 +131,36 @@ impl ChainLimits {
 /// short message), so the first transaction of a block always fits.
 pub const RECEIPT_BYTES_MIN: u64 = 4096;
 
+/// Who may read contracts' raw storage, events, and transactions' arguments and outcomes over
+/// JSON-RPC. Ordered from the most open to the strictest: a node applies the stricter of the
+/// genesis file's and its own configuration's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadPolicy {
+    /// Anyone (the ledger's own namespace excepted).
+    #[default]
+    Public,
+    /// Any member, proven by a caller token.
+    Members,
+    /// Members of the organisation that owns the contract.
+    Organisation,
+}
+
+impl ReadPolicy {
+    /// Its name in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReadPolicy::Public => "public",
+            ReadPolicy::Members => "members",
+            ReadPolicy::Organisation => "organisation",
+        }
+    }
+
+    fn is_public(&self) -> bool {
+        *self == ReadPolicy::Public
+    }
+}
+
 /// The genesis file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Genesis {
@@ -149,6 +179,10 @@ pub struct Genesis {
     /// have none; a network needs at least one, and tolerates `f` faulty of `3f + 1`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validators: Vec<Validator>,
+    /// The network's read policy: the least every node applies (a node's configuration may
+    /// only make it stricter). Left out of the file (and of the hash) when `public`.
+    #[serde(default, skip_serializing_if = "ReadPolicy::is_public")]
+    pub read_policy: ReadPolicy,
 }
 
 /// A validator: a consensus identity, separate from the secp256k1 keys that sign transactions.
@@ -235,5 +269,30 @@ impl Genesis {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A genesis file without `read_policy` is `public`, and hashes as it did before the field
+    /// existed (it is left out when `public`); any other policy is written and hashed.
+    #[test]
+    fn the_read_policy_is_left_out_when_public() {
+        let text = r#"{"chain_id": "c", "time_ms": 1, "deploy_policy": "any_admin",
+            "organisations": [{"name": "o", "members": [{"role": "admin",
+            "public_key": "0x0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"}]}]}"#;
+        let mut genesis = Genesis::from_json(text).expect("valid");
+        assert_eq!(genesis.read_policy, ReadPolicy::Public);
+        let encoded = serde_json::to_string(&genesis).expect("encodes");
+        assert!(!encoded.contains("read_policy"), "{encoded}");
+        let public = genesis.hash();
+        genesis.read_policy = ReadPolicy::Members;
+        let encoded = serde_json::to_string(&genesis).expect("encodes");
+        assert!(encoded.contains(r#""read_policy":"members""#), "{encoded}");
+        assert_ne!(genesis.hash(), public);
+        assert!(ReadPolicy::Public < ReadPolicy::Members);
+        assert!(ReadPolicy::Members < ReadPolicy::Organisation);
     }
 }

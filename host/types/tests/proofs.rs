@@ -44,6 +44,7 @@ fn genesis() -> Genesis {
                 public_key: hex(key.public_key().as_ref()),
             })
             .collect(),
+        read_policy: Default::default(),
     }
 }
 

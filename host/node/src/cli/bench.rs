@@ -80,6 +80,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             rpc_port: 8300,
             timeouts: Default::default(),
             tls: false,
+            read_policy: Default::default(),
         };
         let binary = std::env::current_exe().context("cannot find the vellum binary")?;
         let running = devnet::start(&binary, &options, true).await?;

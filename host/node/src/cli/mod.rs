@@ -26,6 +26,7 @@ use std::{
 };
 use vellum::{devnet as network, init::Options};
 use vellum_client::{parse_address, Client, Trust};
+use vellum_types::genesis::ReadPolicy;
 
 /// Where the node is.
 #[derive(clap::Args, Clone)]
@@ -137,6 +138,33 @@ pub struct Network {
     /// configurations then say so (rpc_plain_http).
     #[arg(long)]
     plain_http: bool,
+    /// The network's read policy, written into the genesis file: who may read contract storage,
+    /// events and transaction arguments over JSON-RPC (`public`, `members` or `organisation`;
+    /// docs/rpc.md "Read policy"). A node's configuration may only make it stricter. The
+    /// explorer and the demo read as an anonymous caller, so they need `public`.
+    #[arg(long, value_enum, default_value_t = ReadPolicyArg::Public)]
+    read_policy: ReadPolicyArg,
+}
+
+/// `--read-policy`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum ReadPolicyArg {
+    /// Anyone.
+    Public,
+    /// Members, with a caller token.
+    Members,
+    /// Members of the contract's owner.
+    Organisation,
+}
+
+impl From<ReadPolicyArg> for ReadPolicy {
+    fn from(arg: ReadPolicyArg) -> Self {
+        match arg {
+            ReadPolicyArg::Public => ReadPolicy::Public,
+            ReadPolicyArg::Members => ReadPolicy::Members,
+            ReadPolicyArg::Organisation => ReadPolicy::Organisation,
+        }
+    }
 }
 
 impl Network {
@@ -153,6 +181,7 @@ impl Network {
             rpc_port: self.rpc_port,
             timeouts: Default::default(),
             tls: self.tls || (!self.host.is_loopback() && !self.plain_http),
+            read_policy: self.read_policy.into(),
         }
     }
 }

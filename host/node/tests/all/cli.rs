@@ -192,8 +192,8 @@ fn json_rpc_on_a_network_address_is_tls_unless_the_configuration_says_plain() {
     );
 }
 
-/// `vellum devnet --tls`: every node serves HTTPS and WSS with a certificate from the devnet's
-/// CA; clients that trust it are answered (the Rust client, blocks following over WSS, `vellum
+/// `vellum devnet --tls --read-policy members`: every node serves HTTPS and WSS with a
+/// certificate from the devnet's CA, and applies the genesis file's read policy; clients that trust it are answered (the Rust client, blocks following over WSS, `vellum
 /// status`, which finds the CA in the devnet's directory, and Python's standard library); a
 /// client that does not is refused, and the Rust client's error says what to pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -202,8 +202,12 @@ async fn a_devnet_over_tls_answers_clients_that_trust_its_ca() {
     let dir = tempfile::tempdir().expect("tempdir");
     let net = dir.path().join("net");
     let base = free_ports();
-    let (_devnet, banner) =
-        super::devnet::Devnet::start_with(&net, base, base + 5, &["--validators", "4", "--tls"]);
+    let (_devnet, banner) = super::devnet::Devnet::start_with(
+        &net,
+        base,
+        base + 5,
+        &["--validators", "4", "--tls", "--read-policy", "members"],
+    );
     let url = format!("https://127.0.0.1:{}", base + 5);
     assert!(banner.contains(&url), "{banner}");
     let ca = net.join("tls/ca.pem");
@@ -238,6 +242,20 @@ async fn a_devnet_over_tls_answers_clients_that_trust_its_ca() {
         .call("vellum_getRange", records())
         .await
         .expect("a member reads the ledger's records");
+    // The network's read policy is the genesis file's (`--read-policy members`): events are
+    // members' only on every node, though no node configuration says so.
+    let genesis = std::fs::read_to_string(net.join("genesis.json")).expect("genesis");
+    assert!(genesis.contains(r#""read_policy": "members""#), "{genesis}");
+    let events = || jsonrpsee::rpc_params![serde_json::json!({"limit": 1})];
+    let anonymous = client.call("vellum_getEvents", events()).await;
+    assert_eq!(
+        anonymous.expect_err("members only").code(),
+        Some(vellum_types::rpc::code::READ_REFUSED)
+    );
+    member
+        .call("vellum_getEvents", events())
+        .await
+        .expect("a member reads events");
     let (_ws, mut blocks) = client.blocks(Some(1)).await.expect("subscribe over WSS");
     let first = blocks.next().await.expect("a block").expect("decoded");
     assert_eq!(first["height"], 1);

@@ -218,6 +218,7 @@ pub(crate) fn start_network(
         rpc_port: base + 5,
         timeouts,
         tls: false,
+        read_policy: Default::default(),
     })
     .expect("init");
     let genesis = Genesis::from_json(&std::fs::read_to_string(&network.genesis).expect("genesis"))
