@@ -13,7 +13,9 @@
 //! included) is private data of the organisations it concerns (`vellum_putPrivate` on the
 //! node), and the contract records only its salted hash, its issuer, the collection's
 //! organisations and its status. Anyone later shown a document and its salt can check it
-//! against the hash recorded here. The shipment itself is readable by members only.
+//! against the hash recorded here. The contract's two queries answer members only; its
+//! storage, events and transaction arguments (parties, hashes, amounts, statuses) follow the
+//! node's read policy.
 #![no_std]
 
 extern crate alloc;
@@ -259,6 +261,15 @@ pub enum TradeError {
     /// Two parties with one address.
     #[error(112, "every party of a shipment must be a different address")]
     PartyTwice,
+    /// Examining a document by a hash that is not the one submitted (it was replaced since).
+    #[error(113, "the {1:?} of shipment `{0}` is {2}, not the document examined")]
+    NotTheExamined(String, Kind, Hash),
+    /// Examining a rejected document before its issuer submits it again.
+    #[error(
+        114,
+        "the {1:?} of shipment `{0}` was rejected; its issuer must submit it again"
+    )]
+    DocumentRejected(String, Kind),
 }
 
 /// A shipment was opened: `[id, exporter, importer]`.
@@ -343,17 +354,29 @@ fn shipment_as(id: &str, role: Role) -> Result<Shipment> {
     Ok(shipment)
 }
 
-/// The document `kind` of `shipment`, waiting for its examiner, if the caller is that examiner.
-fn examined(id: &str, kind: Kind) -> Result<(Shipment, usize)> {
+/// The document `kind` of `shipment`, waiting for its examiner, if the caller is that examiner
+/// and `hash` is the document it examined (an issuer may replace a submitted document; the
+/// examiner decides on the one it read).
+fn examined(id: &str, kind: Kind, hash: &Hash) -> Result<(Shipment, usize)> {
     let shipment = shipment_as(id, kind.examiner())?;
     let index = shipment
         .documents
         .iter()
         .position(|d| d.kind == kind)
         .ok_or_else(|| TradeError::NoDocument(id.into(), kind))?;
+    let document = &shipment.documents[index];
+    match document.status {
+        DocumentStatus::Submitted => {}
+        DocumentStatus::Accepted => {
+            return Err(TradeError::DocumentAccepted(id.into(), kind).into())
+        }
+        DocumentStatus::Rejected { .. } => {
+            return Err(TradeError::DocumentRejected(id.into(), kind).into())
+        }
+    }
     ensure!(
-        shipment.documents[index].status != DocumentStatus::Accepted,
-        TradeError::DocumentAccepted(id.into(), kind)
+        document.hash == *hash,
+        TradeError::NotTheExamined(id.into(), kind, document.hash)
     );
     Ok((shipment, index))
 }
@@ -477,22 +500,23 @@ impl Trade {
         Ok(document)
     }
 
-    /// Accept document `kind` of shipment `id` (its examiner: see [`Kind::examiner`]).
+    /// Accept document `kind` of shipment `id` (its examiner: see [`Kind::examiner`]), the one
+    /// with salted hash `hash`.
     #[execute]
-    pub fn accept_document(id: String, kind: Kind) -> Result<Document> {
-        let (mut shipment, index) = examined(&id, kind)?;
+    pub fn accept_document(id: String, kind: Kind, hash: Hash) -> Result<Document> {
+        let (mut shipment, index) = examined(&id, kind, &hash)?;
         shipment.documents[index].status = DocumentStatus::Accepted;
         DocumentAccepted(&id, kind).emit();
         SHIPMENTS.save(&id, &shipment);
         Ok(shipment.documents.swap_remove(index))
     }
 
-    /// Reject document `kind` of shipment `id` for `reason` (its examiner); its issuer may
-    /// submit another.
+    /// Reject document `kind` of shipment `id`, the one with salted hash `hash`, for `reason`
+    /// (its examiner); its issuer may submit another.
     #[execute]
-    pub fn reject_document(id: String, kind: Kind, reason: String) -> Result<Document> {
+    pub fn reject_document(id: String, kind: Kind, hash: Hash, reason: String) -> Result<Document> {
         text("reason", &reason, TEXT_BYTES_MAX)?;
-        let (mut shipment, index) = examined(&id, kind)?;
+        let (mut shipment, index) = examined(&id, kind, &hash)?;
         DocumentRejected(&id, kind, &reason).emit();
         shipment.documents[index].status = DocumentStatus::Rejected { reason };
         SHIPMENTS.save(&id, &shipment);

@@ -134,22 +134,22 @@ fn scenario(run: &mut Recorder<impl Host>) {
     );
 
     // Each document examined by its examiner only: customs for the declaration.
-    let accept = |kind: &str| json!({"id": "s1", "kind": kind});
+    let accept = |kind: &str, n: u8| json!({"id": "s1", "kind": kind, "hash": hash(n)});
     assert_eq!(
         run.execute(
             IMPORTER_BANK,
             "accept_document",
-            accept("customs_declaration")
+            accept("customs_declaration", 3)
         )
         .error()
         .code,
         TradeError::NOT_ALLOWED
     );
     assert!(run
-        .execute(CUSTOMS, "accept_document", accept("customs_declaration"))
+        .execute(CUSTOMS, "accept_document", accept("customs_declaration", 3))
         .is_ok());
     assert_eq!(
-        run.execute(CUSTOMS, "accept_document", accept("customs_declaration"))
+        run.execute(CUSTOMS, "accept_document", accept("customs_declaration", 3))
             .error()
             .code,
         TradeError::DOCUMENT_ACCEPTED
@@ -165,26 +165,42 @@ fn scenario(run: &mut Recorder<impl Host>) {
         TradeError::DOCUMENT_ACCEPTED
     );
     assert_eq!(
-        run.execute(IMPORTER_BANK, "accept_document", accept("insurance"))
+        run.execute(IMPORTER_BANK, "accept_document", accept("insurance", 6))
             .error()
             .code,
         TradeError::NO_DOCUMENT
     );
-    // A rejected invoice, submitted again and accepted.
-    let rejected = run.execute(
-        IMPORTER_BANK,
-        "reject_document",
-        json!({"id": "s1", "kind": "invoice", "reason": "amount differs from the credit"}),
-    );
+    // The examiner decides on the document it read: once the invoice is replaced, accepting
+    // the first one is refused.
+    assert!(run
+        .execute(EXPORTER, "submit_document", submit("invoice", 7))
+        .is_ok());
+    let stale = run.execute(IMPORTER_BANK, "accept_document", accept("invoice", 1));
+    assert_eq!(stale.error().code, TradeError::NOT_THE_EXAMINED);
+    // A rejected invoice cannot be examined again until it is submitted again, and then is.
+    let reject = |n: u8| json!({"id": "s1", "kind": "invoice", "hash": hash(n), "reason": "amount differs from the credit"});
+    let rejected = run.execute(IMPORTER_BANK, "reject_document", reject(7));
     assert_eq!(
         rejected.json()["status"],
         json!({"rejected": {"reason": "amount differs from the credit"}})
+    );
+    assert_eq!(
+        run.execute(IMPORTER_BANK, "accept_document", accept("invoice", 7))
+            .error()
+            .code,
+        TradeError::DOCUMENT_REJECTED
+    );
+    assert_eq!(
+        run.execute(IMPORTER_BANK, "reject_document", reject(7))
+            .error()
+            .code,
+        TradeError::DOCUMENT_REJECTED
     );
     assert!(run
         .execute(EXPORTER, "submit_document", submit("invoice", 5))
         .is_ok());
     assert!(run
-        .execute(IMPORTER_BANK, "accept_document", accept("invoice"))
+        .execute(IMPORTER_BANK, "accept_document", accept("invoice", 5))
         .is_ok());
 
     // Payment waits for the bill of lading.
@@ -196,7 +212,11 @@ fn scenario(run: &mut Recorder<impl Host>) {
         "payment of shipment `s1` waits for: [BillOfLading]"
     );
     assert!(run
-        .execute(IMPORTER_BANK, "accept_document", accept("bill_of_lading"))
+        .execute(
+            IMPORTER_BANK,
+            "accept_document",
+            accept("bill_of_lading", 2)
+        )
         .is_ok());
     assert_eq!(
         run.execute(STRANGER, "release_payment", pay.clone())

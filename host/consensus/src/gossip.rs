@@ -32,7 +32,7 @@ use commonware_p2p::{Blocker, Receiver, Recipients, Sender};
 use commonware_runtime::{Clock, Handle, Spawner};
 use futures::{channel::mpsc, StreamExt};
 use std::{
-    sync::Arc,
+    sync::{Arc, Mutex},
     time::{Duration, SystemTime},
 };
 use tracing::{debug, warn};
@@ -55,7 +55,9 @@ const OUTBOX: usize = 16 * BATCH_TRANSACTIONS_MAX;
 #[derive(Clone)]
 pub struct Submitter {
     chain: Arc<Chain>,
-    outbox: mpsc::Sender<SignedTransaction>,
+    /// One sender for every clone: a futures channel gives each sender a slot of its own, so a
+    /// sender cloned per submission would never find the outbox full.
+    outbox: Arc<Mutex<mpsc::Sender<SignedTransaction>>>,
 }
 
 impl Submitter {
@@ -64,8 +66,12 @@ impl Submitter {
     pub fn submit(&self, transaction: SignedTransaction) -> Result<Hash, SubmitError> {
         let (hash, ready) = self.chain.submit(transaction)?;
         // A full outbox only delays a transaction: it is in this validator's mempool.
+        let mut outbox = self
+            .outbox
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         for transaction in ready {
-            let _ = self.outbox.clone().try_send(transaction);
+            let _ = outbox.try_send(transaction);
         }
         Ok(hash)
     }
@@ -94,7 +100,7 @@ where
     chain.release_to(outbox.clone());
     let submitter = Submitter {
         chain: chain.clone(),
-        outbox,
+        outbox: Arc::new(Mutex::new(outbox)),
     };
     let handle = context.spawn(move |context| async move {
         let mut outgoing = Outgoing::default();

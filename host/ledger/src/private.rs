@@ -5,15 +5,23 @@
 //! hex without `0x`, `<expires_at>` a decimal height or `never`), holding `borsh(PrivateRecord)`.
 //! A file per record, rather than rows of the ledger's redb, so that a purge deletes the bytes
 //! from the disk: a copy-on-write B-tree frees the pages of a deleted value but leaves their
-//! contents until they are reused. A record is written to `<name>.tmp`, synced, renamed, and the
-//! directory synced; leftover `.tmp` files are removed at open. What the store holds is indexed
-//! in memory from the file names alone (no file is read at open), and bounded by
-//! [`Limits`]. `<dir>/cursor` holds the last height whose purges and expiries were applied.
+//! contents until they are reused. Every file is written to `<name>.tmp`, synced, renamed, and
+//! the directory synced; leftover `.tmp` files are removed at open. Files are readable by the
+//! node's user only (0600, the directory 0700). What the store holds is indexed in memory from
+//! the file names alone (no record is read at open), and bounded by [`Limits`].
+//!
+//! Beside the records:
+//! - `<dir>/purged` lists the purges the chain ordered (`<hash> <organisation>` per line, appended
+//!   and synced): a record purged by an organisation of its collection is refused if it arrives
+//!   again (a late retry, a Byzantine peer), so a purge stays a purge;
+//! - `<dir>/cursor` holds the last height whose purges and expiries were applied (absent in a new
+//!   store; unreadable, it reads as 0 and the purges are applied again, which changes nothing).
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    fs::{self, File},
+    fs::{self, File, OpenOptions},
     io::{self, Write as _},
+    os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _},
     path::{Path, PathBuf},
     sync::Mutex,
 };
@@ -62,7 +70,7 @@ pub enum PrivateStoreError {
     /// The store is at its limits.
     #[error(
         "this node's private data store is full ({records} records, {bytes} bytes; at most \
-         {records_max} and {bytes_max}): purge records, or raise its limits"
+         {records_max} and {bytes_max}): purge records (PurgePrivate) or wait for some to expire"
     )]
     Full {
         /// Records held.
@@ -74,6 +82,9 @@ pub enum PrivateStoreError {
         /// [`Limits::bytes_max`].
         bytes_max: u64,
     },
+    /// The chain ordered this record purged, by an organisation of its collection.
+    #[error("private record {0} was purged")]
+    Purged(String),
 }
 
 /// The side store.
@@ -90,6 +101,8 @@ struct Index {
     /// Records with an expiry, by it.
     expiries: BTreeSet<(u64, Hash)>,
     bytes: u64,
+    /// The organisations the chain purged each hash for.
+    purged: BTreeMap<Hash, BTreeSet<String>>,
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> PrivateStoreError + '_ {
@@ -108,7 +121,8 @@ fn file_name(hash: &Hash, expires_at: Option<u64>) -> String {
     }
 }
 
-/// A record file's hash and expiry, from its name.
+/// A record file's hash and expiry, from its name, if it is one this store writes (in its
+/// canonical form only).
 fn parse_name(name: &str) -> Option<(Hash, Option<u64>)> {
     let (hash, expires) = name.split_once('.')?;
     let hash = vellum_types::unhex32(&format!("0x{hash}"))?;
@@ -116,14 +130,67 @@ fn parse_name(name: &str) -> Option<(Hash, Option<u64>)> {
         "never" => None,
         height => Some(height.parse().ok()?),
     };
-    Some((hash, expires))
+    (file_name(&hash, expires) == name).then_some((hash, expires))
+}
+
+/// Write `bytes` to `path` durably: to `<path>.tmp` (0600), synced, renamed, and the directory
+/// synced.
+fn write_durably(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), PrivateStoreError> {
+    let temporary = path.with_extension("tmp");
+    let written = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&temporary)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        });
+    if let Err(e) = written {
+        let _ = fs::remove_file(&temporary);
+        return Err(io_error(&temporary)(e));
+    }
+    fs::rename(&temporary, path).map_err(io_error(path))?;
+    sync_dir(dir)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), PrivateStoreError> {
+    File::open(dir)
+        .and_then(|dir| dir.sync_all())
+        .map_err(io_error(dir))
 }
 
 impl PrivateStore {
     /// Open (creating it if needed) the store in `dir`.
     pub fn open(dir: &Path, limits: Limits) -> Result<Self, PrivateStoreError> {
-        fs::create_dir_all(dir).map_err(io_error(dir))?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io_error(dir))?;
         let mut index = Index::default();
+        let purged = dir.join("purged");
+        match fs::read_to_string(&purged) {
+            Ok(text) => {
+                // A line cut short by a crash while appending is ignored.
+                for line in text.lines() {
+                    let Some((hash, organisation)) = line.split_once(' ') else {
+                        continue;
+                    };
+                    let Some(hash) = vellum_types::unhex32(&format!("0x{hash}")) else {
+                        continue;
+                    };
+                    index
+                        .purged
+                        .entry(hash)
+                        .or_default()
+                        .insert(organisation.to_string());
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error(&purged)(e)),
+        }
         for entry in fs::read_dir(dir).map_err(io_error(dir))? {
             let entry = entry.map_err(io_error(dir))?;
             let path = entry.path();
@@ -154,13 +221,20 @@ impl PrivateStore {
     }
 
     /// Keep `record` (durably, before returning); its salted hash. Keeping a record already
-    /// held changes nothing.
+    /// held changes nothing; a record the chain purged for an organisation of its collection is
+    /// refused.
     pub fn put(&self, record: &PrivateRecord) -> Result<Hash, PrivateStoreError> {
         record.check()?;
         let hash = record.hash();
         let mut index = self.index();
         if index.records.contains_key(&hash) {
             return Ok(hash);
+        }
+        if index.purged.get(&hash).is_some_and(|by| {
+            by.iter()
+                .any(|organisation| record.shared_with(organisation))
+        }) {
+            return Err(PrivateStoreError::Purged(hex(&hash)));
         }
         let bytes = borsh::to_vec(record).map_err(io_error(&self.dir))?;
         let size = bytes.len() as u64;
@@ -175,12 +249,7 @@ impl PrivateStore {
             });
         }
         let path = self.dir.join(file_name(&hash, record.expires_at));
-        let temporary = path.with_extension("tmp");
-        let mut file = File::create(&temporary).map_err(io_error(&temporary))?;
-        file.write_all(&bytes).map_err(io_error(&temporary))?;
-        file.sync_all().map_err(io_error(&temporary))?;
-        fs::rename(&temporary, &path).map_err(io_error(&path))?;
-        self.sync_dir()?;
+        write_durably(&self.dir, &path, &bytes)?;
         index.insert(hash, record.expires_at, size);
         Ok(hash)
     }
@@ -213,21 +282,55 @@ impl PrivateStore {
     /// Delete the record with salted hash `hash`; whether it held it.
     pub fn purge(&self, hash: &Hash) -> Result<bool, PrivateStoreError> {
         let mut index = self.index();
-        let Some((expires_at, size)) = index.records.remove(hash) else {
+        let Some(&(expires_at, size)) = index.records.get(hash) else {
             return Ok(false);
         };
-        if let Some(height) = expires_at {
-            index.expiries.remove(&(height, *hash));
-        }
-        index.bytes -= size;
+        // The file first: if it cannot be removed, the index still knows it, and a later purge
+        // tries again.
         let path = self.dir.join(file_name(hash, expires_at));
         match fs::remove_file(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_error(&path)(e)),
         }
-        self.sync_dir()?;
+        index.records.remove(hash);
+        if let Some(height) = expires_at {
+            index.expiries.remove(&(height, *hash));
+        }
+        index.bytes -= size;
+        sync_dir(&self.dir)?;
         Ok(true)
+    }
+
+    /// Record that the chain purged `hash` for `organisation` (durably): a record of a
+    /// collection that includes it is refused from now on. The record itself, if held, is
+    /// deleted by [`PrivateStore::purge`].
+    pub fn forbid(&self, hash: &Hash, organisation: &str) -> Result<(), PrivateStoreError> {
+        let mut index = self.index();
+        if index
+            .purged
+            .get(hash)
+            .is_some_and(|by| by.contains(organisation))
+        {
+            return Ok(());
+        }
+        let path = self.dir.join("purged");
+        let appended = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(&path)
+            .and_then(|mut file| {
+                writeln!(file, "{} {organisation}", &hex(hash)[2..])?;
+                file.sync_all()
+            });
+        appended.map_err(io_error(&path))?;
+        index
+            .purged
+            .entry(*hash)
+            .or_default()
+            .insert(organisation.to_string());
+        Ok(())
     }
 
     /// Delete every record that expires at `height` or before; their hashes.
@@ -250,31 +353,22 @@ impl PrivateStore {
         (index.records.len(), index.bytes)
     }
 
-    /// The last height whose purges and expiries were applied (0 at first).
-    pub fn cursor(&self) -> Result<u64, PrivateStoreError> {
+    /// The last height whose purges and expiries were applied: `None` in a new store, 0 if the
+    /// file cannot be read (applying purges again changes nothing).
+    pub fn cursor(&self) -> Result<Option<u64>, PrivateStoreError> {
         let path = self.dir.join("cursor");
         match fs::read_to_string(&path) {
-            Ok(text) => text
-                .trim()
-                .parse()
-                .map_err(|_| PrivateStoreError::Corrupt(path)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
+            Ok(text) => Ok(Some(text.trim().parse().unwrap_or(0))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io_error(&path)(e)),
         }
     }
 
-    /// Record that the purges and expiries of every height up to `height` were applied.
+    /// Record (durably) that the purges and expiries of every height up to `height` were
+    /// applied.
     pub fn set_cursor(&self, height: u64) -> Result<(), PrivateStoreError> {
         let path = self.dir.join("cursor");
-        let temporary = self.dir.join("cursor.tmp");
-        fs::write(&temporary, height.to_string()).map_err(io_error(&temporary))?;
-        fs::rename(&temporary, &path).map_err(io_error(&path))
-    }
-
-    fn sync_dir(&self) -> Result<(), PrivateStoreError> {
-        File::open(&self.dir)
-            .and_then(|dir| dir.sync_all())
-            .map_err(io_error(&self.dir))
+        write_durably(&self.dir, &path, height.to_string().as_bytes())
     }
 }
 
@@ -295,9 +389,9 @@ mod tests {
     fn record(payload: &[u8], expires_at: Option<u64>) -> PrivateRecord {
         PrivateRecord {
             organisations: vec!["org-1".into(), "org-2".into()],
-            salt: [payload.len() as u8; 32],
-            payload: payload.to_vec(),
             expires_at,
+            nonce: [payload.len() as u8; 32],
+            payload: payload.to_vec(),
         }
     }
 
@@ -345,12 +439,15 @@ mod tests {
         assert_eq!(store.expire(5).unwrap(), vec![early]);
         assert_eq!(store.expire(100).unwrap(), vec![late]);
         assert!(store.contains(&never));
-        assert_eq!(store.cursor().unwrap(), 0);
+        assert_eq!(store.cursor().unwrap(), None);
         store.set_cursor(100).unwrap();
         drop(store);
         let store = PrivateStore::open(dir.path(), Limits::default()).unwrap();
-        assert_eq!(store.cursor().unwrap(), 100);
+        assert_eq!(store.cursor().unwrap(), Some(100));
         assert_eq!(store.usage().0, 1);
+        // A cursor file cut short reads as 0: purges are applied again.
+        fs::write(dir.path().join("cursor"), b"").unwrap();
+        assert_eq!(store.cursor().unwrap(), Some(0));
     }
 
     #[test]
@@ -401,8 +498,54 @@ mod tests {
             Err(PrivateStoreError::Corrupt(_))
         ));
         fs::write(dir.path().join("left.tmp"), b"half").unwrap();
+        // Names this store does not write are not records.
+        let upper = file_name(&[0xab; 32], None).to_uppercase();
+        fs::write(dir.path().join(&upper), b"x").unwrap();
+        fs::write(dir.path().join(format!("{}.+5", &hex(&[1; 32])[2..])), b"x").unwrap();
         drop(store);
-        PrivateStore::open(dir.path(), Limits::default()).unwrap();
+        let store = PrivateStore::open(dir.path(), Limits::default()).unwrap();
         assert!(!dir.path().join("left.tmp").exists());
+        assert_eq!(store.usage().0, 1);
+    }
+
+    /// A record purged for an organisation of its collection is refused if it comes again, also
+    /// after a reopen; one purged for an organisation outside its collection is not.
+    #[test]
+    fn a_purge_stays_a_purge() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = PrivateStore::open(dir.path(), Limits::default()).unwrap();
+        let shared = record(b"invoice", None);
+        let hash = store.put(&shared).unwrap();
+        store.forbid(&hash, "org-3").unwrap();
+        assert_eq!(store.put(&shared).unwrap(), hash);
+        store.forbid(&hash, "org-2").unwrap();
+        store.forbid(&hash, "org-2").unwrap();
+        assert!(store.purge(&hash).unwrap());
+        assert!(matches!(
+            store.put(&shared),
+            Err(PrivateStoreError::Purged(_))
+        ));
+        drop(store);
+        let store = PrivateStore::open(dir.path(), Limits::default()).unwrap();
+        assert!(matches!(
+            store.put(&shared),
+            Err(PrivateStoreError::Purged(_))
+        ));
+        assert!(store.put(&record(b"another", None)).is_ok());
+        let purged = fs::read_to_string(dir.path().join("purged")).unwrap();
+        assert_eq!(purged.lines().count(), 2, "{purged}");
+    }
+
+    /// Records and the directory are the node's user's only.
+    #[test]
+    fn files_are_private_to_the_user() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let store_dir = dir.path().join("private");
+        let store = PrivateStore::open(&store_dir, Limits::default()).unwrap();
+        let hash = store.put(&record(b"secret", None)).unwrap();
+        let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&store_dir), 0o700);
+        assert_eq!(mode(&store_dir.join(file_name(&hash, None))), 0o600);
     }
 }

@@ -343,13 +343,18 @@ impl Story<'_> {
         // The examiners read the documents from their own organisation's node.
         let declaration = read(&node2, &trust, &customs.key, &hashes[2]).await?;
         println!("   customs read the declaration from {importers}'s node: \"{declaration}\"");
-        let accept = |party: &mut Party, kind: &str| {
-            party
-                .signer
-                .call(contract, "accept_document", json!({"id": id, "kind": kind}))
+        let accept = |party: &mut Party, kind: &str, hash: &str| {
+            party.signer.call(
+                contract,
+                "accept_document",
+                json!({"id": id, "kind": kind, "hash": hash}),
+            )
         };
-        self.send(accept(customs, "customs_declaration"), "accept_document")
-            .await?;
+        self.send(
+            accept(customs, "customs_declaration", &hashes[2]),
+            "accept_document",
+        )
+        .await?;
         let invoice = read(&node2, &trust, &importer_bank.key, &hashes[0]).await?;
         println!("   the importer's bank reads the invoice from {importers}'s node (the exporter put it on org-1's): \"{invoice}\"");
         let early = self
@@ -361,8 +366,8 @@ impl Story<'_> {
             )
             .await?;
         println!("   paying now is refused: {early}");
-        for kind in ["invoice", "bill_of_lading"] {
-            self.send(accept(importer_bank, kind), "accept_document")
+        for (kind, hash) in [("invoice", &hashes[0]), ("bill_of_lading", &hashes[1])] {
+            self.send(accept(importer_bank, kind, hash), "accept_document")
                 .await?;
         }
         let paid = self
@@ -378,17 +383,21 @@ impl Story<'_> {
         }
         println!("   every required document accepted: the importer's bank releases EUR 48,000 to the exporter's bank");
         if two {
-            // The exporter's side never received the customs declaration.
-            let exporter_client = Client::connect_as(&node1, trust.clone(), &exporter.key).await?;
-            let absent = exporter_client
+            // The exporter's side never received the customs declaration: org-1's node answers
+            // "not found" even to the importer, who may read it (and reads it from org-2's).
+            let importer_at_1 = Client::connect_as(&node1, trust.clone(), &importer.key).await?;
+            let absent = importer_at_1
                 .call("vellum_getPrivate", jsonrpsee::rpc_params![&hashes[2]])
                 .await
                 .err()
-                .ok_or_else(|| anyhow!("org-1's node served org-2's customs declaration"))?;
+                .ok_or_else(|| anyhow!("org-1's node holds org-2's customs declaration"))?;
+            if absent.code() != Some(vellum_types::rpc::code::NOT_FOUND) {
+                bail!("org-1's node answered the importer with {absent}, not \"not found\"");
+            }
             println!(
-                "   the exporter asks org-1's node for the customs declaration: it was never sent there ({})",
-                absent.code().unwrap_or_default()
+                "   org-1's node never received the customs declaration: even the importer, who may read it, is told \"not found\" there"
             );
+            let exporter_client = Client::connect_as(&node1, trust.clone(), &exporter.key).await?;
             let shipment = exporter_client
                 .query(&contract, "shipment", json!({"id": id}))
                 .await?;

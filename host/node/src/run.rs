@@ -44,7 +44,7 @@ use vellum_consensus::{
 use vellum_ledger::{Executor, PrivateStore, Store};
 use vellum_rpc::NodeStatus;
 use vellum_runtime::RuntimeConfig;
-use vellum_types::{hex, private::PrivateRecord, Genesis, Hash, SignedTransaction};
+use vellum_types::{hex, Genesis, Hash, SignedTransaction};
 
 /// Channel quotas per peer: consensus traffic is small and frequent; blocks and backfill are
 /// large; gossip batches are large and bounded tighter.
@@ -136,11 +136,7 @@ fn directory(
         let Some(organisation) = &observer.organisation else {
             continue;
         };
-        if !genesis
-            .organisations
-            .iter()
-            .any(|o| &o.name == organisation)
-        {
+        if !genesis.has_organisation(organisation) {
             bail!(
                 "observer {} names `{organisation}`, which is not an organisation of the genesis \
                  file",
@@ -151,11 +147,15 @@ fn directory(
             .ok_or_else(|| anyhow!("observer {} has no valid public key", observer.address))?;
         organisations.push((key, organisation.clone()));
     }
+    let validators = genesis.validators.len();
     let mut directory = Directory::default();
-    for (key, organisation) in organisations {
+    for (i, (key, organisation)) in organisations.into_iter().enumerate() {
         if key == *own {
             directory.organisation = Some(organisation);
         } else {
+            if i < validators {
+                directory.certain.insert(key.clone());
+            }
             directory.peers.insert(key, organisation);
         }
     }
@@ -273,7 +273,7 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
         let private_channel = register(channel::PRIVATE);
         network.start();
         let organisation = directory.organisation.clone();
-        let (_sharing, sharer) = vellum_consensus::private::start(
+        let (_sharing, _purging, sharer) = vellum_consensus::private::start(
             context.child("private"),
             chain.store().clone(),
             private.clone(),
@@ -503,8 +503,8 @@ impl vellum_rpc::Node for Served {
         self.metrics.get(Instant::now())
     }
 
-    fn share_private(&self, record: PrivateRecord) -> bool {
-        self.sharer.share(record).is_ok()
+    fn share_private(&self, hash: Hash) -> bool {
+        self.sharer.share(hash).is_ok()
     }
 }
 

@@ -130,9 +130,9 @@ pub trait Node: Send + Sync + 'static {
     /// The node's metrics, in Prometheus text format.
     fn metrics(&self) -> String;
 
-    /// Send `record` (already in this node's side store) to the nodes of its collection's
-    /// organisations; `false` if too many records wait to be sent.
-    fn share_private(&self, record: vellum_types::private::PrivateRecord) -> bool;
+    /// Send the record with salted hash `hash` (already in this node's side store) to the nodes
+    /// of its collection's organisations; `false` if too many records wait to be sent.
+    fn share_private(&self, hash: Hash) -> bool;
 }
 
 /// The node's state beyond its ledger, as `vellum_status` reports it.

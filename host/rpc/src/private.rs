@@ -1,8 +1,9 @@
 //! Private data over JSON-RPC (`vellum_types::private`): `vellum_putPrivate` hands a payload
 //! to this node for a collection of organisations and returns its salted hash;
-//! `vellum_getPrivate` reads it back. Both need a caller token of a member whose organisation
-//! is in the collection; a node keeps and serves only records of collections its own
-//! organisation is part of. A refusal is [`code::PRIVATE_REFUSED`].
+//! `vellum_getPrivate` reads it back. Both need a caller token of a member ([`code::PRIVATE_REFUSED`]
+//! without one); a put must name a collection of the member's organisation and this node's, and
+//! a get answers only records of the member's organisation's collections ([`code::NOT_FOUND`]
+//! for the others, as for a record the node does not hold).
 
 use crate::{
     callers,
@@ -14,12 +15,7 @@ use jsonrpsee::{server::RpcModule, types::ErrorObjectOwned};
 use serde_json::json;
 use std::sync::Arc;
 use vellum_ledger::{Member, PrivateStore, PrivateStoreError};
-use vellum_types::{
-    hex,
-    private::{PrivateRecord, PAYLOAD_BYTES_MAX},
-    rpc::code,
-    unhex,
-};
+use vellum_types::{hex, private::PrivateRecord, rpc::code, unhex};
 
 /// What a node that holds private data serves it from.
 #[derive(Clone)]
@@ -62,7 +58,7 @@ fn entitled<'a, N>(
 fn record_json(record: &PrivateRecord, payload: bool) -> serde_json::Value {
     let mut value = json!({
         "hash": hex(&record.hash()),
-        "salt": hex(&record.salt),
+        "salt": hex(&record.salt()),
         "organisations": record.organisations,
         "expires_at": record.expires_at,
         "size": record.payload.len(),
@@ -91,10 +87,10 @@ fn put<N: crate::Node>(
     let (private, member) = entitled(state, extensions)?;
     organisations.sort();
     organisations.dedup();
-    let known = &state.executor.genesis().organisations;
+    let genesis = state.executor.genesis();
     if let Some(unknown) = organisations
         .iter()
-        .find(|name| !known.iter().any(|o| &o.name == *name))
+        .find(|name| !genesis.has_organisation(name))
     {
         return Err(invalid(format!(
             "`{unknown}` is not an organisation of this network"
@@ -102,18 +98,13 @@ fn put<N: crate::Node>(
     }
     let payload =
         unhex(payload).ok_or_else(|| invalid("`payload` must be 0x-prefixed hex".to_string()))?;
-    if payload.len() > PAYLOAD_BYTES_MAX {
-        return Err(invalid(format!(
-            "the payload is {} bytes; a private payload holds at most {PAYLOAD_BYTES_MAX}",
-            payload.len()
-        )));
-    }
     let mut record = PrivateRecord {
         organisations,
-        salt: [0; 32],
-        payload,
         expires_at: None,
+        nonce: [0; 32],
+        payload,
     };
+    record.check().map_err(|e| invalid(e.to_string()))?;
     if !record.shared_with(&member.organisation) {
         return Err(refused(format!(
             "a member puts private data only in collections of its own organisation ({})",
@@ -129,14 +120,15 @@ fn put<N: crate::Node>(
     }
     if let Some(blocks) = blocks_to_live {
         let height = state.store.height().map_err(internal)?;
-        record.expires_at = Some(height.checked_add(blocks).ok_or_else(|| {
-            invalid("`blocks_to_live` is past the last height there can be".to_string())
-        })?);
+        let expires_at = height
+            .checked_add(blocks)
+            .filter(|_| blocks > 0)
+            .ok_or_else(|| invalid("`blocks_to_live` must be 1 to 2^64 - 1 - the height"))?;
+        record.expires_at = Some(expires_at);
     }
-    getrandom::fill(&mut record.salt).map_err(internal)?;
-    record.check().map_err(|e| invalid(e.to_string()))?;
+    getrandom::fill(&mut record.nonce).map_err(internal)?;
     let hash = private.store.put(&record).map_err(store_error)?;
-    if !state.node.share_private(record.clone()) {
+    if !state.node.share_private(hash) {
         // Not kept unshared: the caller retries, with a new salt.
         private.store.purge(&hash).map_err(internal)?;
         return Err(error(
@@ -151,20 +143,26 @@ fn put<N: crate::Node>(
 fn get<N>(state: &State<N>, extensions: &http::Extensions, hash: &str) -> Reply {
     let (private, member) = entitled(state, extensions)?;
     let hash = bytes32(hash, "hash")?;
-    let record = private.store.get(&hash).map_err(internal)?.ok_or_else(|| {
+    // The same answer whether the node holds no such record or holds one the caller may not
+    // read: a member outside the collection learns neither that it exists here nor whose it is.
+    let absent = || {
         not_found(format!(
-            "this node holds no private record {}: it was never shared with {}, or it was purged",
+            "this node holds no private record {} that members of {} may read (it was never \
+             shared with them, or it was purged or expired)",
             hex(&hash),
-            private.organisation
-        ))
-    })?;
-    if !record.shared_with(&member.organisation) {
-        return Err(refused(format!(
-            "private record {} is shared with {}; you are a member of {}",
-            hex(&hash),
-            record.organisations.join(", "),
             member.organisation
-        )));
+        ))
+    };
+    let record = private
+        .store
+        .get(&hash)
+        .map_err(internal)?
+        .ok_or_else(absent)?;
+    let height = state.store.height().map_err(internal)?;
+    // Expired (the purge task deletes it within a few seconds): not served.
+    if !record.shared_with(&member.organisation) || record.expires_at.is_some_and(|at| at <= height)
+    {
+        return Err(absent());
     }
     Ok(record_json(&record, true))
 }

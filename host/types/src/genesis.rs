@@ -227,6 +227,11 @@ impl Genesis {
         keccak256(&serde_json::to_vec(self).unwrap_or_default())
     }
 
+    /// Whether `name` is one of its organisations.
+    pub fn has_organisation(&self, name: &str) -> bool {
+        self.organisations.iter().any(|o| o.name == name)
+    }
+
     /// Every identity with its organisation and role.
     pub fn identities(&self) -> impl Iterator<Item = (PublicKey, &str, Role)> + '_ {
         self.organisations.iter().flat_map(|org| {

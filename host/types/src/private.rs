@@ -2,12 +2,15 @@
 //! collection), while the chain carries only its salted hash.
 //!
 //! A member hands a payload to its own node (`vellum_putPrivate`); the node draws a 32-byte
-//! random salt, computes [`salted_hash`], keeps the [`PrivateRecord`] in its side store and sends
-//! it over the authenticated p2p network to the nodes of the collection's other organisations.
-//! Transactions and contracts carry the hash only, so execution is the same on every validator;
-//! anyone shown the payload and its salt can recompute the hash and compare it with the chain.
-//! The salt keeps a guessable payload (a yes/no, an amount) from being found by hashing
-//! candidates. A record is purged when the chain reaches its `expires_at` height, or by an
+//! random nonce, derives the salt from it and the record's collection and expiry
+//! ([`PrivateRecord::salt`]), computes [`salted_hash`], keeps the [`PrivateRecord`] in its side
+//! store and sends it over the authenticated p2p network to the nodes of the collection's other
+//! organisations. Transactions and contracts carry the hash only, so execution is the same on
+//! every validator; anyone shown the payload and its salt can recompute the hash and compare it
+//! with the chain. The salt keeps a guessable payload (a yes/no, an amount) from being found by
+//! hashing candidates, and, derived as it is, binds the collection and the expiry to the hash:
+//! a holder that changed either would hold a record with another hash. A record is purged when
+//! the chain reaches its `expires_at` height, or by an
 //! [`Action::PurgePrivate`](crate::Action::PurgePrivate) transaction from a member of one of its
 //! organisations; its hash stays wherever the chain recorded it.
 
@@ -23,17 +26,20 @@ pub const COLLECTION_ORGANISATIONS_MAX: usize = 32;
 /// Longest organisation name in a collection (as in genesis files, in practice far shorter).
 pub const ORGANISATION_NAME_BYTES_MAX: usize = 128;
 
+/// What a record's salt derivation begins with.
+pub const SALT_DOMAIN: &[u8] = b"vellum-private-salt-v1";
+
 /// A private payload with what its holders need to keep, share and purge it.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct PrivateRecord {
     /// The organisations whose nodes may hold it and whose members may read it: sorted, distinct.
     pub organisations: Vec<String>,
-    /// 32 random bytes drawn by the node that accepted the payload.
-    pub salt: [u8; 32],
-    /// The payload.
-    pub payload: Vec<u8>,
     /// The height at which every holder deletes it, if it has one.
     pub expires_at: Option<u64>,
+    /// 32 random bytes drawn by the node that accepted the payload.
+    pub nonce: [u8; 32],
+    /// The payload.
+    pub payload: Vec<u8>,
 }
 
 /// Why a record is malformed.
@@ -64,9 +70,18 @@ pub fn salted_hash(salt: &[u8; 32], payload: &[u8]) -> Hash {
 }
 
 impl PrivateRecord {
-    /// Its salted hash.
+    /// Its salt: `keccak256(SALT_DOMAIN ‖ nonce ‖ borsh(organisations) ‖ borsh(expires_at))`.
+    pub fn salt(&self) -> [u8; 32] {
+        let mut bytes = SALT_DOMAIN.to_vec();
+        bytes.extend_from_slice(&self.nonce);
+        // Writing to a Vec cannot fail.
+        let _ = borsh::to_writer(&mut bytes, &(&self.organisations, &self.expires_at));
+        keccak256(&bytes)
+    }
+
+    /// Its salted hash, `keccak256(salt ‖ payload)`.
     pub fn hash(&self) -> Hash {
-        salted_hash(&self.salt, &self.payload)
+        salted_hash(&self.salt(), &self.payload)
     }
 
     /// Whether it is within the bounds every holder applies.
@@ -104,21 +119,47 @@ mod tests {
     fn record(organisations: &[&str]) -> PrivateRecord {
         PrivateRecord {
             organisations: organisations.iter().map(|name| name.to_string()).collect(),
-            salt: [7; 32],
-            payload: b"invoice 42".to_vec(),
             expires_at: None,
+            nonce: [7; 32],
+            payload: b"invoice 42".to_vec(),
         }
     }
 
+    /// The hash is keccak256(salt ‖ payload), and the salt commits to the nonce, the collection
+    /// and the expiry: changing any of them changes the hash.
     #[test]
-    fn the_hash_is_keccak_of_salt_then_payload() {
+    fn the_hash_binds_the_payload_the_collection_and_the_expiry() {
         let record = record(&["org-1"]);
-        let mut bytes = [7u8; 32].to_vec();
-        bytes.extend_from_slice(b"invoice 42");
-        assert_eq!(record.hash(), keccak256(&bytes));
-        let mut other = record.clone();
-        other.salt[0] = 8;
-        assert_ne!(other.hash(), record.hash());
+        let mut salted = record.salt().to_vec();
+        salted.extend_from_slice(b"invoice 42");
+        assert_eq!(record.hash(), keccak256(&salted));
+        let mut derivation = SALT_DOMAIN.to_vec();
+        derivation.extend_from_slice(&[7; 32]);
+        derivation.extend_from_slice(&[1, 0, 0, 0, 5, 0, 0, 0]);
+        derivation.extend_from_slice(b"org-1");
+        derivation.push(0);
+        assert_eq!(record.salt(), keccak256(&derivation));
+        let variants = [
+            PrivateRecord {
+                nonce: [8; 32],
+                ..record.clone()
+            },
+            PrivateRecord {
+                organisations: vec!["org-1".into(), "org-3".into()],
+                ..record.clone()
+            },
+            PrivateRecord {
+                expires_at: Some(9),
+                ..record.clone()
+            },
+            PrivateRecord {
+                payload: b"invoice 43".to_vec(),
+                ..record.clone()
+            },
+        ];
+        for variant in variants {
+            assert_ne!(variant.hash(), record.hash(), "{variant:?}");
+        }
     }
 
     #[test]

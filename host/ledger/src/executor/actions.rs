@@ -209,8 +209,13 @@ impl Executor {
             Action::RemoveMember { public_key } => self.remove_member(call, public_key),
             // Nothing in the world state changes: the holders of the payload read the
             // transaction from the finalized block (private data is not state, so that every
-            // validator executes the same way whatever it holds).
-            Action::PurgePrivate { .. } => Ok(Ok(system_effects(Vec::new()))),
+            // validator executes the same way whatever it holds). Its output is the sender's
+            // organisation now, so that every holder judges it by the same organisation
+            // whenever it reads the block.
+            Action::PurgePrivate { .. } => Ok(Ok(Effects {
+                output: call.member.organisation.clone().into_bytes(),
+                ..system_effects(Vec::new())
+            })),
         }
     }
 

@@ -112,8 +112,9 @@ fn an_organisation_cannot_take_over_another_organisations_identities() {
     assert_eq!(executed.receipts[0].status, Status::Success);
 }
 
-/// A purge of private data is any member's to send: it succeeds, and writes nothing to the
-/// world state but the sender's nonce (the holders act on it from the block, off chain); a
+/// A purge of private data is any member's to send: it succeeds, writes nothing to the world
+/// state but the sender's nonce (the holders act on it from the block, off chain), and returns
+/// the sender's organisation; a
 /// stranger's is rejected like any transaction from a non-member.
 #[test]
 fn a_private_data_purge_changes_only_the_nonce() {
@@ -123,6 +124,8 @@ fn a_private_data_purge_changes_only_the_nonce() {
     assert_eq!(executed.receipts[0].status, Status::Success);
     assert_eq!(executed.writes.len(), 1, "{:?}", executed.writes);
     assert!(executed.receipts[0].events.is_empty());
+    // Its output is the sender's organisation at the block, for every holder to judge it by.
+    assert_eq!(executed.receipts[0].output, b"bank-a");
     let stranger = node.executor.check(&node.store, &sign(9, 0, purge));
     assert!(stranger.is_err(), "{stranger:?}");
 }

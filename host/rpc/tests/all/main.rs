@@ -44,7 +44,7 @@ impl vellum_rpc::Node for Offline {
         String::new()
     }
 
-    fn share_private(&self, _: vellum_types::private::PrivateRecord) -> bool {
+    fn share_private(&self, _: Hash) -> bool {
         true
     }
 }
