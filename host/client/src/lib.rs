@@ -259,17 +259,24 @@ impl Client {
 
     /// The same, proving to the node that requests come from `key`'s member (a
     /// [`CallerToken`] in each request's `authorization` header): its queries then run with
-    /// that member as their caller. The token lasts just under an hour (the longest a node
-    /// accepts): connect again for a longer session.
+    /// that member as their caller. The token is bound to the node's organisation (its
+    /// `audience`, from `vellum_status`), so no other organisation's node accepts it, and it
+    /// lasts just under an hour (the longest a node accepts): connect again for a longer
+    /// session.
     pub async fn connect_as(url: &str, trust: Trust, key: &SigningKey) -> Result<Self, Error> {
         let anonymous = Self::connect_inner(url, trust.clone(), HeaderMap::new()).await?;
         let now_ms = std::time::UNIX_EPOCH
             .elapsed()
             .map_or(0, |d| d.as_millis() as u64);
+        // Bound to the node's organisation, so that no other organisation's operator can
+        // replay it (a node of no organisation takes tokens for any node).
+        let status = anonymous.status().await?;
+        let audience = status["organisation"].as_str();
         let token = CallerToken::new(
             key,
             &anonymous.chain_id,
             now_ms + CALLER_LIFETIME_MAX_MS - CALLER_MARGIN_MS,
+            audience,
         );
         let mut headers = HeaderMap::new();
         let value = HeaderValue::from_str(&format!("Vellum {}", token.encode()))

@@ -1,6 +1,7 @@
 //! Who is calling: a request that carries `authorization: Vellum 0x…` (a
 //! [`CallerToken`](vellum_types::caller::CallerToken)) is checked before JSON-RPC sees it (the
-//! chain, the signature, the expiry, and that the key is a member's), and its methods then know
+//! chain, the audience, the signature, the expiry, and that the key is a member's), and its
+//! methods then know
 //! the caller ([`Caller`]); a request whose token is refused gets HTTP 401 with the reason. A
 //! request without one is anonymous: queries run with the zero address as their caller.
 //!
@@ -23,6 +24,8 @@ pub(crate) struct Caller {
     pub(crate) address: Address,
     /// When its token expires (ms since the Unix epoch).
     pub(crate) expires_ms: u64,
+    /// Whether its token is bound to this node's organisation (rather than to any node).
+    pub(crate) bound: bool,
 }
 
 /// Milliseconds since the Unix epoch, by this machine's clock (tokens are checked against it;
@@ -36,9 +39,16 @@ fn now_ms() -> u64 {
 /// The caller of a call: its address if its request carried a token, still unexpired; the
 /// zero address if anonymous.
 pub(crate) fn caller(extensions: &http::Extensions) -> Result<Address, ErrorObjectOwned> {
+    bound_caller(extensions).map(|(address, _)| address)
+}
+
+/// The same, and whether its token is bound to this node's organisation.
+pub(crate) fn bound_caller(
+    extensions: &http::Extensions,
+) -> Result<(Address, bool), ErrorObjectOwned> {
     match extensions.get::<Caller>() {
-        None => Ok([0; 32]),
-        Some(caller) if caller.expires_ms > now_ms() => Ok(caller.address),
+        None => Ok(([0; 32], false)),
+        Some(caller) if caller.expires_ms > now_ms() => Ok((caller.address, caller.bound)),
         Some(_) => Err(error(
             code::UNAUTHORIZED,
             "Unauthorized",
@@ -48,20 +58,28 @@ pub(crate) fn caller(extensions: &http::Extensions) -> Result<Address, ErrorObje
 }
 
 /// The gate that checks each request's caller token (see the module's documentation): tokens
-/// for `chain_id`, whose keys must be members in `store`.
-pub(crate) fn gate(chain_id: &str, store: Arc<Store>) -> crate::gates::Layer {
+/// for `chain_id` and for any node or `organisation`'s (this node's), whose keys must be members
+/// in `store`.
+pub(crate) fn gate(
+    chain_id: &str,
+    organisation: Option<String>,
+    store: Arc<Store>,
+) -> crate::gates::Layer {
     let chain_id: Arc<str> = chain_id.into();
-    crate::gates::Layer::new(move |head| match check(&chain_id, &store, &head.headers) {
-        Ok(caller) => {
-            if let Some(caller) = caller {
-                head.extensions.insert(caller);
+    let organisation: Option<Arc<str>> = organisation.map(Into::into);
+    crate::gates::Layer::new(move |head| {
+        match check(&chain_id, organisation.as_deref(), &store, &head.headers) {
+            Ok(caller) => {
+                if let Some(caller) = caller {
+                    head.extensions.insert(caller);
+                }
+                None
             }
-            None
-        }
-        Err(reason) => {
-            let mut response = HttpResponse::new(HttpBody::from(reason));
-            *response.status_mut() = http::StatusCode::UNAUTHORIZED;
-            Some(response)
+            Err(reason) => {
+                let mut response = HttpResponse::new(HttpBody::from(reason));
+                *response.status_mut() = http::StatusCode::UNAUTHORIZED;
+                Some(response)
+            }
         }
     })
 }
@@ -69,6 +87,7 @@ pub(crate) fn gate(chain_id: &str, store: Arc<Store>) -> crate::gates::Layer {
 /// The caller `headers` prove, `None` for an anonymous request, or why it is refused.
 fn check(
     chain_id: &str,
+    organisation: Option<&str>,
     store: &Store,
     headers: &http::HeaderMap,
 ) -> Result<Option<Caller>, String> {
@@ -81,12 +100,13 @@ fn check(
     };
     let token = CallerToken::decode(token).map_err(|e| e.to_string())?;
     let address = token
-        .verify(chain_id, now_ms())
+        .verify(chain_id, organisation, now_ms())
         .map_err(|e| e.to_string())?;
     match store.member(&address) {
         Ok(Some(_)) => Ok(Some(Caller {
             address,
             expires_ms: token.claim.expires_ms,
+            bound: token.claim.audience.is_some(),
         })),
         Ok(None) => Err(format!(
             "the caller token's key {} is not a member of this network",

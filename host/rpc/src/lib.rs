@@ -196,6 +196,11 @@ impl<N: Node> State<N> {
         }
     }
 
+    /// The organisation this node belongs to, if it was given one (with its private data).
+    pub(crate) fn organisation(&self) -> Option<&str> {
+        self.private.as_ref().map(|p| p.organisation.as_str())
+    }
+
     /// Serve `vellum_putPrivate` and `vellum_getPrivate` from `private`.
     pub fn with_private(mut self, private: Private) -> Self {
         self.private = Some(private);
@@ -294,6 +299,7 @@ async fn start<N: Node>(
                 .layer(gates::Layer::origins(limits.hosts.clone()))
                 .layer(callers::gate(
                     &state.executor.genesis().chain_id,
+                    state.organisation().map(str::to_string),
                     state.store.clone(),
                 ))
                 .layer(metrics)

@@ -137,6 +137,7 @@ fn status<N: Node>(state: &State<N>) -> Reply {
     Ok(json!({
         "chain_id": genesis.chain_id,
         "role": if node.observer { "observer" } else { "validator" },
+        "organisation": state.organisation(),
         "height": head.height,
         "hash": hex(&head.hash()),
         "state_root": hex(&head.state_root),

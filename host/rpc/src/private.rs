@@ -41,7 +41,7 @@ fn entitled<'a, N>(
              needs `organisation` in its node configuration)",
         ));
     };
-    let caller = callers::caller(extensions)?;
+    let (caller, bound) = callers::bound_caller(extensions)?;
     let member = match caller == [0; 32] {
         true => None,
         false => state.store.member(&caller).map_err(internal)?,
@@ -52,6 +52,15 @@ fn entitled<'a, N>(
              (authorization: Vellum 0x…, docs/rpc.md \"Callers\")",
         )
     })?;
+    // A token for any node could have been shown to another organisation's node, whose
+    // operator could replay it here.
+    if !bound {
+        return Err(refused(format!(
+            "private data needs a caller token bound to this node's organisation ({}): set its \
+             `audience` (vellum_client::Client::connect_as does)",
+            private.organisation
+        )));
+    }
     Ok((private, member))
 }
 

@@ -33,6 +33,10 @@ pub struct CallerClaim {
     pub public_key: PublicKey,
     /// When it stops being accepted, in milliseconds since the Unix epoch.
     pub expires_ms: u64,
+    /// The organisation whose nodes may accept it, or `None` for any node. A token bound to
+    /// one organisation cannot be replayed to another's nodes by the operator it was shown to;
+    /// private data is served only to tokens bound to the serving node's organisation.
+    pub audience: Option<String>,
 }
 
 /// A signed claim.
@@ -67,6 +71,16 @@ pub enum CallerError {
     /// Expired.
     #[error("the caller token expired; sign a new one")]
     Expired,
+    /// Bound to another organisation's nodes.
+    #[error(
+        "the caller token is for the nodes of `{audience}`; this node is {node}: sign one for it"
+    )]
+    WrongAudience {
+        /// The organisation named.
+        audience: String,
+        /// This node's organisation, described.
+        node: String,
+    },
     /// Lives longer than [`CALLER_LIFETIME_MAX_MS`].
     #[error("the caller token expires more than an hour from now; sign one that expires sooner")]
     TooLong,
@@ -90,12 +104,14 @@ impl CallerClaim {
 }
 
 impl CallerToken {
-    /// A token for `key` on `chain_id`, expiring at `expires_ms`.
-    pub fn new(key: &SigningKey, chain_id: &str, expires_ms: u64) -> Self {
+    /// A token for `key` on `chain_id`, expiring at `expires_ms`, accepted by the nodes of
+    /// `audience` (an organisation), or by any node without one.
+    pub fn new(key: &SigningKey, chain_id: &str, expires_ms: u64, audience: Option<&str>) -> Self {
         CallerClaim {
             chain_id: chain_id.to_string(),
             public_key: crate::public_key(key),
             expires_ms,
+            audience: audience.map(str::to_string),
         }
         .sign(key)
     }
@@ -111,14 +127,28 @@ impl CallerToken {
         borsh::from_slice(&bytes).map_err(|_| CallerError::Malformed)
     }
 
-    /// The caller's address, if the token is for `chain_id`, signed by its key, unexpired at
+    /// The caller's address, if the token is for `chain_id`, for the nodes of `organisation`
+    /// (the verifying node's, if it has one) or for any node, signed by its key, unexpired at
     /// `now_ms` and expiring no later than [`CALLER_LIFETIME_MAX_MS`] after it.
-    pub fn verify(&self, chain_id: &str, now_ms: u64) -> Result<Address, CallerError> {
+    pub fn verify(
+        &self,
+        chain_id: &str,
+        organisation: Option<&str>,
+        now_ms: u64,
+    ) -> Result<Address, CallerError> {
         if self.claim.chain_id != chain_id {
             return Err(CallerError::WrongChain {
                 expected: chain_id.to_string(),
                 found: self.claim.chain_id.clone(),
             });
+        }
+        if let Some(audience) = &self.claim.audience {
+            if Some(audience.as_str()) != organisation {
+                return Err(CallerError::WrongAudience {
+                    audience: audience.clone(),
+                    node: organisation.map_or("of no organisation".into(), |o| format!("`{o}`'s")),
+                });
+            }
         }
         if self.claim.expires_ms <= now_ms {
             return Err(CallerError::Expired);
@@ -152,33 +182,64 @@ mod tests {
 
     #[test]
     fn a_token_proves_its_signer_on_its_chain_for_its_lifetime() {
-        let token = CallerToken::new(&key(1), "test", NOW + 60_000);
+        let token = CallerToken::new(&key(1), "test", NOW + 60_000, None);
         let decoded = CallerToken::decode(&token.encode()).expect("decodes");
         assert_eq!(
-            decoded.verify("test", NOW),
+            decoded.verify("test", Some("org-1"), NOW),
             Ok(address_of(&crate::public_key(&key(1))))
         );
         assert!(matches!(
-            decoded.verify("other", NOW),
+            decoded.verify("other", None, NOW),
             Err(CallerError::WrongChain { .. })
         ));
         assert_eq!(
-            decoded.verify("test", NOW + 60_000),
+            decoded.verify("test", None, NOW + 60_000),
             Err(CallerError::Expired)
         );
-        let long = CallerToken::new(&key(1), "test", NOW + CALLER_LIFETIME_MAX_MS + 1);
-        assert_eq!(long.verify("test", NOW), Err(CallerError::TooLong));
+        let long = CallerToken::new(&key(1), "test", NOW + CALLER_LIFETIME_MAX_MS + 1, None);
+        assert_eq!(long.verify("test", None, NOW), Err(CallerError::TooLong));
         assert_eq!(CallerToken::decode("0x00"), Err(CallerError::Malformed));
     }
 
     #[test]
     fn a_token_signed_by_another_key_or_altered_is_refused() {
-        let mut token = CallerToken::new(&key(1), "test", NOW + 60_000);
+        let mut token = CallerToken::new(&key(1), "test", NOW + 60_000, None);
         token.claim.public_key = crate::public_key(&key(2));
-        assert_eq!(token.verify("test", NOW), Err(CallerError::BadSignature));
-        let mut token = CallerToken::new(&key(1), "test", NOW + 60_000);
+        assert_eq!(
+            token.verify("test", None, NOW),
+            Err(CallerError::BadSignature)
+        );
+        let mut token = CallerToken::new(&key(1), "test", NOW + 60_000, None);
         token.claim.expires_ms += 1;
-        assert_eq!(token.verify("test", NOW), Err(CallerError::BadSignature));
+        assert_eq!(
+            token.verify("test", None, NOW),
+            Err(CallerError::BadSignature)
+        );
+        // Unbinding a bound token, or binding it elsewhere, breaks its signature.
+        let mut token = CallerToken::new(&key(1), "test", NOW + 60_000, Some("org-1"));
+        token.claim.audience = None;
+        assert_eq!(
+            token.verify("test", None, NOW),
+            Err(CallerError::BadSignature)
+        );
+        token.claim.audience = Some("org-2".into());
+        assert_eq!(
+            token.verify("test", Some("org-2"), NOW),
+            Err(CallerError::BadSignature)
+        );
+    }
+
+    /// A token bound to an organisation is accepted by its nodes only.
+    #[test]
+    fn a_bound_token_is_accepted_by_its_organisations_nodes_only() {
+        let token = CallerToken::new(&key(1), "test", NOW + 60_000, Some("org-1"));
+        assert!(token.verify("test", Some("org-1"), NOW).is_ok());
+        for node in [Some("org-2"), None] {
+            assert!(matches!(
+                token.verify("test", node, NOW),
+                Err(CallerError::WrongAudience { .. })
+            ));
+        }
     }
 
     /// A token's signature over its claim never verifies as a transaction's, however the token's
@@ -187,7 +248,7 @@ mod tests {
     #[test]
     fn a_token_cannot_pass_as_a_transaction() {
         let signer = key(1);
-        let token = CallerToken::new(&signer, "test", NOW + 60_000);
+        let token = CallerToken::new(&signer, "test", NOW + 60_000, None);
         let transaction = Transaction {
             chain_id: "test".into(),
             sender: crate::public_key(&signer),
@@ -212,7 +273,10 @@ mod tests {
             claim: token.claim.clone(),
             signature: signed.signature,
         };
-        assert_eq!(replayed.verify("test", NOW), Err(CallerError::BadSignature));
+        assert_eq!(
+            replayed.verify("test", None, NOW),
+            Err(CallerError::BadSignature)
+        );
         let length = u32::from_le_bytes(CALLER_DOMAIN[..4].try_into().expect("four bytes"));
         assert!(length > 1_000_000_000, "{length}");
     }

@@ -35,6 +35,8 @@ const METHODS: &[&str] = &[
     "vellum_getAccountTransactions",
     "vellum_getContracts",
     "vellum_getContractHistory",
+    "vellum_putPrivate",
+    "vellum_getPrivate",
 ];
 
 /// The rest of the node: nothing pending, every submission refused.
@@ -57,6 +59,10 @@ impl vellum_rpc::Node for Offline {
 
     fn metrics(&self) -> String {
         String::new()
+    }
+
+    fn share_private(&self, _: Hash) -> bool {
+        true
     }
 }
 
@@ -95,7 +101,13 @@ fn fixture() -> &'static Fixture {
             executor,
             dir,
         } = node;
-        let state = State::with_limits(Arc::new(store), Arc::new(executor), Offline, Limits::default());
+        let private = vellum_ledger::PrivateStore::open(&dir.path().join("private"), Default::default())
+            .expect("private data store");
+        let state = State::with_limits(Arc::new(store), Arc::new(executor), Offline, Limits::default())
+            .with_private(vellum_rpc::Private {
+                store: Arc::new(private),
+                organisation: "bank-a".into(),
+            });
         Fixture {
             runtime: tokio::runtime::Builder::new_current_thread()
                 .enable_all()

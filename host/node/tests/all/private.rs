@@ -144,6 +144,38 @@ async fn private_data_reaches_its_collection_only_and_is_purged_everywhere() {
     let absent = get(&org3, &hash).await.expect_err("not on org-3's node");
     assert_eq!(absent.code(), Some(code::NOT_FOUND), "{absent}");
     refused(get(&client(&net, base, 1, None).await, &hash).await);
+    // A token for any node (not bound to org-2's) could have been shown to another
+    // organisation's operator: refused for private data, though accepted for the rest.
+    let unbound = {
+        use jsonrpsee::core::client::ClientT as _;
+        let key = vellum_client::read_member_key(&net.join("keys/org-2-admin.key")).expect("key");
+        let now = std::time::UNIX_EPOCH.elapsed().expect("clock").as_millis() as u64;
+        let token =
+            vellum_types::caller::CallerToken::new(&key, "vellum-local", now + 60_000, None);
+        let mut headers = jsonrpsee::http_client::HeaderMap::new();
+        let value = format!("Vellum {}", token.encode());
+        headers.insert("authorization", value.parse().expect("a header"));
+        let client = jsonrpsee::http_client::HttpClientBuilder::default()
+            .set_headers(headers)
+            .build(url(base, 1))
+            .expect("client");
+        let refused = client
+            .request::<Value, _>("vellum_getPrivate", rpc_params![&hash])
+            .await
+            .expect_err("refused");
+        let jsonrpsee::core::ClientError::Call(error) = refused else {
+            panic!("{refused}")
+        };
+        assert_eq!(error.code(), code::PRIVATE_REFUSED);
+        error
+            .data()
+            .map(|data| data.get().to_string())
+            .unwrap_or_default()
+    };
+    assert!(
+        unbound.contains("bound to this node's organisation"),
+        "{unbound}"
+    );
 
     // On disk: in the side stores of org-1's and org-2's nodes, nowhere on org-3's node, and in
     // no node's ledger or consensus journals (the chain carries only hashes).

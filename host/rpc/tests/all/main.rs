@@ -1198,11 +1198,21 @@ fn over_tls_only_clients_that_trust_the_ca_are_answered() {
 /// The headers that prove `key`'s member is calling, with a token expiring `expires_in_ms` from
 /// now (negative: already expired).
 fn caller_headers(key: u8, expires_in_ms: i64) -> jsonrpsee::http_client::HeaderMap {
+    bound_caller_headers(key, expires_in_ms, None)
+}
+
+/// The same, for the nodes of `audience` only.
+fn bound_caller_headers(
+    key: u8,
+    expires_in_ms: i64,
+    audience: Option<&str>,
+) -> jsonrpsee::http_client::HeaderMap {
     let now = std::time::UNIX_EPOCH.elapsed().expect("clock").as_millis() as i64;
     let token = vellum_types::caller::CallerToken::new(
         &vellum_ledger::testing::key(key),
         CHAIN,
         (now + expires_in_ms) as u64,
+        audience,
     );
     let mut headers = jsonrpsee::http_client::HeaderMap::new();
     headers.insert(
@@ -1216,7 +1226,8 @@ fn caller_headers(key: u8, expires_in_ms: i64) -> jsonrpsee::http_client::Header
 
 /// A query sees the caller a member's token proves (the zero address for an anonymous one),
 /// over HTTP and over a WebSocket connection; a token of someone who is not a member, an
-/// expired one, or garbage is refused with HTTP 401 and the reason, before JSON-RPC runs.
+/// expired one, one bound to another organisation's nodes, or garbage is refused with HTTP 401
+/// and the reason, before JSON-RPC runs.
 #[test]
 fn queries_see_the_caller_a_member_token_proves() {
     let (node, contract) = ledger(50_000_000, 0);
@@ -1280,6 +1291,11 @@ fn queries_see_the_caller_a_member_token_proves() {
         (caller_headers(9, 60_000), "not a member"),
         (caller_headers(3, -1), "expired"),
         (caller_headers(3, 2 * 60 * 60 * 1000), "more than an hour"),
+        // Bound to the nodes of an organisation, and this node is of none.
+        (
+            bound_caller_headers(3, 60_000, Some("bank-a")),
+            "for the nodes of `bank-a`",
+        ),
     ] {
         let header = format!(
             "authorization: {}\r\n",
