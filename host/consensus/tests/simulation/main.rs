@@ -12,6 +12,7 @@
 //! (default below), `VELLUM_SIM_SEED=S` replays seed S alone; a failing seed prints itself.
 
 mod byzantine;
+mod finality;
 mod scenarios;
 
 use byzantine::{flood, Tampering};
@@ -344,7 +345,8 @@ async fn network_with(
             max_size: consensus::engine::max_message_size(&chain.genesis.limits),
             disconnect_on_block: true,
             tracked_peer_sets: NZUsize!(1),
-            max_peers_per_set: NZUsize!(16),
+            // The finality table runs up to 31 validators.
+            max_peers_per_set: NZUsize!(64),
         },
         peers,
         observers.iter().cloned(),
