@@ -12,7 +12,8 @@
 //! ```
 //!
 //! `VELLUM_SIM_SIZES=4,7` picks the validator counts, `VELLUM_SIM_BLOCKS` the blocks measured
-//! (default 40), `VELLUM_SIM_SEED` the seed (default 1).
+//! (default 40), `VELLUM_SIM_SEED` the seed (default 1), `VELLUM_SIM_DOWN=1` how many validators
+//! never start (default 0): a validator down, whose views as leader time out.
 
 use super::*;
 
@@ -46,13 +47,14 @@ fn finality_table() {
         .unwrap_or_else(|| vec![4, 7, 10, 16, 31]);
     let blocks: u64 = env("VELLUM_SIM_BLOCKS").unwrap_or(40);
     let seed: u64 = env("VELLUM_SIM_SEED").unwrap_or(1);
+    let down: usize = env("VELLUM_SIM_DOWN").unwrap_or(0);
     println!(
         "| validators | blocks/s | block interval p50 / max (ms) | finality p50 (ms) | finality p99 (ms) | simulated s | wall s |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     for n in sizes {
         let started = std::time::Instant::now();
-        let measured = measure(n, blocks, seed);
+        let measured = measure(n, down, blocks, seed);
         println!(
             "| {n} | {:.2} | {} / {} | {} | {} | {:.1} | {:.0} |",
             measured.blocks_per_second,
@@ -75,10 +77,11 @@ struct Measured {
     simulated_ms: u64,
 }
 
-/// Run `n` honest validators until each has committed `blocks` blocks past the first; the
-/// latency from each block's time (its proposer's clock when it built it) to its commit at each
-/// validator, and the blocks per second.
-fn measure(n: usize, blocks: u64, seed: u64) -> Measured {
+/// Run `n` validators, the first `down` of them never started and the rest honest, until each
+/// running one has committed `blocks` blocks past the first; the latency from each block's time
+/// (its proposer's clock when it built it) to its commit at each running validator, and the
+/// blocks per second.
+fn measure(n: usize, down: usize, blocks: u64, seed: u64) -> Measured {
     let limits = ChainLimits {
         block_time_step_max_ms: 60_000,
         block_transactions_max: BLOCK_TRANSACTIONS_MAX,
@@ -96,7 +99,7 @@ fn measure(n: usize, blocks: u64, seed: u64) -> Measured {
             let keys: Vec<_> = (0..n).map(|i| chain.public(i)).collect();
             link_all(&mut oracle, &keys, &WAN).await;
             let mut running = Vec::new();
-            for i in 0..n {
+            for i in down..n {
                 running.push(
                     start(
                         &context,
@@ -113,17 +116,19 @@ fn measure(n: usize, blocks: u64, seed: u64) -> Measured {
                 .iter()
                 .filter_map(|r| r.as_ref().map(|r| r.submitter.clone()))
                 .collect();
-            let _sent = client(&context, submitters, 1, chain.stores[0].clone());
-            // When each validator committed each height, sampled every simulated millisecond.
+            let _sent = client(&context, submitters, 1, chain.stores[down].clone());
+            // When each running validator committed each height, sampled every simulated
+            // millisecond (the ones down stay at 0 and are left out).
             let mut committed = vec![vec![0u64; target as usize + 1]; n];
             let mut seen = vec![0u64; n];
+            seen[..down].fill(target);
             while seen.iter().any(|&h| h < target) {
                 let now = context
                     .current()
                     .duration_since(std::time::UNIX_EPOCH)
                     .unwrap_or_default()
                     .as_millis() as u64;
-                for i in 0..n {
+                for i in down..n {
                     let height = chain.height(i).min(target);
                     for h in seen[i] + 1..=height {
                         committed[i][h as usize] = now;
@@ -136,9 +141,9 @@ fn measure(n: usize, blocks: u64, seed: u64) -> Measured {
             committed
         }
     });
-    chain.assert_agreement(&(0..n).collect::<Vec<_>>());
+    chain.assert_agreement(&(down..n).collect::<Vec<_>>());
     let time = |h: u64| {
-        chain.stores[0]
+        chain.stores[down]
             .header(h)
             .expect("read")
             .expect("header")
@@ -147,7 +152,7 @@ fn measure(n: usize, blocks: u64, seed: u64) -> Measured {
     let mut finality: Vec<u64> = (2..=target)
         .flat_map(|h| {
             let proposed = time(h);
-            committed
+            committed[down..]
                 .iter()
                 .map(move |at| at[h as usize].saturating_sub(proposed))
         })
