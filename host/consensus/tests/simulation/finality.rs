@@ -37,6 +37,11 @@ fn quantile(samples: &[u64], q: f64) -> u64 {
 #[test]
 #[ignore = "a measurement: run it with --ignored --nocapture (see the module's documentation)"]
 fn finality_table() {
+    // `RUST_LOG=vellum=debug` shows what the validators do.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let sizes: Vec<usize> = std::env::var("VELLUM_SIM_SIZES")
         .ok()
         .map(|list| {
