@@ -48,15 +48,8 @@ pub(crate) fn storage<N>(
     if policy == ReadPolicy::Public && !system {
         return Ok(());
     }
-    let caller = callers::caller(extensions)?;
     let how = "send a caller token (authorization: Vellum 0x…, docs/rpc.md \"Callers\")";
-    let member = match caller == [0; 32] {
-        true => None,
-        false => state
-            .store
-            .member(&caller)
-            .map_err(crate::params::internal)?,
-    };
+    let (member, _) = callers::member(&state.store, extensions)?;
     let Some(member) = member else {
         let what = match system {
             true => "the ledger's own records are readable by members only".to_string(),
@@ -78,7 +71,7 @@ pub(crate) fn storage<N>(
             "this node's read policy is `organisation`: the storage of {} is readable by members \
              of {owner}, its owner, and {} is a member of {}",
             hex(namespace),
-            hex(&caller),
+            hex(&vellum_types::address_of(&member.public_key)),
             member.organisation
         ))),
         None => Err(refused(format!(
@@ -122,16 +115,8 @@ impl Viewer {
         if policy == ReadPolicy::Public {
             return Ok(Self::public());
         }
-        let caller = callers::caller(extensions)?;
-        let organisation = match caller == [0; 32] {
-            true => None,
-            false => state
-                .store
-                .member(&caller)
-                .map_err(crate::params::internal)?
-                .map(|member| member.organisation),
-        };
-        Ok(Self::with(policy, organisation))
+        let (member, _) = callers::member(&state.store, extensions)?;
+        Ok(Self::with(policy, member.map(|member| member.organisation)))
     }
 
     /// Whether this viewer may be refused anything ([`Viewer::sees`] is `true` for every

@@ -14,7 +14,7 @@ use jsonrpsee::{
     types::ErrorObjectOwned,
 };
 use std::sync::Arc;
-use vellum_ledger::Store;
+use vellum_ledger::{Member, Store};
 use vellum_types::{caller::CallerToken, hex, rpc::code, Address};
 
 /// The caller a request proved itself to be.
@@ -42,7 +42,23 @@ pub(crate) fn caller(extensions: &http::Extensions) -> Result<Address, ErrorObje
     bound_caller(extensions).map(|(address, _)| address)
 }
 
-/// The same, and whether its token is bound to this node's organisation.
+/// The member the caller of `extensions` is now, `None` if anonymous or no longer a member (the
+/// membership is read again on each call, so a member removed during a WebSocket connection
+/// stops being one), and whether its token is bound to this node's organisation.
+pub(crate) fn member(
+    store: &Store,
+    extensions: &http::Extensions,
+) -> Result<(Option<Member>, bool), ErrorObjectOwned> {
+    let (caller, bound) = bound_caller(extensions)?;
+    if caller == [0; 32] {
+        return Ok((None, false));
+    }
+    let member = store.member(&caller).map_err(crate::params::internal)?;
+    Ok((member, bound))
+}
+
+/// The caller of a call as [`caller`] finds it, and whether its token is bound to this node's
+/// organisation.
 pub(crate) fn bound_caller(
     extensions: &http::Extensions,
 ) -> Result<(Address, bool), ErrorObjectOwned> {

@@ -1,7 +1,7 @@
 //! Private data over JSON-RPC (`vellum_types::private`): `vellum_putPrivate` hands a payload
 //! to this node for a collection of organisations and returns its salted hash;
-//! `vellum_getPrivate` reads it back. Both need a caller token of a member ([`code::PRIVATE_REFUSED`]
-//! without one); a put must name a collection of the member's organisation and this node's, and
+//! `vellum_getPrivate` reads it back. Both need a caller token of a member, bound to this
+//! node's organisation ([`code::PRIVATE_REFUSED`] without one); a put must name a collection of the member's organisation and this node's, and
 //! a get answers only records of the member's organisation's collections ([`code::NOT_FOUND`]
 //! for the others, as for a record the node does not hold).
 
@@ -41,11 +41,7 @@ fn entitled<'a, N>(
              needs `organisation` in its node configuration)",
         ));
     };
-    let (caller, bound) = callers::bound_caller(extensions)?;
-    let member = match caller == [0; 32] {
-        true => None,
-        false => state.store.member(&caller).map_err(internal)?,
-    };
+    let (member, bound) = callers::member(&state.store, extensions)?;
     let member = member.ok_or_else(|| {
         refused(
             "private data is for members of its collection: send a caller token \
