@@ -41,6 +41,7 @@ fn genesis() -> Genesis {
         limits: ChainLimits::default(),
         validators: Vec::new(),
         read_policy: Default::default(),
+        governance: Default::default(),
     }
 }
 

@@ -4,11 +4,12 @@
 use crate::{
     executed::{ExecutedBlock, StateWrite},
     keys,
-    records::Member,
+    records::{Member, Organisation},
 };
 use vellum_types::{address_of, merkle_root, Block, Genesis, Hash, Header};
 
-/// The state written at genesis: every identity's membership, sorted by key.
+/// The state written at genesis: every identity's membership and every organisation's record
+/// and their list, sorted by key.
 pub fn genesis_writes(genesis: &Genesis) -> Vec<StateWrite> {
     let mut writes: Vec<StateWrite> = genesis
         .identities()
@@ -24,6 +25,26 @@ pub fn genesis_writes(genesis: &Genesis) -> Vec<StateWrite> {
             )
         })
         .collect();
+    let mut names: Vec<String> = genesis
+        .organisations
+        .iter()
+        .map(|o| o.name.clone())
+        .collect();
+    names.sort();
+    for name in &names {
+        let record = Organisation {
+            joined_at: 0,
+            removed: None,
+        };
+        writes.push((
+            keys::organisation_key(name),
+            Some(borsh::to_vec(&record).unwrap_or_default()),
+        ));
+    }
+    writes.push((
+        keys::organisations_key(),
+        Some(borsh::to_vec(&names).unwrap_or_default()),
+    ));
     writes.sort();
     writes
 }

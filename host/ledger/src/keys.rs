@@ -9,7 +9,12 @@
 //! | `member/` ‖ address | borsh(`records::Member`) |
 //! | `code/` ‖ code hash | the wasm |
 //! | `contract/` ‖ address | borsh(`records::ContractInfo`) |
-//! | `approval/` ‖ code hash ‖ organisation | height of the approval, u64 big-endian |
+//! | `approval/` ‖ code hash ‖ organisation | height of a legacy `ApproveCode`, u64 big-endian |
+//! | `organisation/` ‖ name | borsh(`records::Organisation`) |
+//! | `organisations` | borsh(`Vec<String>`): the names of the organisations that have not left, sorted |
+//! | `proposals` | the number of the last proposal, u64 big-endian |
+//! | `proposal/` ‖ number u64 big-endian | borsh(`records::Proposal`) |
+//! | `vote/` ‖ number u64 big-endian ‖ organisation | height of the organisation's approval, u64 big-endian |
 //!
 //! A history key is `len(full key) u32 BE ‖ full key ‖ height u64 BE ‖ position u32 BE`, so all
 //! versions of one key sort together, oldest first.
@@ -61,6 +66,31 @@ pub fn contract_key(address: &Address) -> Vec<u8> {
 /// Where `organisation`'s approval of `code_hash` is kept.
 pub fn approval_key(code_hash: &Hash, organisation: &str) -> Vec<u8> {
     system(&[b"approval/", code_hash, organisation.as_bytes()])
+}
+
+/// Where organisation `name`'s record is kept.
+pub fn organisation_key(name: &str) -> Vec<u8> {
+    system(&[b"organisation/", name.as_bytes()])
+}
+
+/// Where the names of the organisations that have not left are kept.
+pub fn organisations_key() -> Vec<u8> {
+    system(&[b"organisations"])
+}
+
+/// Where the number of the last proposal is kept.
+pub fn proposals_key() -> Vec<u8> {
+    system(&[b"proposals"])
+}
+
+/// Where proposal `id` is kept.
+pub fn proposal_key(id: u64) -> Vec<u8> {
+    system(&[b"proposal/", &id.to_be_bytes()])
+}
+
+/// Where `organisation`'s approval of proposal `id` is kept.
+pub fn vote_key(id: u64, organisation: &str) -> Vec<u8> {
+    system(&[b"vote/", &id.to_be_bytes(), organisation.as_bytes()])
 }
 
 /// The prefix under which every version of `full` is stored in `history`.

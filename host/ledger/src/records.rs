@@ -2,7 +2,7 @@
 //! ([`crate::keys`] says where each one lives).
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use vellum_types::{keccak256, Address, Hash, PublicKey, Role};
+use vellum_types::{keccak256, Address, Change, Hash, Policy, PublicKey, Role};
 
 /// A registered identity.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -24,13 +24,56 @@ pub struct ContractInfo {
     pub version: u32,
     /// Who deployed it.
     pub deployer: Address,
-    /// The organisation that owns it: its deployer's. Only that organisation's admins may
-    /// upgrade it.
+    /// The organisation that owns it: its deployer's, or the successor of an owner that left
+    /// ([`Organisation::removed`]). Every change to the contract needs its approval.
     pub owner: String,
     /// Height of the deploy.
     pub deployed_at: u64,
     /// Its interface JSON (the `vellum:interface` custom section), or empty.
     pub interface: String,
+    /// Who must approve its changes besides its owner.
+    pub upgrade_policy: Policy,
+    /// Whether it refuses calls (it still serves queries).
+    pub frozen: bool,
+}
+
+/// An organisation of the network, founding or joined by proposal.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Organisation {
+    /// The height it joined at (0 for founding organisations).
+    pub joined_at: u64,
+    /// Set when it left: its identities are refused from the next block.
+    pub removed: Option<Removal>,
+}
+
+/// When an organisation left, and who took its contracts over.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Removal {
+    /// The height of the proposal's execution.
+    pub height: u64,
+    /// The organisation its contracts passed to.
+    pub successor: String,
+}
+
+/// A governance proposal.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Proposal {
+    /// Its number: 1 for the first.
+    pub id: u64,
+    /// Who proposed it.
+    pub proposer: Address,
+    /// The proposer's organisation.
+    pub organisation: String,
+    /// The nonce of the proposing transaction (a proposed deploy's address depends on it).
+    pub nonce: u64,
+    /// What it changes.
+    pub change: Change,
+    /// The height it was proposed at.
+    pub proposed_at: u64,
+    /// The last height at which it may execute.
+    pub expires_at: u64,
+    /// The height it executed at, once it has.
+    pub executed_at: Option<u64>,
 }
 
 /// The address of the contract `deployer` creates with its transaction of `nonce`.

@@ -45,7 +45,7 @@ use crate::{
         self, event_index_key, event_position, full_key, history_key, history_prefix,
         scoped_bounds, EventPosition, EventSelector,
     },
-    records::{ContractInfo, Member},
+    records::{ContractInfo, Member, Organisation, Proposal},
 };
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 use std::{
@@ -514,6 +514,70 @@ impl Store {
         borsh::from_slice(&bytes)
             .map(Some)
             .map_err(|e| corrupt("state", e))
+    }
+
+    /// The organisations that have not left, with their records, sorted by name.
+    pub fn organisations(&self) -> Result<Vec<(String, Organisation)>, StoreError> {
+        let snapshot = self.snapshot()?;
+        let names: Vec<String> = match snapshot.read(&keys::organisations_key())? {
+            Some(bytes) => borsh::from_slice(&bytes).map_err(|e| corrupt("state", e))?,
+            None => Vec::new(),
+        };
+        names
+            .into_iter()
+            .map(|name| {
+                let record = snapshot
+                    .read(&keys::organisation_key(&name))?
+                    .map(|bytes| borsh::from_slice(&bytes).map_err(|e| corrupt("state", e)))
+                    .transpose()?
+                    .unwrap_or(Organisation {
+                        joined_at: 0,
+                        removed: None,
+                    });
+                Ok((name, record))
+            })
+            .collect()
+    }
+
+    /// The organisation that owns what `owner` owned: `owner`, or the successor it left its
+    /// contracts to (and so on).
+    pub fn owner_of(&self, owner: &str) -> Result<String, StoreError> {
+        let snapshot = self.snapshot()?;
+        let mut owner = owner.to_string();
+        for _ in 0..4096 {
+            let Some(bytes) = snapshot.read(&keys::organisation_key(&owner))? else {
+                break;
+            };
+            let record: Organisation =
+                borsh::from_slice(&bytes).map_err(|e| corrupt("state", e))?;
+            match record.removed {
+                Some(removal) => owner = removal.successor,
+                None => break,
+            }
+        }
+        Ok(owner)
+    }
+
+    /// The number of the last proposal (0 before the first).
+    pub fn last_proposal(&self) -> Result<u64, StoreError> {
+        Ok(nonce_of(self.snapshot()?.read(&keys::proposals_key())?))
+    }
+
+    /// Proposal `id`, with the approvals that count (of organisations that have not left) and
+    /// their heights.
+    pub fn proposal(&self, id: u64) -> Result<Option<(Proposal, Approvals)>, StoreError> {
+        let snapshot = self.snapshot()?;
+        let Some(bytes) = snapshot.read(&keys::proposal_key(id))? else {
+            return Ok(None);
+        };
+        let proposal: Proposal = borsh::from_slice(&bytes).map_err(|e| corrupt("state", e))?;
+        let mut approvals = Vec::new();
+        for (name, _) in self.organisations()? {
+            if let Some(height) = snapshot.read(&keys::vote_key(id, &name))? {
+                approvals.push((name, nonce_of(Some(height))));
+            }
+        }
+        Ok(Some((proposal, approvals)))
     }
 
     /// The value of `key` in `namespace` after the block at `height`.
@@ -1038,6 +1102,9 @@ fn decode_header(mut bytes: &[u8]) -> Result<Header, StoreError> {
 
 /// A state entry: full key and value.
 pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// The organisations whose approvals of a proposal count, with the heights they approved at.
+pub type Approvals = Vec<(String, u64)>;
 
 fn decode_version(prefix_len: usize, key: &[u8], value: &[u8]) -> Result<Version, StoreError> {
     let suffix = key

@@ -50,6 +50,7 @@ pub fn genesis(policy: DeployPolicy) -> Genesis {
         limits: ChainLimits::default(),
         validators: Vec::new(),
         read_policy: Default::default(),
+        governance: Default::default(),
     }
 }
 

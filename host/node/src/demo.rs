@@ -4,7 +4,8 @@
 //! keys, submit them to a node, wait for receipts, and query contracts read-only. New
 //! identities are added to the first organisation by its admin (the devnet's key), and for the
 //! trade story to the second organisation too, by its admin; that story hands private data to
-//! each organisation's own node, with its parties' caller tokens.
+//! each organisation's own node, with its parties' caller tokens. The governance story adds an
+//! organisation by proposal (approved by the second organisation's admin).
 
 use crate::{config::NodeConfig, devnet, keys::generate_member_key};
 use anyhow::{anyhow, bail};
@@ -14,7 +15,8 @@ use sha3::{Digest as _, Sha3_256};
 use std::{path::Path, time::Instant};
 use vellum_client::{parse_address, Client, Signer};
 use vellum_types::{
-    hex, private::salted_hash, public_key, unhex, unhex32, Action, Genesis, Role, SignedTransaction,
+    hex, private::salted_hash, public_key, unhex, unhex32, Action, Change, Genesis, Role,
+    SignedTransaction,
 };
 
 /// Run every scenario against `client`, with the devnet in `dir` (its admin key and contracts).
@@ -44,7 +46,8 @@ pub async fn run(client: &Client, dir: &Path) -> anyhow::Result<()> {
         .escrow(address("escrow")?, address("points")?, &tag)
         .await?;
     story.trade(address("trade")?, dir, &tag).await?;
-    println!("All six use cases ran end to end.");
+    story.governance(address("notary")?, dir, &tag).await?;
+    println!("All six use cases and the governance story ran end to end.");
     Ok(())
 }
 
@@ -561,6 +564,62 @@ impl Story<'_> {
             )
             .await?;
         println!("   recalled: {}\n", text(&recalled));
+        Ok(())
+    }
+}
+
+impl Story<'_> {
+    /// A new organisation joins by proposal, and can change nothing it does not own.
+    async fn governance(&mut self, notary: [u8; 32], dir: &Path, tag: &str) -> anyhow::Result<()> {
+        println!("7. Governance: an organisation joins, and can change nothing it does not own");
+        let name = format!("harbour-{tag}");
+        let key = generate_member_key()?;
+        let join = self.admin.sign(Action::Propose {
+            change: Change::AddOrganisation {
+                name: name.clone(),
+                admins: vec![public_key(&key)],
+            },
+        });
+        let output = self.send(join, "proposing the new organisation").await?["output"].clone();
+        let id = output["proposal"].as_u64().unwrap_or(0);
+        if output["executed"] == json!(true) {
+            println!("   org-1 proposes that {name} join (proposal {id}); alone, it is a majority");
+        } else {
+            let mut admin2 = Signer::load(&dir.join("keys/org-2-admin.key"), self.client).await?;
+            let approve = admin2.sign(Action::Approve { proposal: id });
+            let output =
+                self.send(approve, "approving the new organisation").await?["output"].clone();
+            if output["executed"] != json!(true) {
+                bail!("proposal {id} did not execute on org-2's approval: {output}");
+            }
+            println!("   org-1 proposes that {name} join (proposal {id}); org-2's approval makes the majority, and it joins");
+        }
+        let mut newcomer = Signer::new(key, self.client).await?;
+        let notary_code = devnet::BUNDLED
+            .iter()
+            .find(|(n, _)| *n == "notary")
+            .map(|(_, code)| code.to_vec())
+            .unwrap_or_default();
+        let upgrade = newcomer.sign(Action::Upgrade {
+            contract: notary,
+            code: notary_code,
+            migrate_args: String::new(),
+        });
+        let why = self
+            .refused(upgrade, "an upgrade of org-1's notary by the newcomer")
+            .await?;
+        println!("   {name}'s admin tries to upgrade the notary: {why}");
+        let freeze = newcomer.sign(Action::Propose {
+            change: Change::Freeze { contract: notary },
+        });
+        let output = self.send(freeze, "proposing to freeze the notary").await?["output"].clone();
+        if output["executed"] != json!(false) {
+            bail!("a freeze of org-1's notary executed without org-1: {output}");
+        }
+        println!(
+            "   it proposes to freeze the notary: proposal {} stays open, for the owner org-1 has not approved it\n",
+            output["proposal"]
+        );
         Ok(())
     }
 }

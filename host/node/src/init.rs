@@ -182,6 +182,7 @@ pub fn init(options: &Options) -> anyhow::Result<Network> {
             })
             .collect(),
         read_policy: options.read_policy,
+        governance: Default::default(),
     };
     let port = |base: u16, i: usize| {
         u16::try_from(i)

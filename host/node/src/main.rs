@@ -162,6 +162,64 @@ enum Command {
     ///   vellum private purge --key vellum-devnet/keys/org-1-admin.key 0x5152...
     #[command(verbatim_doc_comment)]
     Private(cli::private::Args),
+    /// Governance: propose a change, approve or withdraw approval, show and list proposals
+    /// (docs/governance.md). A change executes, once, in the transaction whose approval meets
+    /// its policy; a contract's changes always need its owner's approval.
+    ///
+    /// Examples:
+    ///
+    ///   vellum gov propose --key org-1-admin.key upgrade 0x3f0c...e1 notary_v2.wasm
+    ///   vellum gov propose --key org-1-admin.key add-org bank-c --admin 0x02b4...
+    ///   vellum gov propose --key org-1-admin.key policy 0x3f0c...e1 m_of_n:2
+    ///   vellum gov approve --key org-2-admin.key 4
+    ///   vellum gov withdraw --key org-2-admin.key 4
+    ///   vellum gov list --key org-2-admin.key
+    ///   vellum gov show --key org-2-admin.key 4
+    #[command(verbatim_doc_comment)]
+    Gov(cli::gov::Args),
+    /// Upgrade a contract your organisation owns: proposes the upgrade, which executes at once
+    /// if your organisation's approval meets the contract's policy (else others approve it
+    /// with `vellum gov approve`).
+    ///
+    /// Examples:
+    ///
+    ///   vellum upgrade --key vellum-devnet/keys/org-1-admin.key 0x3f0c...e1 notary_v2.wasm
+    ///   vellum upgrade --key org-1-admin.key 0x3f0c...e1 v3.wasm --args '{"from": 2}' --version 2
+    #[command(verbatim_doc_comment)]
+    Upgrade(cli::gov::UpgradeCommand),
+    /// Freeze a contract your organisation owns (it refuses calls, still serves queries), or
+    /// unfreeze it; by proposal, like `vellum upgrade`.
+    ///
+    /// Examples:
+    ///
+    ///   vellum freeze --key vellum-devnet/keys/org-1-admin.key 0x3f0c...e1
+    ///   vellum freeze --key vellum-devnet/keys/org-1-admin.key 0x3f0c...e1 --unfreeze
+    #[command(verbatim_doc_comment)]
+    Freeze(cli::gov::FreezeCommand),
+    /// Add or remove an identity of your organisation (admins only).
+    ///
+    /// Examples:
+    ///
+    ///   vellum members add --key org-1-admin.key --org org-1 0x03a1...
+    ///   vellum members add --key org-1-admin.key --org org-1 --role admin 0x03a1...
+    ///   vellum members remove --key org-1-admin.key 0x03a1...
+    #[command(verbatim_doc_comment)]
+    Members(cli::gov::MembersCommand),
+    /// The organisations of the network (members only: pass your key).
+    ///
+    /// Examples:
+    ///
+    ///   vellum orgs --key vellum-devnet/keys/org-1-admin.key
+    #[command(verbatim_doc_comment)]
+    Orgs(cli::gov::Member),
+    /// The validator set the node follows.
+    ///
+    /// Examples:
+    ///
+    ///   vellum validators
+    ///   vellum validators --rpc http://10.0.0.5:8100
+    #[command(verbatim_doc_comment)]
+    Validators(cli::Rpc),
     /// Start a new contract from the template: a crate in contracts/, tests on both hosts, a
     /// README with its tables.
     ///
@@ -231,6 +289,12 @@ async fn client_command(command: Command) -> anyhow::Result<()> {
         Command::Verify(args) => cli::verify::run(args).await,
         Command::Proof(args) => cli::proof::run(args).await,
         Command::Private(args) => cli::private::run(args).await,
+        Command::Gov(args) => cli::gov::run(args).await,
+        Command::Upgrade(args) => cli::gov::upgrade(args).await,
+        Command::Freeze(args) => cli::gov::freeze(args).await,
+        Command::Members(args) => cli::gov::members(args).await,
+        Command::Orgs(args) => cli::gov::orgs(args).await,
+        Command::Validators(rpc) => cli::gov::validators(rpc).await,
         Command::Node(_)
         | Command::Init(_)
         | Command::Keys(_)

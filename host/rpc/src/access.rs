@@ -147,6 +147,10 @@ impl Viewer {
             Action::Call { contract, .. } | Action::Upgrade { contract, .. } => {
                 self.organisation_of(state, true, contract)?
             }
+            Action::Propose { change } => match change.contract() {
+                Some(contract) => self.organisation_of(state, true, contract)?,
+                None => None,
+            },
             _ => None,
         };
         Ok(owner.as_ref() == Some(organisation))
@@ -168,7 +172,9 @@ impl Viewer {
                 .store
                 .contract(address)
                 .map_err(internal)?
-                .map(|info| info.owner),
+                .map(|info| state.store.owner_of(&info.owner))
+                .transpose()
+                .map_err(internal)?,
             false => state
                 .store
                 .member(address)

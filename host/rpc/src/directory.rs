@@ -177,7 +177,8 @@ fn contracts<N>(state: &State<N>, page: Listing) -> Reply {
             .try_into()
             .map_err(|_| internal("a contract record under a key that is not an address"))?;
         let info: ContractInfo = borsh::from_slice(value).map_err(internal)?;
-        out.push(json::contract(&address, &info));
+        let owner = state.store.owner_of(&info.owner).map_err(internal)?;
+        out.push(json::contract(&address, &info, &owner));
         last = Some(address);
     }
     let next = (out.len() < entries.len() || entries.len() == limit)

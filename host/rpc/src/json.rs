@@ -2,10 +2,10 @@
 //! JSON where it parses, cursors as opaque strings.
 
 use serde_json::{json, Value};
-use vellum_ledger::{ContractInfo, Version};
+use vellum_ledger::{records::Proposal, ContractInfo, Version};
 use vellum_types::{
-    hex, keccak256, Action, Address, Block, Hash, LedgerEvent, Receipt, Role, SignedTransaction,
-    Status,
+    hex, keccak256, Action, Address, Block, Change, Hash, LedgerEvent, Receipt, Role,
+    SignedTransaction, Status,
 };
 
 /// Contract output or stored data: its JSON if it is JSON, else `{"hex": ...}`.
@@ -87,6 +87,67 @@ fn role(role: Role) -> &'static str {
     }
 }
 
+/// What a proposal changes, as one object: `kind` and the change's fields (code as its hash and
+/// size).
+pub fn change(change: &Change) -> Value {
+    let kind = change.kind();
+    match change {
+        Change::Deploy {
+            code,
+            init_args,
+            upgrade_policy,
+        } => json!({
+            "kind": kind, "code_hash": hex(&keccak256(code)), "code_bytes": code.len(),
+            "init_args": init_args, "upgrade_policy": upgrade_policy.to_string(),
+        }),
+        Change::Upgrade {
+            contract,
+            version,
+            code,
+            migrate_args,
+        } => json!({
+            "kind": kind, "contract": hex(contract), "version": version,
+            "code_hash": hex(&keccak256(code)), "code_bytes": code.len(), "migrate_args": migrate_args,
+        }),
+        Change::Freeze { contract } | Change::Unfreeze { contract } => {
+            json!({ "kind": kind, "contract": hex(contract) })
+        }
+        Change::SetUpgradePolicy { contract, policy } => {
+            json!({ "kind": kind, "contract": hex(contract), "policy": policy.to_string() })
+        }
+        Change::AddOrganisation { name, admins } => json!({
+            "kind": kind, "name": name, "admins": admins.iter().map(|k| hex(k)).collect::<Vec<_>>(),
+        }),
+        Change::RemoveOrganisation { name, successor } => {
+            json!({ "kind": kind, "name": name, "successor": successor })
+        }
+    }
+}
+
+/// A proposal with the approvals that count, and its state at `height`: `open`, `executed` or
+/// `expired`.
+pub fn proposal(proposal: &Proposal, approvals: &[(String, u64)], height: u64) -> Value {
+    let state = match proposal.executed_at {
+        Some(_) => "executed",
+        None if height > proposal.expires_at => "expired",
+        None => "open",
+    };
+    json!({
+        "id": proposal.id,
+        "proposer": hex(&proposal.proposer),
+        "organisation": proposal.organisation,
+        "change": change(&proposal.change),
+        "proposed_at": proposal.proposed_at,
+        "expires_at": proposal.expires_at,
+        "executed_at": proposal.executed_at,
+        "state": state,
+        "approvals": approvals
+            .iter()
+            .map(|(organisation, height)| json!({ "organisation": organisation, "height": height }))
+            .collect::<Vec<_>>(),
+    })
+}
+
 /// A signed transaction, decoded.
 pub fn transaction(signed: &SignedTransaction) -> Value {
     let tx = &signed.transaction;
@@ -124,6 +185,9 @@ pub fn transaction(signed: &SignedTransaction) -> Value {
         Action::PurgePrivate { hash } => {
             json!({ "purge_private": { "hash": hex(hash) } })
         }
+        Action::Propose { change: c } => json!({ "propose": change(c) }),
+        Action::Approve { proposal } => json!({ "approve": { "proposal": proposal } }),
+        Action::Withdraw { proposal } => json!({ "withdraw": { "proposal": proposal } }),
     };
     json!({
         "hash": hex(&signed.hash()),
@@ -166,13 +230,16 @@ pub fn block(block: &Block, receipts: Option<&[Receipt]>) -> Value {
 }
 
 /// A deployed contract.
-pub fn contract(address: &Address, info: &ContractInfo) -> Value {
+/// `owner` is the organisation that owns it now (its record's, or that one's successor).
+pub fn contract(address: &Address, info: &ContractInfo, owner: &str) -> Value {
     json!({
         "address": hex(address),
         "code_hash": hex(&info.code_hash),
         "version": info.version,
         "deployer": hex(&info.deployer),
-        "owner": info.owner,
+        "owner": owner,
+        "upgrade_policy": info.upgrade_policy.to_string(),
+        "frozen": info.frozen,
         "deployed_at": info.deployed_at,
         "interface": serde_json::from_str::<Value>(&info.interface).unwrap_or(Value::Null),
     })

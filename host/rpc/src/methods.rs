@@ -153,6 +153,34 @@ fn status<N: Node>(state: &State<N>) -> Reply {
     }))
 }
 
+/// Most proposals one `vellum_getProposals` returns.
+pub const PROPOSALS_PAGE_MAX: usize = 100;
+
+/// Proposals newest first, from the one before `before` (the newest without it), at most
+/// `limit` (default and most [`PROPOSALS_PAGE_MAX`]), and the cursor of the next page.
+fn proposals<N>(state: &State<N>, before: Option<u64>, limit: Option<usize>) -> Reply {
+    let limit = limit
+        .unwrap_or(PROPOSALS_PAGE_MAX)
+        .clamp(1, PROPOSALS_PAGE_MAX);
+    let height = state.store.head().map_err(internal)?.height;
+    let last = state.store.last_proposal().map_err(internal)?;
+    let top = before.map_or(last, |b| b.saturating_sub(1).min(last));
+    let mut out = Vec::new();
+    let mut budget = crate::params::Budget::new(state.limits.response_bytes_max);
+    let mut id = top;
+    while id > 0 && out.len() < limit {
+        if let Some((proposal, approvals)) = state.store.proposal(id).map_err(internal)? {
+            let entry = json::proposal(&proposal, &approvals, height);
+            if !budget.take(entry.to_string().len()) && !out.is_empty() {
+                break;
+            }
+            out.push(entry);
+        }
+        id -= 1;
+    }
+    Ok(json!({ "proposals": out, "next": (id > 0).then_some(id + 1) }))
+}
+
 fn query<N>(
     state: &State<N>,
     contract: &str,
@@ -493,7 +521,36 @@ pub(crate) fn register<N: Node>(
             .contract(&address)
             .map_err(internal)?
             .ok_or_else(|| not_found(format!("no contract at {}", hex(&address))))?;
-        Ok::<Value, ErrorObjectOwned>(json::contract(&address, &info))
+        let owner = state.store.owner_of(&info.owner).map_err(internal)?;
+        Ok::<Value, ErrorObjectOwned>(json::contract(&address, &info, &owner))
+    })?;
+    module.register_method("vellum_getProposal", |params, state, extensions| {
+        let (id,): (u64,) = params.parse()?;
+        crate::access::storage(state, extensions, &vellum_ledger::SYSTEM)?;
+        let height = state.store.head().map_err(internal)?.height;
+        let (proposal, approvals) = state
+            .store
+            .proposal(id)
+            .map_err(internal)?
+            .ok_or_else(|| not_found(format!("there is no proposal {id}")))?;
+        Ok::<Value, ErrorObjectOwned>(json::proposal(&proposal, &approvals, height))
+    })?;
+    module.register_method("vellum_getProposals", |params, state, extensions| {
+        let mut seq = params.sequence();
+        let before: Option<u64> = seq.optional_next()?;
+        let limit: Option<usize> = seq.optional_next()?;
+        crate::access::storage(state, extensions, &vellum_ledger::SYSTEM)?;
+        proposals(state, before, limit)
+    })?;
+    module.register_method("vellum_getOrganisations", |_, state, extensions| {
+        crate::access::storage(state, extensions, &vellum_ledger::SYSTEM)?;
+        let organisations = state.store.organisations().map_err(internal)?;
+        Ok::<Value, ErrorObjectOwned>(Value::Array(
+            organisations
+                .iter()
+                .map(|(name, record)| json!({ "name": name, "joined_at": record.joined_at }))
+                .collect(),
+        ))
     })?;
     module.register_method("vellum_getHistory", |params, state, extensions| {
         let mut seq = params.sequence();

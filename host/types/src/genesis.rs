@@ -6,6 +6,7 @@
 //! block's parent, so nodes started from different files can never agree on a block.
 
 use crate::{
+    governance::{Governance, Policy, ORGANISATIONS_MAX},
     hex::{hex, unhex},
     transaction::{keccak256, Hash, PublicKey, Role},
 };
@@ -183,6 +184,10 @@ pub struct Genesis {
     /// only make it stricter). Left out of the file (and of the hash) when `public`.
     #[serde(default, skip_serializing_if = "ReadPolicy::is_public")]
     pub read_policy: ReadPolicy,
+    /// Governance rules (`docs/governance.md`). Left out of the file (and of the hash) when
+    /// every rule has its default.
+    #[serde(default, skip_serializing_if = "Governance::is_default")]
+    pub governance: Governance,
 }
 
 /// A validator: a consensus identity, separate from the secp256k1 keys that sign transactions.
@@ -251,6 +256,32 @@ impl Genesis {
         }
         if self.organisations.is_empty() {
             return fail("no organisations".into());
+        }
+        if self.organisations.len() > ORGANISATIONS_MAX {
+            return fail(format!(
+                "{} organisations; a network may have at most {ORGANISATIONS_MAX}",
+                self.organisations.len()
+            ));
+        }
+        let governance = &self.governance;
+        if governance.proposal_lifetime_blocks == 0 {
+            return fail("governance: proposal_lifetime_blocks is 0".into());
+        }
+        for (name, policy) in [
+            ("upgrade_policy", governance.upgrade_policy),
+            ("upgrade_policy_minimum", governance.upgrade_policy_minimum),
+            ("membership_policy", governance.membership_policy),
+        ] {
+            if policy == (Policy::MOfN { m: 0 }) {
+                return fail(format!("governance: {name} is m_of_n with m = 0"));
+            }
+        }
+        let n = self.organisations.len();
+        if governance.upgrade_policy.required(n) < governance.upgrade_policy_minimum.required(n) {
+            return fail(format!(
+                "governance: upgrade_policy {} is less strict than upgrade_policy_minimum {}",
+                governance.upgrade_policy, governance.upgrade_policy_minimum
+            ));
         }
         let mut names = std::collections::BTreeSet::new();
         let mut keys = std::collections::BTreeSet::new();

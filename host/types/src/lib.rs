@@ -8,6 +8,7 @@
 //! - [`transaction`]: signed transactions, their borsh encoding (`docs/transactions.md`),
 //!   secp256k1 signing and verification, and the rejections a transaction can meet;
 //! - [`genesis`]: the genesis file (organisations, identities, validators, chain limits);
+//! - [`governance`]: proposals, the changes they make and the policies that approve them;
 //! - [`block`]: headers, blocks, receipts and events, and the binary Merkle root (commonware's
 //!   `bmt` with Keccak-256) their headers commit to;
 //! - [`hex`](mod@hex): `0x` hex, as every byte string appears in JSON;
@@ -29,6 +30,7 @@
 pub mod block;
 pub mod caller;
 pub mod genesis;
+pub mod governance;
 pub mod hex;
 pub mod private;
 pub mod proof;
@@ -39,6 +41,7 @@ pub mod validators;
 
 pub use block::{merkle_root, Block, Header, LedgerEvent, Receipt, Status};
 pub use genesis::{ChainLimits, DeployPolicy, Genesis, GenesisError, Validator};
+pub use governance::{Change, Governance, Policy};
 pub use hex::{hex, unhex, unhex32};
 pub use transaction::{
     address_of, keccak256, public_key, Action, Address, Hash, PublicKey, Role, SignedTransaction,

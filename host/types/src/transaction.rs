@@ -115,6 +115,23 @@ pub enum Action {
         /// The payload's salted hash.
         hash: Hash,
     },
+    /// Propose `change` ([`crate::governance`]); the proposal's number is the next one, and the
+    /// sender's organisation approves it at once (admins only).
+    Propose {
+        /// What it changes.
+        change: crate::governance::Change,
+    },
+    /// Approve proposal `proposal` for the sender's organisation (admins only); the change
+    /// executes in this transaction if that meets its policy.
+    Approve {
+        /// The proposal's number.
+        proposal: u64,
+    },
+    /// Withdraw the sender's organisation's approval of open proposal `proposal` (admins only).
+    Withdraw {
+        /// The proposal's number.
+        proposal: u64,
+    },
 }
 
 /// The signed part of a transaction.
@@ -175,6 +192,14 @@ pub enum TransactionError {
     /// The sender is not a registered identity.
     #[error("sender {0} is not a member of this network")]
     UnknownSender(String),
+    /// The sender's organisation has been removed from the network (by proposal).
+    #[error("sender {sender} belongs to organisation `{organisation}`, which has left the network; its keys are refused")]
+    OrganisationRemoved {
+        /// The sender's address.
+        sender: String,
+        /// Its organisation.
+        organisation: String,
+    },
     /// The nonce is not the sender's next one.
     #[error("nonce {found} is not the sender's next nonce {expected}")]
     BadNonce {
@@ -204,6 +229,7 @@ impl TransactionError {
         matches!(
             self,
             TransactionError::UnknownSender(_)
+                | TransactionError::OrganisationRemoved { .. }
                 | TransactionError::BadNonce { .. }
                 | TransactionError::Duplicate(_)
         )

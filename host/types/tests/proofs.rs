@@ -45,6 +45,7 @@ fn genesis() -> Genesis {
             })
             .collect(),
         read_policy: Default::default(),
+        governance: Default::default(),
     }
 }
 

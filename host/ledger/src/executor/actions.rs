@@ -11,26 +11,26 @@ use crate::{
 use std::sync::Arc;
 use vellum_runtime::{Call, CodeHash, Context, Contract, Mode, Outcome, PrepareError};
 use vellum_types::{
-    address_of, hex, Action, Address, DeployPolicy, Hash, LedgerEvent, Receipt, Role,
-    SignedTransaction, Status, TransactionError,
+    address_of, hex, Action, Address, Hash, LedgerEvent, Policy, Receipt, Role, SignedTransaction,
+    Status, TransactionError,
 };
 
 /// The effects of a transaction that succeeded.
 pub(super) struct Effects {
-    output: Vec<u8>,
-    events: Vec<LedgerEvent>,
-    writes: Vec<StateWrite>,
-    contract: Option<Address>,
-    fuel_used: u64,
+    pub(super) output: Vec<u8>,
+    pub(super) events: Vec<LedgerEvent>,
+    pub(super) writes: Vec<StateWrite>,
+    pub(super) contract: Option<Address>,
+    pub(super) fuel_used: u64,
 }
 
 /// Why a transaction failed, and the fuel it used getting there.
 pub(super) struct Failure {
-    status: Status,
-    fuel_used: u64,
+    pub(super) status: Status,
+    pub(super) fuel_used: u64,
 }
 
-fn refused(message: impl Into<String>) -> Failure {
+pub(super) fn refused(message: impl Into<String>) -> Failure {
     Failure {
         status: Status::Refused(message.into()),
         fuel_used: 0,
@@ -58,7 +58,7 @@ pub(super) struct Caller<'a> {
     pub(super) fuel: u64,
 }
 
-fn system_effects(writes: Vec<StateWrite>) -> Effects {
+pub(super) fn system_effects(writes: Vec<StateWrite>) -> Effects {
     Effects {
         output: Vec::new(),
         events: Vec::new(),
@@ -102,6 +102,16 @@ impl Executor {
             .map_err(Refusal::Invalid)?;
         let member = member
             .ok_or_else(|| Refusal::Invalid(TransactionError::UnknownSender(hex(&address))))?;
+        let organisation: Option<records::Organisation> = context.record(
+            &keys::organisation_key(&member.organisation),
+            "organisation",
+        )?;
+        if organisation.is_some_and(|o| o.removed.is_some()) {
+            return Err(Refusal::Invalid(TransactionError::OrganisationRemoved {
+                sender: hex(&address),
+                organisation: member.organisation,
+            }));
+        }
         Ok(Sender {
             address,
             member,
@@ -207,6 +217,9 @@ impl Executor {
                 role,
             } => self.add_member(call, public_key, organisation, *role),
             Action::RemoveMember { public_key } => self.remove_member(call, public_key),
+            Action::Propose { change } => self.propose(call, change),
+            Action::Approve { proposal } => self.approve_proposal(call, *proposal),
+            Action::Withdraw { proposal } => self.withdraw(call, *proposal),
             // Nothing in the world state changes: the holders of the payload read the
             // transaction from the finalized block (private data is not state, so that every
             // validator executes the same way whatever it holds). Its output is the sender's
@@ -217,41 +230,6 @@ impl Executor {
                 ..system_effects(Vec::new())
             })),
         }
-    }
-
-    /// Whether `call`'s sender may deploy or upgrade to `code_hash`.
-    fn allowed_code(
-        &self,
-        call: &Caller<'_>,
-        code_hash: &Hash,
-    ) -> Result<Result<(), Failure>, BlockError> {
-        if call.member.role != Role::Admin {
-            return Ok(Err(refused(
-                "only organisation admins deploy or upgrade contracts",
-            )));
-        }
-        if self.genesis.deploy_policy == DeployPolicy::AnyAdmin {
-            return Ok(Ok(()));
-        }
-        let organisations = &self.genesis.organisations;
-        let mut approvals = 0;
-        for organisation in organisations {
-            if call
-                .context
-                .read(&keys::approval_key(code_hash, &organisation.name))?
-                .is_some()
-            {
-                approvals += 1;
-            }
-        }
-        if approvals * 2 <= organisations.len() {
-            return Ok(Err(refused(format!(
-                "code {} is approved by {approvals} of {} organisations; more than half must approve it",
-                hex(code_hash),
-                organisations.len()
-            ))));
-        }
-        Ok(Ok(()))
     }
 
     fn run(
@@ -277,7 +255,7 @@ impl Executor {
                 fuel_limit: fuel,
                 mode: Mode::Transaction,
             },
-            call.context.world(),
+            call.context.world(false),
         )?;
         let status = match status_of(execution.outcome) {
             Ok(output) => {
@@ -313,16 +291,12 @@ impl Executor {
         }))
     }
 
-    /// Code a deploy or upgrade may install: allowed by the policy for `call`'s sender, and valid.
-    fn admit_code(
+    /// Code a deploy or upgrade may install: valid, and prepared.
+    pub(super) fn admit_code(
         &self,
-        call: &Caller<'_>,
         code: &[u8],
     ) -> Result<Result<(Hash, Arc<Contract>), Failure>, BlockError> {
         let code_hash = CodeHash::of(code).0;
-        if let Err(failure) = self.allowed_code(call, &code_hash)? {
-            return Ok(Err(failure));
-        }
         Ok(self.prepare(code)?.map(|contract| (code_hash, contract)))
     }
 
@@ -337,13 +311,41 @@ impl Executor {
         Ok(self.runtime.prepare(code).map_err(unprepared))
     }
 
+    /// A plain deploy: allowed when the deploy policy is met by the sender's organisation alone
+    /// (otherwise the deploy needs a proposal), with genesis's default upgrade policy.
     fn deploy(
         &self,
         call: &Caller<'_>,
         code: &[u8],
         init_args: &str,
     ) -> Result<Result<Effects, Failure>, BlockError> {
-        let (code_hash, contract) = match self.admit_code(call, code)? {
+        if call.member.role != Role::Admin {
+            return Ok(Err(refused(
+                "only organisation admins deploy or upgrade contracts",
+            )));
+        }
+        let policy = self.deploy_policy();
+        let organisations = self.organisations(call.context)?.len();
+        if !policy.met(1, organisations) {
+            return Ok(Err(refused(format!(
+                "the deploy policy is {policy}: {} of {organisations} organisations must approve \
+                 a deploy; propose it (`vellum gov propose deploy`)",
+                policy.required(organisations)
+            ))));
+        }
+        let upgrade_policy = self.genesis.governance.upgrade_policy;
+        self.deploy_as(call, code, init_args, upgrade_policy)
+    }
+
+    /// Deploy `code` for `call`'s sender at the address of its nonce, owned by its organisation.
+    pub(super) fn deploy_as(
+        &self,
+        call: &Caller<'_>,
+        code: &[u8],
+        init_args: &str,
+        upgrade_policy: Policy,
+    ) -> Result<Result<Effects, Failure>, BlockError> {
+        let (code_hash, contract) = match self.admit_code(code)? {
             Ok(admitted) => admitted,
             Err(failure) => return Ok(Err(failure)),
         };
@@ -366,6 +368,8 @@ impl Executor {
             owner: call.member.organisation.clone(),
             deployed_at: call.context.height,
             interface: interface_of(code),
+            upgrade_policy,
+            frozen: false,
         };
         effects
             .writes
@@ -425,6 +429,13 @@ impl Executor {
         else {
             return Ok(Err(refused(format!("no contract at {}", hex(address)))));
         };
+        if info.frozen {
+            return Ok(Err(refused(format!(
+                "contract {} is frozen: it serves queries but takes no calls until its owner \
+                 unfreezes it",
+                hex(address)
+            ))));
+        }
         let contract = self.loaded(call, &info)?;
         self.run(
             call,
@@ -436,6 +447,8 @@ impl Executor {
         )
     }
 
+    /// A plain upgrade: by an admin of the contract's owner, when its upgrade policy is met by
+    /// the owner alone (otherwise the upgrade needs a proposal).
     fn upgrade(
         &self,
         call: &Caller<'_>,
@@ -443,20 +456,42 @@ impl Executor {
         code: &[u8],
         migrate_args: &str,
     ) -> Result<Result<Effects, Failure>, BlockError> {
-        let Some(mut info) = call
+        let Some(info) = call
             .context
             .record::<ContractInfo>(&keys::contract_key(address), "contract")?
         else {
             return Ok(Err(refused(format!("no contract at {}", hex(address)))));
         };
-        if call.member.organisation != info.owner {
+        let owner = self.owner_of(call.context, &info.owner)?;
+        if call.member.role != Role::Admin || call.member.organisation != owner {
             return Ok(Err(refused(format!(
-                "contract {} belongs to organisation {}; only its admins may upgrade it",
+                "contract {} belongs to organisation {owner}; only its admins may upgrade it",
                 hex(address),
-                info.owner
             ))));
         }
-        let (code_hash, contract) = match self.admit_code(call, code)? {
+        let organisations = self.organisations(call.context)?.len();
+        if !info.upgrade_policy.met(1, organisations) {
+            return Ok(Err(refused(format!(
+                "contract {}'s upgrade policy is {}: {} of {organisations} organisations must \
+                 approve an upgrade; propose it (`vellum gov propose upgrade`)",
+                hex(address),
+                info.upgrade_policy,
+                info.upgrade_policy.required(organisations)
+            ))));
+        }
+        self.upgrade_to(call, address, info, code, migrate_args)
+    }
+
+    /// Install `code` over the contract at `address` (record `info`) and run its `migrate`.
+    pub(super) fn upgrade_to(
+        &self,
+        call: &Caller<'_>,
+        address: &Address,
+        mut info: ContractInfo,
+        code: &[u8],
+        migrate_args: &str,
+    ) -> Result<Result<Effects, Failure>, BlockError> {
+        let (code_hash, contract) = match self.admit_code(code)? {
             Ok(admitted) => admitted,
             Err(failure) => return Ok(Err(failure)),
         };
@@ -498,6 +533,8 @@ impl Executor {
         Ok(Ok(effects))
     }
 
+    /// The legacy `ApproveCode`: recorded, and counted by no rule since deploys and upgrades are
+    /// approved by proposal.
     fn approve(&self, call: &Caller<'_>, code_hash: &Hash) -> Result<Effects, Failure> {
         if call.member.role != Role::Admin {
             return Err(refused("only organisation admins approve code"));

@@ -19,6 +19,7 @@
 mod actions;
 mod admission;
 mod error;
+mod governance;
 mod query;
 mod signatures;
 mod state;

@@ -81,7 +81,7 @@ impl Executor {
                 fuel_limit: call.fuel,
                 mode: Mode::Query,
             },
-            context.world(),
+            context.world(true),
         )?;
         Ok(match status_of(execution.outcome) {
             Ok(output) => QueryResult::Success {

@@ -45,9 +45,12 @@ impl Storage for ContractView {
     }
 }
 
-/// The contracts a call tree may reach: those deployed in the block's state.
+/// The contracts a call tree may reach: those deployed in the block's state (frozen ones only
+/// for queries).
 struct BlockWorld {
     block: Arc<RwLock<Overlay>>,
+    /// Whether frozen contracts are reachable: for queries, which they still serve.
+    frozen: bool,
 }
 
 impl BlockWorld {
@@ -63,7 +66,7 @@ impl World for BlockWorld {
         };
         let info: ContractInfo =
             borsh::from_slice(&bytes).map_err(|e| StorageError(Box::new(e)))?;
-        Ok(Some(CodeHash(info.code_hash)))
+        Ok((self.frozen || !info.frozen).then_some(CodeHash(info.code_hash)))
     }
 
     fn code(&self, hash: &CodeHash) -> Result<Vec<u8>, StorageError> {
@@ -108,10 +111,12 @@ impl BlockContext {
             })
     }
 
-    /// Every contract's code and storage as the block's state holds them, for a call tree.
-    pub(super) fn world(&self) -> Arc<dyn World> {
+    /// Every contract's code and storage as the block's state holds them, for a call tree: a
+    /// transaction's (`frozen` false) reaches no frozen contract, a query's (`frozen` true) does.
+    pub(super) fn world(&self, frozen: bool) -> Arc<dyn World> {
         Arc::new(BlockWorld {
             block: self.state.clone(),
+            frozen,
         })
     }
 

@@ -4,6 +4,7 @@
 mod calls;
 mod contracts;
 mod events;
+mod governance;
 mod history;
 mod membership;
 mod python_signer;

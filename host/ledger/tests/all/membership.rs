@@ -18,30 +18,52 @@ fn membership_and_code_policy_are_enforced_on_chain() {
         )
     };
 
-    // A plain member cannot approve; one approval of three organisations is not a majority.
+    // Under majority_of_organisations a plain deploy is refused, whatever was approved by
+    // ApproveCode (before, an approval covered the code hash for any deploy or upgrade): the
+    // deploy is proposed, and executes on a second organisation's approval.
     let executed = node.block(vec![
-        sign(3, 0, Action::ApproveCode { code_hash: hash }),
         sign(1, 0, Action::ApproveCode { code_hash: hash }),
+        sign(2, 0, Action::ApproveCode { code_hash: hash }),
         deploy_tx(1),
     ]);
-    assert!(
-        matches!(&executed.receipts[0].status, Status::Refused(m) if m.contains("admins approve"))
-    );
     assert_eq!(executed.receipts[1].status, Status::Success);
     assert!(
-        matches!(&executed.receipts[2].status, Status::Refused(m) if m.contains("approved by 1 of 3"))
+        matches!(&executed.receipts[2].status, Status::Refused(m) if m.contains("propose it")),
+        "{:?}",
+        executed.receipts[2]
     );
-    // A second organisation's approval makes a majority.
+    let propose = |signer, nonce| {
+        sign(
+            signer,
+            nonce,
+            Action::Propose {
+                change: vellum_types::Change::Deploy {
+                    code: code.clone(),
+                    init_args: "{}".into(),
+                    upgrade_policy: vellum_types::Policy::Owner,
+                },
+            },
+        )
+    };
     let executed = node.block(vec![
-        sign(2, 0, Action::ApproveCode { code_hash: hash }),
-        deploy_tx(2),
+        propose(3, 0),
+        propose(1, 2),
+        sign(2, 1, Action::Approve { proposal: 1 }),
     ]);
+    assert!(
+        matches!(&executed.receipts[0].status, Status::Refused(m) if m.contains("admins propose"))
+    );
+    assert_eq!(executed.receipts[1].status, Status::Success);
     assert_eq!(
-        executed.receipts[1].status,
+        executed.receipts[2].status,
         Status::Success,
         "{:?}",
-        executed.receipts[1]
+        executed.receipts[2]
     );
+    // The contract is the proposer's, at the address of its proposing transaction.
+    let contract = vellum_ledger::records::contract_address(&address(1), 2);
+    let info = node.store.contract(&contract).unwrap().expect("deployed");
+    assert_eq!(info.owner, "bank-a");
 
     // Admins manage their own organisation's members only.
     let newcomer = public_key(&key(9));
@@ -57,7 +79,7 @@ fn membership_and_code_policy_are_enforced_on_chain() {
         )
     };
     let executed = node.block(vec![
-        add(2, 1, "bank-a"),
+        add(2, 2, "bank-a"),
         add(3, 1, "bank-a"),
         add(1, 3, "bank-a"),
     ]);

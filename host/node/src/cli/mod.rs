@@ -5,6 +5,7 @@ pub mod call;
 pub mod demo;
 pub mod deploy;
 pub mod devnet;
+pub mod gov;
 pub mod history;
 pub mod init;
 pub mod keys;

@@ -1,0 +1,472 @@
+//! Proposals: propose, approve, withdraw, and the changes they execute once their policy is met
+//! (`docs/governance.md`).
+
+use super::{
+    actions::{refused, system_effects, Caller, Effects, Failure},
+    state::BlockContext,
+    BlockError, Executor,
+};
+use crate::{
+    executed::StateWrite,
+    keys,
+    records::{ContractInfo, Member, Organisation, Proposal, Removal},
+};
+use vellum_types::{
+    address_of,
+    governance::{valid_organisation_name, JOINING_ADMINS_MAX, ORGANISATIONS_MAX},
+    hex, Change, DeployPolicy, Policy, Role,
+};
+
+/// Longest chain of successors followed to find who owns a contract now. Successors are always
+/// organisations that had not left, so a chain is never longer than the number of organisations
+/// that ever left; this only bounds the work a corrupt store could cause.
+const SUCCESSION_STEPS_MAX: usize = 4096;
+
+type Outcome = Result<Result<Effects, Failure>, BlockError>;
+
+/// Who must approve a change: the policy, and the organisation whose approval is needed besides
+/// (a contract's owner).
+struct Requirement {
+    policy: Policy,
+    owner: Option<String>,
+}
+
+impl Executor {
+    /// The deploy policy as a governance policy.
+    pub(super) fn deploy_policy(&self) -> Policy {
+        match self.genesis.deploy_policy {
+            DeployPolicy::AnyAdmin => Policy::AnyAdmin,
+            DeployPolicy::MajorityOfOrganisations => Policy::Majority,
+        }
+    }
+
+    /// The names of the organisations that have not left, sorted.
+    pub(super) fn organisations(&self, context: &BlockContext) -> Result<Vec<String>, BlockError> {
+        Ok(context
+            .record::<Vec<String>>(&keys::organisations_key(), "organisations")?
+            .unwrap_or_default())
+    }
+
+    /// The organisation that owns what `owner` owned: `owner`, or the successor it left its
+    /// contracts to (and so on).
+    pub(super) fn owner_of(
+        &self,
+        context: &BlockContext,
+        owner: &str,
+    ) -> Result<String, BlockError> {
+        let mut owner = owner.to_string();
+        for _ in 0..SUCCESSION_STEPS_MAX {
+            match context.record::<Organisation>(&keys::organisation_key(&owner), "organisation")? {
+                Some(Organisation {
+                    removed: Some(Removal { successor, .. }),
+                    ..
+                }) => owner = successor,
+                _ => return Ok(owner),
+            }
+        }
+        Ok(owner)
+    }
+
+    pub(super) fn propose(&self, call: &Caller<'_>, change: &Change) -> Outcome {
+        if call.member.role != Role::Admin {
+            return Ok(Err(refused("only organisation admins propose changes")));
+        }
+        let last = crate::store::nonce_of(call.context.read(&keys::proposals_key())?);
+        let id = last + 1;
+        let proposal = Proposal {
+            id,
+            proposer: call.sender,
+            organisation: call.member.organisation.clone(),
+            nonce: call.nonce,
+            change: change.clone(),
+            proposed_at: call.context.height,
+            expires_at: call
+                .context
+                .height
+                .saturating_add(self.genesis.governance.proposal_lifetime_blocks),
+            executed_at: None,
+        };
+        // A proposal that could never execute is refused now rather than left to expire.
+        if let Err(failure) = self.requirement(call.context, &proposal.change)? {
+            return Ok(Err(failure));
+        }
+        let writes = vec![(keys::proposals_key(), Some(id.to_be_bytes().to_vec()))];
+        self.vote(call, proposal, writes)
+    }
+
+    pub(super) fn approve_proposal(&self, call: &Caller<'_>, id: u64) -> Outcome {
+        if call.member.role != Role::Admin {
+            return Ok(Err(refused("only organisation admins approve proposals")));
+        }
+        let proposal = match self.open_proposal(call.context, id)? {
+            Ok(proposal) => proposal,
+            Err(failure) => return Ok(Err(failure)),
+        };
+        self.vote(call, proposal, Vec::new())
+    }
+
+    pub(super) fn withdraw(&self, call: &Caller<'_>, id: u64) -> Outcome {
+        if call.member.role != Role::Admin {
+            return Ok(Err(refused("only organisation admins withdraw approvals")));
+        }
+        if let Err(failure) = self.open_proposal(call.context, id)? {
+            return Ok(Err(failure));
+        }
+        let key = keys::vote_key(id, &call.member.organisation);
+        if call.context.read(&key)?.is_none() {
+            return Ok(Err(refused(format!(
+                "organisation {} has not approved proposal {id}",
+                call.member.organisation
+            ))));
+        }
+        Ok(Ok(system_effects(vec![(key, None)])))
+    }
+
+    /// Proposal `id` if it may still execute.
+    fn open_proposal(
+        &self,
+        context: &BlockContext,
+        id: u64,
+    ) -> Result<Result<Proposal, Failure>, BlockError> {
+        let Some(proposal) = context.record::<Proposal>(&keys::proposal_key(id), "proposal")?
+        else {
+            return Ok(Err(refused(format!("there is no proposal {id}"))));
+        };
+        if let Some(height) = proposal.executed_at {
+            return Ok(Err(refused(format!(
+                "proposal {id} was executed at height {height}"
+            ))));
+        }
+        if context.height > proposal.expires_at {
+            return Ok(Err(refused(format!(
+                "proposal {id} expired after height {}",
+                proposal.expires_at
+            ))));
+        }
+        Ok(Ok(proposal))
+    }
+
+    /// Record `call`'s organisation's approval of `proposal` (with `writes` before it), and
+    /// execute the change if the approvals now meet its policy.
+    fn vote(
+        &self,
+        call: &Caller<'_>,
+        mut proposal: Proposal,
+        mut writes: Vec<StateWrite>,
+    ) -> Outcome {
+        let requirement = match self.requirement(call.context, &proposal.change)? {
+            Ok(requirement) => requirement,
+            Err(failure) => return Ok(Err(failure)),
+        };
+        let organisation = &call.member.organisation;
+        let organisations = self.organisations(call.context)?;
+        let mut approvals = Vec::new();
+        for name in &organisations {
+            if name == organisation
+                || call
+                    .context
+                    .read(&keys::vote_key(proposal.id, name))?
+                    .is_some()
+            {
+                approvals.push(name.as_str());
+            }
+        }
+        writes.push((
+            keys::vote_key(proposal.id, organisation),
+            Some(call.context.height.to_be_bytes().to_vec()),
+        ));
+        let met = requirement
+            .owner
+            .as_ref()
+            .is_none_or(|owner| approvals.contains(&owner.as_str()))
+            && requirement.policy.met(approvals.len(), organisations.len());
+        let mut effects = if met {
+            match self.execute_change(call, &proposal, &organisations)? {
+                Ok(effects) => effects,
+                Err(failure) => return Ok(Err(failure)),
+            }
+        } else {
+            system_effects(Vec::new())
+        };
+        if met {
+            proposal.executed_at = Some(call.context.height);
+        }
+        writes.push((
+            keys::proposal_key(proposal.id),
+            Some(borsh::to_vec(&proposal).unwrap_or_default()),
+        ));
+        writes.append(&mut effects.writes);
+        effects.writes = writes;
+        if effects.output.is_empty() {
+            effects.output = serde_json::json!({
+                "proposal": proposal.id,
+                "approvals": approvals,
+                "executed": met,
+            })
+            .to_string()
+            .into_bytes();
+        }
+        Ok(Ok(effects))
+    }
+
+    /// Who must approve `change`, or why it cannot be made at all.
+    fn requirement(
+        &self,
+        context: &BlockContext,
+        change: &Change,
+    ) -> Result<Result<Requirement, Failure>, BlockError> {
+        if let Some(contract) = change.contract() {
+            let Some(info) =
+                context.record::<ContractInfo>(&keys::contract_key(contract), "contract")?
+            else {
+                return Ok(Err(refused(format!("no contract at {}", hex(contract)))));
+            };
+            return Ok(Ok(Requirement {
+                policy: info.upgrade_policy,
+                owner: Some(self.owner_of(context, &info.owner)?),
+            }));
+        }
+        let policy = match change {
+            Change::Deploy { .. } => self.deploy_policy(),
+            _ => self.genesis.governance.membership_policy,
+        };
+        Ok(Ok(Requirement {
+            policy,
+            owner: None,
+        }))
+    }
+
+    /// Make `proposal`'s change, its policy being met.
+    fn execute_change(
+        &self,
+        call: &Caller<'_>,
+        proposal: &Proposal,
+        organisations: &[String],
+    ) -> Outcome {
+        let contract_info = |address| {
+            call.context
+                .record::<ContractInfo>(&keys::contract_key(address), "contract")?
+                .ok_or_else(|| {
+                    BlockError::Store(crate::store::StoreError::Corrupt {
+                        table: "state",
+                        detail: format!("contract {} vanished", hex(address)),
+                    })
+                })
+        };
+        let set_info = |address, info: &ContractInfo| {
+            system_effects(vec![(
+                keys::contract_key(address),
+                Some(borsh::to_vec(info).unwrap_or_default()),
+            )])
+        };
+        match &proposal.change {
+            Change::Deploy {
+                code,
+                init_args,
+                upgrade_policy,
+            } => {
+                if let Err(failure) = self.policy_allowed(*upgrade_policy, organisations.len()) {
+                    return Ok(Err(failure));
+                }
+                // The contract is the proposer's, as if it had deployed it with the proposing
+                // transaction: its `instantiate` sees the proposer as its caller.
+                let Some(member) = call
+                    .context
+                    .record::<Member>(&keys::member_key(&proposal.proposer), "member")?
+                else {
+                    return Ok(Err(refused(format!(
+                        "the proposer {} is no longer a member",
+                        hex(&proposal.proposer)
+                    ))));
+                };
+                let proposer = Caller {
+                    context: call.context,
+                    sender: proposal.proposer,
+                    nonce: proposal.nonce,
+                    member: &member,
+                    fuel: call.fuel,
+                };
+                self.deploy_as(&proposer, code, init_args, *upgrade_policy)
+            }
+            Change::Upgrade {
+                contract,
+                version,
+                code,
+                migrate_args,
+            } => {
+                let info = contract_info(contract)?;
+                if info.version != *version {
+                    return Ok(Err(refused(format!(
+                        "contract {} is at version {}; the proposal upgrades version {version}",
+                        hex(contract),
+                        info.version
+                    ))));
+                }
+                self.upgrade_to(call, contract, info, code, migrate_args)
+            }
+            Change::Freeze { contract } | Change::Unfreeze { contract } => {
+                let mut info = contract_info(contract)?;
+                info.frozen = matches!(proposal.change, Change::Freeze { .. });
+                Ok(Ok(set_info(contract, &info)))
+            }
+            Change::SetUpgradePolicy { contract, policy } => {
+                if let Err(failure) = self.policy_allowed(*policy, organisations.len()) {
+                    return Ok(Err(failure));
+                }
+                let mut info = contract_info(contract)?;
+                info.upgrade_policy = *policy;
+                Ok(Ok(set_info(contract, &info)))
+            }
+            Change::AddOrganisation { name, admins } => {
+                self.add_organisation(call, name, admins, organisations)
+            }
+            Change::RemoveOrganisation { name, successor } => {
+                self.remove_organisation(call, name, successor, organisations)
+            }
+        }
+    }
+
+    /// Whether a contract may have `policy`, with `organisations` organisations.
+    fn policy_allowed(&self, policy: Policy, organisations: usize) -> Result<(), Failure> {
+        let minimum = self.genesis.governance.upgrade_policy_minimum;
+        if policy == (Policy::MOfN { m: 0 }) {
+            return Err(refused("m_of_n needs m of at least 1"));
+        }
+        if policy.required(organisations) < minimum.required(organisations) {
+            return Err(refused(format!(
+                "upgrade policy {policy} is less strict than the network's minimum {minimum}"
+            )));
+        }
+        Ok(())
+    }
+
+    fn add_organisation(
+        &self,
+        call: &Caller<'_>,
+        name: &str,
+        admins: &[vellum_types::PublicKey],
+        organisations: &[String],
+    ) -> Outcome {
+        if !valid_organisation_name(name) {
+            return Ok(Err(refused(format!(
+                "`{}` is not an organisation name (1 to 64 bytes of a-z, 0-9, -, _ and .)",
+                name.chars().take(64).collect::<String>()
+            ))));
+        }
+        if let Some(record) = call
+            .context
+            .record::<Organisation>(&keys::organisation_key(name), "organisation")?
+        {
+            let when = match record.removed {
+                Some(removal) => format!("left at height {}; names are not reused", removal.height),
+                None => "is a member".to_string(),
+            };
+            return Ok(Err(refused(format!("organisation `{name}` {when}"))));
+        }
+        if organisations.len() >= ORGANISATIONS_MAX {
+            return Ok(Err(refused(format!(
+                "the network has {ORGANISATIONS_MAX} organisations, its most"
+            ))));
+        }
+        if admins.is_empty() || admins.len() > JOINING_ADMINS_MAX {
+            return Ok(Err(refused(format!(
+                "an organisation joins with 1 to {JOINING_ADMINS_MAX} admin keys"
+            ))));
+        }
+        let mut writes = Vec::new();
+        for (i, key) in admins.iter().enumerate() {
+            if k256::PublicKey::from_sec1_bytes(key).is_err() {
+                return Ok(Err(refused(format!(
+                    "{} is not a compressed secp256k1 public key",
+                    hex(key)
+                ))));
+            }
+            let member_key = keys::member_key(&address_of(key));
+            if admins[..i].contains(key) || call.context.read(&member_key)?.is_some() {
+                return Ok(Err(refused(format!(
+                    "{} is already a member (or listed twice)",
+                    hex(&address_of(key))
+                ))));
+            }
+            let member = Member {
+                public_key: *key,
+                organisation: name.to_string(),
+                role: Role::Admin,
+            };
+            writes.push((member_key, Some(borsh::to_vec(&member).unwrap_or_default())));
+        }
+        let record = Organisation {
+            joined_at: call.context.height,
+            removed: None,
+        };
+        writes.push((
+            keys::organisation_key(name),
+            Some(borsh::to_vec(&record).unwrap_or_default()),
+        ));
+        let mut names = organisations.to_vec();
+        names.push(name.to_string());
+        names.sort();
+        writes.push((
+            keys::organisations_key(),
+            Some(borsh::to_vec(&names).unwrap_or_default()),
+        ));
+        Ok(Ok(system_effects(writes)))
+    }
+
+    fn remove_organisation(
+        &self,
+        call: &Caller<'_>,
+        name: &str,
+        successor: &str,
+        organisations: &[String],
+    ) -> Outcome {
+        let member_of = |n: &str| organisations.iter().any(|o| o == n);
+        if !member_of(name) {
+            return Ok(Err(refused(format!(
+                "`{name}` is not an organisation of the network"
+            ))));
+        }
+        if successor == name || !member_of(successor) {
+            return Ok(Err(refused(format!(
+                "the successor `{successor}` must be another organisation of the network"
+            ))));
+        }
+        if let Some(validator) = self
+            .genesis
+            .validators
+            .iter()
+            .find(|v| v.organisation == name)
+        {
+            return Ok(Err(refused(format!(
+                "`{name}` operates validator {}; validator set changes are not supported yet, \
+                 so an organisation with a validator cannot leave",
+                validator.name
+            ))));
+        }
+        let Some(mut record) = call
+            .context
+            .record::<Organisation>(&keys::organisation_key(name), "organisation")?
+        else {
+            return Ok(Err(refused(format!("`{name}` has no record"))));
+        };
+        record.removed = Some(Removal {
+            height: call.context.height,
+            successor: successor.to_string(),
+        });
+        let names: Vec<String> = organisations
+            .iter()
+            .filter(|o| *o != name)
+            .cloned()
+            .collect();
+        Ok(Ok(system_effects(vec![
+            (
+                keys::organisation_key(name),
+                Some(borsh::to_vec(&record).unwrap_or_default()),
+            ),
+            (
+                keys::organisations_key(),
+                Some(borsh::to_vec(&names).unwrap_or_default()),
+            ),
+        ])))
+    }
+}

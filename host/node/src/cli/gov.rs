@@ -1,0 +1,468 @@
+//! `vellum gov`, `vellum upgrade`, `vellum freeze`, `vellum members`, `vellum orgs` and
+//! `vellum validators`: changing a running network together (docs/governance.md).
+
+use super::{json_arg, print, Rpc};
+use anyhow::{anyhow, bail, Context as _};
+use jsonrpsee::rpc_params;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use vellum_client::{parse_address, receipt_failure, Client, Signer};
+use vellum_types::{genesis::parse_public_key, Action, Address, Change, Policy, Role};
+
+/// Who signs, and where.
+#[derive(clap::Args)]
+pub struct Member {
+    #[command(flatten)]
+    rpc: Rpc,
+    /// Your key file: an admin's to propose, approve or withdraw; any member's to read.
+    #[arg(long, env = "VELLUM_KEY")]
+    key: PathBuf,
+}
+
+impl Member {
+    /// Connect with a caller token (proposals are the ledger's own records: members only).
+    async fn connect(&self) -> anyhow::Result<Client> {
+        self.rpc.connect_as(Some(&self.key)).await
+    }
+
+    /// Sign `action`, submit it, wait for its receipt and print it; fail if it failed.
+    async fn send(&self, action: Action, what: &str) -> anyhow::Result<Value> {
+        let client = self.connect().await?;
+        let mut signer = Signer::load(&self.key, &client).await?;
+        let waiting = vellum::progress::spinner(&format!("{what}, waiting for its block"));
+        let receipt = client.submit_and_wait(&signer.sign(action)).await;
+        waiting.finish_and_clear();
+        let receipt = receipt?;
+        print(&receipt);
+        if let Some(why) = receipt_failure(&receipt) {
+            bail!("{what} failed: {why}");
+        }
+        Ok(receipt)
+    }
+
+    /// Propose `change` and say what became of it.
+    async fn propose(&self, change: Change) -> anyhow::Result<()> {
+        let what = format!("proposing {}", change.kind());
+        let receipt = self.send(Action::Propose { change }, &what).await?;
+        report(&receipt);
+        Ok(())
+    }
+}
+
+/// Say whether a proposal's receipt executed it, and what it still needs if not.
+fn report(receipt: &Value) {
+    let output = &receipt["output"];
+    let id = &output["proposal"];
+    match output["executed"].as_bool() {
+        Some(true) => eprintln!("proposal {id} executed"),
+        _ => eprintln!(
+            "proposal {id} is open, approved by {}; other organisations' admins approve it \
+             with `vellum gov approve {id}`",
+            output["approvals"]
+        ),
+    }
+}
+
+/// Arguments of `vellum gov`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Propose a change; your organisation approves it at once, and it executes if that meets
+    /// its policy.
+    Propose {
+        #[command(flatten)]
+        member: Member,
+        #[command(subcommand)]
+        change: Proposed,
+    },
+    /// Approve a proposal for your organisation; it executes in your transaction if that meets
+    /// its policy.
+    Approve {
+        #[command(flatten)]
+        member: Member,
+        /// The proposal's number.
+        proposal: u64,
+    },
+    /// Withdraw your organisation's approval of an open proposal.
+    Withdraw {
+        #[command(flatten)]
+        member: Member,
+        /// The proposal's number.
+        proposal: u64,
+    },
+    /// Show a proposal: its change, approvals and state (open, executed, expired).
+    Show {
+        #[command(flatten)]
+        member: Member,
+        /// The proposal's number.
+        proposal: u64,
+    },
+    /// List proposals, newest first.
+    List {
+        #[command(flatten)]
+        member: Member,
+        /// Only those numbered below this (the `next` of a previous page).
+        #[arg(long)]
+        before: Option<u64>,
+        /// At most this many (up to 100).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+#[derive(clap::Subcommand)]
+enum Proposed {
+    /// Deploy a contract owned by your organisation, with an upgrade policy.
+    Deploy {
+        /// The contract's wasm.
+        wasm: PathBuf,
+        /// JSON arguments of its `instantiate`.
+        #[arg(long, default_value = "{}")]
+        args: String,
+        /// Who must approve its changes besides your organisation: any_admin, owner, m_of_n:M,
+        /// majority or all.
+        #[arg(long, default_value = "owner", value_parser = policy)]
+        policy: Policy,
+    },
+    /// Upgrade a contract from its current version (or --version) to new code.
+    Upgrade(UpgradeArgs),
+    /// Freeze a contract: it refuses calls and still serves queries.
+    Freeze {
+        /// The contract's address.
+        contract: String,
+    },
+    /// Let a frozen contract take calls again.
+    Unfreeze {
+        /// The contract's address.
+        contract: String,
+    },
+    /// Change who must approve a contract's changes besides its owner.
+    Policy {
+        /// The contract's address.
+        contract: String,
+        /// any_admin, owner, m_of_n:M, majority or all.
+        #[arg(value_parser = policy)]
+        policy: Policy,
+    },
+    /// Let an organisation join with its first admins.
+    AddOrg {
+        /// Its name (a-z, 0-9, -, _ and ., at most 64 bytes).
+        name: String,
+        /// An admin's public key, 0x + 66 hex digits (`vellum keys show`); repeat it.
+        #[arg(long = "admin", required = true)]
+        admins: Vec<String>,
+    },
+    /// Remove an organisation; its keys are refused from the next block and its contracts pass
+    /// to --successor.
+    RemoveOrg {
+        /// The leaving organisation.
+        name: String,
+        /// The organisation that takes over its contracts.
+        #[arg(long)]
+        successor: String,
+    },
+}
+
+/// What a proposed upgrade names.
+#[derive(clap::Args)]
+pub struct UpgradeArgs {
+    /// The contract's address.
+    contract: String,
+    /// The new wasm.
+    wasm: PathBuf,
+    /// JSON arguments of its `migrate`.
+    #[arg(long, default_value = "")]
+    args: String,
+    /// The version the upgrade replaces (default: the current one).
+    #[arg(long)]
+    version: Option<u32>,
+}
+
+fn policy(text: &str) -> Result<Policy, String> {
+    Policy::parse(text).ok_or_else(|| {
+        format!("`{text}` is not a policy: any_admin, owner, m_of_n:M (M >= 1), majority or all")
+    })
+}
+
+fn read_wasm(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn address(text: &str) -> anyhow::Result<Address> {
+    Ok(parse_address(text)?)
+}
+
+impl UpgradeArgs {
+    async fn change(self, client: &Client) -> anyhow::Result<Change> {
+        let contract = address(&self.contract)?;
+        let version = match self.version {
+            Some(version) => version,
+            None => client
+                .call("vellum_getContract", rpc_params![&self.contract])
+                .await?["version"]
+                .as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(|| anyhow!("the node did not say the contract's version"))?,
+        };
+        let migrate_args = match self.args.trim() {
+            "" => String::new(),
+            args => json_arg(args)?.to_string(),
+        };
+        Ok(Change::Upgrade {
+            contract,
+            version,
+            code: read_wasm(&self.wasm)?,
+            migrate_args,
+        })
+    }
+}
+
+async fn proposed(change: Proposed, client: &Client) -> anyhow::Result<Change> {
+    Ok(match change {
+        Proposed::Deploy { wasm, args, policy } => Change::Deploy {
+            code: read_wasm(&wasm)?,
+            init_args: json_arg(&args)?.to_string(),
+            upgrade_policy: policy,
+        },
+        Proposed::Upgrade(upgrade) => upgrade.change(client).await?,
+        Proposed::Freeze { contract } => Change::Freeze {
+            contract: address(&contract)?,
+        },
+        Proposed::Unfreeze { contract } => Change::Unfreeze {
+            contract: address(&contract)?,
+        },
+        Proposed::Policy { contract, policy } => Change::SetUpgradePolicy {
+            contract: address(&contract)?,
+            policy,
+        },
+        Proposed::AddOrg { name, admins } => Change::AddOrganisation {
+            name,
+            admins: admins
+                .iter()
+                .map(|key| {
+                    parse_public_key(key).ok_or_else(|| {
+                        anyhow!("`{key}` is not a compressed secp256k1 public key (0x + 66 hex)")
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?,
+        },
+        Proposed::RemoveOrg { name, successor } => Change::RemoveOrganisation { name, successor },
+    })
+}
+
+/// Run `vellum gov`.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    match args.command {
+        Command::Propose { member, change } => {
+            let client = member.connect().await?;
+            let change = proposed(change, &client).await?;
+            member.propose(change).await
+        }
+        Command::Approve { member, proposal } => {
+            let receipt = member
+                .send(
+                    Action::Approve { proposal },
+                    &format!("approving proposal {proposal}"),
+                )
+                .await?;
+            report(&receipt);
+            Ok(())
+        }
+        Command::Withdraw { member, proposal } => {
+            let what = format!("withdrawing the approval of proposal {proposal}");
+            member.send(Action::Withdraw { proposal }, &what).await?;
+            Ok(())
+        }
+        Command::Show { member, proposal } => {
+            let client = member.connect().await?;
+            print(
+                &client
+                    .call("vellum_getProposal", rpc_params![proposal])
+                    .await?,
+            );
+            Ok(())
+        }
+        Command::List {
+            member,
+            before,
+            limit,
+        } => {
+            let client = member.connect().await?;
+            let page = client
+                .call("vellum_getProposals", rpc_params![before, limit])
+                .await?;
+            for proposal in page["proposals"].as_array().into_iter().flatten() {
+                let change = &proposal["change"];
+                let target = change["contract"]
+                    .as_str()
+                    .or(change["name"].as_str())
+                    .or(change["code_hash"].as_str())
+                    .unwrap_or("");
+                let approvals: Vec<&str> = proposal["approvals"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a["organisation"].as_str())
+                    .collect();
+                println!(
+                    "{:>5}  {:<9} {:<20} {target}  approved by {}",
+                    proposal["id"],
+                    proposal["state"].as_str().unwrap_or(""),
+                    change["kind"].as_str().unwrap_or(""),
+                    approvals.join(", ")
+                );
+            }
+            if let Some(next) = page["next"].as_u64() {
+                eprintln!("more: --before {next}");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Arguments of `vellum upgrade`.
+#[derive(clap::Args)]
+pub struct UpgradeCommand {
+    #[command(flatten)]
+    member: Member,
+    #[command(flatten)]
+    upgrade: UpgradeArgs,
+}
+
+/// Run `vellum upgrade`: propose the upgrade, which executes at once when the owner's approval
+/// meets the contract's policy.
+pub async fn upgrade(args: UpgradeCommand) -> anyhow::Result<()> {
+    let client = args.member.connect().await?;
+    let change = args.upgrade.change(&client).await?;
+    args.member.propose(change).await
+}
+
+/// Arguments of `vellum freeze`.
+#[derive(clap::Args)]
+pub struct FreezeCommand {
+    #[command(flatten)]
+    member: Member,
+    /// The contract's address.
+    contract: String,
+    /// Unfreeze it instead.
+    #[arg(long)]
+    unfreeze: bool,
+}
+
+/// Run `vellum freeze`.
+pub async fn freeze(args: FreezeCommand) -> anyhow::Result<()> {
+    let contract = address(&args.contract)?;
+    let change = match args.unfreeze {
+        true => Change::Unfreeze { contract },
+        false => Change::Freeze { contract },
+    };
+    args.member.propose(change).await
+}
+
+/// Arguments of `vellum members`.
+#[derive(clap::Args)]
+pub struct MembersCommand {
+    #[command(subcommand)]
+    command: MembersAction,
+}
+
+#[derive(clap::Subcommand)]
+enum MembersAction {
+    /// Add an identity to your organisation (admins only).
+    Add {
+        #[command(flatten)]
+        member: Member,
+        /// Its public key, 0x + 66 hex digits (`vellum keys show`).
+        public_key: String,
+        /// Your organisation.
+        #[arg(long)]
+        org: String,
+        /// Its role.
+        #[arg(long, value_parser = ["member", "admin"], default_value = "member")]
+        role: String,
+    },
+    /// Remove an identity of your organisation (admins only).
+    Remove {
+        #[command(flatten)]
+        member: Member,
+        /// Its public key.
+        public_key: String,
+    },
+}
+
+fn public_key(text: &str) -> anyhow::Result<vellum_types::PublicKey> {
+    parse_public_key(text)
+        .ok_or_else(|| anyhow!("`{text}` is not a compressed secp256k1 public key (0x + 66 hex)"))
+}
+
+/// Run `vellum members`.
+pub async fn members(args: MembersCommand) -> anyhow::Result<()> {
+    match args.command {
+        MembersAction::Add {
+            member,
+            public_key: key,
+            org,
+            role,
+        } => {
+            let role = if role == "admin" {
+                Role::Admin
+            } else {
+                Role::Member
+            };
+            let action = Action::AddMember {
+                public_key: public_key(&key)?,
+                organisation: org,
+                role,
+            };
+            member.send(action, "adding the member").await?;
+        }
+        MembersAction::Remove {
+            member,
+            public_key: key,
+        } => {
+            let action = Action::RemoveMember {
+                public_key: public_key(&key)?,
+            };
+            member.send(action, "removing the member").await?;
+        }
+    }
+    Ok(())
+}
+
+/// Run `vellum orgs`: the organisations of the network.
+pub async fn orgs(member: Member) -> anyhow::Result<()> {
+    let client = member.connect().await?;
+    for org in client
+        .call("vellum_getOrganisations", rpc_params![])
+        .await?
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        println!(
+            "{:<24} joined at {}",
+            org["name"].as_str().unwrap_or(""),
+            org["joined_at"]
+        );
+    }
+    Ok(())
+}
+
+/// Run `vellum validators`: the validator set the node follows.
+pub async fn validators(rpc: Rpc) -> anyhow::Result<()> {
+    let status = rpc.connect().await?.status().await?;
+    for validator in status["validators"].as_array().into_iter().flatten() {
+        println!(
+            "{:<16} {:<24} {}",
+            validator["name"].as_str().unwrap_or(""),
+            validator["organisation"].as_str().unwrap_or(""),
+            validator["public_key"].as_str().unwrap_or("")
+        );
+    }
+    Ok(())
+}
