@@ -15,6 +15,7 @@
 //! | `proposals` | the number of the last proposal, u64 big-endian |
 //! | `proposal/` ‖ number u64 big-endian | borsh(`records::Proposal`) |
 //! | `vote/` ‖ number u64 big-endian ‖ organisation | height of the organisation's approval, u64 big-endian |
+//! | `executed/` ‖ number u64 big-endian | height the proposal executed at, u64 big-endian |
 //!
 //! A history key is `len(full key) u32 BE ‖ full key ‖ height u64 BE ‖ position u32 BE`, so all
 //! versions of one key sort together, oldest first.
@@ -86,6 +87,11 @@ pub fn proposals_key() -> Vec<u8> {
 /// Where proposal `id` is kept.
 pub fn proposal_key(id: u64) -> Vec<u8> {
     system(&[b"proposal/", &id.to_be_bytes()])
+}
+
+/// Where the height proposal `id` executed at is kept.
+pub fn executed_key(id: u64) -> Vec<u8> {
+    system(&[b"executed/", &id.to_be_bytes()])
 }
 
 /// Where `organisation`'s approval of proposal `id` is kept.

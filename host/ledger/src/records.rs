@@ -35,6 +35,9 @@ pub struct ContractInfo {
     pub upgrade_policy: Policy,
     /// Whether it refuses calls (it still serves queries).
     pub frozen: bool,
+    /// How many changes (upgrades, freezes, unfreezes, policy changes) it has had: 0 at deploy.
+    /// A proposal to change it names the sequence it was made against and fails on any other.
+    pub sequence: u64,
 }
 
 /// An organisation of the network, founding or joined by proposal.
@@ -42,7 +45,7 @@ pub struct ContractInfo {
 pub struct Organisation {
     /// The height it joined at (0 for founding organisations).
     pub joined_at: u64,
-    /// Set when it left: its identities are refused from the next block.
+    /// Set when it left: its identities are refused from the next transaction on.
     pub removed: Option<Removal>,
 }
 
@@ -72,8 +75,9 @@ pub struct Proposal {
     pub proposed_at: u64,
     /// The last height at which it may execute.
     pub expires_at: u64,
-    /// The height it executed at, once it has.
-    pub executed_at: Option<u64>,
+    /// For a change to a contract, the contract's [`ContractInfo::sequence`] when proposed: the
+    /// change executes only while the contract is still at it.
+    pub sequence: Option<u64>,
 }
 
 /// The address of the contract `deployer` creates with its transaction of `nonce`.

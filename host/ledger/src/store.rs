@@ -496,14 +496,20 @@ impl Store {
         Ok(next)
     }
 
-    /// The membership of `address`, if it is a member.
+    /// The membership of `address`, if it is a member: an identity of an organisation that has
+    /// not left.
     pub fn member(&self, address: &Address) -> Result<Option<Member>, StoreError> {
-        let Some(bytes) = self.snapshot()?.read(&keys::member_key(address))? else {
+        let snapshot = self.snapshot()?;
+        let Some(bytes) = snapshot.read(&keys::member_key(address))? else {
             return Ok(None);
         };
-        borsh::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| corrupt("state", e))
+        let member: Member = borsh::from_slice(&bytes).map_err(|e| corrupt("state", e))?;
+        let Some(bytes) = snapshot.read(&keys::organisation_key(&member.organisation))? else {
+            return Ok(Some(member));
+        };
+        let organisation: Organisation =
+            borsh::from_slice(&bytes).map_err(|e| corrupt("state", e))?;
+        Ok(organisation.removed.is_none().then_some(member))
     }
 
     /// The record of the contract at `address`, if one is deployed there.
@@ -563,9 +569,9 @@ impl Store {
         Ok(nonce_of(self.snapshot()?.read(&keys::proposals_key())?))
     }
 
-    /// Proposal `id`, with the approvals that count (of organisations that have not left) and
-    /// their heights.
-    pub fn proposal(&self, id: u64) -> Result<Option<(Proposal, Approvals)>, StoreError> {
+    /// Proposal `id`, with the height it executed at and the approvals that count (of
+    /// organisations that have not left) with their heights.
+    pub fn proposal(&self, id: u64) -> Result<Option<ProposalStatus>, StoreError> {
         let snapshot = self.snapshot()?;
         let Some(bytes) = snapshot.read(&keys::proposal_key(id))? else {
             return Ok(None);
@@ -577,7 +583,14 @@ impl Store {
                 approvals.push((name, nonce_of(Some(height))));
             }
         }
-        Ok(Some((proposal, approvals)))
+        let executed_at = snapshot
+            .read(&keys::executed_key(id))?
+            .map(|height| nonce_of(Some(height)));
+        Ok(Some(ProposalStatus {
+            proposal,
+            executed_at,
+            approvals,
+        }))
     }
 
     /// The value of `key` in `namespace` after the block at `height`.
@@ -1105,6 +1118,17 @@ pub type Entry = (Vec<u8>, Vec<u8>);
 
 /// The organisations whose approvals of a proposal count, with the heights they approved at.
 pub type Approvals = Vec<(String, u64)>;
+
+/// A proposal and what has come of it ([`Store::proposal`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProposalStatus {
+    /// The proposal as made.
+    pub proposal: Proposal,
+    /// The height it executed at, once it has.
+    pub executed_at: Option<u64>,
+    /// The approvals that count.
+    pub approvals: Approvals,
+}
 
 fn decode_version(prefix_len: usize, key: &[u8], value: &[u8]) -> Result<Version, StoreError> {
     let suffix = key

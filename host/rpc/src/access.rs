@@ -60,11 +60,11 @@ pub(crate) fn storage<N>(
     if system || policy == ReadPolicy::Members {
         return Ok(());
     }
-    let owner = state
-        .store
-        .contract(namespace)
-        .map_err(crate::params::internal)?
-        .map(|info| info.owner);
+    let internal = crate::params::internal;
+    let owner = match state.store.contract(namespace).map_err(internal)? {
+        Some(info) => Some(state.store.owner_of(&info.owner).map_err(internal)?),
+        None => None,
+    };
     match owner {
         Some(owner) if owner == member.organisation => Ok(()),
         Some(owner) => Err(refused(format!(
@@ -127,7 +127,8 @@ impl Viewer {
 
     /// Whether this viewer sees `transaction`'s arguments and its receipt's output and events:
     /// anyone under `public`; any member under `members`; under `organisation`, members of the
-    /// sender's organisation and of the called (or upgraded) contract's owner.
+    /// sender's organisation and of the called (or upgraded) contract's owner, and every member
+    /// for a governance transaction (propose, approve, withdraw).
     pub(crate) fn sees<N>(
         &self,
         state: &State<N>,
@@ -139,6 +140,13 @@ impl Viewer {
             (ReadPolicy::Members, Some(_)) => return Ok(true),
             (ReadPolicy::Organisation, Some(organisation)) => organisation,
         };
+        // Governance is decided by every organisation: each sees what it may be asked to approve.
+        if matches!(
+            transaction.transaction.action,
+            Action::Propose { .. } | Action::Approve { .. } | Action::Withdraw { .. }
+        ) {
+            return Ok(true);
+        }
         let sender = self.organisation_of(state, false, &transaction.sender())?;
         if sender.as_ref() == Some(organisation) {
             return Ok(true);
@@ -147,10 +155,6 @@ impl Viewer {
             Action::Call { contract, .. } | Action::Upgrade { contract, .. } => {
                 self.organisation_of(state, true, contract)?
             }
-            Action::Propose { change } => match change.contract() {
-                Some(contract) => self.organisation_of(state, true, contract)?,
-                None => None,
-            },
             _ => None,
         };
         Ok(owner.as_ref() == Some(organisation))

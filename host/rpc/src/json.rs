@@ -2,7 +2,7 @@
 //! JSON where it parses, cursors as opaque strings.
 
 use serde_json::{json, Value};
-use vellum_ledger::{records::Proposal, ContractInfo, Version};
+use vellum_ledger::{store::ProposalStatus, ContractInfo, Version};
 use vellum_types::{
     hex, keccak256, Action, Address, Block, Change, Hash, LedgerEvent, Receipt, Role,
     SignedTransaction, Status,
@@ -124,12 +124,13 @@ pub fn change(change: &Change) -> Value {
     }
 }
 
-/// A proposal with the approvals that count, and its state at `height`: `open`, `executed` or
-/// `expired`.
-pub fn proposal(proposal: &Proposal, approvals: &[(String, u64)], height: u64) -> Value {
-    let state = match proposal.executed_at {
+/// A proposal with what came of it, and its state after the block at `height`: `open`,
+/// `executed`, or `expired` (no later block may execute it).
+pub fn proposal(status: &ProposalStatus, height: u64) -> Value {
+    let proposal = &status.proposal;
+    let state = match status.executed_at {
         Some(_) => "executed",
-        None if height > proposal.expires_at => "expired",
+        None if height >= proposal.expires_at => "expired",
         None => "open",
     };
     json!({
@@ -137,11 +138,13 @@ pub fn proposal(proposal: &Proposal, approvals: &[(String, u64)], height: u64) -
         "proposer": hex(&proposal.proposer),
         "organisation": proposal.organisation,
         "change": change(&proposal.change),
+        "sequence": proposal.sequence,
         "proposed_at": proposal.proposed_at,
         "expires_at": proposal.expires_at,
-        "executed_at": proposal.executed_at,
+        "executed_at": status.executed_at,
         "state": state,
-        "approvals": approvals
+        "approvals": status
+            .approvals
             .iter()
             .map(|(organisation, height)| json!({ "organisation": organisation, "height": height }))
             .collect::<Vec<_>>(),
@@ -240,6 +243,7 @@ pub fn contract(address: &Address, info: &ContractInfo, owner: &str) -> Value {
         "owner": owner,
         "upgrade_policy": info.upgrade_policy.to_string(),
         "frozen": info.frozen,
+        "sequence": info.sequence,
         "deployed_at": info.deployed_at,
         "interface": serde_json::from_str::<Value>(&info.interface).unwrap_or(Value::Null),
     })

@@ -169,8 +169,8 @@ fn proposals<N>(state: &State<N>, before: Option<u64>, limit: Option<usize>) -> 
     let mut budget = crate::params::Budget::new(state.limits.response_bytes_max);
     let mut id = top;
     while id > 0 && out.len() < limit {
-        if let Some((proposal, approvals)) = state.store.proposal(id).map_err(internal)? {
-            let entry = json::proposal(&proposal, &approvals, height);
+        if let Some(status) = state.store.proposal(id).map_err(internal)? {
+            let entry = json::proposal(&status, height);
             if !budget.take(entry.to_string().len()) && !out.is_empty() {
                 break;
             }
@@ -528,12 +528,12 @@ pub(crate) fn register<N: Node>(
         let (id,): (u64,) = params.parse()?;
         crate::access::storage(state, extensions, &vellum_ledger::SYSTEM)?;
         let height = state.store.head().map_err(internal)?.height;
-        let (proposal, approvals) = state
+        let status = state
             .store
             .proposal(id)
             .map_err(internal)?
             .ok_or_else(|| not_found(format!("there is no proposal {id}")))?;
-        Ok::<Value, ErrorObjectOwned>(json::proposal(&proposal, &approvals, height))
+        Ok::<Value, ErrorObjectOwned>(json::proposal(&status, height))
     })?;
     module.register_method("vellum_getProposals", |params, state, extensions| {
         let mut seq = params.sequence();

@@ -16,10 +16,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeployPolicy {
-    /// Any organisation admin may deploy or upgrade.
+    /// Any organisation admin may deploy a contract, by a plain `Deploy`.
     AnyAdmin,
-    /// An admin deploys or upgrades code whose hash admins of more than half of the organisations
-    /// approved (`ApproveCode`), like Fabric's chaincode lifecycle.
+    /// A deploy is a proposal (`Change::Deploy`) that more than half of the organisations
+    /// approve, like Fabric's chaincode lifecycle. (Upgrades follow each contract's own policy.)
     MajorityOfOrganisations,
 }
 
@@ -171,7 +171,7 @@ pub struct Genesis {
     pub time_ms: u64,
     /// The founding organisations.
     pub organisations: Vec<Organisation>,
-    /// Deploy and upgrade policy.
+    /// Who must approve a new contract.
     pub deploy_policy: DeployPolicy,
     /// Limits.
     #[serde(default)]
@@ -276,6 +276,14 @@ impl Genesis {
                 return fail(format!("governance: {name} is m_of_n with m = 0"));
             }
         }
+        // Fewer than a majority could let organisations in until they are one, or put others
+        // out and take their contracts.
+        if !matches!(governance.membership_policy, Policy::Majority | Policy::All) {
+            return fail(format!(
+                "governance: membership_policy is {}; it must be majority or all",
+                governance.membership_policy
+            ));
+        }
         let n = self.organisations.len();
         if governance.upgrade_policy.required(n) < governance.upgrade_policy_minimum.required(n) {
             return fail(format!(
@@ -330,5 +338,54 @@ mod tests {
         assert_ne!(genesis.hash(), public);
         assert!(ReadPolicy::Public < ReadPolicy::Members);
         assert!(ReadPolicy::Members < ReadPolicy::Organisation);
+    }
+
+    /// The governance rules genesis sets are checked: each refused rule names itself.
+    #[test]
+    fn governance_rules_that_cannot_work_are_refused() {
+        let text = |governance: &str| {
+            format!(
+                r#"{{"chain_id": "c", "time_ms": 1, "deploy_policy": "any_admin", {governance}
+                "organisations": [{{"name": "o", "members": [{{"role": "admin",
+                "public_key": "0x0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"}}]}},
+                {{"name": "p", "members": [{{"role": "admin",
+                "public_key": "0x02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5"}}]}}]}}"#
+            )
+        };
+        let plain = Genesis::from_json(&text("")).expect("valid");
+        assert!(plain.governance.is_default());
+        for (governance, refusal) in [
+            (
+                r#""proposal_lifetime_blocks": 0"#,
+                "proposal_lifetime_blocks is 0",
+            ),
+            (
+                r#""membership_policy": "any_admin""#,
+                "it must be majority or all",
+            ),
+            (
+                r#""membership_policy": {"m_of_n": {"m": 1}}"#,
+                "it must be majority or all",
+            ),
+            (
+                r#""upgrade_policy": {"m_of_n": {"m": 0}}"#,
+                "m_of_n with m = 0",
+            ),
+            (
+                r#""upgrade_policy": "owner", "upgrade_policy_minimum": "all""#,
+                "less strict than upgrade_policy_minimum",
+            ),
+        ] {
+            let error = Genesis::from_json(&text(&format!(r#""governance": {{{governance}}},"#)))
+                .expect_err(governance)
+                .to_string();
+            assert!(error.contains(refusal), "{governance}: {error}");
+        }
+        let strict = Genesis::from_json(&text(
+            r#""governance": {"membership_policy": "all", "upgrade_policy": "majority"},"#,
+        ))
+        .expect("valid");
+        assert_eq!(strict.governance.membership_policy, Policy::All);
+        assert_ne!(strict.hash(), plain.hash());
     }
 }

@@ -131,7 +131,7 @@ pub enum Change {
         /// Its admins' keys, 1 to 16, none a member already.
         admins: Vec<PublicKey>,
     },
-    /// Remove organisation `name`: its identities are refused from the next block and the
+    /// Remove organisation `name`: its identities are refused from the next transaction and the
     /// contracts it owns pass to `successor`.
     RemoveOrganisation {
         /// The leaving organisation.
@@ -188,7 +188,8 @@ pub struct Governance {
     /// The least strict upgrade policy a contract may have: one needing fewer organisations
     /// (counted when it is chosen) is refused.
     pub upgrade_policy_minimum: Policy,
-    /// Who must approve adding or removing an organisation.
+    /// Who must approve adding or removing an organisation: `majority` or `all` (a removal is
+    /// decided by the other organisations).
     pub membership_policy: Policy,
     /// Blocks after its proposal's block in which a proposal may still execute.
     pub proposal_lifetime_blocks: u64,

@@ -370,6 +370,7 @@ impl Executor {
             interface: interface_of(code),
             upgrade_policy,
             frozen: false,
+            sequence: 0,
         };
         effects
             .writes
@@ -522,6 +523,7 @@ impl Executor {
         };
         info.code_hash = code_hash;
         info.version += 1;
+        info.sequence += 1;
         info.interface = interface_of(code);
         effects
             .writes

@@ -29,6 +29,25 @@ type Outcome = Result<Result<Effects, Failure>, BlockError>;
 struct Requirement {
     policy: Policy,
     owner: Option<String>,
+    /// The record of the contract changed, for a change to one.
+    contract: Option<ContractInfo>,
+}
+
+/// A vote's receipt output.
+#[derive(serde::Serialize)]
+struct Vote<'a> {
+    /// The proposal's number.
+    proposal: u64,
+    /// The organisations whose approvals count, this one's included.
+    approvals: Vec<&'a str>,
+    /// How many approvals the policy needs.
+    required: usize,
+    /// The organisation whose approval is needed besides, for a change to a contract.
+    owner: Option<&'a str>,
+    /// Whether the change was made by this transaction.
+    executed: bool,
+    /// The output of the code the change ran (`instantiate` or `migrate`), if any.
+    output: Option<String>,
 }
 
 impl Executor {
@@ -71,6 +90,12 @@ impl Executor {
         if call.member.role != Role::Admin {
             return Ok(Err(refused("only organisation admins propose changes")));
         }
+        // A proposal that could not execute now is refused rather than left to expire.
+        let organisations = self.organisations(call.context)?;
+        let sequence = match self.check_change(call, change, &organisations)? {
+            Ok(sequence) => sequence,
+            Err(failure) => return Ok(Err(failure)),
+        };
         let last = crate::store::nonce_of(call.context.read(&keys::proposals_key())?);
         let id = last + 1;
         let proposal = Proposal {
@@ -84,14 +109,16 @@ impl Executor {
                 .context
                 .height
                 .saturating_add(self.genesis.governance.proposal_lifetime_blocks),
-            executed_at: None,
+            sequence,
         };
-        // A proposal that could never execute is refused now rather than left to expire.
-        if let Err(failure) = self.requirement(call.context, &proposal.change)? {
-            return Ok(Err(failure));
-        }
-        let writes = vec![(keys::proposals_key(), Some(id.to_be_bytes().to_vec()))];
-        self.vote(call, proposal, writes)
+        let writes = vec![
+            (keys::proposals_key(), Some(id.to_be_bytes().to_vec())),
+            (
+                keys::proposal_key(id),
+                Some(borsh::to_vec(&proposal).unwrap_or_default()),
+            ),
+        ];
+        self.vote(call, &proposal, writes)
     }
 
     pub(super) fn approve_proposal(&self, call: &Caller<'_>, id: u64) -> Outcome {
@@ -102,7 +129,14 @@ impl Executor {
             Ok(proposal) => proposal,
             Err(failure) => return Ok(Err(failure)),
         };
-        self.vote(call, proposal, Vec::new())
+        let organisation = &call.member.organisation;
+        if let Some(height) = call.context.read(&keys::vote_key(id, organisation))? {
+            return Ok(Err(refused(format!(
+                "organisation {organisation} approved proposal {id} at height {} already",
+                crate::store::nonce_of(Some(height))
+            ))));
+        }
+        self.vote(call, &proposal, Vec::new())
     }
 
     pub(super) fn withdraw(&self, call: &Caller<'_>, id: u64) -> Outcome {
@@ -132,9 +166,10 @@ impl Executor {
         else {
             return Ok(Err(refused(format!("there is no proposal {id}"))));
         };
-        if let Some(height) = proposal.executed_at {
+        if let Some(height) = context.read(&keys::executed_key(id))? {
             return Ok(Err(refused(format!(
-                "proposal {id} was executed at height {height}"
+                "proposal {id} was executed at height {}",
+                crate::store::nonce_of(Some(height))
             ))));
         }
         if context.height > proposal.expires_at {
@@ -143,32 +178,100 @@ impl Executor {
                 proposal.expires_at
             ))));
         }
+        if let (Some(contract), Some(sequence)) = (proposal.change.contract(), proposal.sequence) {
+            if let Some(info) =
+                context.record::<ContractInfo>(&keys::contract_key(contract), "contract")?
+            {
+                if info.sequence != sequence {
+                    return Ok(Err(stale(contract, &info, &proposal)));
+                }
+            }
+        }
         Ok(Ok(proposal))
+    }
+
+    /// Whether `change` could be made now, checked when it is proposed (and again, by the
+    /// change itself, when it executes); for a change to a contract, the contract's sequence.
+    fn check_change(
+        &self,
+        call: &Caller<'_>,
+        change: &Change,
+        organisations: &[String],
+    ) -> Result<Result<Option<u64>, Failure>, BlockError> {
+        let requirement = match self.requirement(call.context, change)? {
+            Ok(requirement) => requirement,
+            Err(failure) => return Ok(Err(failure)),
+        };
+        let checked = match change {
+            Change::Deploy {
+                code,
+                upgrade_policy,
+                ..
+            } => match self.policy_allowed(*upgrade_policy, organisations.len()) {
+                Ok(()) => self.admit_code(code)?.map(drop),
+                Err(failure) => Err(failure),
+            },
+            Change::Upgrade {
+                contract,
+                version,
+                code,
+                ..
+            } => match &requirement.contract {
+                Some(info) if info.version != *version => Err(refused(format!(
+                    "contract {} is at version {}, not {version}",
+                    hex(contract),
+                    info.version
+                ))),
+                _ => self.admit_code(code)?.map(drop),
+            },
+            Change::SetUpgradePolicy { policy, .. } => {
+                self.policy_allowed(*policy, organisations.len())
+            }
+            Change::Freeze { .. } | Change::Unfreeze { .. } => Ok(()),
+            Change::AddOrganisation { name, admins } => self
+                .add_organisation(call, name, admins, organisations)?
+                .map(drop),
+            Change::RemoveOrganisation { name, successor } => self
+                .remove_organisation(call, name, successor, organisations)?
+                .map(drop),
+        };
+        Ok(checked.map(|()| requirement.contract.map(|info| info.sequence)))
     }
 
     /// Record `call`'s organisation's approval of `proposal` (with `writes` before it), and
     /// execute the change if the approvals now meet its policy.
-    fn vote(
-        &self,
-        call: &Caller<'_>,
-        mut proposal: Proposal,
-        mut writes: Vec<StateWrite>,
-    ) -> Outcome {
+    fn vote(&self, call: &Caller<'_>, proposal: &Proposal, mut writes: Vec<StateWrite>) -> Outcome {
         let requirement = match self.requirement(call.context, &proposal.change)? {
             Ok(requirement) => requirement,
             Err(failure) => return Ok(Err(failure)),
         };
         let organisation = &call.member.organisation;
         let organisations = self.organisations(call.context)?;
+        // An organisation's own removal is decided by the others: it neither votes nor counts.
+        let subject = match &proposal.change {
+            Change::RemoveOrganisation { name, .. } => Some(name.as_str()),
+            _ => None,
+        };
+        if subject == Some(organisation.as_str()) {
+            return Ok(Err(refused(format!(
+                "proposal {} removes organisation {organisation}: the other organisations decide it",
+                proposal.id
+            ))));
+        }
+        let electorate: Vec<&str> = organisations
+            .iter()
+            .map(String::as_str)
+            .filter(|name| Some(*name) != subject)
+            .collect();
         let mut approvals = Vec::new();
-        for name in &organisations {
-            if name == organisation
+        for name in &electorate {
+            if *name == organisation
                 || call
                     .context
                     .read(&keys::vote_key(proposal.id, name))?
                     .is_some()
             {
-                approvals.push(name.as_str());
+                approvals.push(*name);
             }
         }
         writes.push((
@@ -179,9 +282,9 @@ impl Executor {
             .owner
             .as_ref()
             .is_none_or(|owner| approvals.contains(&owner.as_str()))
-            && requirement.policy.met(approvals.len(), organisations.len());
+            && requirement.policy.met(approvals.len(), electorate.len());
         let mut effects = if met {
-            match self.execute_change(call, &proposal, &organisations)? {
+            match self.execute_change(call, proposal, &organisations)? {
                 Ok(effects) => effects,
                 Err(failure) => return Ok(Err(failure)),
             }
@@ -189,23 +292,24 @@ impl Executor {
             system_effects(Vec::new())
         };
         if met {
-            proposal.executed_at = Some(call.context.height);
+            writes.push((
+                keys::executed_key(proposal.id),
+                Some(call.context.height.to_be_bytes().to_vec()),
+            ));
         }
-        writes.push((
-            keys::proposal_key(proposal.id),
-            Some(borsh::to_vec(&proposal).unwrap_or_default()),
-        ));
         writes.append(&mut effects.writes);
         effects.writes = writes;
-        if effects.output.is_empty() {
-            effects.output = serde_json::json!({
-                "proposal": proposal.id,
-                "approvals": approvals,
-                "executed": met,
-            })
-            .to_string()
-            .into_bytes();
-        }
+        let output = (!effects.output.is_empty())
+            .then(|| String::from_utf8_lossy(&effects.output).into_owned());
+        effects.output = serde_json::to_vec(&Vote {
+            proposal: proposal.id,
+            approvals,
+            required: requirement.policy.required(electorate.len()),
+            owner: requirement.owner.as_deref(),
+            executed: met,
+            output,
+        })
+        .unwrap_or_default();
         Ok(Ok(effects))
     }
 
@@ -224,6 +328,7 @@ impl Executor {
             return Ok(Ok(Requirement {
                 policy: info.upgrade_policy,
                 owner: Some(self.owner_of(context, &info.owner)?),
+                contract: Some(info),
             }));
         }
         let policy = match change {
@@ -233,7 +338,34 @@ impl Executor {
         Ok(Ok(Requirement {
             policy,
             owner: None,
+            contract: None,
         }))
+    }
+
+    /// The proposer of `proposal`, as the caller a deploy's `instantiate` or an upgrade's
+    /// `migrate` sees: it must still be an identity of the organisation it proposed for.
+    fn proposer(
+        &self,
+        context: &BlockContext,
+        proposal: &Proposal,
+    ) -> Result<Result<Member, Failure>, BlockError> {
+        let member = context.record::<Member>(&keys::member_key(&proposal.proposer), "member")?;
+        let removed = context
+            .record::<Organisation>(
+                &keys::organisation_key(&proposal.organisation),
+                "organisation",
+            )?
+            .is_none_or(|record| record.removed.is_some());
+        match member {
+            Some(member) if member.organisation == proposal.organisation && !removed => {
+                Ok(Ok(member))
+            }
+            _ => Ok(Err(refused(format!(
+                "the proposer {} is no longer an identity of organisation {}; propose the change again",
+                hex(&proposal.proposer),
+                proposal.organisation
+            )))),
+        }
     }
 
     /// Make `proposal`'s change, its policy being met.
@@ -243,21 +375,42 @@ impl Executor {
         proposal: &Proposal,
         organisations: &[String],
     ) -> Outcome {
-        let contract_info = |address| {
-            call.context
+        let contract_info = |address| -> Result<Result<ContractInfo, Failure>, BlockError> {
+            let info = call
+                .context
                 .record::<ContractInfo>(&keys::contract_key(address), "contract")?
                 .ok_or_else(|| {
                     BlockError::Store(crate::store::StoreError::Corrupt {
                         table: "state",
                         detail: format!("contract {} vanished", hex(address)),
                     })
-                })
+                })?;
+            if Some(info.sequence) != proposal.sequence {
+                return Ok(Err(stale(address, &info, proposal)));
+            }
+            Ok(Ok(info))
         };
-        let set_info = |address, info: &ContractInfo| {
+        let set_info = |address, mut info: ContractInfo| {
+            info.sequence += 1;
             system_effects(vec![(
                 keys::contract_key(address),
-                Some(borsh::to_vec(info).unwrap_or_default()),
+                Some(borsh::to_vec(&info).unwrap_or_default()),
             )])
+        };
+        // Code runs as the proposer, as if it had made the change with the proposing
+        // transaction (whose nonce gives a deployed contract its address).
+        let as_proposer = |f: &dyn Fn(&Caller<'_>) -> Outcome| -> Outcome {
+            let member = match self.proposer(call.context, proposal)? {
+                Ok(member) => member,
+                Err(failure) => return Ok(Err(failure)),
+            };
+            f(&Caller {
+                context: call.context,
+                sender: proposal.proposer,
+                nonce: proposal.nonce,
+                member: &member,
+                fuel: call.fuel,
+            })
         };
         match &proposal.change {
             Change::Deploy {
@@ -268,54 +421,40 @@ impl Executor {
                 if let Err(failure) = self.policy_allowed(*upgrade_policy, organisations.len()) {
                     return Ok(Err(failure));
                 }
-                // The contract is the proposer's, as if it had deployed it with the proposing
-                // transaction: its `instantiate` sees the proposer as its caller.
-                let Some(member) = call
-                    .context
-                    .record::<Member>(&keys::member_key(&proposal.proposer), "member")?
-                else {
-                    return Ok(Err(refused(format!(
-                        "the proposer {} is no longer a member",
-                        hex(&proposal.proposer)
-                    ))));
-                };
-                let proposer = Caller {
-                    context: call.context,
-                    sender: proposal.proposer,
-                    nonce: proposal.nonce,
-                    member: &member,
-                    fuel: call.fuel,
-                };
-                self.deploy_as(&proposer, code, init_args, *upgrade_policy)
+                as_proposer(&|proposer| self.deploy_as(proposer, code, init_args, *upgrade_policy))
             }
             Change::Upgrade {
                 contract,
-                version,
                 code,
                 migrate_args,
+                ..
             } => {
-                let info = contract_info(contract)?;
-                if info.version != *version {
-                    return Ok(Err(refused(format!(
-                        "contract {} is at version {}; the proposal upgrades version {version}",
-                        hex(contract),
-                        info.version
-                    ))));
-                }
-                self.upgrade_to(call, contract, info, code, migrate_args)
+                let info = match contract_info(contract)? {
+                    Ok(info) => info,
+                    Err(failure) => return Ok(Err(failure)),
+                };
+                as_proposer(&|proposer| {
+                    self.upgrade_to(proposer, contract, info.clone(), code, migrate_args)
+                })
             }
             Change::Freeze { contract } | Change::Unfreeze { contract } => {
-                let mut info = contract_info(contract)?;
+                let mut info = match contract_info(contract)? {
+                    Ok(info) => info,
+                    Err(failure) => return Ok(Err(failure)),
+                };
                 info.frozen = matches!(proposal.change, Change::Freeze { .. });
-                Ok(Ok(set_info(contract, &info)))
+                Ok(Ok(set_info(contract, info)))
             }
             Change::SetUpgradePolicy { contract, policy } => {
                 if let Err(failure) = self.policy_allowed(*policy, organisations.len()) {
                     return Ok(Err(failure));
                 }
-                let mut info = contract_info(contract)?;
+                let mut info = match contract_info(contract)? {
+                    Ok(info) => info,
+                    Err(failure) => return Ok(Err(failure)),
+                };
                 info.upgrade_policy = *policy;
-                Ok(Ok(set_info(contract, &info)))
+                Ok(Ok(set_info(contract, info)))
             }
             Change::AddOrganisation { name, admins } => {
                 self.add_organisation(call, name, admins, organisations)
@@ -469,4 +608,15 @@ impl Executor {
             ),
         ])))
     }
+}
+
+/// Why `proposal` can no longer change `contract` (record `info`): another change came first.
+fn stale(contract: &[u8; 32], info: &ContractInfo, proposal: &Proposal) -> Failure {
+    refused(format!(
+        "contract {} has had {} changes; proposal {} was made after {}: propose the change again",
+        hex(contract),
+        info.sequence,
+        proposal.id,
+        proposal.sequence.unwrap_or_default()
+    ))
 }

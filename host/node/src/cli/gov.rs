@@ -55,11 +55,27 @@ fn report(receipt: &Value) {
     let id = &output["proposal"];
     match output["executed"].as_bool() {
         Some(true) => eprintln!("proposal {id} executed"),
-        _ => eprintln!(
-            "proposal {id} is open, approved by {}; other organisations' admins approve it \
-             with `vellum gov approve {id}`",
-            output["approvals"]
-        ),
+        _ => {
+            let approvals: Vec<&str> = output["approvals"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let owner = match output["owner"].as_str() {
+                Some(owner) if !approvals.contains(&owner) => {
+                    format!("; the owner {owner} must approve too")
+                }
+                _ => String::new(),
+            };
+            eprintln!(
+                "proposal {id} is open: {} of the {} approvals it needs ({}){owner}; other \
+                 organisations' admins approve it with `vellum gov approve {id}`",
+                approvals.len(),
+                output["required"],
+                approvals.join(", ")
+            );
+        }
     }
 }
 

@@ -1609,3 +1609,129 @@ fn a_removed_members_token_is_refused() {
     let (status, _) = exchange(server.local_addr(), &header(1), &body.to_string());
     assert_eq!(status, 200);
 }
+
+/// Proposals and organisations are served to members only; a proposal shows its change, its
+/// approvals and its state; the keys of an organisation that left prove no caller any more.
+#[test]
+fn proposals_are_listed_for_members_and_a_removed_organisation_proves_no_caller() {
+    use vellum_types::Change;
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let propose = |key, nonce, change| sign(key, nonce, Action::Propose { change });
+    let approve = |key, nonce, proposal| sign(key, nonce, Action::Approve { proposal });
+    let newcomer = vellum_types::public_key(&vellum_ledger::testing::key(7));
+    // 1: bank-d joins (bank-a and bank-b of three); 2: it leaves (two of the other three);
+    // 3: bank-e's joining, left open.
+    let executed = node.block(vec![
+        propose(
+            1,
+            0,
+            Change::AddOrganisation {
+                name: "bank-d".into(),
+                admins: vec![newcomer],
+            },
+        ),
+        approve(2, 0, 1),
+    ]);
+    assert!(executed
+        .receipts
+        .iter()
+        .all(|r| r.status == Status::Success));
+    let executed = node.block(vec![
+        propose(
+            1,
+            1,
+            Change::RemoveOrganisation {
+                name: "bank-d".into(),
+                successor: "bank-a".into(),
+            },
+        ),
+        approve(2, 1, 2),
+        propose(
+            1,
+            2,
+            Change::AddOrganisation {
+                name: "bank-e".into(),
+                admins: vec![vellum_types::public_key(&vellum_ledger::testing::key(8))],
+            },
+        ),
+    ]);
+    assert!(executed
+        .receipts
+        .iter()
+        .all(|r| r.status == Status::Success));
+    let height = executed.block.header.height;
+    let (server, _stalled, _dir) = serve(node, Limits::default());
+    let runtime = clients();
+    runtime.block_on(async {
+        let anonymous = HttpClientBuilder::default()
+            .build(format!("http://{}", server.local_addr()))
+            .expect("client");
+        let refused = anonymous
+            .request::<Value, _>("vellum_getProposals", rpc_params![])
+            .await
+            .expect_err("members only");
+        assert_eq!(error_code(refused), code::READ_REFUSED);
+
+        let member = client(&server);
+        let page: Value = member
+            .request("vellum_getProposals", rpc_params![])
+            .await
+            .expect("proposals");
+        let listed: Vec<(u64, &str)> = page["proposals"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|p| (p["id"].as_u64().unwrap(), p["state"].as_str().unwrap()))
+            .collect();
+        assert_eq!(listed, [(3, "open"), (2, "executed"), (1, "executed")]);
+        assert_eq!(page["next"], Value::Null);
+        let second: Value = member
+            .request("vellum_getProposals", rpc_params![3, 1])
+            .await
+            .expect("a page");
+        assert_eq!(second["proposals"][0]["id"], 2);
+        assert_eq!(second["next"], 2);
+
+        let removal: Value = member
+            .request("vellum_getProposal", rpc_params![2])
+            .await
+            .expect("proposal 2");
+        assert_eq!(removal["change"]["kind"], "remove_organisation");
+        assert_eq!(removal["change"]["successor"], "bank-a");
+        assert_eq!(removal["executed_at"], height);
+        let approvals: Vec<&str> = removal["approvals"]
+            .as_array()
+            .expect("approvals")
+            .iter()
+            .map(|a| a["organisation"].as_str().unwrap())
+            .collect();
+        assert_eq!(approvals, ["bank-a", "bank-b"]);
+        let missing = member
+            .request::<Value, _>("vellum_getProposal", rpc_params![4])
+            .await
+            .expect_err("no proposal 4");
+        assert_eq!(error_code(missing), code::NOT_FOUND);
+
+        let organisations: Value = member
+            .request("vellum_getOrganisations", rpc_params![])
+            .await
+            .expect("organisations");
+        let names: Vec<&str> = organisations
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|o| o["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["bank-a", "bank-b", "bank-c"]);
+    });
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "vellum_chainId", "params": []});
+    let header = format!(
+        "authorization: {}\r\n",
+        caller_headers(7, 60_000)["authorization"]
+            .to_str()
+            .expect("text")
+    );
+    let (status, answer) = exchange(server.local_addr(), &header, &body.to_string());
+    assert_eq!(status, 401, "{answer}");
+    assert!(answer.contains("not a member"), "{answer}");
+}
