@@ -87,6 +87,15 @@ const UNDO: TableDefinition<u64, &[u8]> = TableDefinition::new("undo");
 /// the height it reads, which it holds in memory.
 pub const PAST_KEYS_MAX: usize = 200_000;
 
+/// The `meta` entry that holds the format of the records in `state` (u64 big-endian). A store
+/// without it was written before governance (format 1), whose contract records this version
+/// cannot read and whose organisations it does not know: it is refused, not reinterpreted.
+const FORMAT: &str = "format";
+
+/// The format this version writes and reads: 2, contract records with owners' policies,
+/// sequences and freezes, organisations' records and governance proposals.
+pub const FORMAT_VERSION: u64 = 2;
+
 /// The `meta` entry that says every committed event is in `events` and `event_index`. A store
 /// written before the index existed lacks it, and gets its index built when opened.
 const EVENTS_INDEXED: &str = "events_indexed";
@@ -168,6 +177,14 @@ pub enum StoreError {
         /// Genesis hash given.
         given: String,
     },
+    /// The store holds records in a format this version does not read.
+    #[error("this data directory holds ledger records of format {found}, and this version of Vellum reads format {expected} only (format 1 is from before governance: contracts without owners' policies, no organisation records); the records are not converted, since nodes would then disagree: start the network again from a new genesis file with new data directories, or run the version that wrote them")]
+    Format {
+        /// The format in the store (1 when it records none).
+        found: u64,
+        /// [`FORMAT_VERSION`].
+        expected: u64,
+    },
 }
 
 /// Every layer of redb's errors (opening, transactions, tables, storage, commits) is a
@@ -242,9 +259,20 @@ impl Store {
                         given: hex(&genesis_hash),
                     })
                 }
-                Some(_) => {}
+                Some(_) => {
+                    let format = meta
+                        .get(FORMAT)?
+                        .map_or(1, |v| nonce_of(Some(v.value().to_vec())));
+                    if format != FORMAT_VERSION {
+                        return Err(StoreError::Format {
+                            found: format,
+                            expected: FORMAT_VERSION,
+                        });
+                    }
+                }
                 None => {
                     meta.insert("genesis", genesis_hash.as_slice())?;
+                    meta.insert(FORMAT, FORMAT_VERSION.to_be_bytes().as_slice())?;
                     meta.insert(EVENTS_INDEXED, [1u8].as_slice())?;
                 }
             }

@@ -83,6 +83,32 @@ fn a_store_refuses_another_genesis_and_reopens_at_its_head() {
         vellum_ledger::Store::open(&path, &other),
         Err(vellum_ledger::StoreError::GenesisMismatch { .. })
     ));
+    // A store written before governance records no format: its contract records cannot be read
+    // as today's, so it is refused with what to do, not misread.
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let write = db.begin_write().unwrap();
+        write
+            .open_table(redb::TableDefinition::<&str, &[u8]>::new("meta"))
+            .unwrap()
+            .remove("format")
+            .unwrap();
+        write.commit().unwrap();
+    }
+    let refused = vellum_ledger::Store::open(&path, &genesis(DeployPolicy::AnyAdmin))
+        .err()
+        .expect("refused");
+    assert!(
+        matches!(
+            refused,
+            vellum_ledger::StoreError::Format {
+                found: 1,
+                expected: 2
+            }
+        ),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("new genesis file"), "{refused}");
     drop(dir);
 }
 

@@ -173,7 +173,7 @@ enum Proposed {
         #[arg(long = "admin", required = true)]
         admins: Vec<String>,
     },
-    /// Remove an organisation; its keys are refused from the next block and its contracts pass
+    /// Remove an organisation; its keys are refused from the next transaction, its contracts pass
     /// to --successor.
     RemoveOrg {
         /// The leaving organisation.
