@@ -605,8 +605,12 @@ impl Store {
             return Ok(None);
         };
         let proposal: Proposal = borsh::from_slice(&bytes).map_err(|e| corrupt("state", e))?;
+        let names: Vec<String> = match snapshot.read(&keys::organisations_key())? {
+            Some(bytes) => borsh::from_slice(&bytes).map_err(|e| corrupt("state", e))?,
+            None => Vec::new(),
+        };
         let mut approvals = Vec::new();
-        for (name, _) in self.organisations()? {
+        for name in names {
             if let Some(height) = snapshot.read(&keys::vote_key(id, &name))? {
                 approvals.push((name, nonce_of(Some(height))));
             }

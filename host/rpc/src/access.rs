@@ -127,8 +127,8 @@ impl Viewer {
 
     /// Whether this viewer sees `transaction`'s arguments and its receipt's output and events:
     /// anyone under `public`; any member under `members`; under `organisation`, members of the
-    /// sender's organisation and of the called (or upgraded) contract's owner, and every member
-    /// for a governance transaction (propose, approve, withdraw).
+    /// sender's organisation and of the called (or upgraded, or proposed to change) contract's
+    /// owner.
     pub(crate) fn sees<N>(
         &self,
         state: &State<N>,
@@ -140,13 +140,6 @@ impl Viewer {
             (ReadPolicy::Members, Some(_)) => return Ok(true),
             (ReadPolicy::Organisation, Some(organisation)) => organisation,
         };
-        // Governance is decided by every organisation: each sees what it may be asked to approve.
-        if matches!(
-            transaction.transaction.action,
-            Action::Propose { .. } | Action::Approve { .. } | Action::Withdraw { .. }
-        ) {
-            return Ok(true);
-        }
         let sender = self.organisation_of(state, false, &transaction.sender())?;
         if sender.as_ref() == Some(organisation) {
             return Ok(true);
@@ -155,6 +148,10 @@ impl Viewer {
             Action::Call { contract, .. } | Action::Upgrade { contract, .. } => {
                 self.organisation_of(state, true, contract)?
             }
+            Action::Propose { change } => match change.contract() {
+                Some(contract) => self.organisation_of(state, true, contract)?,
+                None => None,
+            },
             _ => None,
         };
         Ok(owner.as_ref() == Some(organisation))

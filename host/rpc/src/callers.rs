@@ -42,6 +42,33 @@ pub(crate) fn caller(extensions: &http::Extensions) -> Result<Address, ErrorObje
     bound_caller(extensions).map(|(address, _)| address)
 }
 
+/// The caller of `extensions` as a query sees it: the zero address for an anonymous one, and an
+/// error for one that is no longer a member (removed, or its organisation left, while its
+/// WebSocket connection stayed open).
+pub(crate) fn current_caller(
+    store: &Store,
+    extensions: &http::Extensions,
+) -> Result<Address, ErrorObjectOwned> {
+    let caller = caller(extensions)?;
+    if caller != [0; 32]
+        && store
+            .member(&caller)
+            .map_err(crate::params::internal)?
+            .is_none()
+    {
+        return Err(error(
+            code::UNAUTHORIZED,
+            "Unauthorized",
+            format!(
+                "the caller token's key {} is no longer a member of this network: reconnect \
+                 without it, or with a member's",
+                hex(&caller)
+            ),
+        ));
+    }
+    Ok(caller)
+}
+
 /// The member the caller of `extensions` is now, `None` if anonymous or no longer a member (the
 /// membership is read again on each call, so a member removed during a WebSocket connection
 /// stops being one), and whether its token is bound to this node's organisation.

@@ -504,7 +504,7 @@ pub(crate) fn register<N: Node>(
         let method: String = seq.next()?;
         let args: Option<Value> = seq.optional_next()?;
         let height: Option<u64> = seq.optional_next()?;
-        let caller = crate::callers::caller(&extensions)?;
+        let caller = crate::callers::current_caller(&state.store, &extensions)?;
         let permit = turn(&state).await?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;

@@ -31,11 +31,25 @@ pub(super) struct Failure {
 }
 
 pub(super) fn refused(message: impl Into<String>) -> Failure {
+    let mut message = message.into();
+    // A refusal may quote what the transaction sent (names, keys): its receipt stays small
+    // whatever that was. Cut at a character boundary, the same on every node.
+    if message.len() > REFUSAL_BYTES_MAX {
+        let mut end = REFUSAL_BYTES_MAX;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+        message.push('…');
+    }
     Failure {
-        status: Status::Refused(message.into()),
+        status: Status::Refused(message),
         fuel_used: 0,
     }
 }
+
+/// Longest refusal text in a receipt, in bytes (before the `…` that marks a cut).
+pub const REFUSAL_BYTES_MAX: usize = 1024;
 
 /// The receipt of code that does not prepare (see `Executor::prepare`): a refusal whose text
 /// never carries the compiler's own wording.
@@ -334,6 +348,16 @@ impl Executor {
             ))));
         }
         let upgrade_policy = self.genesis.governance.upgrade_policy;
+        // The default was checked against the minimum for the founding organisations; with
+        // more, it may need fewer of them than the minimum does.
+        if self.policy_allowed(upgrade_policy, organisations).is_err() {
+            return Ok(Err(refused(format!(
+                "the network's default upgrade policy {upgrade_policy} is less strict than its \
+                 minimum {} with {organisations} organisations: propose the deploy with a \
+                 stricter policy (`vellum gov propose deploy --policy`)",
+                self.genesis.governance.upgrade_policy_minimum
+            ))));
+        }
         self.deploy_as(call, code, init_args, upgrade_policy)
     }
 

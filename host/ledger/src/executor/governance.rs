@@ -227,7 +227,17 @@ impl Executor {
             Change::SetUpgradePolicy { policy, .. } => {
                 self.policy_allowed(*policy, organisations.len())
             }
-            Change::Freeze { .. } | Change::Unfreeze { .. } => Ok(()),
+            Change::Freeze { contract } | Change::Unfreeze { contract } => {
+                let freeze = matches!(change, Change::Freeze { .. });
+                match &requirement.contract {
+                    Some(info) if info.frozen == freeze => Err(refused(format!(
+                        "contract {} is {} already",
+                        hex(contract),
+                        if freeze { "frozen" } else { "not frozen" }
+                    ))),
+                    _ => Ok(()),
+                }
+            }
             Change::AddOrganisation { name, admins } => self
                 .add_organisation(call, name, admins, organisations)?
                 .map(drop),
@@ -278,11 +288,20 @@ impl Executor {
             keys::vote_key(proposal.id, organisation),
             Some(call.context.height.to_be_bytes().to_vec()),
         ));
+        // A removal needs, besides, more than half of all the organisations (the leaving one
+        // included): otherwise the others could shrink the network one by one.
+        let required = match subject {
+            Some(_) => requirement
+                .policy
+                .required(electorate.len())
+                .max(Policy::Majority.required(organisations.len())),
+            None => requirement.policy.required(electorate.len()),
+        };
         let met = requirement
             .owner
             .as_ref()
             .is_none_or(|owner| approvals.contains(&owner.as_str()))
-            && requirement.policy.met(approvals.len(), electorate.len());
+            && approvals.len() >= required;
         let mut effects = if met {
             match self.execute_change(call, proposal, &organisations)? {
                 Ok(effects) => effects,
@@ -304,7 +323,7 @@ impl Executor {
         effects.output = serde_json::to_vec(&Vote {
             proposal: proposal.id,
             approvals,
-            required: requirement.policy.required(electorate.len()),
+            required,
             owner: requirement.owner.as_deref(),
             executed: met,
             output,
@@ -357,11 +376,15 @@ impl Executor {
             )?
             .is_none_or(|record| record.removed.is_some());
         match member {
-            Some(member) if member.organisation == proposal.organisation && !removed => {
+            Some(member)
+                if member.organisation == proposal.organisation
+                    && member.role == Role::Admin
+                    && !removed =>
+            {
                 Ok(Ok(member))
             }
             _ => Ok(Err(refused(format!(
-                "the proposer {} is no longer an identity of organisation {}; propose the change again",
+                "the proposer {} is no longer an admin of organisation {}; propose the change again",
                 hex(&proposal.proposer),
                 proposal.organisation
             )))),
@@ -466,7 +489,11 @@ impl Executor {
     }
 
     /// Whether a contract may have `policy`, with `organisations` organisations.
-    fn policy_allowed(&self, policy: Policy, organisations: usize) -> Result<(), Failure> {
+    pub(super) fn policy_allowed(
+        &self,
+        policy: Policy,
+        organisations: usize,
+    ) -> Result<(), Failure> {
         let minimum = self.genesis.governance.upgrade_policy_minimum;
         if policy == (Policy::MOfN { m: 0 }) {
             return Err(refused("m_of_n needs m of at least 1"));

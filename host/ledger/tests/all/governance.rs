@@ -324,17 +324,20 @@ fn a_removed_organisations_keys_are_refused_from_the_next_block() {
         name: "bank-d".into(),
         successor: "bank-b".into(),
     };
-    // The others decide: bank-d's approval is refused, and two of the other three suffice.
+    // The others decide: bank-d's approval is refused, and a majority of the others is not
+    // enough: more than half of all four must agree, so two cannot put out a third.
     let executed = node.block(vec![
         signer.propose(1, leave),
         signer.approve(7, 2),
         signer.approve(2, 2),
+        signer.approve(4, 2),
     ]);
     assert!(refused(
         &executed.receipts[1].status,
         "the other organisations decide it"
     ));
-    assert_eq!(outcome(&executed.receipts[2]), (2, true));
+    assert_eq!(outcome(&executed.receipts[2]), (2, false));
+    assert_eq!(outcome(&executed.receipts[3]), (2, true));
     let late = signer.sign(7, Action::PurgePrivate { hash: [0; 32] });
     assert!(matches!(
         node.executor.check(&node.store, &late),
@@ -452,6 +455,37 @@ fn upgrade_policies_respect_the_networks_minimum() {
     // A plain deploy takes genesis's default policy, which then needs a proposal to upgrade.
     let contract = deploy(&node, 1, 1, "notary");
     assert_eq!(info(&node, &contract).upgrade_policy, Policy::Majority);
+
+    // A default that was strict enough for three organisations is not for four: m_of_n:2 against
+    // a majority of four (three). Plain deploys are then refused, with what to do.
+    let mut network = genesis(DeployPolicy::AnyAdmin);
+    network.governance.upgrade_policy = Policy::MOfN { m: 2 };
+    network.governance.upgrade_policy_minimum = Policy::Majority;
+    let node = Node::new(network);
+    let mut signer = Signer::default();
+    deploy(&node, 1, 0, "notary");
+    signer.nonces.insert(1, 1);
+    let join = Change::AddOrganisation {
+        name: "bank-d".into(),
+        admins: vec![public_key(&key(7))],
+    };
+    let executed = node.block(vec![signer.propose(1, join), signer.approve(2, 1)]);
+    assert_eq!(outcome(&executed.receipts[1]), (1, true));
+    let executed = node.block(vec![signer.sign(
+        1,
+        Action::Deploy {
+            code: artifact("notary"),
+            init_args: "{}".into(),
+        },
+    )]);
+    assert!(
+        refused(
+            &executed.receipts[0].status,
+            "propose the deploy with a stricter policy"
+        ),
+        "{:?}",
+        executed.receipts[0]
+    );
 }
 
 /// A proposal to change a contract names the contract's sequence (its count of changes) when
@@ -520,6 +554,25 @@ fn a_change_executes_only_at_the_sequence_it_was_proposed_at() {
             },
         ),
     ]);
+    let executed_more = node.block(vec![
+        signer.propose(1, Change::Unfreeze { contract: notary }),
+        signer.propose(
+            1,
+            Change::RemoveOrganisation {
+                name: "x".repeat(100_000),
+                successor: "bank-a".into(),
+            },
+        ),
+    ]);
+    assert!(refused(
+        &executed_more.receipts[0].status,
+        "is not frozen already"
+    ));
+    // A refusal quoting what was sent stays small.
+    match &executed_more.receipts[1].status {
+        Status::Refused(why) => assert!(why.len() < 2048, "{} bytes", why.len()),
+        other => panic!("{other:?}"),
+    }
     let statuses: Vec<_> = executed.receipts.iter().map(|r| &r.status).collect();
     assert!(
         refused(statuses[0], "is not an organisation name"),

@@ -108,7 +108,10 @@ fn a_store_refuses_another_genesis_and_reopens_at_its_head() {
         ),
         "{refused}"
     );
-    assert!(refused.to_string().contains("new genesis file"), "{refused}");
+    assert!(
+        refused.to_string().contains("new genesis file"),
+        "{refused}"
+    );
     drop(dir);
 }
 

@@ -1646,6 +1646,7 @@ fn proposals_are_listed_for_members_and_a_removed_organisation_proves_no_caller(
             },
         ),
         approve(2, 1, 2),
+        approve(4, 0, 2),
         propose(
             1,
             2,
@@ -1705,7 +1706,7 @@ fn proposals_are_listed_for_members_and_a_removed_organisation_proves_no_caller(
             .iter()
             .map(|a| a["organisation"].as_str().unwrap())
             .collect();
-        assert_eq!(approvals, ["bank-a", "bank-b"]);
+        assert_eq!(approvals, ["bank-a", "bank-b", "bank-c"]);
         let missing = member
             .request::<Value, _>("vellum_getProposal", rpc_params![4])
             .await
@@ -1734,4 +1735,61 @@ fn proposals_are_listed_for_members_and_a_removed_organisation_proves_no_caller(
     let (status, answer) = exchange(server.local_addr(), &header, &body.to_string());
     assert_eq!(status, 401, "{answer}");
     assert!(answer.contains("not a member"), "{answer}");
+}
+
+/// A query over a WebSocket connection whose token's member is removed while it stays open is
+/// refused from then on: the contract never sees a caller that is no longer a member.
+#[test]
+fn a_connection_outliving_its_members_membership_queries_no_more() {
+    let (node, contract) = ledger(50_000_000, 0);
+    let Node {
+        store,
+        executor,
+        dir,
+    } = node;
+    let (store, executor) = (Arc::new(store), Arc::new(executor));
+    let state = State::with_limits(store.clone(), executor.clone(), Offline, Limits::default());
+    let (server, _stalled) = serve_state(state);
+    let member = vellum_ledger::testing::key(3);
+    let runtime = clients();
+    runtime.block_on(async {
+        let ws = WsClientBuilder::default()
+            .set_headers(caller_headers(3, 60_000))
+            .build(format!("ws://{}", server.local_addr()))
+            .await
+            .expect("a WebSocket connection");
+        let whoami = || {
+            ws.request::<Value, _>(
+                "vellum_query",
+                rpc_params![vellum_types::hex(&contract), "whoami"],
+            )
+        };
+        let seen = whoami().await.expect("a member's query");
+        assert_eq!(
+            seen["output"]["hex"],
+            vellum_types::hex(&vellum_types::address_of(&vellum_types::public_key(
+                &member
+            )))
+        );
+        // Key 1, bank-a's admin, removes key 3 while the connection stays open.
+        let removal = sign(
+            1,
+            4,
+            Action::RemoveMember {
+                public_key: vellum_types::public_key(&member),
+            },
+        );
+        let head = store.head().expect("head");
+        let executed = executor
+            .execute(
+                &store,
+                vellum_ledger::testing::next_proposal(&head, vec![removal]),
+            )
+            .expect("a valid block");
+        assert_eq!(executed.receipts[0].status, Status::Success);
+        store.commit(&executed).expect("commit");
+        let refused = whoami().await.expect_err("no longer a member");
+        assert_eq!(error_code(refused), code::UNAUTHORIZED);
+    });
+    drop(dir);
 }
