@@ -91,3 +91,27 @@ pub fn contract_address(deployer: &Address, nonce: u64) -> Address {
         .concat(),
     )
 }
+
+/// Longest chain of successors [`owner_of`] follows. Successors are organisations that had not
+/// left, so a chain is never longer than the number of organisations that ever left; this only
+/// bounds the work a corrupt store could cause.
+pub const SUCCESSION_STEPS_MAX: usize = 4096;
+
+/// The organisation that owns what `owner` owned: `owner`, or the successor it left its
+/// contracts to (and so on), with `organisation` looking up an organisation's record.
+pub fn owner_of<E>(
+    owner: &str,
+    mut organisation: impl FnMut(&str) -> Result<Option<Organisation>, E>,
+) -> Result<String, E> {
+    let mut owner = owner.to_string();
+    for _ in 0..SUCCESSION_STEPS_MAX {
+        match organisation(&owner)? {
+            Some(Organisation {
+                removed: Some(Removal { successor, .. }),
+                ..
+            }) => owner = successor,
+            _ => break,
+        }
+    }
+    Ok(owner)
+}

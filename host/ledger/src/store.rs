@@ -527,17 +527,10 @@ impl Store {
     /// The membership of `address`, if it is a member: an identity of an organisation that has
     /// not left.
     pub fn member(&self, address: &Address) -> Result<Option<Member>, StoreError> {
-        let snapshot = self.snapshot()?;
-        let Some(bytes) = snapshot.read(&keys::member_key(address))? else {
-            return Ok(None);
-        };
-        let member: Member = borsh::from_slice(&bytes).map_err(|e| corrupt("state", e))?;
-        let Some(bytes) = snapshot.read(&keys::organisation_key(&member.organisation))? else {
-            return Ok(Some(member));
-        };
-        let organisation: Organisation =
-            borsh::from_slice(&bytes).map_err(|e| corrupt("state", e))?;
-        Ok(organisation.removed.is_none().then_some(member))
+        Ok(self
+            .snapshot()?
+            .membership(address)?
+            .and_then(|(member, removed)| (!removed).then_some(member)))
     }
 
     /// The record of the contract at `address`, if one is deployed there.
@@ -553,43 +546,26 @@ impl Store {
     /// The organisations that have not left, with their records, sorted by name.
     pub fn organisations(&self) -> Result<Vec<(String, Organisation)>, StoreError> {
         let snapshot = self.snapshot()?;
-        let names: Vec<String> = match snapshot.read(&keys::organisations_key())? {
-            Some(bytes) => borsh::from_slice(&bytes).map_err(|e| corrupt("state", e))?,
-            None => Vec::new(),
-        };
-        names
+        snapshot
+            .organisation_names()?
             .into_iter()
             .map(|name| {
-                let record = snapshot
-                    .read(&keys::organisation_key(&name))?
-                    .map(|bytes| borsh::from_slice(&bytes).map_err(|e| corrupt("state", e)))
-                    .transpose()?
-                    .unwrap_or(Organisation {
-                        joined_at: 0,
-                        removed: None,
-                    });
+                let record =
+                    snapshot
+                        .record(&keys::organisation_key(&name))?
+                        .unwrap_or(Organisation {
+                            joined_at: 0,
+                            removed: None,
+                        });
                 Ok((name, record))
             })
             .collect()
     }
 
-    /// The organisation that owns what `owner` owned: `owner`, or the successor it left its
-    /// contracts to (and so on).
+    /// The organisation that owns what `owner` owned ([`records::owner_of`]).
     pub fn owner_of(&self, owner: &str) -> Result<String, StoreError> {
         let snapshot = self.snapshot()?;
-        let mut owner = owner.to_string();
-        for _ in 0..4096 {
-            let Some(bytes) = snapshot.read(&keys::organisation_key(&owner))? else {
-                break;
-            };
-            let record: Organisation =
-                borsh::from_slice(&bytes).map_err(|e| corrupt("state", e))?;
-            match record.removed {
-                Some(removal) => owner = removal.successor,
-                None => break,
-            }
-        }
-        Ok(owner)
+        crate::records::owner_of(owner, |name| snapshot.record(&keys::organisation_key(name)))
     }
 
     /// The number of the last proposal (0 before the first).
@@ -601,16 +577,11 @@ impl Store {
     /// organisations that have not left) with their heights.
     pub fn proposal(&self, id: u64) -> Result<Option<ProposalStatus>, StoreError> {
         let snapshot = self.snapshot()?;
-        let Some(bytes) = snapshot.read(&keys::proposal_key(id))? else {
+        let Some(proposal) = snapshot.record::<Proposal>(&keys::proposal_key(id))? else {
             return Ok(None);
         };
-        let proposal: Proposal = borsh::from_slice(&bytes).map_err(|e| corrupt("state", e))?;
-        let names: Vec<String> = match snapshot.read(&keys::organisations_key())? {
-            Some(bytes) => borsh::from_slice(&bytes).map_err(|e| corrupt("state", e))?,
-            None => Vec::new(),
-        };
         let mut approvals = Vec::new();
-        for name in names {
+        for name in snapshot.organisation_names()? {
             if let Some(height) = snapshot.read(&keys::vote_key(id, &name))? {
                 approvals.push((name, nonce_of(Some(height))));
             }
@@ -1238,6 +1209,32 @@ impl Snapshot {
     /// The current value of full key `key`.
     pub fn read(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.state.get(key)?.map(|v| v.value().to_vec()))
+    }
+
+    /// The record at full key `key`, decoded.
+    pub fn record<T: borsh::BorshDeserialize>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
+        self.read(key)?
+            .map(|bytes| borsh::from_slice(&bytes).map_err(|e| corrupt("state", e)))
+            .transpose()
+    }
+
+    /// The membership of `address`, and whether its organisation has left (its identities are
+    /// then refused).
+    pub fn membership(&self, address: &Address) -> Result<Option<(Member, bool)>, StoreError> {
+        let Some(member) = self.record::<Member>(&keys::member_key(address))? else {
+            return Ok(None);
+        };
+        let removed = self
+            .record::<Organisation>(&keys::organisation_key(&member.organisation))?
+            .is_some_and(|organisation| organisation.removed.is_some());
+        Ok(Some((member, removed)))
+    }
+
+    /// The names of the organisations that have not left, sorted.
+    pub fn organisation_names(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .record::<Vec<String>>(&keys::organisations_key())?
+            .unwrap_or_default())
     }
 
     /// The head as of this snapshot.

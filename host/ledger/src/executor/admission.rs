@@ -8,11 +8,7 @@
 //! stateful rules against committed state.
 
 use super::{error::Refusal, BlockError, EntryError, Executor};
-use crate::{
-    keys,
-    records::{Member, Organisation},
-    store::Store,
-};
+use crate::{keys, store::Store};
 use vellum_types::{
     hex, ChainLimits, Hash, SignedTransaction, TransactionError, TRANSACTION_BYTES_MAX,
 };
@@ -136,23 +132,14 @@ impl Executor {
             return Err(TransactionError::Duplicate(hex(&hash)).into());
         }
         let sender = transaction.sender();
-        let member = snapshot.read(&keys::member_key(&sender))?;
-        let is_member = member.is_some();
-        if let Some(organisation) = member
-            .and_then(|bytes| borsh::from_slice::<Member>(&bytes).ok())
-            .map(|member| member.organisation)
-        {
-            let record = snapshot.read(&keys::organisation_key(&organisation))?;
-            if record
-                .and_then(|bytes| borsh::from_slice::<Organisation>(&bytes).ok())
-                .is_some_and(|o| o.removed.is_some())
-            {
-                return Err(TransactionError::OrganisationRemoved {
-                    sender: hex(&sender),
-                    organisation,
-                }
-                .into());
+        let membership = snapshot.membership(&sender)?;
+        let is_member = membership.is_some();
+        if let Some((member, true)) = membership {
+            return Err(TransactionError::OrganisationRemoved {
+                sender: hex(&sender),
+                organisation: member.organisation,
             }
+            .into());
         }
         let nonce = snapshot.read(&keys::nonce_key(&sender))?;
         let next = match self.check_sender(transaction, is_member, nonce) {

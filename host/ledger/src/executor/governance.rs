@@ -17,11 +17,6 @@ use vellum_types::{
     hex, Change, DeployPolicy, Policy, Role,
 };
 
-/// Longest chain of successors followed to find who owns a contract now. Successors are always
-/// organisations that had not left, so a chain is never longer than the number of organisations
-/// that ever left; this only bounds the work a corrupt store could cause.
-const SUCCESSION_STEPS_MAX: usize = 4096;
-
 type Outcome = Result<Result<Effects, Failure>, BlockError>;
 
 /// Who must approve a change: the policy, and the organisation whose approval is needed besides
@@ -66,24 +61,15 @@ impl Executor {
             .unwrap_or_default())
     }
 
-    /// The organisation that owns what `owner` owned: `owner`, or the successor it left its
-    /// contracts to (and so on).
+    /// The organisation that owns what `owner` owned ([`crate::records::owner_of`]).
     pub(super) fn owner_of(
         &self,
         context: &BlockContext,
         owner: &str,
     ) -> Result<String, BlockError> {
-        let mut owner = owner.to_string();
-        for _ in 0..SUCCESSION_STEPS_MAX {
-            match context.record::<Organisation>(&keys::organisation_key(&owner), "organisation")? {
-                Some(Organisation {
-                    removed: Some(Removal { successor, .. }),
-                    ..
-                }) => owner = successor,
-                _ => return Ok(owner),
-            }
-        }
-        Ok(owner)
+        crate::records::owner_of(owner, |name| {
+            context.record(&keys::organisation_key(name), "organisation")
+        })
     }
 
     pub(super) fn propose(&self, call: &Caller<'_>, change: &Change) -> Outcome {
