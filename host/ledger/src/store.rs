@@ -562,7 +562,7 @@ impl Store {
             .collect()
     }
 
-    /// The organisation that owns what `owner` owned ([`records::owner_of`]).
+    /// The organisation that owns what `owner` owned ([`crate::records::owner_of`]).
     pub fn owner_of(&self, owner: &str) -> Result<String, StoreError> {
         let snapshot = self.snapshot()?;
         crate::records::owner_of(owner, |name| snapshot.record(&keys::organisation_key(name)))
