@@ -42,7 +42,10 @@ impl Devnet {
             ])
             .args(more)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(
+                std::fs::File::create(dir.with_extension("stderr"))
+                    .map_or(Stdio::null(), Stdio::from),
+            )
             .spawn()
             .expect("start vellum devnet");
         let stdout = child.stdout.take().expect("stdout");
@@ -58,7 +61,8 @@ impl Devnet {
         }
         assert!(
             banner.contains("Vellum devnet is running"),
-            "no banner:\n{banner}"
+            "no banner:\n{banner}\nstderr:\n{}",
+            std::fs::read_to_string(dir.with_extension("stderr")).unwrap_or_default()
         );
         (Self(child), banner)
     }
@@ -123,12 +127,23 @@ impl Drop for Devnet {
         let nodes = validators(self.0.id());
         let _ = self.0.kill();
         let _ = self.0.wait();
-        for pid in nodes {
+        for pid in &nodes {
             let _ = Command::new("kill")
                 .args(["-KILL", &pid.to_string()])
                 .status();
         }
+        // A killed process holds its store's lock and its ports until it has exited: wait (at
+        // most 10 s) so that a devnet started next on the same directory finds them free.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while nodes.iter().any(|pid| running(*pid)) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
+}
+
+/// Whether process `pid` still runs (it exists and is not a zombie).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.contains(") Z"))
 }
 
 /// The node processes the devnet started (children of `parent`).
