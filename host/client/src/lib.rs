@@ -45,7 +45,7 @@ use vellum_types::{
     public_key,
     rpc::REQUEST_BYTES_MAX,
     state::StateProof,
-    unhex, unhex32, Action, Address, Hash, SignedTransaction, Transaction,
+    unhex, unhex32, Action, Address, Hash, PublicKey, SignedTransaction, Transaction,
 };
 
 /// Fuel a CLI transaction asks for unless told otherwise.
@@ -485,6 +485,7 @@ impl Client {
 /// Signs transactions for one identity, counting its nonces.
 pub struct Signer {
     key: SigningKey,
+    account: Address,
     chain_id: String,
     nonce: u64,
     /// Fuel each transaction asks for.
@@ -492,11 +493,29 @@ pub struct Signer {
 }
 
 impl Signer {
-    /// A signer for `key` on `client`'s chain, starting at the key's next nonce.
+    /// A signer for `key` on `client`'s chain, starting at its account's next nonce. Its
+    /// account is the key's own address, or the account that rotated to the key
+    /// (`vellum_getAccount` names it).
     pub async fn new(key: SigningKey, client: &Client) -> Result<Self, Error> {
-        let nonce = client.nonce(&address_of(&public_key(&key))).await?;
+        let own = address_of(&public_key(&key));
+        let account = match client
+            .call("vellum_getAccount", rpc_params![hex(&own)])
+            .await
+        {
+            Ok(account) => account["address"]
+                .as_str()
+                .and_then(|a| parse_address(a).ok())
+                .ok_or_else(|| Error::Unexpected {
+                    method: "vellum_getAccount".into(),
+                    value: account.clone(),
+                })?,
+            // Not a member (yet): transactions it signs name its own address.
+            Err(_) => own,
+        };
+        let nonce = client.nonce(&own).await?;
         Ok(Self {
             key,
+            account,
             chain_id: client.chain_id().to_string(),
             nonce,
             fuel: DEFAULT_FUEL,
@@ -508,9 +527,14 @@ impl Signer {
         Self::new(read_member_key(path)?, client).await
     }
 
-    /// Its address.
+    /// Its account's address: what contracts see as the caller of its transactions.
     pub fn address(&self) -> Address {
-        address_of(&public_key(&self.key))
+        self.account
+    }
+
+    /// Its key.
+    pub fn public_key(&self) -> PublicKey {
+        public_key(&self.key)
     }
 
     /// Sign `action` with the next nonce.

@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `nonce/` ‖ address | next nonce, u64 big-endian |
 //! | `member/` ‖ address | borsh(`records::Member`) |
+//! | `alias/` ‖ keccak256(key) | the address of the account that rotated to the key (32 bytes) |
 //! | `code/` ‖ code hash | the wasm |
 //! | `contract/` ‖ address | borsh(`records::ContractInfo`) |
 //! | `approval/` ‖ code hash ‖ organisation | height of a legacy `ApproveCode`, u64 big-endian |
@@ -52,6 +53,11 @@ pub fn nonce_key(address: &Address) -> Vec<u8> {
 /// Where `address`'s membership is kept.
 pub fn member_key(address: &Address) -> Vec<u8> {
     system(&[b"member/", address])
+}
+
+/// Where the account that rotated to the key whose own address is `key_address` is kept.
+pub fn alias_key(key_address: &Address) -> Vec<u8> {
+    system(&[b"alias/", key_address])
 }
 
 /// Where code with `hash` is kept.

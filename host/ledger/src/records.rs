@@ -2,7 +2,7 @@
 //! ([`crate::keys`] says where each one lives).
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use vellum_types::{keccak256, Address, Change, Hash, Policy, PublicKey, Role};
+use vellum_types::{address_of, keccak256, Address, Change, Hash, Policy, PublicKey, Role};
 
 /// A registered identity.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -13,6 +13,53 @@ pub struct Member {
     pub organisation: String,
     /// Its role there.
     pub role: Role,
+}
+
+/// What a key signs for ([`signing`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Signing {
+    /// It is the current key of member `account`.
+    Current {
+        /// The account's address.
+        account: Address,
+        /// Its membership.
+        member: Member,
+    },
+    /// It signed for `account` until the account rotated to another key.
+    Retired {
+        /// The account's address.
+        account: Address,
+    },
+    /// It signs for no member.
+    Unknown,
+}
+
+impl Signing {
+    /// The account the key signs or signed for, if any.
+    pub fn account(&self) -> Option<&Address> {
+        match self {
+            Signing::Current { account, .. } | Signing::Retired { account } => Some(account),
+            Signing::Unknown => None,
+        }
+    }
+}
+
+/// What `public_key` signs for, with `alias` reading the account a rotated-to key was given
+/// ([`crate::keys::alias_key`]) and `member` reading a membership. A key's account is the one
+/// its alias names, or else the key's own address (an account's first key); it signs for that
+/// account while the account's membership still holds this key.
+pub fn signing<E>(
+    public_key: &PublicKey,
+    alias: impl FnOnce(&Address) -> Result<Option<Address>, E>,
+    member: impl FnOnce(&Address) -> Result<Option<Member>, E>,
+) -> Result<Signing, E> {
+    let own = address_of(public_key);
+    let account = alias(&own)?.unwrap_or(own);
+    Ok(match member(&account)? {
+        Some(member) if member.public_key == *public_key => Signing::Current { account, member },
+        Some(_) => Signing::Retired { account },
+        None => Signing::Unknown,
+    })
 }
 
 /// A deployed contract.

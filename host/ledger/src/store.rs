@@ -45,7 +45,7 @@ use crate::{
         self, event_index_key, event_position, full_key, history_key, history_prefix,
         scoped_bounds, EventPosition, EventSelector,
     },
-    records::{ContractInfo, Member, Organisation, Proposal},
+    records::{ContractInfo, Member, Organisation, Proposal, Signing},
 };
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 use std::{
@@ -65,7 +65,7 @@ use vellum_types::{
     hex,
     proof::{self, Finality, ReceiptProof, FINALITY_HEADERS_MAX},
     state::StateProof,
-    Address, Block, Genesis, Hash, Header, LedgerEvent, Receipt,
+    Address, Block, Genesis, Hash, Header, LedgerEvent, PublicKey, Receipt,
 };
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -503,12 +503,16 @@ impl Store {
         self.snapshot()?.read(&full_key(namespace, key))
     }
 
-    /// The nonce `address`'s next transaction must carry.
+    /// The nonce the next transaction of `address`'s account must carry: `address` is an
+    /// account's or the own address of a key an account rotated to ([`Snapshot::account_of`]).
     pub fn next_nonce(&self, address: &Hash) -> Result<u64, StoreError> {
-        Ok(nonce_of(self.snapshot()?.read(&keys::nonce_key(address))?))
+        let snapshot = self.snapshot()?;
+        let account = snapshot.account_of(address)?;
+        Ok(nonce_of(snapshot.read(&keys::nonce_key(&account))?))
     }
 
-    /// The next nonce of each of `senders`, from one read of the store.
+    /// The next nonce of each of `senders` (the own addresses of transactions' keys, as
+    /// [`Store::next_nonce`] takes them), from one read of the store.
     pub fn next_nonces(
         &self,
         senders: impl IntoIterator<Item = Address>,
@@ -517,8 +521,8 @@ impl Store {
         let mut next = BTreeMap::new();
         for sender in senders {
             if let std::collections::btree_map::Entry::Vacant(slot) = next.entry(sender) {
-                let value = snapshot.read(&keys::nonce_key(&sender))?;
-                slot.insert(nonce_of(value));
+                let account = snapshot.account_of(&sender)?;
+                slot.insert(nonce_of(snapshot.read(&keys::nonce_key(&account))?));
             }
         }
         Ok(next)
@@ -531,6 +535,25 @@ impl Store {
             .snapshot()?
             .membership(address)?
             .and_then(|(member, removed)| (!removed).then_some(member)))
+    }
+
+    /// The account `address` names: itself, or the account that rotated to the key whose own
+    /// address it is ([`Snapshot::account_of`]).
+    pub fn account_of(&self, address: &Address) -> Result<Address, StoreError> {
+        self.snapshot()?.account_of(address)
+    }
+
+    /// The member `public_key` signs for now, with its address: `None` if the key is unknown,
+    /// was replaced by a rotation, or belongs to an organisation that left.
+    pub fn signer(&self, public_key: &PublicKey) -> Result<Option<(Address, Member)>, StoreError> {
+        let snapshot = self.snapshot()?;
+        match snapshot.signing(public_key)? {
+            Signing::Current { account, member } => {
+                let left = snapshot.has_left(&member.organisation)?;
+                Ok((!left).then_some((account, member)))
+            }
+            Signing::Retired { .. } | Signing::Unknown => Ok(None),
+        }
     }
 
     /// The record of the contract at `address`, if one is deployed there.
@@ -1224,10 +1247,32 @@ impl Snapshot {
         let Some(member) = self.record::<Member>(&keys::member_key(address))? else {
             return Ok(None);
         };
-        let removed = self
-            .record::<Organisation>(&keys::organisation_key(&member.organisation))?
-            .is_some_and(|organisation| organisation.removed.is_some());
+        let removed = self.has_left(&member.organisation)?;
         Ok(Some((member, removed)))
+    }
+
+    /// Whether `organisation` has left the network.
+    pub fn has_left(&self, organisation: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .record::<Organisation>(&keys::organisation_key(organisation))?
+            .is_some_and(|organisation| organisation.removed.is_some()))
+    }
+
+    /// The account `address` names: the account that rotated to the key whose own address it
+    /// is, or else `address` itself.
+    pub fn account_of(&self, address: &Address) -> Result<Address, StoreError> {
+        Ok(self
+            .record::<Address>(&keys::alias_key(address))?
+            .unwrap_or(*address))
+    }
+
+    /// What `public_key` signs for ([`crate::records::signing`]).
+    pub fn signing(&self, public_key: &PublicKey) -> Result<Signing, StoreError> {
+        crate::records::signing(
+            public_key,
+            |own| self.record(&keys::alias_key(own)),
+            |account| self.record(&keys::member_key(account)),
+        )
     }
 
     /// The names of the organisations that have not left, sorted.

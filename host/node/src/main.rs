@@ -196,13 +196,19 @@ enum Command {
     ///   vellum freeze --key vellum-devnet/keys/org-1-admin.key 0x3f0c...e1 --unfreeze
     #[command(verbatim_doc_comment)]
     Freeze(cli::gov::FreezeCommand),
-    /// Add or remove an identity of your organisation (admins only).
+    /// Add or remove an identity of your organisation (admins only), or rotate a key.
+    ///
+    /// A rotation keeps the account's address, nonce and every role contracts gave it; the old
+    /// key is refused from the next transaction. Sign it with the account's current key, or,
+    /// after a loss, with an admin key of its organisation and `--account`.
     ///
     /// Examples:
     ///
     ///   vellum members add --key org-1-admin.key --org org-1 0x03a1...
     ///   vellum members add --key org-1-admin.key --org org-1 --role admin 0x03a1...
     ///   vellum members remove --key org-1-admin.key 0x03a1...
+    ///   vellum keys new --out new.key && vellum members rotate --key old.key 0x02f9...
+    ///   vellum members rotate --key org-1-admin.key --account 0x5be2... 0x02f9...
     #[command(verbatim_doc_comment)]
     Members(cli::gov::MembersCommand),
     /// The organisations of the network (members only: pass your key).

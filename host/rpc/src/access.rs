@@ -157,7 +157,8 @@ impl Viewer {
         Ok(owner.as_ref() == Some(organisation))
     }
 
-    /// The organisation of member `address`, or (`contract`) the owner of contract `address`.
+    /// The organisation of the member whose key's own address is `address` (its account's
+    /// address, or a rotated-to key's), or (`contract`) the owner of contract `address`.
     fn organisation_of<N>(
         &self,
         state: &State<N>,
@@ -178,7 +179,7 @@ impl Viewer {
                 .map_err(internal)?,
             false => state
                 .store
-                .member(address)
+                .member(&state.store.account_of(address).map_err(internal)?)
                 .map_err(internal)?
                 .map(|member| member.organisation),
         };

@@ -6,7 +6,7 @@
 //! request without one is anonymous: queries run with the zero address as their caller.
 //!
 //! A WebSocket connection keeps the caller of its upgrade request; each call on it checks the
-//! token's expiry again ([`caller`]).
+//! token's expiry and its key's membership again ([`current_caller`], [`member`]).
 
 use crate::params::error;
 use jsonrpsee::{
@@ -15,13 +15,15 @@ use jsonrpsee::{
 };
 use std::sync::Arc;
 use vellum_ledger::{Member, Store};
-use vellum_types::{caller::CallerToken, hex, rpc::code, Address};
+use vellum_types::{caller::CallerToken, hex, rpc::code, Address, PublicKey};
 
 /// The caller a request proved itself to be.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Caller {
-    /// Its address.
+    /// Its account's address.
     pub(crate) address: Address,
+    /// The key its token was signed with (the account's key when the request arrived).
+    pub(crate) public_key: PublicKey,
     /// When its token expires (ms since the Unix epoch).
     pub(crate) expires_ms: u64,
     /// Whether its token is bound to this node's organisation (rather than to any node).
@@ -36,62 +38,58 @@ fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// The caller of a call: its address if its request carried a token, still unexpired; the
-/// zero address if anonymous.
-pub(crate) fn caller(extensions: &http::Extensions) -> Result<Address, ErrorObjectOwned> {
-    bound_caller(extensions).map(|(address, _)| address)
-}
-
 /// The caller of `extensions` as a query sees it: the zero address for an anonymous one, and an
-/// error for one that is no longer a member (removed, or its organisation left, while its
-/// WebSocket connection stayed open).
+/// error for one that is no longer a member with this key (removed, its organisation left, or
+/// its key rotated, while its WebSocket connection stayed open).
 pub(crate) fn current_caller(
     store: &Store,
     extensions: &http::Extensions,
 ) -> Result<Address, ErrorObjectOwned> {
-    let caller = caller(extensions)?;
-    if caller != [0; 32]
-        && store
-            .member(&caller)
-            .map_err(crate::params::internal)?
-            .is_none()
+    let Some(caller) = unexpired(extensions)? else {
+        return Ok([0; 32]);
+    };
+    if store
+        .signer(&caller.public_key)
+        .map_err(crate::params::internal)?
+        .is_none()
     {
         return Err(error(
             code::UNAUTHORIZED,
             "Unauthorized",
             format!(
-                "the caller token's key {} is no longer a member of this network: reconnect \
-                 without it, or with a member's",
-                hex(&caller)
+                "the caller token's key no longer signs for member {} of this network (removed, \
+                 its organisation left, or its key rotated): reconnect without a token, or with \
+                 a current member key's",
+                hex(&caller.address)
             ),
         ));
     }
-    Ok(caller)
+    Ok(caller.address)
 }
 
-/// The member the caller of `extensions` is now, `None` if anonymous or no longer a member (the
-/// membership is read again on each call, so a member removed during a WebSocket connection
-/// stops being one), and whether its token is bound to this node's organisation.
+/// The member the caller of `extensions` is now, `None` if anonymous or no longer a member with
+/// its token's key (the membership is read again on each call, so a member removed or rotated
+/// during a WebSocket connection stops being one), and whether its token is bound to this
+/// node's organisation.
 pub(crate) fn member(
     store: &Store,
     extensions: &http::Extensions,
 ) -> Result<(Option<Member>, bool), ErrorObjectOwned> {
-    let (caller, bound) = bound_caller(extensions)?;
-    if caller == [0; 32] {
+    let Some(caller) = unexpired(extensions)? else {
         return Ok((None, false));
-    }
-    let member = store.member(&caller).map_err(crate::params::internal)?;
-    Ok((member, bound))
+    };
+    let member = store
+        .signer(&caller.public_key)
+        .map_err(crate::params::internal)?
+        .map(|(_, member)| member);
+    Ok((member, caller.bound))
 }
 
-/// The caller of a call as [`caller`] finds it, and whether its token is bound to this node's
-/// organisation.
-pub(crate) fn bound_caller(
-    extensions: &http::Extensions,
-) -> Result<(Address, bool), ErrorObjectOwned> {
+/// The caller of a call, `None` if anonymous, or an error if its token has expired.
+fn unexpired(extensions: &http::Extensions) -> Result<Option<Caller>, ErrorObjectOwned> {
     match extensions.get::<Caller>() {
-        None => Ok(([0; 32], false)),
-        Some(caller) if caller.expires_ms > now_ms() => Ok((caller.address, caller.bound)),
+        None => Ok(None),
+        Some(caller) if caller.expires_ms > now_ms() => Ok(Some(*caller)),
         Some(_) => Err(error(
             code::UNAUTHORIZED,
             "Unauthorized",
@@ -142,18 +140,20 @@ fn check(
         return Err("authorization must be `Vellum 0x…` (a caller token, docs/rpc.md)".into());
     };
     let token = CallerToken::decode(token).map_err(|e| e.to_string())?;
-    let address = token
+    let key = token
         .verify(chain_id, organisation, now_ms())
         .map_err(|e| e.to_string())?;
-    match store.member(&address) {
-        Ok(Some(_)) => Ok(Some(Caller {
+    match store.signer(&token.claim.public_key) {
+        Ok(Some((address, _))) => Ok(Some(Caller {
             address,
+            public_key: token.claim.public_key,
             expires_ms: token.claim.expires_ms,
             bound: token.claim.audience.is_some(),
         })),
         Ok(None) => Err(format!(
-            "the caller token's key {} is not a member of this network",
-            hex(&address)
+            "the caller token's key (address {}) is not a member of this network: never added, \
+             removed, its organisation left, or replaced by a key rotation",
+            hex(&key)
         )),
         Err(e) => Err(format!("the node cannot read its members: {e}")),
     }

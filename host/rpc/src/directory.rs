@@ -33,6 +33,7 @@ fn system_key(full: &[u8]) -> &[u8] {
 }
 
 fn account<N>(state: &State<N>, address: &Address) -> Reply {
+    let address = &state.store.account_of(address).map_err(internal)?;
     let member = state
         .store
         .member(address)

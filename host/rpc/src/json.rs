@@ -151,7 +151,8 @@ pub fn proposal(status: &ProposalStatus, height: u64) -> Value {
     })
 }
 
-/// A signed transaction, decoded.
+/// A signed transaction, decoded. Its `sender_address` is its key's own address, which is the
+/// account's unless the account rotated to this key (the caller replaces it then).
 pub fn transaction(signed: &SignedTransaction) -> Value {
     let tx = &signed.transaction;
     let action = match &tx.action {
@@ -188,6 +189,12 @@ pub fn transaction(signed: &SignedTransaction) -> Value {
         Action::PurgePrivate { hash } => {
             json!({ "purge_private": { "hash": hex(hash) } })
         }
+        Action::RotateKey {
+            account,
+            public_key,
+        } => json!({
+            "rotate_key": { "account": hex(account), "public_key": hex(public_key) }
+        }),
         Action::Propose { change: c } => json!({ "propose": change(c) }),
         Action::Approve { proposal } => json!({ "approve": { "proposal": proposal } }),
         Action::Withdraw { proposal } => json!({ "withdraw": { "proposal": proposal } }),

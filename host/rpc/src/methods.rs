@@ -256,6 +256,11 @@ fn transaction<N: Node>(state: &State<N>, hash: &Hash, viewer: &Viewer) -> Reply
             .get(index as usize)
             .ok_or_else(|| internal("indexed transaction missing"))?;
         let mut shown = json::transaction(transaction);
+        let account = state
+            .store
+            .account_of(&transaction.sender())
+            .map_err(internal)?;
+        shown["sender_address"] = json!(hex(&account));
         if !viewer.sees(state, transaction)? {
             hide_arguments(&mut shown);
         }

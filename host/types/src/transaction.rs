@@ -132,6 +132,16 @@ pub enum Action {
         /// The proposal's number.
         proposal: u64,
     },
+    /// Make `public_key` the key that signs for `account`, whose address, nonce and roles stay:
+    /// the account itself (signed with its current key), or an admin of its organisation (after
+    /// a loss). The previous key is refused from the next transaction on; a key signs for one
+    /// account, once.
+    RotateKey {
+        /// The account's address.
+        account: Address,
+        /// Its new key.
+        public_key: PublicKey,
+    },
 }
 
 /// The signed part of a transaction.
@@ -200,6 +210,14 @@ pub enum TransactionError {
         /// Its organisation.
         organisation: String,
     },
+    /// The key signed for an account that has rotated to another key since.
+    #[error("sender key {sender} was replaced by a key rotation of account {account}; sign with the account's current key")]
+    KeyRotated {
+        /// The key's address.
+        sender: String,
+        /// The account it signed for.
+        account: String,
+    },
     /// The nonce is not the sender's next one.
     #[error("nonce {found} is not the sender's next nonce {expected}")]
     BadNonce {
@@ -230,6 +248,7 @@ impl TransactionError {
             self,
             TransactionError::UnknownSender(_)
                 | TransactionError::OrganisationRemoved { .. }
+                | TransactionError::KeyRotated { .. }
                 | TransactionError::BadNonce { .. }
                 | TransactionError::Duplicate(_)
         )
@@ -337,7 +356,8 @@ impl SignedTransaction {
         keccak256(&self.encode())
     }
 
-    /// The sender's address.
+    /// The address of the sender's key: the account it signs for, unless the account rotated
+    /// to this key (`Action::RotateKey`), which only the ledger knows.
     pub fn sender(&self) -> Address {
         address_of(&self.transaction.sender)
     }

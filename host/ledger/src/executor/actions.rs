@@ -1,11 +1,16 @@
 //! What each action does: deploy, call, upgrade, approve, add and remove members, and the
 //! runtime call underneath them.
 
-use super::{error::Refusal, state::BlockContext, BlockError, Executor, METHOD_BYTES_MAX};
+use super::{
+    admission::{rotated, unknown},
+    error::Refusal,
+    state::BlockContext,
+    BlockError, Executor, METHOD_BYTES_MAX,
+};
 use crate::{
     executed::StateWrite,
     keys::{self, full_key},
-    records::{self, ContractInfo, Member},
+    records::{self, ContractInfo, Member, Signing},
     store::StoreError,
 };
 use std::sync::Arc;
@@ -108,14 +113,21 @@ impl Executor {
         context: &BlockContext,
         signed: &SignedTransaction,
     ) -> Result<Sender, Refusal> {
-        let address = signed.sender();
-        let member: Option<Member> = context.record(&keys::member_key(&address), "member")?;
+        let signing = records::signing(
+            &signed.transaction.sender,
+            |own| context.record(&keys::alias_key(own), "alias"),
+            |account| context.record(&keys::member_key(account), "member"),
+        )?;
+        let (address, member, known) = match signing {
+            Signing::Current { account, member } => (account, Some(member), Ok(())),
+            Signing::Retired { account } => (account, None, Err(rotated(signed, &account))),
+            Signing::Unknown => (signed.sender(), None, Err(unknown(signed))),
+        };
         let nonce = context.read(&keys::nonce_key(&address))?;
         let nonce = self
-            .check_sender(signed, member.is_some(), nonce)
+            .check_sender(signed, known, nonce)
             .map_err(Refusal::Invalid)?;
-        let member = member
-            .ok_or_else(|| Refusal::Invalid(TransactionError::UnknownSender(hex(&address))))?;
+        let member = member.ok_or_else(|| Refusal::Invalid(unknown(signed)))?;
         let organisation: Option<records::Organisation> = context.record(
             &keys::organisation_key(&member.organisation),
             "organisation",
@@ -231,6 +243,10 @@ impl Executor {
                 role,
             } => self.add_member(call, public_key, organisation, *role),
             Action::RemoveMember { public_key } => self.remove_member(call, public_key),
+            Action::RotateKey {
+                account,
+                public_key,
+            } => self.rotate_key(call, account, public_key),
             Action::Propose { change } => self.propose(call, change),
             Action::Approve { proposal } => self.approve_proposal(call, *proposal),
             Action::Withdraw { proposal } => self.withdraw(call, *proposal),
@@ -590,13 +606,10 @@ impl Executor {
         // An identity belongs to one organisation and changes only through that organisation's
         // admins: adding an existing member would let one organisation take over (or demote)
         // another's identities.
-        let key = keys::member_key(&address_of(public_key));
-        if call.context.read(&key)?.is_some() {
-            return Ok(Err(refused(format!(
-                "{} is already a member; its organisation must remove it first",
-                hex(&address_of(public_key))
-            ))));
+        if let Some(failure) = key_in_use(call.context, public_key)? {
+            return Ok(Err(failure));
         }
+        let key = keys::member_key(&address_of(public_key));
         let member = Member {
             public_key: *public_key,
             organisation: organisation.to_string(),
@@ -613,7 +626,11 @@ impl Executor {
         call: &Caller<'_>,
         public_key: &[u8; 33],
     ) -> Result<Result<Effects, Failure>, BlockError> {
-        let address = address_of(public_key);
+        // The member whose current or former key this is.
+        let address = call
+            .context
+            .record::<Address>(&keys::alias_key(&address_of(public_key)), "alias")?
+            .unwrap_or_else(|| address_of(public_key));
         let Some(target) = call
             .context
             .record::<Member>(&keys::member_key(&address), "member")?
@@ -631,6 +648,72 @@ impl Executor {
         }
         Ok(Ok(system_effects(vec![(keys::member_key(&address), None)])))
     }
+
+    /// Make `public_key` the key of member `account`: the account's own transaction, or an
+    /// admin's of its organisation. Its membership keeps its address (so its nonce and every
+    /// role a contract gave it) and takes the new key; the key's alias names the account.
+    fn rotate_key(
+        &self,
+        call: &Caller<'_>,
+        account: &Address,
+        public_key: &[u8; 33],
+    ) -> Result<Result<Effects, Failure>, BlockError> {
+        let Some(mut target) = call
+            .context
+            .record::<Member>(&keys::member_key(account), "member")?
+        else {
+            return Ok(Err(refused(format!("{} is not a member", hex(account)))));
+        };
+        let admin =
+            call.member.role == Role::Admin && call.member.organisation == target.organisation;
+        if *account != call.sender && !admin {
+            return Ok(Err(refused(format!(
+                "only the account itself or an admin of `{}` rotates its key",
+                target.organisation
+            ))));
+        }
+        if k256::PublicKey::from_sec1_bytes(public_key).is_err() {
+            return Ok(Err(refused("not a compressed secp256k1 public key")));
+        }
+        if let Some(failure) = key_in_use(call.context, public_key)? {
+            return Ok(Err(failure));
+        }
+        target.public_key = *public_key;
+        Ok(Ok(system_effects(vec![
+            (
+                keys::member_key(account),
+                Some(borsh::to_vec(&target).unwrap_or_default()),
+            ),
+            (
+                keys::alias_key(&address_of(public_key)),
+                Some(account.to_vec()),
+            ),
+        ])))
+    }
+}
+
+/// Why `public_key` cannot be given to an identity, if it cannot: a key signs for one account,
+/// once. It may not be a member's address key (current or rotated away from) nor a key some
+/// account rotated to.
+pub(super) fn key_in_use(
+    context: &BlockContext,
+    public_key: &[u8; 33],
+) -> Result<Option<Failure>, BlockError> {
+    let own = address_of(public_key);
+    if context.read(&keys::member_key(&own))?.is_some() {
+        return Ok(Some(refused(format!(
+            "{} is already a member; its organisation must remove it first",
+            hex(&own)
+        ))));
+    }
+    if let Some(account) = context.record::<Address>(&keys::alias_key(&own), "alias")? {
+        return Ok(Some(refused(format!(
+            "key {} was given to account {} by a key rotation; a key is used once",
+            hex(public_key),
+            hex(&account)
+        ))));
+    }
+    Ok(None)
 }
 
 /// The `vellum:interface` custom section of `code`, or empty.

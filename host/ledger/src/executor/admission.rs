@@ -8,9 +8,9 @@
 //! stateful rules against committed state.
 
 use super::{error::Refusal, BlockError, EntryError, Executor};
-use crate::{keys, store::Store};
+use crate::{keys, records::Signing, store::Store};
 use vellum_types::{
-    hex, ChainLimits, Hash, SignedTransaction, TransactionError, TRANSACTION_BYTES_MAX,
+    hex, Address, ChainLimits, Hash, SignedTransaction, TransactionError, TRANSACTION_BYTES_MAX,
 };
 
 /// The running totals a block's transactions are admitted against, in block order.
@@ -131,18 +131,22 @@ impl Executor {
         if snapshot.contains_transaction(&hash)? {
             return Err(TransactionError::Duplicate(hex(&hash)).into());
         }
-        let sender = transaction.sender();
-        let membership = snapshot.membership(&sender)?;
-        let is_member = membership.is_some();
-        if let Some((member, true)) = membership {
-            return Err(TransactionError::OrganisationRemoved {
-                sender: hex(&sender),
-                organisation: member.organisation,
+        let (account, known) = match snapshot.signing(&transaction.transaction.sender)? {
+            Signing::Current { account, member } => {
+                if snapshot.has_left(&member.organisation)? {
+                    return Err(TransactionError::OrganisationRemoved {
+                        sender: hex(&account),
+                        organisation: member.organisation,
+                    }
+                    .into());
+                }
+                (account, Ok(()))
             }
-            .into());
-        }
-        let nonce = snapshot.read(&keys::nonce_key(&sender))?;
-        let next = match self.check_sender(transaction, is_member, nonce) {
+            Signing::Retired { account } => (account, Err(rotated(transaction, &account))),
+            Signing::Unknown => (transaction.sender(), Err(unknown(transaction))),
+        };
+        let nonce = snapshot.read(&keys::nonce_key(&account))?;
+        let next = match self.check_sender(transaction, known, nonce) {
             Ok(next) => next,
             Err(TransactionError::BadNonce { expected, found })
                 if found > expected && found - expected < window =>
@@ -158,18 +162,17 @@ impl Executor {
         Ok((hash, next))
     }
 
-    /// The validity rules of a sender's transaction: chain, fuel limit, membership, nonce.
+    /// The validity rules of a sender's transaction: chain, fuel limit, membership (`known`:
+    /// why its key signs for no member, if it does not), nonce (`nonce`: the account's).
     /// Returns the sender's next nonce (the transaction's).
     pub(super) fn check_sender(
         &self,
         transaction: &SignedTransaction,
-        is_member: bool,
+        known: Result<(), TransactionError>,
         nonce: Option<Vec<u8>>,
     ) -> Result<u64, TransactionError> {
         self.check_static(transaction)?;
-        if !is_member {
-            return Err(TransactionError::UnknownSender(hex(&transaction.sender())));
-        }
+        known?;
         let expected = crate::store::nonce_of(nonce);
         let found = transaction.transaction.nonce;
         if found != expected {
@@ -195,5 +198,18 @@ impl Executor {
             });
         }
         Ok(())
+    }
+}
+
+/// The refusal of `transaction`, whose key signs for no member.
+pub(super) fn unknown(transaction: &SignedTransaction) -> TransactionError {
+    TransactionError::UnknownSender(hex(&transaction.sender()))
+}
+
+/// The refusal of `transaction`, whose key `account` rotated away from.
+pub(super) fn rotated(transaction: &SignedTransaction, account: &Address) -> TransactionError {
+    TransactionError::KeyRotated {
+        sender: hex(&transaction.sender()),
+        account: hex(account),
     }
 }

@@ -533,13 +533,13 @@ impl Executor {
                     hex(key)
                 ))));
             }
-            let member_key = keys::member_key(&address_of(key));
-            if admins[..i].contains(key) || call.context.read(&member_key)?.is_some() {
-                return Ok(Err(refused(format!(
-                    "{} is already a member (or listed twice)",
-                    hex(&address_of(key))
-                ))));
+            if admins[..i].contains(key) {
+                return Ok(Err(refused(format!("{} is listed twice", hex(key)))));
             }
+            if let Some(failure) = super::actions::key_in_use(call.context, key)? {
+                return Ok(Err(failure));
+            }
+            let member_key = keys::member_key(&address_of(key));
             let member = Member {
                 public_key: *key,
                 organisation: name.to_string(),

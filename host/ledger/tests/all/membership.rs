@@ -151,3 +151,164 @@ fn a_private_data_purge_changes_only_the_nonce() {
     let stranger = node.executor.check(&node.store, &sign(9, 0, purge));
     assert!(stranger.is_err(), "{stranger:?}");
 }
+
+/// The hash of test document `n`, as the notary takes it.
+fn document(n: u8) -> String {
+    format!("0x{}", format!("{n:02x}").repeat(32))
+}
+
+/// Whether `status` is a refusal whose text contains `needle`.
+fn refused_with(status: &Status, needle: &str) -> bool {
+    matches!(status, Status::Refused(text) if text.contains(needle))
+}
+
+/// A key rotation keeps the account: its address, its nonce and the roles a contract gave it
+/// survive, the old key is refused from the next transaction (by the entry check and in
+/// blocks), and a key signs for one account, once. An admin rotates a member's key after a
+/// loss; another organisation's admin cannot.
+#[test]
+fn a_rotated_key_keeps_the_account_and_its_roles_and_the_old_key_is_refused() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let notary = deploy(&node, 1, 0, "notary");
+    let member = address(3);
+    node.block(vec![call(
+        1,
+        1,
+        notary,
+        "add_notary",
+        json!({"notary": SdkAddress(member), "name": "Member"}),
+    )]);
+    let rotate = |signer, nonce, account, seed| {
+        sign(
+            signer,
+            nonce,
+            Action::RotateKey {
+                account,
+                public_key: public_key(&key(seed)),
+            },
+        )
+    };
+
+    // bank-b's admin cannot rotate bank-a's member; the member rotates itself to key 13, and
+    // its old key is refused in the rest of the same block already.
+    let executed = node.block(vec![rotate(2, 0, member, 12), rotate(3, 0, member, 13)]);
+    assert!(refused_with(
+        &executed.receipts[0].status,
+        "only the account itself or an admin of `bank-a`"
+    ));
+    assert_eq!(executed.receipts[1].status, Status::Success);
+    let old = call(
+        3,
+        1,
+        notary,
+        "anchor",
+        json!({"hash": document(1), "doc_type": "deed", "issuer": "Land"}),
+    );
+    assert!(matches!(
+        node.executor.check(&node.store, &old),
+        Err(EntryError::Rejected(TransactionError::KeyRotated { .. }))
+    ));
+    assert!(matches!(
+        rejection(&node, vec![old]),
+        (0, TransactionError::KeyRotated { .. })
+    ));
+    assert_eq!(
+        node.store.member(&member).unwrap().map(|m| m.public_key),
+        Some(public_key(&key(13)))
+    );
+
+    // The new key signs for the account at the account's next nonce: the contract sees the
+    // same caller, a notary still, and the old address's nonce history goes on.
+    let new_key_address = address_of(&public_key(&key(13)));
+    assert_eq!(node.store.next_nonce(&new_key_address).unwrap(), 1);
+    assert_eq!(node.store.account_of(&new_key_address).unwrap(), member);
+    let anchor = call(
+        13,
+        1,
+        notary,
+        "anchor",
+        json!({"hash": document(2), "doc_type": "deed", "issuer": "Land"}),
+    );
+    node.executor.check(&node.store, &anchor).expect("admitted");
+    let executed = node.block(vec![anchor]);
+    assert_eq!(
+        executed.receipts[0].status,
+        Status::Success,
+        "{:?}",
+        executed.receipts[0]
+    );
+    assert_eq!(node.store.next_nonce(&member).unwrap(), 2);
+    // A block with the old key's transaction at the new nonce is rejected too.
+    let replay = call(
+        3,
+        2,
+        notary,
+        "anchor",
+        json!({"hash": document(3), "doc_type": "deed", "issuer": "Land"}),
+    );
+    assert!(matches!(
+        rejection(&node, vec![replay]),
+        (0, TransactionError::KeyRotated { .. })
+    ));
+
+    // A key is used once: not another member's, not one an account already rotated to (for a
+    // rotation or as a new member), not the account's own first key back.
+    let executed = node.block(vec![
+        rotate(13, 2, member, 2),
+        rotate(13, 3, member, 13),
+        rotate(13, 4, member, 3),
+        sign(
+            1,
+            2,
+            Action::AddMember {
+                public_key: public_key(&key(13)),
+                organisation: "bank-a".into(),
+                role: Role::Member,
+            },
+        ),
+    ]);
+    for receipt in &executed.receipts[..3] {
+        assert!(
+            refused_with(&receipt.status, "already a member")
+                || refused_with(&receipt.status, "used once"),
+            "{receipt:?}"
+        );
+    }
+    assert!(refused_with(&executed.receipts[3].status, "used once"));
+
+    // The member lost key 13: its organisation's admin rotates it to key 14.
+    let executed = node.block(vec![rotate(1, 3, member, 14)]);
+    assert_eq!(executed.receipts[0].status, Status::Success);
+    assert!(matches!(
+        node.executor
+            .check(&node.store, &call(13, 5, notary, "anchor", json!({}))),
+        Err(EntryError::Rejected(TransactionError::KeyRotated { .. }))
+    ));
+    let executed = node.block(vec![call(
+        14,
+        5,
+        notary,
+        "revoke",
+        json!({"hash": document(2), "reason": "superseded"}),
+    )]);
+    assert_eq!(
+        executed.receipts[0].status,
+        Status::Success,
+        "{:?}",
+        executed.receipts[0]
+    );
+
+    // Removed by a former key, the account is gone: its current key signs for no one.
+    node.block(vec![sign(
+        1,
+        4,
+        Action::RemoveMember {
+            public_key: public_key(&key(3)),
+        },
+    )]);
+    assert!(matches!(
+        node.executor
+            .check(&node.store, &call(14, 6, notary, "anchor", json!({}))),
+        Err(EntryError::Rejected(TransactionError::UnknownSender(_)))
+    ));
+}

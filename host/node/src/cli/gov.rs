@@ -27,8 +27,18 @@ impl Member {
 
     /// Sign `action`, submit it, wait for its receipt and print it; fail if it failed.
     async fn send(&self, action: Action, what: &str) -> anyhow::Result<Value> {
+        self.send_for(|_| Ok(action), what).await
+    }
+
+    /// [`Member::send`] of the action `action` makes for the signer's account.
+    async fn send_for(
+        &self,
+        action: impl FnOnce(Address) -> anyhow::Result<Action>,
+        what: &str,
+    ) -> anyhow::Result<Value> {
         let client = self.connect().await?;
         let mut signer = Signer::load(&self.key, &client).await?;
+        let action = action(signer.address())?;
         let waiting = vellum::progress::spinner(&format!("{what}, waiting for its block"));
         let receipt = client.submit_and_wait(&signer.sign(action)).await;
         waiting.finish_and_clear();
@@ -406,8 +416,20 @@ enum MembersAction {
     Remove {
         #[command(flatten)]
         member: Member,
-        /// Its public key.
+        /// Its public key (its current or a former one).
         public_key: String,
+    },
+    /// Give an account a new key, keeping its address, nonce and roles; its old key is refused
+    /// from the next transaction.
+    Rotate {
+        #[command(flatten)]
+        member: Member,
+        /// The new public key, 0x + 66 hex digits (`vellum keys show NEW.key`); never used by
+        /// any account before.
+        public_key: String,
+        /// The account to rotate: yours by default; an admin names a member of its organisation.
+        #[arg(long)]
+        account: Option<String>,
     },
 }
 
@@ -445,6 +467,29 @@ pub async fn members(args: MembersCommand) -> anyhow::Result<()> {
                 public_key: public_key(&key)?,
             };
             member.send(action, "removing the member").await?;
+        }
+        MembersAction::Rotate {
+            member,
+            public_key: key,
+            account,
+        } => {
+            let public_key = public_key(&key)?;
+            let account = account.as_deref().map(address).transpose()?;
+            member
+                .send_for(
+                    |own| {
+                        Ok(Action::RotateKey {
+                            account: account.unwrap_or(own),
+                            public_key,
+                        })
+                    },
+                    "rotating the key",
+                )
+                .await?;
+            println!(
+                "rotated: {key} now signs for the account; its previous key is refused from the \
+                 next transaction"
+            );
         }
     }
     Ok(())

@@ -22,7 +22,8 @@ enum Keys {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Show a key's public key and address.
+    /// Show a key's public key and its own address: the address of an account whose first key
+    /// it is (an account that rotated to it keeps its own address).
     Show {
         /// The key file.
         key: PathBuf,

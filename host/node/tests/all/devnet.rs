@@ -14,6 +14,7 @@ use std::{
     time::Duration,
 };
 use vellum_client::{parse_address, Client, Signer};
+use vellum_types::genesis::parse_public_key;
 use vellum_types::hex;
 
 #[path = "../../../../tests/python/venv.rs"]
@@ -358,6 +359,88 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     assert_eq!(printed["status"], "contract_error", "{printed}");
     let said = String::from_utf8_lossy(&failed.stderr);
     assert!(said.contains("the call failed: contract_error"), "{said}");
+    // A key rotation by the CLI: a member added by org-2's admin rotates to a new key and keeps
+    // its account (its address, its nonce), and its old key is refused.
+    let cli = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_vellum"))
+            .env("VELLUM_RPC", &url)
+            .args(args)
+            .output()
+            .expect("vellum");
+        let said = |out: &[u8]| String::from_utf8_lossy(out).into_owned();
+        (
+            output.status.success(),
+            said(&output.stdout),
+            said(&output.stderr),
+        )
+    };
+    let public_key_of = |path: &Path| {
+        let (ok, out, err) = cli(&["keys", "new", "--out", &path.to_string_lossy()]);
+        assert!(ok, "{err}");
+        out.lines()
+            .find_map(|line| line.strip_prefix("public key: "))
+            .expect("a public key")
+            .to_string()
+    };
+    let (old_key, new_key) = (dir.path().join("old.key"), dir.path().join("new.key"));
+    let (old_public, new_public) = (public_key_of(&old_key), public_key_of(&new_key));
+    let org2_admin = net.join("keys/org-2-admin.key");
+    let (ok, _, err) = cli(&[
+        "members",
+        "add",
+        "--key",
+        &org2_admin.to_string_lossy(),
+        "--org",
+        "org-2",
+        &old_public,
+    ]);
+    assert!(ok, "{err}");
+    let account = hex(&vellum_types::address_of(
+        &parse_public_key(&old_public).expect("a key"),
+    ));
+    let (ok, out, err) = cli(&[
+        "members",
+        "rotate",
+        "--key",
+        &old_key.to_string_lossy(),
+        &new_public,
+    ]);
+    assert!(ok && out.contains("rotated"), "{out}{err}");
+    let new_address = hex(&vellum_types::address_of(
+        &parse_public_key(&new_public).expect("a key"),
+    ));
+    let seen = client
+        .call("vellum_getAccount", rpc_params![new_address])
+        .await
+        .expect("the account of the new key");
+    assert_eq!(seen["address"], account, "{seen}");
+    assert_eq!(seen["public_key"], new_public, "{seen}");
+    assert_eq!(seen["nonce"], 1, "{seen}");
+    // The contract sees the account as the caller of the new key's transaction (the notary
+    // names it refusing a non-notary), sent at the account's next nonce.
+    let (ok, out, _) = cli(&[
+        "call",
+        "--key",
+        &new_key.to_string_lossy(),
+        &notary,
+        "anchor",
+        &json!({"hash": hex(&[8; 32]), "doc_type": "memo", "issuer": "me"}).to_string(),
+    ]);
+    assert!(!ok && out.contains(&account[2..]), "{out}");
+    let seen = client
+        .call("vellum_getNonce", rpc_params![account.clone()])
+        .await
+        .expect("the account's nonce");
+    assert_eq!(seen, 2, "the new key's call advanced the account's nonce");
+    let (ok, _, err) = cli(&[
+        "call",
+        "--key",
+        &old_key.to_string_lossy(),
+        &notary,
+        "anchor",
+        "{}",
+    ]);
+    assert!(!ok && err.contains("replaced by a key rotation"), "{err}");
     // The anchoring's receipt proof, saved by the CLI; it is checked once the network is down.
     let anchor_hash = anchored["transaction"].as_str().expect("hash").to_string();
     let bundle = dir.path().join("anchor.proof");

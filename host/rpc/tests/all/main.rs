@@ -1737,59 +1737,85 @@ fn proposals_are_listed_for_members_and_a_removed_organisation_proves_no_caller(
     assert!(answer.contains("not a member"), "{answer}");
 }
 
-/// A query over a WebSocket connection whose token's member is removed while it stays open is
-/// refused from then on: the contract never sees a caller that is no longer a member.
+/// A query over a WebSocket connection whose token's key stops signing for a member while it
+/// stays open (the member is removed, or rotates to another key) is refused from then on: the
+/// contract never sees a caller that is no longer a member. After a rotation, the new key's
+/// token queries as the same account, and the old key's token is refused at the door.
 #[test]
 fn a_connection_outliving_its_members_membership_queries_no_more() {
-    let (node, contract) = ledger(50_000_000, 0);
-    let Node {
-        store,
-        executor,
-        dir,
-    } = node;
-    let (store, executor) = (Arc::new(store), Arc::new(executor));
-    let state = State::with_limits(store.clone(), executor.clone(), Offline, Limits::default());
-    let (server, _stalled) = serve_state(state);
     let member = vellum_ledger::testing::key(3);
-    let runtime = clients();
-    runtime.block_on(async {
-        let ws = WsClientBuilder::default()
-            .set_headers(caller_headers(3, 60_000))
-            .build(format!("ws://{}", server.local_addr()))
-            .await
-            .expect("a WebSocket connection");
-        let whoami = || {
-            ws.request::<Value, _>(
-                "vellum_query",
-                rpc_params![vellum_types::hex(&contract), "whoami"],
-            )
-        };
-        let seen = whoami().await.expect("a member's query");
-        assert_eq!(
-            seen["output"]["hex"],
-            vellum_types::hex(&vellum_types::address_of(&vellum_types::public_key(
-                &member
-            )))
-        );
-        // Key 1, bank-a's admin, removes key 3 while the connection stays open.
-        let removal = sign(
-            1,
-            4,
-            Action::RemoveMember {
-                public_key: vellum_types::public_key(&member),
-            },
-        );
-        let head = store.head().expect("head");
-        let executed = executor
-            .execute(
-                &store,
-                vellum_ledger::testing::next_proposal(&head, vec![removal]),
-            )
-            .expect("a valid block");
-        assert_eq!(executed.receipts[0].status, Status::Success);
-        store.commit(&executed).expect("commit");
-        let refused = whoami().await.expect_err("no longer a member");
-        assert_eq!(error_code(refused), code::UNAUTHORIZED);
-    });
-    drop(dir);
+    let account = vellum_types::address_of(&vellum_types::public_key(&member));
+    // Key 1, bank-a's admin, removes key 3; or key 3 rotates to key 13.
+    let removal = sign(
+        1,
+        4,
+        Action::RemoveMember {
+            public_key: vellum_types::public_key(&member),
+        },
+    );
+    let rotation = sign(
+        3,
+        0,
+        Action::RotateKey {
+            account,
+            public_key: vellum_types::public_key(&vellum_ledger::testing::key(13)),
+        },
+    );
+    for (ending, rotated) in [(removal, false), (rotation, true)] {
+        let (node, contract) = ledger(50_000_000, 0);
+        let Node {
+            store,
+            executor,
+            dir,
+        } = node;
+        let (store, executor) = (Arc::new(store), Arc::new(executor));
+        let state = State::with_limits(store.clone(), executor.clone(), Offline, Limits::default());
+        let (server, _stalled) = serve_state(state);
+        let runtime = clients();
+        runtime.block_on(async {
+            let connect = |key| {
+                WsClientBuilder::default()
+                    .set_headers(caller_headers(key, 60_000))
+                    .build(format!("ws://{}", server.local_addr()))
+            };
+            async fn whoami(
+                ws: &jsonrpsee::ws_client::WsClient,
+                contract: &[u8; 32],
+            ) -> Result<Value, jsonrpsee::core::client::Error> {
+                ws.request(
+                    "vellum_query",
+                    rpc_params![vellum_types::hex(contract), "whoami"],
+                )
+                .await
+            }
+            let ws = connect(3).await.expect("a WebSocket connection");
+            let seen = whoami(&ws, &contract).await.expect("a member's query");
+            assert_eq!(seen["output"]["hex"], vellum_types::hex(&account));
+            let head = store.head().expect("head");
+            let executed = executor
+                .execute(
+                    &store,
+                    vellum_ledger::testing::next_proposal(&head, vec![ending.clone()]),
+                )
+                .expect("a valid block");
+            assert_eq!(executed.receipts[0].status, Status::Success);
+            store.commit(&executed).expect("commit");
+            let refused = whoami(&ws, &contract)
+                .await
+                .expect_err("no longer a member");
+            assert_eq!(error_code(refused), code::UNAUTHORIZED);
+            if rotated {
+                let ws = connect(13).await.expect("the new key's connection");
+                let seen = whoami(&ws, &contract)
+                    .await
+                    .expect("the rotated member's query");
+                assert_eq!(seen["output"]["hex"], vellum_types::hex(&account));
+                let old = connect(3)
+                    .await
+                    .expect_err("the old key is refused at the door");
+                assert!(old.to_string().contains("401"), "{old}");
+            }
+        });
+        drop(dir);
+    }
 }
