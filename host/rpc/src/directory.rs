@@ -86,6 +86,7 @@ fn versions<N>(
 /// transaction advances its sender's nonce once, so each version of the nonce key names one
 /// (the block and the transaction's position in it).
 fn account_transactions<N>(state: &State<N>, address: &Address, page: Listing) -> Reply {
+    let address = &state.store.account_of(address).map_err(internal)?;
     let limit = limit(page.limit)?.min(ACCOUNT_TRANSACTIONS_MAX);
     let (versions, next) = versions(state, &keys::nonce_key(address), &page, limit)?;
     let mut receipts: Option<(u64, Vec<Receipt>)> = None;

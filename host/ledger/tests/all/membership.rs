@@ -162,8 +162,8 @@ fn refused_with(status: &Status, needle: &str) -> bool {
     matches!(status, Status::Refused(text) if text.contains(needle))
 }
 
-/// A key rotation keeps the account: its address, its nonce and the roles a contract gave it
-/// survive, the old key is refused from the next transaction (by the entry check and in
+/// A key rotation keeps the account: its address, its nonce, its balances and the roles
+/// contracts gave it (notary, points issuer admin) survive, the old key is refused from the next transaction (by the entry check and in
 /// blocks), and a key signs for one account, once. An admin rotates a member's key after a
 /// loss; another organisation's admin cannot.
 #[test]
@@ -178,6 +178,59 @@ fn a_rotated_key_keeps_the_account_and_its_roles_and_the_old_key_is_refused() {
         "add_notary",
         json!({"notary": SdkAddress(member), "name": "Member"}),
     )]);
+    // bank-c's admin runs the points contract: the member holds 100 `air` points and is the
+    // admin of issuer `sea`.
+    let points = deploy(&node, 4, 0, "points");
+    let me = SdkAddress(address(4));
+    let executed = node.block(vec![
+        call(
+            4,
+            1,
+            points,
+            "register_issuer",
+            json!({"id": "air", "name": "Air", "admin": me}),
+        ),
+        call(
+            4,
+            2,
+            points,
+            "mint",
+            json!({"issuer": "air", "to": SdkAddress(member), "amount": 100}),
+        ),
+        call(
+            4,
+            3,
+            points,
+            "register_issuer",
+            json!({"id": "sea", "name": "Sea", "admin": SdkAddress(member)}),
+        ),
+    ]);
+    assert!(
+        executed
+            .receipts
+            .iter()
+            .all(|r| r.status == Status::Success),
+        "{executed:?}"
+    );
+    let balance = |issuer: &str, holder: [u8; 32]| {
+        let answer = node
+            .executor
+            .query(
+                &node.store,
+                &points,
+                "balance",
+                &json!({"issuer": issuer, "member": SdkAddress(holder)}).to_string(),
+                [0; 32],
+                None,
+            )
+            .expect("the query runs");
+        match answer {
+            vellum_ledger::QueryResult::Success { output, .. } => {
+                serde_json::from_slice::<u128>(&output).expect("a balance")
+            }
+            other => panic!("{other:?}"),
+        }
+    };
     let rotate = |signer, nonce, account, seed| {
         sign(
             signer,
@@ -230,18 +283,35 @@ fn a_rotated_key_keeps_the_account_and_its_roles_and_the_old_key_is_refused() {
         json!({"hash": document(2), "doc_type": "deed", "issuer": "Land"}),
     );
     node.executor.check(&node.store, &anchor).expect("admitted");
-    let executed = node.block(vec![anchor]);
-    assert_eq!(
-        executed.receipts[0].status,
-        Status::Success,
-        "{:?}",
-        executed.receipts[0]
-    );
-    assert_eq!(node.store.next_nonce(&member).unwrap(), 2);
+    // Its balance and its issuer role are the account's, so the new key spends and mints.
+    assert_eq!(balance("air", member), 100);
+    let executed = node.block(vec![
+        anchor,
+        call(
+            13,
+            2,
+            points,
+            "transfer",
+            json!({"issuer": "air", "to": me, "amount": 40}),
+        ),
+        call(
+            13,
+            3,
+            points,
+            "mint",
+            json!({"issuer": "sea", "to": me, "amount": 7}),
+        ),
+    ]);
+    for receipt in &executed.receipts {
+        assert_eq!(receipt.status, Status::Success, "{receipt:?}");
+    }
+    assert_eq!(balance("air", member), 60);
+    assert_eq!(balance("sea", address(4)), 7);
+    assert_eq!(node.store.next_nonce(&member).unwrap(), 4);
     // A block with the old key's transaction at the new nonce is rejected too.
     let replay = call(
         3,
-        2,
+        4,
         notary,
         "anchor",
         json!({"hash": document(3), "doc_type": "deed", "issuer": "Land"}),
@@ -254,9 +324,9 @@ fn a_rotated_key_keeps_the_account_and_its_roles_and_the_old_key_is_refused() {
     // A key is used once: not another member's, not one an account already rotated to (for a
     // rotation or as a new member), not the account's own first key back.
     let executed = node.block(vec![
-        rotate(13, 2, member, 2),
-        rotate(13, 3, member, 13),
-        rotate(13, 4, member, 3),
+        rotate(13, 4, member, 2),
+        rotate(13, 5, member, 13),
+        rotate(13, 6, member, 3),
         sign(
             1,
             2,
@@ -267,26 +337,27 @@ fn a_rotated_key_keeps_the_account_and_its_roles_and_the_old_key_is_refused() {
             },
         ),
     ]);
-    for receipt in &executed.receipts[..3] {
-        assert!(
-            refused_with(&receipt.status, "already a member")
-                || refused_with(&receipt.status, "used once"),
-            "{receipt:?}"
-        );
+    let refusals = [
+        "already a member",
+        "used once",
+        "already a member",
+        "used once",
+    ];
+    for (receipt, refusal) in executed.receipts.iter().zip(refusals) {
+        assert!(refused_with(&receipt.status, refusal), "{receipt:?}");
     }
-    assert!(refused_with(&executed.receipts[3].status, "used once"));
 
     // The member lost key 13: its organisation's admin rotates it to key 14.
     let executed = node.block(vec![rotate(1, 3, member, 14)]);
     assert_eq!(executed.receipts[0].status, Status::Success);
     assert!(matches!(
         node.executor
-            .check(&node.store, &call(13, 5, notary, "anchor", json!({}))),
+            .check(&node.store, &call(13, 7, notary, "anchor", json!({}))),
         Err(EntryError::Rejected(TransactionError::KeyRotated { .. }))
     ));
     let executed = node.block(vec![call(
         14,
-        5,
+        7,
         notary,
         "revoke",
         json!({"hash": document(2), "reason": "superseded"}),
@@ -308,7 +379,7 @@ fn a_rotated_key_keeps_the_account_and_its_roles_and_the_old_key_is_refused() {
     )]);
     assert!(matches!(
         node.executor
-            .check(&node.store, &call(14, 6, notary, "anchor", json!({}))),
+            .check(&node.store, &call(14, 8, notary, "anchor", json!({}))),
         Err(EntryError::Rejected(TransactionError::UnknownSender(_)))
     ));
 }

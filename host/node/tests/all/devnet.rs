@@ -410,7 +410,7 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         &parse_public_key(&new_public).expect("a key"),
     ));
     let seen = client
-        .call("vellum_getAccount", rpc_params![new_address])
+        .call("vellum_getAccount", rpc_params![new_address.clone()])
         .await
         .expect("the account of the new key");
     assert_eq!(seen["address"], account, "{seen}");
@@ -432,6 +432,24 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         .await
         .expect("the account's nonce");
     assert_eq!(seen, 2, "the new key's call advanced the account's nonce");
+    let sent = client
+        .call(
+            "vellum_getAccountTransactions",
+            rpc_params![new_address.clone()],
+        )
+        .await
+        .expect("the account's transactions");
+    let nonces: Vec<_> = sent["transactions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| t["nonce"].clone())
+        .collect();
+    assert_eq!(
+        nonces,
+        [json!(1), json!(0)],
+        "both keys' transactions: {sent}"
+    );
     let (ok, _, err) = cli(&[
         "call",
         "--key",
