@@ -43,7 +43,7 @@ use vellum_types::{
     hex,
     proof::ReceiptProof,
     public_key,
-    rpc::REQUEST_BYTES_MAX,
+    rpc::{code, REQUEST_BYTES_MAX},
     state::StateProof,
     unhex, unhex32, Action, Address, Hash, PublicKey, SignedTransaction, Transaction,
 };
@@ -103,6 +103,13 @@ pub enum Error {
         /// Why.
         #[source]
         source: ClientError,
+    },
+    /// The key was replaced by a key rotation of its account: sign with the account's current
+    /// key.
+    #[error("this key no longer signs for account {account}: it was replaced by a key rotation; use the account's current key")]
+    KeyRotated {
+        /// The account.
+        account: String,
     },
     /// A method answered with something else than its documented result.
     #[error("{method} returned {value}")]
@@ -498,19 +505,34 @@ impl Signer {
     /// (`vellum_getAccount` names it).
     pub async fn new(key: SigningKey, client: &Client) -> Result<Self, Error> {
         let own = address_of(&public_key(&key));
+        let unexpected = |value: &Value| Error::Unexpected {
+            method: "vellum_getAccount".into(),
+            value: value.clone(),
+        };
         let account = match client
             .call("vellum_getAccount", rpc_params![hex(&own)])
             .await
         {
-            Ok(account) => account["address"]
-                .as_str()
-                .and_then(|a| parse_address(a).ok())
-                .ok_or_else(|| Error::Unexpected {
-                    method: "vellum_getAccount".into(),
-                    value: account.clone(),
-                })?,
-            // Not a member (yet): transactions it signs name its own address.
-            Err(_) => own,
+            Ok(found) => {
+                // The member this key signs for now: an account that rotated away from it
+                // names another key, and its transactions would be refused.
+                if found["public_key"].as_str() != Some(hex(&public_key(&key)).as_str()) {
+                    return Err(Error::KeyRotated {
+                        account: found["address"].as_str().unwrap_or_default().to_string(),
+                    });
+                }
+                found["address"]
+                    .as_str()
+                    .and_then(|a| parse_address(a).ok())
+                    .ok_or_else(|| unexpected(&found))?
+            }
+            // Not a member (yet), or a node that does not say: transactions it signs name its
+            // own address.
+            Err(Error::Rpc {
+                code: code::NOT_FOUND | code::READ_REFUSED,
+                ..
+            }) => own,
+            Err(error) => return Err(error),
         };
         let nonce = client.nonce(&own).await?;
         Ok(Self {

@@ -200,15 +200,19 @@ enum Command {
     ///
     /// A rotation keeps the account's address, nonce and every role contracts gave it; the old
     /// key is refused from the next transaction. Sign it with the account's current key, or,
-    /// after a loss, with an admin key of its organisation and `--account`.
+    /// after a loss, with an admin key of its organisation and `--account`. The new key's holder
+    /// signs a proof that it agrees: `--new-key` makes it from the key file; an admin who does
+    /// not hold the key passes the public key and the proof `vellum members prove` printed.
     ///
     /// Examples:
     ///
     ///   vellum members add --key org-1-admin.key --org org-1 0x03a1...
     ///   vellum members add --key org-1-admin.key --org org-1 --role admin 0x03a1...
     ///   vellum members remove --key org-1-admin.key 0x03a1...
-    ///   vellum keys new --out new.key && vellum members rotate --key old.key 0x02f9...
-    ///   vellum members rotate --key org-1-admin.key --account 0x5be2... 0x02f9...
+    ///   vellum keys new --out new.key && vellum members rotate --key old.key --new-key new.key
+    ///   vellum members prove --key new.key --account 0x5be2...     # by the new key's holder
+    ///   vellum members rotate --key org-1-admin.key --account 0x5be2... \
+    ///     --public-key 0x02f9... --proof 0x8c1d...
     #[command(verbatim_doc_comment)]
     Members(cli::gov::MembersCommand),
     /// The organisations of the network (members only: pass your key).

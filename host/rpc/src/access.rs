@@ -69,9 +69,8 @@ pub(crate) fn storage<N>(
         Some(owner) if owner == member.organisation => Ok(()),
         Some(owner) => Err(refused(format!(
             "this node's read policy is `organisation`: the storage of {} is readable by members \
-             of {owner}, its owner, and {} is a member of {}",
+             of {owner}, its owner, and the caller is a member of {}",
             hex(namespace),
-            hex(&vellum_types::address_of(&member.public_key)),
             member.organisation
         ))),
         None => Err(refused(format!(

@@ -192,8 +192,9 @@ pub fn transaction(signed: &SignedTransaction) -> Value {
         Action::RotateKey {
             account,
             public_key,
+            proof,
         } => json!({
-            "rotate_key": { "account": hex(account), "public_key": hex(public_key) }
+            "rotate_key": { "account": hex(account), "public_key": hex(public_key), "proof": hex(proof) }
         }),
         Action::Propose { change: c } => json!({ "propose": change(c) }),
         Action::Approve { proposal } => json!({ "approve": { "proposal": proposal } }),

@@ -81,6 +81,11 @@ pub(crate) fn block<N>(state: &State<N>, height: u64, full: bool, viewer: &Viewe
     let mut shown = json::block(&block, Some(&receipts));
     if let Some(entries) = shown["transactions"].as_array_mut() {
         for (entry, transaction) in entries.iter_mut().zip(&block.transactions) {
+            let account = state
+                .store
+                .account_of(&transaction.sender())
+                .map_err(internal)?;
+            entry["transaction"]["sender_address"] = json!(hex(&account));
             if !viewer.sees(state, transaction)? {
                 hide_arguments(&mut entry["transaction"]);
                 hide_outcome(&mut entry["receipt"]);

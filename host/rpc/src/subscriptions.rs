@@ -81,9 +81,9 @@ async fn follow_events<N: Node>(
             .map(|c| crate::params::bytes32(c, "contract"))
             .transpose()?;
         crate::access::events(&state, &extensions, contract.as_ref())?;
-        selector(&filter).map(|s| (filter.from_height, s))
+        selector(&filter).map(|s| (filter.from_height, s, contract))
     });
-    let (from, selector) = match parsed {
+    let (from, selector, contract) = match parsed {
         Ok(parsed) => parsed,
         Err(e) => {
             pending.reject(e).await;
@@ -100,6 +100,9 @@ async fn follow_events<N: Node>(
         if next > head {
             return Ok(None);
         }
+        // The caller may read these events still: its token unexpired, its key still a
+        // member's (not removed, not rotated away from), its organisation still the owner's.
+        crate::access::events(state, &extensions, contract.as_ref())?;
         let from = after.map_or(Bound::Included((next, 0, 0)), Bound::Excluded);
         let page = state
             .store

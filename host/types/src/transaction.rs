@@ -141,7 +141,46 @@ pub enum Action {
         account: Address,
         /// Its new key.
         public_key: PublicKey,
+        /// The new key's signature of [`rotation_message`] (`r ‖ s`, low-S): its holder agrees
+        /// to sign for `account`, so no one can bind someone else's key.
+        proof: [u8; 64],
     },
+}
+
+/// Domain tag of a key rotation's proof: a transaction's signed bytes begin with its chain id's
+/// length as a `u32`, which these bytes would make over a billion, and a caller token's with
+/// another tag, so none of the three signatures passes for another.
+pub const ROTATION_TAG: &[u8] = b"vellum-rotate-key-v1";
+
+/// What a new key signs to accept signing for `account` on chain `chain_id`:
+/// `keccak256(ROTATION_TAG ‖ borsh(chain_id) ‖ account ‖ public_key)`.
+pub fn rotation_message(chain_id: &str, account: &Address, public_key: &PublicKey) -> Hash {
+    let mut bytes = ROTATION_TAG.to_vec();
+    bytes.extend_from_slice(&(chain_id.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(chain_id.as_bytes());
+    bytes.extend_from_slice(account);
+    bytes.extend_from_slice(public_key);
+    keccak256(&bytes)
+}
+
+/// The proof of a rotation of `account` to `key` on chain `chain_id` ([`Action::RotateKey`]).
+pub fn prove_rotation(key: &SigningKey, chain_id: &str, account: &Address) -> [u8; 64] {
+    sign_prehash(key, &rotation_message(chain_id, account, &public_key(key)))
+}
+
+/// Whether `proof` is `public_key`'s signature of the rotation of `account` on `chain_id`.
+pub fn rotation_proven(
+    public_key: &PublicKey,
+    proof: &[u8; 64],
+    chain_id: &str,
+    account: &Address,
+) -> bool {
+    verify_prehash(
+        public_key,
+        proof,
+        &rotation_message(chain_id, account, public_key),
+    )
+    .is_ok()
 }
 
 /// The signed part of a transaction.

@@ -16,8 +16,8 @@ use crate::{
 use std::sync::Arc;
 use vellum_runtime::{Call, CodeHash, Context, Contract, Mode, Outcome, PrepareError};
 use vellum_types::{
-    address_of, hex, Action, Address, Hash, LedgerEvent, Policy, Receipt, Role, SignedTransaction,
-    Status, TransactionError,
+    address_of, hex, transaction::rotation_proven, Action, Address, Hash, LedgerEvent, Policy,
+    Receipt, Role, SignedTransaction, Status, TransactionError,
 };
 
 /// The effects of a transaction that succeeded.
@@ -246,7 +246,8 @@ impl Executor {
             Action::RotateKey {
                 account,
                 public_key,
-            } => self.rotate_key(call, account, public_key),
+                proof,
+            } => self.rotate_key(call, account, public_key, proof),
             Action::Propose { change } => self.propose(call, change),
             Action::Approve { proposal } => self.approve_proposal(call, *proposal),
             Action::Withdraw { proposal } => self.withdraw(call, *proposal),
@@ -657,6 +658,7 @@ impl Executor {
         call: &Caller<'_>,
         account: &Address,
         public_key: &[u8; 33],
+        proof: &[u8; 64],
     ) -> Result<Result<Effects, Failure>, BlockError> {
         let Some(mut target) = call
             .context
@@ -677,6 +679,22 @@ impl Executor {
         }
         if let Some(failure) = key_in_use(call.context, public_key)? {
             return Ok(Err(failure));
+        }
+        // A key that ever signed for an account (its own address has a nonce) is not given to
+        // another: that address keeps naming the account it was.
+        let own = address_of(public_key);
+        if call.context.read(&keys::nonce_key(&own))?.is_some() {
+            return Ok(Err(refused(format!(
+                "{} is the address of an account that sent transactions; a key is used once",
+                hex(&own)
+            ))));
+        }
+        if !rotation_proven(public_key, proof, &self.genesis.chain_id, account) {
+            return Ok(Err(refused(
+                "the proof is not the new key's signature of this rotation: sign \
+                 keccak256(\"vellum-rotate-key-v1\" ‖ borsh(chain id) ‖ account ‖ new key) with the \
+                 new key (docs/transactions.md §5)",
+            )));
         }
         target.public_key = *public_key;
         Ok(Ok(system_effects(vec![

@@ -1,6 +1,7 @@
 //! Membership and the code policy, enforced on chain.
 
 use super::*;
+use vellum_types::transaction::prove_rotation;
 
 #[test]
 fn membership_and_code_policy_are_enforced_on_chain() {
@@ -231,28 +232,48 @@ fn a_rotated_key_keeps_the_account_and_its_roles_and_the_old_key_is_refused() {
             other => panic!("{other:?}"),
         }
     };
-    let rotate = |signer, nonce, account, seed| {
+    // A rotation to key `seed`, proven by key `prover`'s signature.
+    let rotate_proven = |signer, nonce, account, seed, prover| {
         sign(
             signer,
             nonce,
             Action::RotateKey {
                 account,
                 public_key: public_key(&key(seed)),
+                proof: prove_rotation(&key(prover), CHAIN, &account),
             },
         )
     };
+    let rotate = |signer, nonce, account, seed| rotate_proven(signer, nonce, account, seed, seed);
 
-    // bank-b's admin cannot rotate bank-a's member; the member rotates itself to key 13, and
-    // its old key is refused in the rest of the same block already.
-    let executed = node.block(vec![rotate(2, 0, member, 12), rotate(3, 0, member, 13)]);
+    // bank-b's admin cannot rotate bank-a's member; nor can the member bind a key whose holder
+    // did not sign the rotation (key 12's proof for key 13, or key 13's for another account);
+    // it rotates itself to key 13, and its old key is refused in the rest of the same block.
+    let mut forged = rotate_proven(3, 1, member, 13, 13);
+    if let Action::RotateKey { proof, .. } = &mut forged.transaction.action {
+        *proof = prove_rotation(&key(13), CHAIN, &address(2));
+    }
+    let forged = sign(3, 1, forged.transaction.action);
+    let executed = node.block(vec![
+        rotate(2, 0, member, 12),
+        rotate_proven(3, 0, member, 13, 12),
+        forged,
+        rotate(3, 2, member, 13),
+    ]);
     assert!(refused_with(
         &executed.receipts[0].status,
         "only the account itself or an admin of `bank-a`"
     ));
-    assert_eq!(executed.receipts[1].status, Status::Success);
+    for receipt in &executed.receipts[1..3] {
+        assert!(
+            refused_with(&receipt.status, "the proof is not the new key's signature"),
+            "{receipt:?}"
+        );
+    }
+    assert_eq!(executed.receipts[3].status, Status::Success);
     let old = call(
         3,
-        1,
+        3,
         notary,
         "anchor",
         json!({"hash": document(1), "doc_type": "deed", "issuer": "Land"}),
@@ -273,11 +294,11 @@ fn a_rotated_key_keeps_the_account_and_its_roles_and_the_old_key_is_refused() {
     // The new key signs for the account at the account's next nonce: the contract sees the
     // same caller, a notary still, and the old address's nonce history goes on.
     let new_key_address = address_of(&public_key(&key(13)));
-    assert_eq!(node.store.next_nonce(&new_key_address).unwrap(), 1);
+    assert_eq!(node.store.next_nonce(&new_key_address).unwrap(), 3);
     assert_eq!(node.store.account_of(&new_key_address).unwrap(), member);
     let anchor = call(
         13,
-        1,
+        3,
         notary,
         "anchor",
         json!({"hash": document(2), "doc_type": "deed", "issuer": "Land"}),
@@ -289,14 +310,14 @@ fn a_rotated_key_keeps_the_account_and_its_roles_and_the_old_key_is_refused() {
         anchor,
         call(
             13,
-            2,
+            4,
             points,
             "transfer",
             json!({"issuer": "air", "to": me, "amount": 40}),
         ),
         call(
             13,
-            3,
+            5,
             points,
             "mint",
             json!({"issuer": "sea", "to": me, "amount": 7}),
@@ -307,11 +328,11 @@ fn a_rotated_key_keeps_the_account_and_its_roles_and_the_old_key_is_refused() {
     }
     assert_eq!(balance("air", member), 60);
     assert_eq!(balance("sea", address(4)), 7);
-    assert_eq!(node.store.next_nonce(&member).unwrap(), 4);
+    assert_eq!(node.store.next_nonce(&member).unwrap(), 6);
     // A block with the old key's transaction at the new nonce is rejected too.
     let replay = call(
         3,
-        4,
+        6,
         notary,
         "anchor",
         json!({"hash": document(3), "doc_type": "deed", "issuer": "Land"}),
@@ -324,9 +345,9 @@ fn a_rotated_key_keeps_the_account_and_its_roles_and_the_old_key_is_refused() {
     // A key is used once: not another member's, not one an account already rotated to (for a
     // rotation or as a new member), not the account's own first key back.
     let executed = node.block(vec![
-        rotate(13, 4, member, 2),
-        rotate(13, 5, member, 13),
-        rotate(13, 6, member, 3),
+        rotate(13, 6, member, 2),
+        rotate(13, 7, member, 13),
+        rotate(13, 8, member, 3),
         sign(
             1,
             2,
@@ -352,12 +373,12 @@ fn a_rotated_key_keeps_the_account_and_its_roles_and_the_old_key_is_refused() {
     assert_eq!(executed.receipts[0].status, Status::Success);
     assert!(matches!(
         node.executor
-            .check(&node.store, &call(13, 7, notary, "anchor", json!({}))),
+            .check(&node.store, &call(13, 9, notary, "anchor", json!({}))),
         Err(EntryError::Rejected(TransactionError::KeyRotated { .. }))
     ));
     let executed = node.block(vec![call(
         14,
-        7,
+        9,
         notary,
         "revoke",
         json!({"hash": document(2), "reason": "superseded"}),
@@ -379,7 +400,14 @@ fn a_rotated_key_keeps_the_account_and_its_roles_and_the_old_key_is_refused() {
     )]);
     assert!(matches!(
         node.executor
-            .check(&node.store, &call(14, 8, notary, "anchor", json!({}))),
+            .check(&node.store, &call(14, 10, notary, "anchor", json!({}))),
         Err(EntryError::Rejected(TransactionError::UnknownSender(_)))
+    ));
+    // Its first key, free now, is not given to another account: its address keeps naming the
+    // account that sent transactions from it.
+    let executed = node.block(vec![rotate(4, 4, address(4), 3)]);
+    assert!(refused_with(
+        &executed.receipts[0].status,
+        "an account that sent transactions"
     ));
 }

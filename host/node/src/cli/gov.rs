@@ -7,7 +7,10 @@ use jsonrpsee::rpc_params;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use vellum_client::{parse_address, receipt_failure, Client, Signer};
-use vellum_types::{genesis::parse_public_key, Action, Address, Change, Policy, Role};
+use vellum_types::{
+    genesis::parse_public_key, hex, transaction::prove_rotation, Action, Address, Change, Policy,
+    Role,
+};
 
 /// Who signs, and where.
 #[derive(clap::Args)]
@@ -27,18 +30,18 @@ impl Member {
 
     /// Sign `action`, submit it, wait for its receipt and print it; fail if it failed.
     async fn send(&self, action: Action, what: &str) -> anyhow::Result<Value> {
-        self.send_for(|_| Ok(action), what).await
+        self.send_for(|_, _| Ok(action), what).await
     }
 
-    /// [`Member::send`] of the action `action` makes for the signer's account.
+    /// [`Member::send`] of the action `action` makes for the signer's account and the chain id.
     async fn send_for(
         &self,
-        action: impl FnOnce(Address) -> anyhow::Result<Action>,
+        action: impl FnOnce(Address, &str) -> anyhow::Result<Action>,
         what: &str,
     ) -> anyhow::Result<Value> {
         let client = self.connect().await?;
         let mut signer = Signer::load(&self.key, &client).await?;
-        let action = action(signer.address())?;
+        let action = action(signer.address(), client.chain_id())?;
         let waiting = vellum::progress::spinner(&format!("{what}, waiting for its block"));
         let receipt = client.submit_and_wait(&signer.sign(action)).await;
         waiting.finish_and_clear();
@@ -424,12 +427,33 @@ enum MembersAction {
     Rotate {
         #[command(flatten)]
         member: Member,
-        /// The new public key, 0x + 66 hex digits (`vellum keys show NEW.key`); never used by
-        /// any account before.
-        public_key: String,
+        /// The new key's file (`vellum keys new`), never used by any account before: it signs
+        /// the rotation's proof.
+        #[arg(long, required_unless_present = "public_key")]
+        new_key: Option<PathBuf>,
+        /// Instead of --new-key, for an admin who does not hold it: the new public key, with
+        /// the proof its holder made with `vellum members prove`.
+        #[arg(long, conflicts_with = "new_key", requires = "proof")]
+        public_key: Option<String>,
+        /// The proof that goes with --public-key.
+        #[arg(long, requires = "public_key")]
+        proof: Option<String>,
         /// The account to rotate: yours by default; an admin names a member of its organisation.
         #[arg(long)]
         account: Option<String>,
+    },
+    /// Sign, with a new key, the proof that it agrees to sign for an account: what an admin
+    /// needs to rotate a member's key after a loss (`vellum members rotate --public-key
+    /// --proof`).
+    Prove {
+        #[command(flatten)]
+        rpc: Rpc,
+        /// The new key's file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The account's address.
+        #[arg(long)]
+        account: String,
     },
 }
 
@@ -470,25 +494,59 @@ pub async fn members(args: MembersCommand) -> anyhow::Result<()> {
         }
         MembersAction::Rotate {
             member,
-            public_key: key,
+            new_key,
+            public_key: given,
+            proof,
             account,
         } => {
-            let public_key = public_key(&key)?;
             let account = account.as_deref().map(address).transpose()?;
+            let new_key = new_key
+                .as_deref()
+                .map(vellum_client::read_member_key)
+                .transpose()?;
+            let given = match (given, proof) {
+                (Some(key), Some(proof)) => {
+                    let proof = vellum_types::unhex(&proof)
+                        .and_then(|p| <[u8; 64]>::try_from(p).ok())
+                        .ok_or_else(|| anyhow!("--proof must be 0x + 128 hex digits"))?;
+                    Some((public_key(&key)?, proof))
+                }
+                _ => None,
+            };
             member
                 .send_for(
-                    |own| {
+                    |own, chain_id| {
+                        let account = account.unwrap_or(own);
+                        let (public_key, proof) = match (&new_key, given) {
+                            (Some(key), _) => (
+                                vellum_types::public_key(key),
+                                prove_rotation(key, chain_id, &account),
+                            ),
+                            (None, Some(given)) => given,
+                            (None, None) => bail!("pass --new-key, or --public-key with --proof"),
+                        };
                         Ok(Action::RotateKey {
-                            account: account.unwrap_or(own),
+                            account,
                             public_key,
+                            proof,
                         })
                     },
                     "rotating the key",
                 )
                 .await?;
             println!(
-                "rotated: {key} now signs for the account; its previous key is refused from the \
-                 next transaction"
+                "rotated: the new key signs for the account; its previous key is refused from \
+                 the next transaction"
+            );
+        }
+        MembersAction::Prove { rpc, key, account } => {
+            let client = rpc.connect().await?;
+            let key = vellum_client::read_member_key(&key)?;
+            let account = address(&account)?;
+            println!("public key: {}", hex(&vellum_types::public_key(&key)));
+            println!(
+                "proof:      {}",
+                hex(&prove_rotation(&key, client.chain_id(), &account))
             );
         }
     }

@@ -403,7 +403,8 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         "rotate",
         "--key",
         &old_key.to_string_lossy(),
-        &new_public,
+        "--new-key",
+        &new_key.to_string_lossy(),
     ]);
     assert!(ok && out.contains("rotated"), "{out}{err}");
     let new_address = hex(&vellum_types::address_of(
@@ -459,6 +460,47 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         "{}",
     ]);
     assert!(!ok && err.contains("replaced by a key rotation"), "{err}");
+    // The member loses the new key: it proves a third key for its account, and org-2's admin
+    // rotates the account to it.
+    let third_key = dir.path().join("third.key");
+    let third_public = public_key_of(&third_key);
+    let (ok, out, err) = cli(&[
+        "members",
+        "prove",
+        "--key",
+        &third_key.to_string_lossy(),
+        "--account",
+        &account,
+    ]);
+    assert!(ok, "{err}");
+    let proof = out
+        .lines()
+        .find_map(|line| line.strip_prefix("proof:"))
+        .expect("a proof")
+        .trim()
+        .to_string();
+    let (ok, out, err) = cli(&[
+        "members",
+        "rotate",
+        "--key",
+        &org2_admin.to_string_lossy(),
+        "--account",
+        &account,
+        "--public-key",
+        &third_public,
+        "--proof",
+        &proof,
+    ]);
+    assert!(ok && out.contains("rotated"), "{out}{err}");
+    let third_address = hex(&vellum_types::address_of(
+        &parse_public_key(&third_public).expect("a key"),
+    ));
+    let seen = client
+        .call("vellum_getAccount", rpc_params![third_address])
+        .await
+        .expect("the account of the third key");
+    assert_eq!(seen["address"], account, "{seen}");
+    assert_eq!(seen["public_key"], third_public, "{seen}");
     // The anchoring's receipt proof, saved by the CLI; it is checked once the network is down.
     let anchor_hash = anchored["transaction"].as_str().expect("hash").to_string();
     let bundle = dir.path().join("anchor.proof");

@@ -1759,6 +1759,11 @@ fn a_connection_outliving_its_members_membership_queries_no_more() {
         Action::RotateKey {
             account,
             public_key: vellum_types::public_key(&vellum_ledger::testing::key(13)),
+            proof: vellum_types::transaction::prove_rotation(
+                &vellum_ledger::testing::key(13),
+                CHAIN,
+                &account,
+            ),
         },
     );
     for (ending, rotated) in [(removal, false), (rotation, true)] {
@@ -1769,7 +1774,12 @@ fn a_connection_outliving_its_members_membership_queries_no_more() {
             dir,
         } = node;
         let (store, executor) = (Arc::new(store), Arc::new(executor));
-        let state = State::with_limits(store.clone(), executor.clone(), Offline, Limits::default());
+        // Events are members' only: a subscription is a read that outlives its request too.
+        let limits = Limits {
+            read_policy: vellum_rpc::ReadPolicy::Members,
+            ..Limits::default()
+        };
+        let state = State::with_limits(store.clone(), executor.clone(), Offline, limits);
         let (server, _stalled) = serve_state(state);
         let runtime = clients();
         runtime.block_on(async {
@@ -1791,19 +1801,39 @@ fn a_connection_outliving_its_members_membership_queries_no_more() {
             let ws = connect(3).await.expect("a WebSocket connection");
             let seen = whoami(&ws, &contract).await.expect("a member's query");
             assert_eq!(seen["output"]["hex"], vellum_types::hex(&account));
-            let head = store.head().expect("head");
-            let executed = executor
-                .execute(
-                    &store,
-                    vellum_ledger::testing::next_proposal(&head, vec![ending.clone()]),
+            let mut events = ws
+                .subscribe::<Value, _>(
+                    "vellum_subscribeEvents",
+                    rpc_params![json!({})],
+                    "vellum_unsubscribeEvents",
                 )
-                .expect("a valid block");
-            assert_eq!(executed.receipts[0].status, Status::Success);
-            store.commit(&executed).expect("commit");
+                .await
+                .expect("a member's event subscription");
+            // The ending transaction, then an event the member may no longer read.
+            // Key 1 sent nonces 0 to 3, and 4 if it removed the member.
+            let nonce = if rotated { 4 } else { 5 };
+            for transaction in [ending.clone(), call(1, nonce, contract, "shout", json!({}))] {
+                let head = store.head().expect("head");
+                let executed = executor
+                    .execute(
+                        &store,
+                        vellum_ledger::testing::next_proposal(&head, vec![transaction]),
+                    )
+                    .expect("a valid block");
+                assert_eq!(executed.receipts[0].status, Status::Success);
+                store.commit(&executed).expect("commit");
+            }
             let refused = whoami(&ws, &contract)
                 .await
                 .expect_err("no longer a member");
             assert_eq!(error_code(refused), code::UNAUTHORIZED);
+            let next = tokio::time::timeout(Duration::from_secs(20), events.next())
+                .await
+                .expect("the subscription ends");
+            assert!(
+                !matches!(next, Some(Ok(_))),
+                "an event reached a caller that is no longer a member: {next:?}"
+            );
             if rotated {
                 let ws = connect(13).await.expect("the new key's connection");
                 let seen = whoami(&ws, &contract)
