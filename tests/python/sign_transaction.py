@@ -2,7 +2,11 @@
 RFC 6979) and `pycryptodome` (Keccak-256): an implementation independent of the node's.
 
 usage: sign_transaction.py <secret key hex> <chain id> <nonce> <contract hex> <method> <args json>
+       sign_transaction.py <secret key hex> <chain id> <nonce> rotate <account hex> <new secret key hex>
 prints: <signed transaction hex> <transaction hash hex>
+
+The first form signs a call; the second a key rotation of the account to the new key, with the
+new key's proof.
 """
 
 import sys
@@ -31,21 +35,42 @@ def string(text: str) -> bytes:
     return u32(len(raw)) + raw
 
 
-def main() -> None:
-    secret, chain_id, nonce, contract, method, args = sys.argv[1:7]
-    key = SigningKey.from_string(bytes.fromhex(secret.removeprefix("0x")), curve=SECP256k1)
-    sender = key.get_verifying_key().to_string("compressed")
-    assert len(sender) == 33
-    # Action::Call is variant 1: contract [u8; 32], method String, args String.
-    action = bytes([1]) + bytes.fromhex(contract.removeprefix("0x")) + string(method) + string(args)
-    fuel_limit = 10_000_000
-    transaction = string(chain_id) + sender + u64(int(nonce)) + u64(fuel_limit) + action
-    message = keccak256(transaction)
-    r, s = key.sign_digest_deterministic(message, sigencode=sigencode_strings, hashfunc=None)
+def secret_key(text: str) -> SigningKey:
+    return SigningKey.from_string(bytes.fromhex(text.removeprefix("0x")), curve=SECP256k1)
+
+
+def compressed(key: SigningKey) -> bytes:
+    public = key.get_verifying_key().to_string("compressed")
+    assert len(public) == 33
+    return public
+
+
+def sign(key: SigningKey, prehash: bytes) -> bytes:
+    """r || s over a 32-byte prehash, normalised to low-S."""
+    r, s = key.sign_digest_deterministic(prehash, sigencode=sigencode_strings, hashfunc=None)
     s_int = int.from_bytes(s, "big")
     if s_int > N // 2:
         s = (N - s_int).to_bytes(32, "big")
-    signed = transaction + r + s
+    return r + s
+
+
+def main() -> None:
+    secret, chain_id, nonce, target, first, second = sys.argv[1:7]
+    key = secret_key(secret)
+    if target == "rotate":
+        # Action::RotateKey is variant 10: account [u8; 32], public_key [u8; 33], proof [u8; 64],
+        # the new key's signature of keccak256("vellum-rotate-key-v1" || borsh(chain_id) ||
+        # account || public_key).
+        account, new_key = bytes.fromhex(first.removeprefix("0x")), secret_key(second)
+        public = compressed(new_key)
+        proof = sign(new_key, keccak256(b"vellum-rotate-key-v1" + string(chain_id) + account + public))
+        action = bytes([10]) + account + public + proof
+    else:
+        # Action::Call is variant 1: contract [u8; 32], method String, args String.
+        action = bytes([1]) + bytes.fromhex(target.removeprefix("0x")) + string(first) + string(second)
+    fuel_limit = 10_000_000
+    transaction = string(chain_id) + compressed(key) + u64(int(nonce)) + u64(fuel_limit) + action
+    signed = transaction + sign(key, keccak256(transaction))
     print("0x" + signed.hex(), "0x" + keccak256(signed).hex())
 
 
