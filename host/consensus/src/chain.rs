@@ -174,9 +174,12 @@ impl Chain {
     /// `proposal`'s header fields with the mempool's ready transactions, executed until the block
     /// is full or `out_of_time()`. Returns the block and how many candidates were left out.
     ///
-    /// A candidate left out for good (its signature, chain or fuel limit) leaves the pool. One
-    /// invalid only on this branch (a nonce, a duplicate, a membership) stays: the branch may be
-    /// abandoned, and the pool forgets it once a commit makes it stale. Candidates start after
+    /// A candidate left out for good (its signature, chain or fuel limit) leaves the pool, and so
+    /// does one whose key stopped signing for a member on this branch (removed, rotated away,
+    /// its organisation gone): no later block undoes that, and kept, such transactions would be
+    /// offered to every block until they expire (on a branch that is then abandoned, they are
+    /// lost and must be sent again). One invalid only on this branch (a nonce, a duplicate)
+    /// stays: the branch may be abandoned, and the pool forgets it once a commit makes it stale. Candidates start after
     /// the nonces `pending` already used, so a transaction in a pending block is not offered
     /// again on top of it, and is offered again on a branch without it.
     pub fn build(
@@ -203,7 +206,7 @@ impl Chain {
                 .build(&self.store, &below, proposal, out_of_time)?;
         let mut mempool = self.mempool();
         for (hash, error) in &skipped {
-            if !error.depends_on_state() {
+            if !error.depends_on_state() || error.sender_gone() {
                 mempool.remove(hash);
             }
         }
@@ -599,6 +602,50 @@ pub(crate) mod tests {
             .mempool()
             .committed(1, &winner.block.transactions, &next);
         assert!(!chain.mempool().contains(&hash));
+    }
+
+    /// Transactions queued by a key that is then rotated away leave the pool the first time a
+    /// block is built without them, instead of being offered to every block until they expire.
+    #[test]
+    fn a_rotated_away_keys_queue_leaves_the_pool() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let chain = test_chain(dir.path());
+        let account = vellum_types::address_of(&vellum_types::public_key(&testing::key(3)));
+        let rotation = testing::sign(
+            3,
+            0,
+            vellum_types::Action::RotateKey {
+                account,
+                public_key: vellum_types::public_key(&testing::key(13)),
+                proof: vellum_types::transaction::prove_rotation(
+                    &testing::key(13),
+                    testing::CHAIN,
+                    &account,
+                ),
+            },
+        );
+        let queued: Vec<Hash> = (1..4)
+            .map(|nonce| {
+                let call = testing::call(3, nonce, [7; 32], "ping", serde_json::json!({}));
+                chain.submit(call).expect("accepted").0
+            })
+            .collect();
+        chain.submit(rotation).expect("accepted");
+        let never = || false;
+        let head = chain.store().head().expect("head");
+        // Built with the rotation first, the key's later transactions are left out: the block
+        // carries the rotation alone, and the pool drops the rest.
+        let (built, skipped) = chain
+            .build(&[], next_proposal(&head, Vec::new()), &never)
+            .expect("built");
+        assert_eq!(built.block.transactions.len(), 1);
+        assert_eq!(skipped, queued.len());
+        for hash in &queued {
+            assert!(
+                !chain.mempool().contains(hash),
+                "a retired key's transaction stayed"
+            );
+        }
     }
 
     fn hashes(executed: &ExecutedBlock) -> Vec<Hash> {

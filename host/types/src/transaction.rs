@@ -279,6 +279,19 @@ pub enum TransactionError {
 }
 
 impl TransactionError {
+    /// Whether the sender's key stopped signing for a member (the member was removed, rotated
+    /// to another key, or its organisation left). Like every state rule it holds on the
+    /// branch checked, but no later block undoes it: a pool drops such transactions rather
+    /// than offer them to every block until they expire.
+    pub fn sender_gone(&self) -> bool {
+        matches!(
+            self,
+            TransactionError::UnknownSender(_)
+                | TransactionError::OrganisationRemoved { .. }
+                | TransactionError::KeyRotated { .. }
+        )
+    }
+
     /// Whether the rule broken depends on the ledger's state (membership, nonces, what was
     /// committed), so the transaction may be valid on another branch or later; otherwise it is
     /// invalid for good (its encoding, signature, chain or fuel limit).
