@@ -287,11 +287,23 @@ fn overlap(c: &mut Criterion) {
     group.finish();
 }
 
-/// One transaction from the wire: decode its bytes and verify its signature.
+/// One transaction from the wire: decode its bytes, verify its signature, hash it, and all of
+/// it at once. With the `ledger::phase` execute and commit rows (per transaction: a 1000-
+/// transfer block's time / 1000) these are the floor cost of one transfer on one core, the
+/// ceiling that end-to-end throughput is measured against (BENCHMARKS.md).
 fn transaction(c: &mut Criterion) {
     let ledger = Ledger::new();
-    let bytes = ledger.transfers(1)[0].encode();
-    c.bench_function("ledger::transaction/operation=decode_verify", |b| {
+    let signed = ledger.transfers(1).remove(0);
+    let bytes = signed.encode();
+    let mut group = c.benchmark_group("ledger::transaction");
+    group.bench_function("operation=decode", |b| {
+        b.iter(|| SignedTransaction::decode(&bytes).expect("decodes"))
+    });
+    group.bench_function("operation=verify", |b| {
+        b.iter(|| signed.verify_signature().expect("valid"))
+    });
+    group.bench_function("operation=hash", |b| b.iter(|| signed.hash()));
+    group.bench_function("operation=decode_verify", |b| {
         b.iter(|| {
             SignedTransaction::decode(&bytes)
                 .expect("decodes")
@@ -299,6 +311,7 @@ fn transaction(c: &mut Criterion) {
                 .expect("valid")
         })
     });
+    group.finish();
 }
 
 /// A key's last 100 versions, from the history index (the operator's nonce changes with every
