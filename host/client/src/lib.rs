@@ -45,7 +45,7 @@ use vellum_types::{
     public_key,
     rpc::{code, REQUEST_BYTES_MAX},
     state::StateProof,
-    unhex, unhex32, Action, Address, Hash, PublicKey, SignedTransaction, Transaction,
+    unhex, unhex32, Action, Address, Hash, SignedTransaction, Transaction,
 };
 
 /// Fuel a CLI transaction asks for unless told otherwise.
@@ -509,7 +509,7 @@ impl Signer {
             method: "vellum_getAccount".into(),
             value: value.clone(),
         };
-        let account = match client
+        let (account, nonce) = match client
             .call("vellum_getAccount", rpc_params![hex(&own)])
             .await
         {
@@ -521,20 +521,22 @@ impl Signer {
                         account: found["address"].as_str().unwrap_or_default().to_string(),
                     });
                 }
-                found["address"]
+                let account = found["address"]
                     .as_str()
-                    .and_then(|a| parse_address(a).ok())
-                    .ok_or_else(|| unexpected(&found))?
+                    .and_then(|a| parse_address(a).ok());
+                match (account, found["nonce"].as_u64()) {
+                    (Some(account), Some(nonce)) => (account, nonce),
+                    _ => return Err(unexpected(&found)),
+                }
             }
             // Not a member (yet), or a node that does not say: transactions it signs name its
             // own address.
             Err(Error::Rpc {
                 code: code::NOT_FOUND | code::READ_REFUSED,
                 ..
-            }) => own,
+            }) => (own, client.nonce(&own).await?),
             Err(error) => return Err(error),
         };
-        let nonce = client.nonce(&own).await?;
         Ok(Self {
             key,
             account,
@@ -552,11 +554,6 @@ impl Signer {
     /// Its account's address: what contracts see as the caller of its transactions.
     pub fn address(&self) -> Address {
         self.account
-    }
-
-    /// Its key.
-    pub fn public_key(&self) -> PublicKey {
-        public_key(&self.key)
     }
 
     /// Sign `action` with the next nonce.

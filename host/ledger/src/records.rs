@@ -34,14 +34,14 @@ pub enum Signing {
     Unknown,
 }
 
-impl Signing {
-    /// The account the key signs or signed for, if any.
-    pub fn account(&self) -> Option<&Address> {
-        match self {
-            Signing::Current { account, .. } | Signing::Retired { account } => Some(account),
-            Signing::Unknown => None,
-        }
-    }
+/// The account `address` names, with `alias` reading the account a rotated-to key was given
+/// ([`crate::keys::alias_key`]): that account if `address` is such a key's own address, or else
+/// `address` itself.
+pub fn account_of<E>(
+    address: &Address,
+    alias: impl FnOnce(&Address) -> Result<Option<Address>, E>,
+) -> Result<Address, E> {
+    Ok(alias(address)?.unwrap_or(*address))
 }
 
 /// What `public_key` signs for, with `alias` reading the account a rotated-to key was given
@@ -53,8 +53,7 @@ pub fn signing<E>(
     alias: impl FnOnce(&Address) -> Result<Option<Address>, E>,
     member: impl FnOnce(&Address) -> Result<Option<Member>, E>,
 ) -> Result<Signing, E> {
-    let own = address_of(public_key);
-    let account = alias(&own)?.unwrap_or(own);
+    let account = account_of(&address_of(public_key), alias)?;
     Ok(match member(&account)? {
         Some(member) if member.public_key == *public_key => Signing::Current { account, member },
         Some(_) => Signing::Retired { account },

@@ -1261,9 +1261,7 @@ impl Snapshot {
     /// The account `address` names: the account that rotated to the key whose own address it
     /// is, or else `address` itself.
     pub fn account_of(&self, address: &Address) -> Result<Address, StoreError> {
-        Ok(self
-            .record::<Address>(&keys::alias_key(address))?
-            .unwrap_or(*address))
+        crate::records::account_of(address, |own| self.record(&keys::alias_key(own)))
     }
 
     /// What `public_key` signs for ([`crate::records::signing`]).

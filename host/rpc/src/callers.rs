@@ -48,11 +48,10 @@ pub(crate) fn current_caller(
     let Some(caller) = unexpired(extensions)? else {
         return Ok([0; 32]);
     };
-    if store
+    let Some((account, _)) = store
         .signer(&caller.public_key)
         .map_err(crate::params::internal)?
-        .is_none()
-    {
+    else {
         return Err(error(
             code::UNAUTHORIZED,
             "Unauthorized",
@@ -63,8 +62,8 @@ pub(crate) fn current_caller(
                 hex(&caller.address)
             ),
         ));
-    }
-    Ok(caller.address)
+    };
+    Ok(account)
 }
 
 /// The member the caller of `extensions` is now, `None` if anonymous or no longer a member with

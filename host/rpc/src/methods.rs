@@ -81,11 +81,7 @@ pub(crate) fn block<N>(state: &State<N>, height: u64, full: bool, viewer: &Viewe
     let mut shown = json::block(&block, Some(&receipts));
     if let Some(entries) = shown["transactions"].as_array_mut() {
         for (entry, transaction) in entries.iter_mut().zip(&block.transactions) {
-            let account = state
-                .store
-                .account_of(&transaction.sender())
-                .map_err(internal)?;
-            entry["transaction"]["sender_address"] = json!(hex(&account));
+            name_account(state, &mut entry["transaction"], transaction)?;
             if !viewer.sees(state, transaction)? {
                 hide_arguments(&mut entry["transaction"]);
                 hide_outcome(&mut entry["receipt"]);
@@ -249,6 +245,21 @@ fn withheld<N>(state: &State<N>, viewer: &Viewer, hash: &Hash) -> Result<bool, E
     }
 }
 
+/// Make `shown` (`transaction` as `json::transaction` shows it) name the sender's account: the
+/// account a rotated-to key signs for, rather than the key's own address.
+fn name_account<N>(
+    state: &State<N>,
+    shown: &mut Value,
+    transaction: &SignedTransaction,
+) -> Result<(), ErrorObjectOwned> {
+    let account = state
+        .store
+        .account_of(&transaction.sender())
+        .map_err(internal)?;
+    shown["sender_address"] = json!(hex(&account));
+    Ok(())
+}
+
 fn transaction<N: Node>(state: &State<N>, hash: &Hash, viewer: &Viewer) -> Reply {
     if let Some((height, index)) = state.store.transaction_location(hash).map_err(internal)? {
         let block = state
@@ -261,11 +272,7 @@ fn transaction<N: Node>(state: &State<N>, hash: &Hash, viewer: &Viewer) -> Reply
             .get(index as usize)
             .ok_or_else(|| internal("indexed transaction missing"))?;
         let mut shown = json::transaction(transaction);
-        let account = state
-            .store
-            .account_of(&transaction.sender())
-            .map_err(internal)?;
-        shown["sender_address"] = json!(hex(&account));
+        name_account(state, &mut shown, transaction)?;
         if !viewer.sees(state, transaction)? {
             hide_arguments(&mut shown);
         }

@@ -628,10 +628,9 @@ impl Executor {
         public_key: &[u8; 33],
     ) -> Result<Result<Effects, Failure>, BlockError> {
         // The member whose current or former key this is.
-        let address = call
-            .context
-            .record::<Address>(&keys::alias_key(&address_of(public_key)), "alias")?
-            .unwrap_or_else(|| address_of(public_key));
+        let address = records::account_of(&address_of(public_key), |own| {
+            call.context.record(&keys::alias_key(own), "alias")
+        })?;
         let Some(target) = call
             .context
             .record::<Member>(&keys::member_key(&address), "member")?
@@ -702,10 +701,7 @@ impl Executor {
                 keys::member_key(account),
                 Some(borsh::to_vec(&target).unwrap_or_default()),
             ),
-            (
-                keys::alias_key(&address_of(public_key)),
-                Some(account.to_vec()),
-            ),
+            (keys::alias_key(&own), Some(account.to_vec())),
         ])))
     }
 }
