@@ -50,6 +50,16 @@ pub enum SubmitError {
     Mempool(#[from] MempoolError),
 }
 
+/// A transaction that passed the entry check, on its way into the pool.
+pub(crate) struct Checked {
+    transaction: SignedTransaction,
+    hash: Hash,
+    /// The sender's next nonce, as of the state the check read.
+    next: u64,
+    /// The last commit the pool had heard of before the check.
+    pool_height: u64,
+}
+
 /// The ledger state consensus works on, shared by proposer, verifier, finalizer and gossip.
 pub struct Chain {
     executor: Arc<Executor>,
@@ -155,16 +165,59 @@ impl Chain {
         &self,
         transaction: SignedTransaction,
     ) -> Result<(Hash, Vec<SignedTransaction>), SubmitError> {
+        let checked = self.check(transaction)?;
+        self.admit(checked)
+    }
+
+    /// The first half of [`Chain::submit`]: the entry check, against committed state and
+    /// without the pool's lock (it verifies the signature).
+    pub(crate) fn check(&self, transaction: SignedTransaction) -> Result<Checked, SubmitError> {
         let hash = transaction.hash();
-        if self.mempool().contains(&hash) {
-            return Err(MempoolError::Duplicate(hex(&hash)).into());
-        }
+        let (window, pool_height) = {
+            let mempool = self.mempool();
+            if mempool.contains(&hash) {
+                return Err(MempoolError::Duplicate(hex(&hash)).into());
+            }
+            (mempool.limits().nonce_window, mempool.height())
+        };
         // A nonce ahead of the next one waits in the pool for the ones before it.
-        let window = self.mempool().limits().nonce_window;
         let (_, next) = self
             .executor
             .check_entry(&self.store, &transaction, window)?;
+        Ok(Checked {
+            transaction,
+            hash,
+            next,
+            pool_height,
+        })
+    }
+
+    /// The second half of [`Chain::submit`]: into the pool.
+    ///
+    /// The store commits a block before the pool hears of it, so the pool never runs ahead of
+    /// the state the check read, but it may have caught up since: a block that committed the
+    /// sender's earlier transactions emptied its queue, and `next` is stale. The pool would
+    /// take the transaction as waiting behind a gap that is already filled, never offer it,
+    /// and drop it after `gap_blocks_max` blocks. So when the pool heard of a commit since the
+    /// check, the nonce is read again, under the pool's lock: any later commit reaches the pool
+    /// after this insert, and the pool applies it to the sender's queue.
+    pub(crate) fn admit(
+        &self,
+        checked: Checked,
+    ) -> Result<(Hash, Vec<SignedTransaction>), SubmitError> {
+        let Checked {
+            transaction,
+            hash,
+            mut next,
+            pool_height,
+        } = checked;
         let mut mempool = self.mempool();
+        if mempool.height() != pool_height {
+            next = self
+                .store
+                .next_nonce(&transaction.sender())
+                .map_err(EntryError::Store)?;
+        }
         let ready = mempool.insert(transaction, hash, next)?;
         self.observe_mempool(&mempool);
         Ok((hash, ready))
@@ -646,6 +699,40 @@ pub(crate) mod tests {
                 "a retired key's transaction stayed"
             );
         }
+    }
+
+    /// A transaction checked before a commit of its sender's earlier ones and put in the pool
+    /// after it is ready, not left waiting behind a gap the commit already filled (until it is
+    /// dropped, with the sender's later transactions stuck behind it on every validator).
+    #[test]
+    fn a_transaction_checked_before_a_commit_and_pooled_after_it_is_ready() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let chain = test_chain(dir.path());
+        let first = testing::call(1, 0, [7; 32], "ping", serde_json::json!({}));
+        let second = testing::call(1, 1, [7; 32], "ping", serde_json::json!({}));
+        chain.submit(first).expect("accepted");
+        let checked = chain.check(second.clone()).expect("checked");
+        assert_eq!(checked.next, 0, "checked before the first one commits");
+
+        // The first one commits in between: its sender's queue empties.
+        let never = || false;
+        let head = chain.store().head().expect("head");
+        let (block, _) = chain
+            .build(&[], next_proposal(&head, Vec::new()), &never)
+            .expect("built");
+        assert_eq!(block.block.transactions.len(), 1);
+        chain.store().commit(&block).expect("commit");
+        let next = BTreeMap::from([(second.sender(), 1)]);
+        chain
+            .mempool()
+            .committed(1, &block.block.transactions, &next);
+
+        let (hash, ready) = chain.admit(checked).expect("admitted");
+        assert_eq!(ready, [second], "ready, and so gossiped");
+        let (above, _) = chain
+            .build(&[], next_proposal(&block.block.header, Vec::new()), &never)
+            .expect("built");
+        assert_eq!(hashes(&above), [hash], "offered to the next block");
     }
 
     fn hashes(executed: &ExecutedBlock) -> Vec<Hash> {

@@ -64,7 +64,7 @@ impl Default for Limits {
             per_sender_max: 1_024,
             per_sender_bytes_max: 16 << 20,
             nonce_window: 1_024,
-            gap_blocks_max: 60,
+            gap_blocks_max: 600,
             age_blocks_max: 3_600,
             waiting_max: 25_000,
             waiting_bytes_max: 64 << 20,
@@ -219,6 +219,11 @@ impl Mempool {
     /// Their encoded bytes.
     pub fn bytes(&self) -> usize {
         self.bytes
+    }
+
+    /// The last committed height this pool heard of.
+    pub fn height(&self) -> u64 {
+        self.height
     }
 
     /// Whether `hash` is pending.
@@ -559,6 +564,13 @@ impl Mempool {
                 expired.push(*hash);
             }
         }
+        if !expired.is_empty() {
+            tracing::debug!(
+                height = self.height,
+                expired = expired.len(),
+                "dropped transactions that waited too long"
+            );
+        }
         let mut touched = BTreeSet::new();
         for hash in expired {
             touched.extend(self.remove_entry(&hash));
@@ -768,6 +780,26 @@ mod tests {
         pool.remove(&other.hash());
         assert_eq!(pool.len(), 1);
         assert_eq!(pool.bytes(), transaction(1, 2).encode().len());
+    }
+
+    /// Found by `vellum bench --validators 4` at its maximum rate: a client spreads one
+    /// account's nonces over four validators, so a validator holds nonce 386 behind a gap while
+    /// 380 to 385, ready elsewhere, wait their turn in loaded pools. At 12 blocks a second, 60
+    /// blocks (the old default) is 5 s, less than the slowest of them took to commit, and nonce
+    /// 386 and everything after it were dropped everywhere. A gap filled within 300 blocks is
+    /// kept, with the default limits.
+    #[test]
+    fn a_gap_filled_by_a_slow_commit_is_kept_with_the_default_limits() {
+        let mut pool = Mempool::new(Limits::default());
+        add(&mut pool, transaction(1, 6), 0).unwrap();
+        add(&mut pool, transaction(1, 7), 0).unwrap();
+        for height in 1..300 {
+            pool.committed(height, &[], &BTreeMap::new());
+        }
+        // Nonces 0 to 5 commit in a block this validator did not build.
+        let released = pool.committed(300, &[], &next_of(1, 6));
+        assert_eq!(nonces(&released), [6, 7], "ready now, and gossiped");
+        assert_eq!(nonces(&pool.candidates(10, |_| None)), [6, 7]);
     }
 
     /// Found in review: transactions behind a nonce gap were never evicted, so one member could

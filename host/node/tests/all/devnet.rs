@@ -703,7 +703,7 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     let mut other = Signer::load(&net.join("keys/org-2-admin.key"), &client)
         .await
         .expect("signer");
-    let _skipped = other.call([1; 32], "x", json!({}));
+    let skipped = other.call([1; 32], "x", json!({}));
     let gapped = other.call([1; 32], "x", json!({}));
     expect_error(
         &client,
@@ -712,6 +712,25 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         -32004,
     )
     .await;
+    // The skipped nonce fills the gap: the waiting one commits after it (and the demo below
+    // starts from this account's next nonce, not behind a transaction still pending).
+    client
+        .submit_and_wait(&skipped)
+        .await
+        .expect("the skipped nonce commits");
+    let gapped = hex(&gapped.hash());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while client
+        .call("vellum_getTransactionReceipt", rpc_params![&gapped])
+        .await
+        .is_err()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the transaction behind the filled gap never committed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // Raw HTTP: malformed JSON, an invalid request, a batch, an oversized body.
     let (_, body) = post(address, b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":");
