@@ -77,9 +77,25 @@ pub struct Report {
     pub blocks: u64,
     /// Why the first failed transaction failed.
     pub first_failure: Option<String>,
+    /// Accepted transactions that never committed, the first few: each one's sender and
+    /// nonce, and where each node has it.
+    pub lost: Vec<String>,
 }
 
 impl Report {
+    /// An error if some accepted transaction never committed: the figures then measure a load
+    /// that did not finish.
+    pub fn complete(&self) -> anyhow::Result<()> {
+        if self.committed < self.accepted {
+            bail!(
+                "{} of the {} accepted transactions never committed",
+                self.accepted - self.committed,
+                self.accepted
+            );
+        }
+        Ok(())
+    }
+
     /// Committed transactions per second.
     pub fn throughput(&self) -> f64 {
         self.committed as f64 / self.elapsed.as_secs_f64().max(1e-9)
@@ -126,6 +142,9 @@ impl std::fmt::Display for Report {
         )?;
         if let Some(failure) = &self.first_failure {
             write!(f, "\nfirst failure: {failure}")?;
+        }
+        for lost in &self.lost {
+            write!(f, "\nnever committed: {lost}")?;
         }
         Ok(())
     }
@@ -175,6 +194,15 @@ pub async fn run(
         }
     }
     signing.finish_and_clear();
+    let origins: HashMap<String, (String, u64)> = transactions
+        .iter()
+        .map(|t| {
+            (
+                hex(&t.hash()),
+                (hex(&t.transaction.sender), t.transaction.nonce),
+            )
+        })
+        .collect();
 
     let start_height = client.status().await?["height"].as_u64().unwrap_or(0);
     let (mut _ws, mut blocks) = client.blocks(Some(start_height + 1)).await?;
@@ -250,6 +278,15 @@ pub async fn run(
         if sending.is_none() && committed >= accepted {
             break;
         }
+        // Only commits of this load's transactions count: empty blocks keep coming.
+        if sending.is_none() && idle_since.elapsed() > IDLE_MAX {
+            progress.println(format!(
+                "none of the {} transactions still pending committed for {} s; stopping",
+                accepted.saturating_sub(committed),
+                IDLE_MAX.as_secs()
+            ));
+            break;
+        }
         let block = match tokio::time::timeout(Duration::from_secs(1), blocks.next()).await {
             Ok(Some(Ok(block))) => block,
             // The node stopped or dropped the subscription: follow another from the next height.
@@ -265,17 +302,7 @@ pub async fn run(
                 (_ws, blocks) = next.blocks(Some(followed + 1)).await?;
                 continue;
             }
-            Err(_) => {
-                // Only commits of this load's transactions count: empty blocks keep coming.
-                if sending.is_none() && idle_since.elapsed() > Duration::from_secs(30) {
-                    progress.println(format!(
-                        "none of the {} transactions still pending committed for 30 s; stopping",
-                        accepted.saturating_sub(committed)
-                    ));
-                    break;
-                }
-                continue;
-            }
+            Err(_) => continue,
         };
         let seen = Instant::now();
         let height = block["height"].as_u64().unwrap_or(0);
@@ -314,6 +341,7 @@ pub async fn run(
     }
     progress.finish_and_clear();
     latencies.sort();
+    let lost = lost(urls, &submitted, &origins).await;
     Ok(Report {
         accepted,
         rejected,
@@ -323,8 +351,53 @@ pub async fn run(
         latencies,
         blocks: last_height.saturating_sub(start_height),
         first_failure,
+        lost,
     })
 }
+
+/// The first [`LOST_SHOWN`] accepted transactions still in `submitted` (never seen committed):
+/// each one's sender and nonce, and what each node says of it.
+async fn lost(
+    urls: &[String],
+    submitted: &Mutex<HashMap<String, Instant>>,
+    origins: &HashMap<String, (String, u64)>,
+) -> Vec<String> {
+    let mut hashes: Vec<String> = match submitted.lock() {
+        Ok(submitted) => submitted.keys().cloned().collect(),
+        Err(_) => return Vec::new(),
+    };
+    hashes.sort_by_key(|hash| origins.get(hash).cloned());
+    let mut shown = Vec::new();
+    for hash in hashes.into_iter().take(LOST_SHOWN) {
+        let (sender, nonce) = origins.get(&hash).cloned().unwrap_or_default();
+        let mut where_ = Vec::new();
+        for url in urls {
+            let status = match Client::connect(url).await {
+                Ok(client) => match client
+                    .call("vellum_getTransaction", jsonrpsee::rpc_params![&hash])
+                    .await
+                {
+                    Ok(found) => found["status"].as_str().unwrap_or("?").to_string(),
+                    Err(_) => "absent".to_string(),
+                },
+                Err(_) => "unreachable".to_string(),
+            };
+            where_.push(format!("{url} {status}"));
+        }
+        shown.push(format!(
+            "{hash} (sender {sender} nonce {nonce}): {}",
+            where_.join(", ")
+        ));
+    }
+    shown
+}
+
+/// Lost transactions a report names.
+const LOST_SHOWN: usize = 5;
+
+/// How long a load waits, once every transaction is sent, for one of its pending transactions
+/// to commit before it stops and reports what did.
+const IDLE_MAX: Duration = Duration::from_secs(30);
 
 /// The first node of `urls`, starting at `start` and wrapping around, that answers; with its
 /// index.

@@ -112,9 +112,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     if args.attack.is_none() {
         println!("{report}");
-        return Ok(());
+        return report.complete();
     }
     println!("-- without attack\n{report}");
+    let without = report.complete();
     let attack = match args.attack.as_deref() {
         Some("gaps") => Attack::Gaps {
             senders: args.attackers,
@@ -160,5 +161,5 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         ),
     };
     println!("-- with {what}\n{report}");
-    Ok(())
+    without.and(report.complete())
 }
