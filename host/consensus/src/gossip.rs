@@ -125,7 +125,7 @@ where
                         blocker.block(peer);
                         continue;
                     };
-                    // Entry checks verify signatures (about 70 us each): a full batch is
+                    // Entry checks verify signatures (about 33 us each): a full batch is
                     // checked on a blocking thread, never on the workers consensus runs on.
                     let checker = chain.clone();
                     let checked = off_thread(&context, move || check_batch(&checker, transactions)).await;

@@ -117,6 +117,13 @@ pub enum StoreError {
     /// redb failed (I/O, corruption).
     #[error("database: {0}")]
     Database(#[from] redb::Error),
+    /// Another process has the store open: a node still running, or still exiting, on the same
+    /// data directory.
+    #[error("{path} is open in another process (a node still running, or still exiting, on this data directory); stop it, or wait for it to exit, and start again")]
+    Locked {
+        /// The store's file.
+        path: std::path::PathBuf,
+    },
     /// A stored record does not decode: the file is damaged or from an incompatible version.
     #[error("corrupt record in `{table}`: {detail}")]
     Corrupt {
@@ -246,7 +253,10 @@ impl Store {
     /// Open (or create) the store at `path` for `genesis`. A new store commits block 0: no
     /// transactions, the genesis identities as its writes.
     pub fn open(path: &Path, genesis: &Genesis) -> Result<Self, StoreError> {
-        let db = Database::create(path)?;
+        let db = Database::create(path).map_err(|error| match error {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked { path: path.into() },
+            error => error.into(),
+        })?;
         let genesis_hash = genesis.hash();
         let write = db.begin_write()?;
         {

@@ -77,6 +77,16 @@ fn a_store_refuses_another_genesis_and_reopens_at_its_head() {
     drop(store);
     let reopened = vellum_ledger::Store::open(&path, &genesis(DeployPolicy::AnyAdmin)).unwrap();
     assert_eq!(reopened.head().unwrap(), head);
+    // Open elsewhere (a node still running or still exiting on the directory): refused, saying
+    // so and what to do.
+    let locked = vellum_ledger::Store::open(&path, &genesis(DeployPolicy::AnyAdmin))
+        .map(|_| ())
+        .expect_err("the store is open");
+    assert!(
+        matches!(&locked, vellum_ledger::StoreError::Locked { path: p } if *p == path),
+        "{locked:?}"
+    );
+    assert!(locked.to_string().contains("stop it"), "{locked}");
     drop(reopened);
     let other = genesis(DeployPolicy::MajorityOfOrganisations);
     assert!(matches!(

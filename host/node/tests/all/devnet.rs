@@ -60,11 +60,21 @@ impl Devnet {
                 break;
             }
         }
-        assert!(
-            banner.contains("Vellum devnet is running"),
-            "no banner:\n{banner}\nstderr:\n{}",
-            std::fs::read_to_string(dir.with_extension("stderr")).unwrap_or_default()
-        );
+        if !banner.contains("Vellum devnet is running") {
+            let stderr = std::fs::read_to_string(dir.with_extension("stderr")).unwrap_or_default();
+            // A node that exited at startup names its log: show its end, since the directory
+            // holding it goes with the test.
+            let log = stderr
+                .split("see ")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|path| std::fs::read_to_string(path).ok())
+                .map(|log| log.lines().rev().take(40).collect::<Vec<_>>().join("\n"))
+                .unwrap_or_default();
+            panic!(
+                "no banner:\n{banner}\nstderr:\n{stderr}\nthe node's log, last line first:\n{log}"
+            );
+        }
         (Self(child), banner)
     }
 
@@ -142,19 +152,36 @@ impl Drop for Devnet {
     }
 }
 
-/// Whether process `pid` still runs (it exists and is not a zombie).
-fn running(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.contains(") Z"))
+/// Whether process `pid` still runs: one of its threads exists and is not a zombie. The main
+/// thread alone is not enough: killed, it becomes a zombie while the others still exit, holding
+/// the process's files (and the store's lock) until the last one has.
+pub(super) fn running(pid: u32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/task")).is_ok_and(|tasks| {
+        tasks.flatten().any(|task| {
+            std::fs::read_to_string(task.path().join("stat"))
+                .is_ok_and(|stat| !stat.contains(") Z") && !stat.contains(") X"))
+        })
+    })
 }
 
-/// The node processes the devnet started (children of `parent`).
+/// The node processes the devnet started (children of `parent`, whichever of its threads
+/// started them).
 pub(super) fn validators(parent: u32) -> Vec<u32> {
-    let children = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
-        .unwrap_or_default();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{parent}/task")) else {
+        return Vec::new();
+    };
+    let mut children: Vec<u32> = tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|children| {
+            children
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    children.sort_unstable();
     children
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
 }
 
 /// A raw HTTP POST, for what a JSON-RPC client library would refuse to send.

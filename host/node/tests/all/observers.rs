@@ -220,7 +220,8 @@ async fn an_observer_follows_a_devnet_under_load_and_answers_as_a_validator() {
         .status()
         .expect("kill");
     assert!(killed.success());
-    while Client::connect(&observer_url).await.is_ok() {
+    // Until the last of its threads has exited: only then are its stores' locks free.
+    while super::devnet::running(pid) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let top = height(&validator).await + 5;
