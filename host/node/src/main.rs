@@ -3,6 +3,11 @@
 
 mod cli;
 
+/// mimalloc instead of the system's allocator: glibc's malloc and free took 7 % of both cores
+/// under `vellum bench` (BENCHMARKS.md, "Where one validator's time goes").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// Vellum: a permissioned blockchain node running deterministic WebAssembly contracts.
