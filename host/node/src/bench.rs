@@ -45,6 +45,9 @@ pub struct Load {
     pub rate: u64,
     /// Concurrent submitting connections.
     pub connections: usize,
+    /// Transactions per request: 1 sends each alone, more send them as one JSON-RPC batch (at
+    /// most 100, the node's bound on calls in a batch).
+    pub batch: usize,
     /// `transfer` (point transfers) or `mix` (transfers, notarizations, lots and votes).
     pub mix: Mix,
 }
@@ -223,30 +226,47 @@ pub async fn run(
         let queue = queue.clone();
         let submitted = submitted.clone();
         let rate = load.rate;
+        let batch = load.batch.clamp(1, BATCH_MAX);
         senders.push(tokio::spawn(async move {
             let mut sender = Sender::new(urls, connection);
             let (mut accepted, mut rejected) = (0usize, 0usize);
             loop {
-                let next = queue.lock().map_err(|_| anyhow!("poisoned"))?.next();
-                let Some((index, transaction)) = next else {
+                let next: Vec<_> = queue
+                    .lock()
+                    .map_err(|_| anyhow!("poisoned"))?
+                    .by_ref()
+                    .take(batch)
+                    .collect();
+                let Some((index, _)) = next.first() else {
                     break;
                 };
                 if rate > 0 {
                     // Open loop: transaction i goes at i / rate, whether or not earlier ones
-                    // were answered.
-                    let due = started + Duration::from_secs_f64(index as f64 / rate as f64);
+                    // were answered (a batch at its first one's time).
+                    let due = started + Duration::from_secs_f64(*index as f64 / rate as f64);
                     tokio::time::sleep_until(due.into()).await;
                 }
+                let transactions: Vec<_> = next.into_iter().map(|(_, t)| t).collect();
+                let hashes: Vec<String> = transactions.iter().map(|t| hex(&t.hash())).collect();
+                // Counted as sent before the request goes: a block may commit the first of a
+                // batch before the node has answered for the last.
                 let sent = Instant::now();
-                match sender.submit(&transaction).await {
-                    Some(hash) => {
-                        submitted
-                            .lock()
-                            .map_err(|_| anyhow!("poisoned"))?
-                            .insert(hash, sent);
-                        accepted += 1;
+                {
+                    let mut submitted = submitted.lock().map_err(|_| anyhow!("poisoned"))?;
+                    for hash in &hashes {
+                        submitted.insert(hash.clone(), sent);
                     }
-                    None => rejected += 1,
+                }
+                let answers = sender.submit_all(&transactions).await;
+                let mut submitted = submitted.lock().map_err(|_| anyhow!("poisoned"))?;
+                for (hash, answer) in hashes.iter().zip(answers) {
+                    match answer {
+                        Some(_) => accepted += 1,
+                        None => {
+                            submitted.remove(hash);
+                            rejected += 1;
+                        }
+                    }
                 }
             }
             Ok::<_, anyhow::Error>((accepted, rejected))
@@ -426,7 +446,32 @@ struct Sender {
 /// Rounds over every node a transaction is tried for before it counts as rejected.
 const SEND_ROUNDS: usize = 3;
 
+/// Most transactions in one request: the node's default bound on calls in a JSON-RPC batch.
+pub const BATCH_MAX: usize = 100;
+
 impl Sender {
+    /// Submit `transactions`, in one JSON-RPC batch when there are several: each one's hash if
+    /// a node accepted it, `None` if refused. A batch that gets no answer is sent again one
+    /// transaction at a time, through [`Sender::submit`]'s failover (a copy that did arrive is
+    /// answered "already pending", and counts as accepted).
+    async fn submit_all(&mut self, transactions: &[SignedTransaction]) -> Vec<Option<String>> {
+        if let [transaction] = transactions {
+            return vec![self.submit(transaction, false).await];
+        }
+        if let Some(client) = self.client.as_ref() {
+            if let Ok(answers) = client.submit_batch(transactions).await {
+                if answers.len() == transactions.len() {
+                    return answers.into_iter().map(Result::ok).collect();
+                }
+            }
+        }
+        let mut hashes = Vec::with_capacity(transactions.len());
+        for transaction in transactions {
+            hashes.push(self.submit(transaction, true).await);
+        }
+        hashes
+    }
+
     fn new(urls: Vec<String>, first: usize) -> Self {
         let current = first % urls.len();
         Self {
@@ -437,8 +482,8 @@ impl Sender {
     }
 
     /// Submit `transaction`; its hash if a node accepted it (or already held it), `None` if a
-    /// node refused it or none answered.
-    async fn submit(&mut self, transaction: &SignedTransaction) -> Option<String> {
+    /// node refused it or none answered. `resent`: an earlier request may have delivered it.
+    async fn submit(&mut self, transaction: &SignedTransaction, resent: bool) -> Option<String> {
         for attempt in 0..SEND_ROUNDS * self.urls.len() {
             if attempt > 0 && attempt % self.urls.len() == 0 {
                 // Every node was tried: give them a moment (a restart) before the next round.
@@ -459,7 +504,7 @@ impl Sender {
                 // An earlier attempt reached a node after all (its answer was lost).
                 Err(vellum_client::Error::Rpc {
                     data: Some(data), ..
-                }) if attempt > 0 && data.contains("already pending") => {
+                }) if (resent || attempt > 0) && data.contains("already pending") => {
                     return Some(hex(&transaction.hash()));
                 }
                 Err(vellum_client::Error::Rpc { .. }) => return None,

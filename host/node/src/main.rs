@@ -113,6 +113,7 @@ enum Command {
     /// Examples:
     ///
     ///   vellum bench --transactions 20000 --accounts 100
+    ///   vellum bench --validators 1 --batch 50
     ///   vellum bench --rate 20 --transactions 400 --attack queries --attackers 8
     #[command(verbatim_doc_comment)]
     Bench(cli::bench::Args),

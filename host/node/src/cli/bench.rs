@@ -35,6 +35,9 @@ pub struct Args {
     /// Concurrent submitting connections.
     #[arg(long, default_value_t = 8)]
     connections: usize,
+    /// Transactions per request: 1 sends each alone; up to 100 send them as one JSON-RPC batch.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=100))]
+    batch: u16,
     /// `transfer`: point transfers; `mix`: transfers, notarizations, lots and votes.
     #[arg(long, default_value = "transfer", value_parser = ["transfer", "mix"])]
     mix: String,
@@ -61,6 +64,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         accounts: args.accounts,
         rate: args.rate,
         connections: args.connections,
+        batch: usize::from(args.batch),
         mix: if args.mix == "mix" {
             Mix::All
         } else {

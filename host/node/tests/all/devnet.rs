@@ -677,6 +677,21 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     )
     .await;
     assert!(replay_error.contains("already"), "{replay_error}");
+    // In one batch, each is refused on its own, in order.
+    let answers = client
+        .submit_batch(&[forged.clone(), add.clone()])
+        .await
+        .expect("the batch is answered");
+    let refusals: Vec<String> = answers
+        .into_iter()
+        .map(|answer| {
+            let error = answer.expect_err("refused");
+            assert_eq!(error.code(), Some(-32003), "{error}");
+            error.to_string()
+        })
+        .collect();
+    assert!(refusals[0].contains("signature"), "{refusals:?}");
+    assert!(refusals[1].contains("already"), "{refusals:?}");
     let missing = format!("0x{}", "00".repeat(32));
     let nobody = format!("0x{}", "11".repeat(32));
     let cases = [
@@ -861,6 +876,7 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
         accounts: 4,
         rate: 0,
         connections: 2,
+        batch: 1,
         mix: vellum::bench::Mix::All,
     };
     let report = vellum::bench::run(
@@ -878,10 +894,12 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     );
     assert_eq!(report.latencies.len(), 200);
     // Given a node that is down first, the load generator submits to and follows the other
-    // (before, it stopped at once: it connected to the first node only).
+    // (before, it stopped at once: it connected to the first node only); in JSON-RPC batches
+    // of 10, the first of them sent again one by one once the down node failed it.
     let down = format!("http://127.0.0.1:{}", base + 9);
     let load = vellum::bench::Load {
         transactions: 100,
+        batch: 10,
         mix: vellum::bench::Mix::Transfer,
         ..load
     };

@@ -156,6 +156,7 @@ async fn an_observer_follows_a_devnet_under_load_and_answers_as_a_validator() {
         accounts: 4,
         rate: 0,
         connections: 2,
+        batch: 1,
         mix: vellum::bench::Mix::Transfer,
     };
     let report = vellum::bench::run(
