@@ -627,9 +627,7 @@ pub(crate) mod tests {
         let never = || false;
 
         // A proposal carries it; the block above that proposal does not offer it again.
-        let (abandoned, _) = chain
-            .build(&[], next_proposal(&genesis_head, Vec::new()), &never)
-            .expect("built");
+        let (abandoned, _) = build_on(&chain, &genesis_head);
         assert_eq!(hashes(&abandoned), [hash]);
         let abandoned = Arc::new(abandoned);
         let (above, _) = chain
@@ -684,13 +682,10 @@ pub(crate) mod tests {
             })
             .collect();
         chain.submit(rotation).expect("accepted");
-        let never = || false;
         let head = chain.store().head().expect("head");
         // Built with the rotation first, the key's later transactions are left out: the block
         // carries the rotation alone, and the pool drops the rest.
-        let (built, skipped) = chain
-            .build(&[], next_proposal(&head, Vec::new()), &never)
-            .expect("built");
+        let (built, skipped) = build_on(&chain, &head);
         assert_eq!(built.block.transactions.len(), 1);
         assert_eq!(skipped, queued.len());
         for hash in &queued {
@@ -715,11 +710,8 @@ pub(crate) mod tests {
         assert_eq!(checked.next, 0, "checked before the first one commits");
 
         // The first one commits in between: its sender's queue empties.
-        let never = || false;
         let head = chain.store().head().expect("head");
-        let (block, _) = chain
-            .build(&[], next_proposal(&head, Vec::new()), &never)
-            .expect("built");
+        let (block, _) = build_on(&chain, &head);
         assert_eq!(block.block.transactions.len(), 1);
         chain.store().commit(&block).expect("commit");
         let next = BTreeMap::from([(second.sender(), 1)]);
@@ -729,10 +721,16 @@ pub(crate) mod tests {
 
         let (hash, ready) = chain.admit(checked).expect("admitted");
         assert_eq!(ready, [second], "ready, and so gossiped");
-        let (above, _) = chain
-            .build(&[], next_proposal(&block.block.header, Vec::new()), &never)
-            .expect("built");
+        let (above, _) = build_on(&chain, &block.block.header);
         assert_eq!(hashes(&above), [hash], "offered to the next block");
+    }
+
+    /// `chain`'s proposal on `parent` with no pending blocks, never out of time: the block and
+    /// how many candidates it left out.
+    fn build_on(chain: &Chain, parent: &vellum_types::Header) -> (ExecutedBlock, usize) {
+        chain
+            .build(&[], next_proposal(parent, Vec::new()), &|| false)
+            .expect("built")
     }
 
     fn hashes(executed: &ExecutedBlock) -> Vec<Hash> {

@@ -197,11 +197,16 @@ pub async fn run(
         }
     }
     signing.finish_and_clear();
+    // Each with its hash, computed once: blocks name transactions by it.
+    let transactions: Vec<(String, SignedTransaction)> = transactions
+        .into_iter()
+        .map(|t| (hex(&t.hash()), t))
+        .collect();
     let origins: HashMap<String, (String, u64)> = transactions
         .iter()
-        .map(|t| {
+        .map(|(hash, t)| {
             (
-                hex(&t.hash()),
+                hash.clone(),
                 (hex(&t.transaction.sender), t.transaction.nonce),
             )
         })
@@ -246,8 +251,8 @@ pub async fn run(
                     let due = started + Duration::from_secs_f64(*index as f64 / rate as f64);
                     tokio::time::sleep_until(due.into()).await;
                 }
-                let transactions: Vec<_> = next.into_iter().map(|(_, t)| t).collect();
-                let hashes: Vec<String> = transactions.iter().map(|t| hex(&t.hash())).collect();
+                let (hashes, transactions): (Vec<String>, Vec<SignedTransaction>) =
+                    next.into_iter().map(|(_, pair)| pair).unzip();
                 // Counted as sent before the request goes: a block may commit the first of a
                 // batch before the node has answered for the last.
                 let sent = Instant::now();
@@ -259,13 +264,12 @@ pub async fn run(
                 }
                 let answers = sender.submit_all(&transactions).await;
                 let mut submitted = submitted.lock().map_err(|_| anyhow!("poisoned"))?;
-                for (hash, answer) in hashes.iter().zip(answers) {
-                    match answer {
-                        Some(_) => accepted += 1,
-                        None => {
-                            submitted.remove(hash);
-                            rejected += 1;
-                        }
+                for (hash, taken) in hashes.iter().zip(answers) {
+                    if taken {
+                        accepted += 1;
+                    } else {
+                        submitted.remove(hash);
+                        rejected += 1;
                     }
                 }
             }
@@ -450,26 +454,26 @@ const SEND_ROUNDS: usize = 3;
 pub const BATCH_MAX: usize = 100;
 
 impl Sender {
-    /// Submit `transactions`, in one JSON-RPC batch when there are several: each one's hash if
-    /// a node accepted it, `None` if refused. A batch that gets no answer is sent again one
+    /// Submit `transactions`, in one JSON-RPC batch when there are several: whether a node
+    /// accepted each. A batch that gets no answer is sent again one
     /// transaction at a time, through [`Sender::submit`]'s failover (a copy that did arrive is
     /// answered "already pending", and counts as accepted).
-    async fn submit_all(&mut self, transactions: &[SignedTransaction]) -> Vec<Option<String>> {
+    async fn submit_all(&mut self, transactions: &[SignedTransaction]) -> Vec<bool> {
         if let [transaction] = transactions {
             return vec![self.submit(transaction, false).await];
         }
         if let Some(client) = self.client.as_ref() {
             if let Ok(answers) = client.submit_batch(transactions).await {
                 if answers.len() == transactions.len() {
-                    return answers.into_iter().map(Result::ok).collect();
+                    return answers.iter().map(Result::is_ok).collect();
                 }
             }
         }
-        let mut hashes = Vec::with_capacity(transactions.len());
+        let mut taken = Vec::with_capacity(transactions.len());
         for transaction in transactions {
-            hashes.push(self.submit(transaction, true).await);
+            taken.push(self.submit(transaction, true).await);
         }
-        hashes
+        taken
     }
 
     fn new(urls: Vec<String>, first: usize) -> Self {
@@ -481,9 +485,9 @@ impl Sender {
         }
     }
 
-    /// Submit `transaction`; its hash if a node accepted it (or already held it), `None` if a
-    /// node refused it or none answered. `resent`: an earlier request may have delivered it.
-    async fn submit(&mut self, transaction: &SignedTransaction, resent: bool) -> Option<String> {
+    /// Submit `transaction`: whether a node accepted it (or already held it); not if a node
+    /// refused it or none answered. `resent`: an earlier request may have delivered it.
+    async fn submit(&mut self, transaction: &SignedTransaction, resent: bool) -> bool {
         for attempt in 0..SEND_ROUNDS * self.urls.len() {
             if attempt > 0 && attempt % self.urls.len() == 0 {
                 // Every node was tried: give them a moment (a restart) before the next round.
@@ -498,23 +502,25 @@ impl Sender {
                     }
                 }
             }
-            let client = self.client.as_ref()?;
+            let Some(client) = self.client.as_ref() else {
+                return false;
+            };
             match client.submit(transaction).await {
-                Ok(hash) => return Some(hash),
+                Ok(_) => return true,
                 // An earlier attempt reached a node after all (its answer was lost).
                 Err(vellum_client::Error::Rpc {
                     data: Some(data), ..
                 }) if (resent || attempt > 0) && data.contains("already pending") => {
-                    return Some(hex(&transaction.hash()));
+                    return true;
                 }
-                Err(vellum_client::Error::Rpc { .. }) => return None,
+                Err(vellum_client::Error::Rpc { .. }) => return false,
                 Err(_) => {
                     self.client = None;
                     self.current = (self.current + 1) % self.urls.len();
                 }
             }
         }
-        None
+        false
     }
 }
 
