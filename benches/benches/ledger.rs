@@ -115,15 +115,24 @@ impl Ledger {
 
     /// `count` transfers from the operator to distinct members.
     fn transfers(&self, count: usize) -> Vec<SignedTransaction> {
+        self.transfers_to(count, None)
+    }
+
+    /// `count` transfers from the operator: to distinct members, or with `Some(n)` to the same
+    /// `n` members over and over, as `vellum bench --accounts n` sends.
+    fn transfers_to(&self, count: usize, members: Option<usize>) -> Vec<SignedTransaction> {
         (0..count)
             .map(|i| {
-                let to = hex(&[
-                    (self.nonce.get() % 256) as u8,
-                    (i % 256) as u8,
-                    (i / 256) as u8,
-                    7,
-                ]
-                .repeat(8));
+                let to = match members {
+                    None => [
+                        (self.nonce.get() % 256) as u8,
+                        (i % 256) as u8,
+                        (i / 256) as u8,
+                        7,
+                    ],
+                    Some(n) => [(i % n) as u8, 0, 0, 9],
+                };
+                let to = hex(&to.repeat(8));
                 self.call("transfer", json!({"issuer": "air", "to": to, "amount": 1}))
             })
             .collect()
@@ -230,6 +239,24 @@ fn phases(c: &mut Criterion) {
                 ledger
                     .executor
                     .execute(&ledger.store, proposal)
+                    .expect("valid")
+            },
+            |executed| ledger.store.commit(&executed).expect("commit"),
+            BatchSize::PerIteration,
+        )
+    });
+    // The same with the recipients `vellum bench --accounts 40` has: 40 members, whose
+    // balances and histories take the same few pages block after block, where the row above
+    // spreads 1,000 new ones over the tables.
+    let ledger = Ledger::new();
+    group.bench_function("phase=commit transactions=1000 recipients=40", |b| {
+        b.iter_batched(
+            || {
+                let block = ledger.transfers_to(1000, Some(40));
+                ledger.executor.verify_signatures(&block).expect("valid");
+                ledger
+                    .executor
+                    .execute(&ledger.store, ledger.proposal(block))
                     .expect("valid")
             },
             |executed| ledger.store.commit(&executed).expect("commit"),

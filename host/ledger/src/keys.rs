@@ -113,7 +113,8 @@ pub(crate) fn history_prefix(full: &[u8]) -> Vec<u8> {
     prefix
 }
 
-/// The history key of the version of `full` written by transaction `position` of block `height`.
+/// The history key of the row of `full`'s versions written by block `height` that starts with
+/// the version of transaction `position`.
 pub(crate) fn history_key(full: &[u8], height: u64, position: u32) -> Vec<u8> {
     let mut key = history_prefix(full);
     key.extend_from_slice(&height.to_be_bytes());

@@ -9,7 +9,7 @@
 //! | `receipts` | height | borsh(`Vec<Receipt>`) |
 //! | `transactions` | tx hash | (height, position) |
 //! | `state` | namespace (32) ‖ key | value |
-//! | `history` | len(full key) u32 BE ‖ full key ‖ height u64 BE ‖ position u32 BE | borsh(`Option<value>`) |
+//! | `history` | len(full key) u32 BE ‖ full key ‖ height u64 BE ‖ first position u32 BE | borsh(`Vec<(position u32, Option<value>)>`) |
 //! | `events` | (height, transaction position, event position) | borsh((transaction hash, `LedgerEvent`)) |
 //! | `event_index` | selector ‖ height ‖ transaction position ‖ event position ([`crate::keys`]) | () |
 //! | `commitments` | height | the state commitment's operation count after the block |
@@ -17,9 +17,13 @@
 //!
 //! A namespace is a contract's address, or [`SYSTEM`](crate::keys::SYSTEM) for the ledger's own records (nonces,
 //! members, code, contracts, approvals; [`crate::keys`] has the layout), so the ledger's state has
-//! the same history and commitment as contract state. The history key sorts all versions of one key together, oldest first: the
-//! history of a key is one range scan, and its value at a past height is the last version at or
-//! below that height. The state after an earlier block, whole (for a query at a past height,
+//! the same history and commitment as contract state. A `history` row holds the versions one block
+//! wrote to one key, by ascending transaction position, keyed by the first one's position; a row
+//! is closed once its encoding reaches [`HISTORY_ROW_BYTES`], and the block's next version of the
+//! key starts another. Rows sort all versions of one key together, oldest first: the history of a
+//! key is one range scan, and its value at a past height is the last version at or below that
+//! height. (One row per key and block, not per version: a block of transfers among 40 accounts
+//! writes 80 rows where it wrote thousands, the commit's costliest part; BENCHMARKS.md.) The state after an earlier block, whole (for a query at a past height,
 //! [`Store::past`]), is the current state under the `undo` records of the blocks since: for each
 //! key, the value the first later block to write it found.
 //!
@@ -39,7 +43,7 @@
 
 use crate::{
     commitment::{Commitment, CommitmentError, Link, Proved},
-    executed::{ExecutedBlock, StateWrite},
+    executed::{ExecutedBlock, StateWrite, VersionWrite},
     genesis::{genesis_block, genesis_writes},
     keys::{
         self, event_index_key, event_position, full_key, history_key, history_prefix,
@@ -92,9 +96,15 @@ pub const PAST_KEYS_MAX: usize = 200_000;
 /// cannot read and whose organisations it does not know: it is refused, not reinterpreted.
 const FORMAT: &str = "format";
 
-/// The format this version writes and reads: 2, contract records with owners' policies,
-/// sequences and freezes, organisations' records and governance proposals.
-pub const FORMAT_VERSION: u64 = 2;
+/// The format this version writes and reads: 3, contract records with owners' policies,
+/// sequences and freezes, organisations' records and governance proposals (since 2), and
+/// `history` rows that each hold one block's versions of one key (format 2 stored one version per
+/// row, and is converted when opened).
+pub const FORMAT_VERSION: u64 = 3;
+
+/// The encoded size at which a `history` row is closed: a row holds at most this much plus one
+/// version, so reading a key's history decodes no more than that beyond what it returns.
+pub const HISTORY_ROW_BYTES: usize = 16 * 1024;
 
 /// The `meta` entry that says every committed event is in `events` and `event_index`. A store
 /// written before the index existed lacks it, and gets its index built when opened.
@@ -185,7 +195,7 @@ pub enum StoreError {
         given: String,
     },
     /// The store holds records in a format this version does not read.
-    #[error("this data directory holds ledger records of format {found}, and this version of Vellum reads format {expected} only (format 1 is from before governance: contracts without owners' policies, no organisation records); the records are not converted, since nodes would then disagree: start the network again from a new genesis file with new data directories, or run the version that wrote them")]
+    #[error("this data directory holds ledger records of format {found}, and this version of Vellum reads format {expected}, and converts format 2 when it opens it (format 1 is from before governance: contracts without owners' policies, no organisation records); other formats are not converted, since nodes would then disagree: start the network again from a new genesis file with new data directories, or run the version that wrote them")]
     Format {
         /// The format in the store (1 when it records none).
         found: u64,
@@ -273,7 +283,10 @@ impl Store {
                     let format = meta
                         .get(FORMAT)?
                         .map_or(1, |v| nonce_of(Some(v.value().to_vec())));
-                    if format != FORMAT_VERSION {
+                    if format == 2 {
+                        regroup_history(&write)?;
+                        meta.insert(FORMAT, FORMAT_VERSION.to_be_bytes().as_slice())?;
+                    } else if format != FORMAT_VERSION {
                         return Err(StoreError::Format {
                             found: format,
                             expected: FORMAT_VERSION,
@@ -674,44 +687,58 @@ impl Store {
         let prefix = history_prefix(&full);
         let read = self.db.begin_read()?;
         let history = read.open_table(HISTORY)?;
-        if heights.is_empty() {
+        if heights.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
-        let lowest = history_key(&full, *heights.start(), 0);
-        let highest = history_key(&full, *heights.end(), u32::MAX);
-        let (lower, upper) = match (order, cursor) {
-            (Order::Descending, Some((h, p))) => {
-                let cursor = history_key(&full, h, p);
-                if cursor <= lowest {
-                    return Ok(Vec::new());
+        let wanted = |version: &Version| {
+            let at = (version.height, version.position);
+            heights.contains(&version.height)
+                && match (order, cursor) {
+                    (Order::Ascending, Some(cursor)) => at > cursor,
+                    (Order::Descending, Some(cursor)) => at < cursor,
+                    (_, None) => true,
                 }
-                (
-                    Bound::Included(lowest),
-                    Bound::Excluded(cursor.min(highest.clone())),
-                )
-            }
-            (Order::Ascending, Some((h, p))) => {
-                let cursor = history_key(&full, h, p);
-                if cursor >= highest {
-                    return Ok(Vec::new());
-                }
-                (
-                    Bound::Excluded(cursor.max(lowest)),
-                    Bound::Included(highest),
-                )
-            }
-            (_, None) => (Bound::Included(lowest), Bound::Included(highest)),
         };
-        let bounds = (borrowed(&lower), borrowed(&upper));
-        let range = history.range::<&[u8]>(bounds)?;
-        let decode = |entry: redb::Result<(Guard<'_>, Guard<'_>)>| {
-            let (k, v) = entry?;
-            decode_version(prefix.len(), k.value(), v.value())
-        };
-        match order {
-            Order::Ascending => range.take(limit).map(decode).collect(),
-            Order::Descending => range.rev().take(limit).map(decode).collect(),
+        // A row is keyed by its first version's position and may hold later ones of the same
+        // block: the scan starts at the first row of its lowest block, and what it reads beyond
+        // the cursor is left out (one block's rows of one key at most).
+        let (mut low, mut high) = (*heights.start(), (*heights.end(), u32::MAX));
+        match (order, cursor) {
+            (Order::Ascending, Some((height, _))) => low = low.max(height),
+            (Order::Descending, Some(cursor)) => high = high.min(cursor),
+            _ => {}
         }
+        let (lower, upper) = (
+            history_key(&full, low, 0),
+            history_key(&full, high.0, high.1),
+        );
+        if lower > upper {
+            return Ok(Vec::new());
+        }
+        let bounds = (
+            Bound::Included(lower.as_slice()),
+            Bound::Included(upper.as_slice()),
+        );
+        let mut range = history.range::<&[u8]>(bounds)?;
+        let mut versions = Vec::new();
+        loop {
+            let entry = match order {
+                Order::Ascending => range.next(),
+                Order::Descending => range.next_back(),
+            };
+            let Some(entry) = entry else { break };
+            let (k, v) = entry?;
+            let mut row = decode_row(prefix.len(), k.value(), v.value())?;
+            if order == Order::Descending {
+                row.reverse();
+            }
+            versions.extend(row.into_iter().filter(|version| wanted(version)));
+            if versions.len() >= limit {
+                versions.truncate(limit);
+                break;
+            }
+        }
+        Ok(versions)
     }
 
     /// A consistent read view of current state, for executing the next block.
@@ -943,14 +970,7 @@ impl Store {
                 records.remove(old)?;
             }
             drop(records);
-            let mut history = write.open_table(HISTORY)?;
-            for (position, key, value) in &executed.versions {
-                let encoded = borsh::to_vec(value).map_err(|e| corrupt("history", e))?;
-                history.insert(
-                    history_key(key, height, *position).as_slice(),
-                    encoded.as_slice(),
-                )?;
-            }
+            write_history(&write, height, &executed.versions)?;
             let mut hashes = write.open_table(BLOCK_HASHES)?;
             hashes.insert(executed.block.header.hash().as_slice(), height)?;
             if let Some(seal) = seal {
@@ -1166,24 +1186,114 @@ pub struct ProposalStatus {
     pub approvals: Approvals,
 }
 
-fn decode_version(prefix_len: usize, key: &[u8], value: &[u8]) -> Result<Version, StoreError> {
-    let suffix = key
-        .get(prefix_len..prefix_len + 12)
+/// The versions of a `history` row: its key is the key's history prefix (`prefix_len` bytes),
+/// the block's height and the first version's position.
+fn decode_row(prefix_len: usize, key: &[u8], value: &[u8]) -> Result<Vec<Version>, StoreError> {
+    let height = key
+        .get(prefix_len..prefix_len + 8)
+        .and_then(|bytes| bytes.try_into().ok())
+        .map(u64::from_be_bytes)
         .ok_or_else(|| corrupt("history", "short key"))?;
-    let (height, position) = suffix.split_at(8);
-    Ok(Version {
-        height: u64::from_be_bytes(
-            height
-                .try_into()
-                .map_err(|_| corrupt("history", "short key"))?,
-        ),
-        position: u32::from_be_bytes(
-            position
-                .try_into()
-                .map_err(|_| corrupt("history", "short key"))?,
-        ),
-        value: borsh::from_slice(value).map_err(|e| corrupt("history", e))?,
-    })
+    let row: Vec<(u32, Option<Vec<u8>>)> =
+        borsh::from_slice(value).map_err(|e| corrupt("history", e))?;
+    Ok(row
+        .into_iter()
+        .map(|(position, value)| Version {
+            height,
+            position,
+            value,
+        })
+        .collect())
+}
+
+/// One version in a `history` row being written: transaction position, value.
+type RowVersion<'a> = (u32, &'a Option<Vec<u8>>);
+
+/// A block's versions (transaction position, full key, value; in transaction order) as
+/// `history` rows: one per key, or more where a key's versions pass [`HISTORY_ROW_BYTES`].
+fn write_history(
+    write: &redb::WriteTransaction,
+    height: u64,
+    versions: &[VersionWrite],
+) -> Result<(), StoreError> {
+    let mut by_key: BTreeMap<&[u8], Vec<RowVersion<'_>>> = BTreeMap::new();
+    for (position, key, value) in versions {
+        by_key
+            .entry(key.as_slice())
+            .or_default()
+            .push((*position, value));
+    }
+    let mut history = write.open_table(HISTORY)?;
+    let mut row: Vec<RowVersion<'_>> = Vec::new();
+    for (key, versions) in by_key {
+        let mut bytes = 0;
+        for (position, value) in versions {
+            row.push((position, value));
+            bytes += 4 + 1 + value.as_ref().map_or(0, |v| 4 + v.len());
+            if bytes >= HISTORY_ROW_BYTES {
+                insert_row(&mut history, key, height, &mut row)?;
+                bytes = 0;
+            }
+        }
+        insert_row(&mut history, key, height, &mut row)?;
+    }
+    Ok(())
+}
+
+/// Write `row` (one block's versions of `full`, not empty unless nothing is written) and empty it.
+fn insert_row(
+    history: &mut redb::Table<&[u8], &[u8]>,
+    full: &[u8],
+    height: u64,
+    row: &mut Vec<RowVersion<'_>>,
+) -> Result<(), StoreError> {
+    let Some(&(first, _)) = row.first() else {
+        return Ok(());
+    };
+    let encoded = borsh::to_vec(&*row).map_err(|e| corrupt("history", e))?;
+    history.insert(
+        history_key(full, height, first).as_slice(),
+        encoded.as_slice(),
+    )?;
+    row.clear();
+    Ok(())
+}
+
+/// Convert format 2's `history` (a row per version: borsh(`Option<value>`)) to rows of
+/// versions, in place: a version keeps its key as the first (and only) of its row. The store's
+/// other tables are the same in both formats.
+fn regroup_history(write: &redb::WriteTransaction) -> Result<(), StoreError> {
+    let mut history = write.open_table(HISTORY)?;
+    let mut next: Option<Vec<u8>> = None;
+    loop {
+        let bounds = match &next {
+            None => (Bound::Unbounded, Bound::Unbounded),
+            Some(key) => (Bound::Excluded(key.as_slice()), Bound::Unbounded),
+        };
+        let mut chunk = Vec::new();
+        for entry in history.range::<&[u8]>(bounds)?.take(10_000) {
+            let (key, value) = entry?;
+            let version: Option<Vec<u8>> =
+                borsh::from_slice(value.value()).map_err(|e| corrupt("history", e))?;
+            let position = key
+                .value()
+                .len()
+                .checked_sub(4)
+                .and_then(|at| key.value().get(at..))
+                .and_then(|bytes| bytes.try_into().ok())
+                .map(u32::from_be_bytes)
+                .ok_or_else(|| corrupt("history", "short key"))?;
+            chunk.push((key.value().to_vec(), vec![(position, version)]));
+        }
+        let Some((last, _)) = chunk.last() else {
+            return Ok(());
+        };
+        next = Some(last.clone());
+        for (key, row) in &chunk {
+            let encoded = borsh::to_vec(row).map_err(|e| corrupt("history", e))?;
+            history.insert(key.as_slice(), encoded.as_slice())?;
+        }
+    }
 }
 
 fn snapshot_of(read: &redb::ReadTransaction) -> Result<Snapshot, StoreError> {

@@ -299,3 +299,153 @@ fn state_is_read_back_only_as_far_as_the_store_retains() {
         Err(vellum_ledger::StoreError::NotRetained { .. })
     ));
 }
+
+/// One generated block's versions: (transaction position, key index, value).
+type Versions = Vec<(u32, usize, Option<Vec<u8>>)>;
+
+/// Blocks whose transactions write three keys, some of them many times per block and with
+/// values large enough to fill several history rows.
+fn blocks() -> impl proptest::strategy::Strategy<Value = Vec<Versions>> {
+    use proptest::prelude::*;
+    let version = (
+        0usize..3,
+        prop::option::of((0usize..6_000, any::<u8>()).prop_map(|(len, byte)| vec![byte; len])),
+    );
+    let transaction = prop::collection::vec(version, 0..3);
+    prop::collection::vec(prop::collection::vec(transaction, 0..24), 1..5).prop_map(|blocks| {
+        blocks
+            .into_iter()
+            .map(|transactions| {
+                let mut versions = Versions::new();
+                for (position, writes) in transactions.into_iter().enumerate() {
+                    let mut seen = std::collections::BTreeSet::new();
+                    for (key, value) in writes {
+                        // One version per key and transaction, as the executor records.
+                        if seen.insert(key) {
+                            versions.push((position as u32, key, value));
+                        }
+                    }
+                }
+                versions
+            })
+            .collect()
+    })
+}
+
+/// A block of no transactions on `store`'s head that records `versions` and leaves each key at
+/// its last one, its state root from the store's commitment.
+fn block_of(store: &vellum_ledger::Store, keys: &[Vec<u8>], versions: &Versions) -> ExecutedBlock {
+    let head = store.head().unwrap();
+    let height = head.height + 1;
+    let last: std::collections::BTreeMap<_, _> = versions
+        .iter()
+        .map(|(_, key, value)| (keys[*key].clone(), value.clone()))
+        .collect();
+    let writes: Vec<_> = last.into_iter().collect();
+    let state_root = store
+        .commitment()
+        .root_after(&head.state_root, &[], height, &writes)
+        .unwrap();
+    ExecutedBlock {
+        block: vellum_types::Block {
+            header: vellum_types::Header {
+                height,
+                parent: head.hash(),
+                time_ms: head.time_ms + 1_000,
+                proposer: [0; 32],
+                transactions_root: vellum_types::merkle_root(std::iter::empty()),
+                receipts_root: vellum_types::merkle_root(std::iter::empty()),
+                state_root,
+                fuel_used: 0,
+                schedule_version: head.schedule_version,
+            },
+            transactions: Vec::new(),
+        },
+        receipts: Vec::new(),
+        versions: versions
+            .iter()
+            .map(|(position, key, value)| (*position, keys[*key].clone(), value.clone()))
+            .collect(),
+        writes,
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// History rows hold a block's versions of a key (several rows where they pass
+    /// `HISTORY_ROW_BYTES`), and every read of a key's history (either order, from every cursor,
+    /// over height ranges, with limits) returns what a list of every version, one by one, gives.
+    #[test]
+    fn history_reads_as_every_version_in_order(blocks in blocks()) {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            vellum_ledger::Store::open(&dir.path().join("ledger.redb"), &genesis(DeployPolicy::AnyAdmin))
+                .unwrap();
+        let namespace = [7; 32];
+        let keys: Vec<Vec<u8>> = (0..4u8).map(|k| keys::full_key(&namespace, &[k])).collect();
+        // Every version: (key index, height, position, value), in (height, position) order.
+        let mut model = Vec::new();
+        for versions in &blocks {
+            let executed = block_of(&store, &keys, versions);
+            let height = executed.block.header.height;
+            store.commit(&executed).unwrap();
+            model.extend(versions.iter().map(|(p, k, v)| (*k, height, *p, v.clone())));
+        }
+        let head = store.head().unwrap().height;
+        let mut cursors = vec![None, Some((0, 0)), Some((u64::MAX, u32::MAX))];
+        for (_, height, position, _) in &model {
+            cursors.extend([Some((*height, *position)), Some((*height, position + 1))]);
+        }
+        for key in 0..keys.len() {
+            let all: Vec<_> = model.iter().filter(|v| v.0 == key).collect();
+            for (order, cursor, heights, limit) in reads(&cursors, head) {
+                let read = store
+                    .history_in(&namespace, &[key as u8], heights.clone(), cursor, limit, order)
+                    .unwrap();
+                let read: Vec<_> = read.into_iter().map(|v| (v.height, v.position, v.value)).collect();
+                let mut expected: Vec<_> = all
+                    .iter()
+                    .filter(|v| heights.contains(&v.1))
+                    .filter(|v| match (order, cursor) {
+                        (Order::Ascending, Some(c)) => (v.1, v.2) > c,
+                        (Order::Descending, Some(c)) => (v.1, v.2) < c,
+                        (_, None) => true,
+                    })
+                    .map(|v| (v.1, v.2, v.3.clone()))
+                    .collect();
+                if order == Order::Descending {
+                    expected.reverse();
+                }
+                expected.truncate(limit);
+                proptest::prop_assert_eq!(read, expected, "key {} {:?} from {:?} in {:?}, {}", key, order, cursor, heights, limit);
+            }
+        }
+    }
+}
+
+/// A history read: order, cursor, height range, limit.
+type Read = (
+    Order,
+    Option<(u64, u32)>,
+    std::ops::RangeInclusive<u64>,
+    usize,
+);
+
+/// Every read a key's history is tried with.
+fn reads(cursors: &[Option<(u64, u32)>], head: u64) -> Vec<Read> {
+    // The last range is empty (its start is past its end).
+    #[allow(clippy::reversed_empty_ranges)]
+    let ranges = [0..=u64::MAX, 2..=head, head..=head, 3..=2];
+    let mut all = Vec::new();
+    for order in [Order::Ascending, Order::Descending] {
+        for cursor in cursors {
+            for heights in &ranges {
+                for limit in [1, 3, 1_000] {
+                    all.push((order, *cursor, heights.clone(), limit));
+                }
+            }
+        }
+    }
+    all
+}

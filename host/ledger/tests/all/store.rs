@@ -113,7 +113,7 @@ fn a_store_refuses_another_genesis_and_reopens_at_its_head() {
             refused,
             vellum_ledger::StoreError::Format {
                 found: 1,
-                expected: 2
+                expected: 3
             }
         ),
         "{refused}"
@@ -123,6 +123,111 @@ fn a_store_refuses_another_genesis_and_reopens_at_its_head() {
         "{refused}"
     );
     drop(dir);
+}
+
+/// A store of format 2 (a `history` row per version) opens converted to format 3 (a row per key
+/// and block), every key's history reading as it did, and takes new blocks.
+#[test]
+fn a_format_2_store_is_converted_when_opened() {
+    use redb::ReadableTable;
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let points = points_with_issuer(&node);
+    let operator = SdkAddress(address(1));
+    // Blocks in which one key (the operator's balance, its nonce) changes several times.
+    for nonce in [2u64, 5] {
+        node.block(
+            (nonce..nonce + 3)
+                .map(|n| {
+                    call(
+                        1,
+                        n,
+                        points,
+                        "mint",
+                        json!({"issuer": "air", "to": operator, "amount": n}),
+                    )
+                })
+                .collect(),
+        );
+    }
+    let histories = |store: &vellum_ledger::Store| {
+        store
+            .state_entries()
+            .unwrap()
+            .into_iter()
+            .map(|(full, _)| {
+                let (namespace, key) = full.split_at(32);
+                let namespace: [u8; 32] = namespace.try_into().unwrap();
+                store
+                    .history(&namespace, key, None, 1_000, Order::Ascending)
+                    .unwrap()
+            })
+            .collect::<Vec<_>>()
+    };
+    let before = histories(&node.store);
+    assert!(before.iter().any(|versions| versions.len() >= 4));
+    let head = node.store.head().unwrap();
+    let path = node.path().join("ledger.redb");
+    let Node { store, dir, .. } = node;
+    drop(store);
+    // Rewrite the store as format 2 wrote it: a row per version, keyed by its own position,
+    // holding borsh(Option<value>).
+    {
+        let history = redb::TableDefinition::<&[u8], &[u8]>::new("history");
+        let db = redb::Database::create(&path).unwrap();
+        let write = db.begin_write().unwrap();
+        {
+            let mut table = write.open_table(history).unwrap();
+            let rows: Vec<(Vec<u8>, Vec<u8>)> = table
+                .iter()
+                .unwrap()
+                .map(|entry| {
+                    let (k, v) = entry.unwrap();
+                    (k.value().to_vec(), v.value().to_vec())
+                })
+                .collect();
+            assert!(rows.len() < before.iter().map(Vec::len).sum::<usize>());
+            for (key, row) in rows {
+                table.remove(key.as_slice()).unwrap();
+                let versions: Vec<(u32, Option<Vec<u8>>)> = borsh::from_slice(&row).unwrap();
+                for (position, value) in versions {
+                    let mut old = key[..key.len() - 4].to_vec();
+                    old.extend_from_slice(&position.to_be_bytes());
+                    table
+                        .insert(old.as_slice(), borsh::to_vec(&value).unwrap().as_slice())
+                        .unwrap();
+                }
+            }
+            write
+                .open_table(redb::TableDefinition::<&str, &[u8]>::new("meta"))
+                .unwrap()
+                .insert("format", 2u64.to_be_bytes().as_slice())
+                .unwrap();
+        }
+        write.commit().unwrap();
+    }
+    let converted = vellum_ledger::Store::open(&path, &genesis(DeployPolicy::AnyAdmin)).unwrap();
+    assert_eq!(converted.head().unwrap(), head);
+    assert_eq!(histories(&converted), before);
+    // Converted once: reopening finds format 3.
+    drop(converted);
+    let node = Node {
+        store: vellum_ledger::Store::open(&path, &genesis(DeployPolicy::AnyAdmin)).unwrap(),
+        executor: vellum_ledger::Executor::new(
+            genesis(DeployPolicy::AnyAdmin),
+            RuntimeConfig::default(),
+        )
+        .unwrap(),
+        dir,
+    };
+    node.block(vec![call(
+        1,
+        8,
+        points,
+        "mint",
+        json!({"issuer": "air", "to": operator, "amount": 1}),
+    )]);
+    let after = histories(&node.store);
+    assert!(after.iter().map(Vec::len).sum::<usize>() > before.iter().map(Vec::len).sum::<usize>());
 }
 
 /// Blocks executed while their predecessor is still being committed come out identical to
@@ -306,7 +411,6 @@ fn state_proofs_verify_against_the_header_and_a_tampered_value_does_not() {
             let mut history = write
                 .open_table(redb::TableDefinition::<&[u8], &[u8]>::new("history"))
                 .unwrap();
-            let forged = borsh::to_vec(&Some(vec![7u8; 8])).unwrap();
             let keys: Vec<Vec<u8>> = history
                 .iter()
                 .unwrap()
@@ -315,6 +419,9 @@ fn state_proofs_verify_against_the_header_and_a_tampered_value_does_not() {
                 .collect();
             assert!(!keys.is_empty());
             for key in keys {
+                // A row of the block's versions of the key, the first at the key's position.
+                let position = u32::from_be_bytes(key[key.len() - 4..].try_into().unwrap());
+                let forged = borsh::to_vec(&vec![(position, Some(vec![7u8; 8]))]).unwrap();
                 history.insert(key.as_slice(), forged.as_slice()).unwrap();
             }
         }

@@ -1247,10 +1247,12 @@ fn tamper_record(ledger: &Path, notary: &[u8; 32], document: &str) {
             .filter(|k| k.windows(full_key.len()).any(|w| w == full_key.as_slice()))
             .collect();
         assert!(!keys.is_empty(), "the record has a history");
-        let forged = borsh::to_vec(&Some(forged)).expect("borsh");
         for key in keys {
+            // A row of a block's versions of the key, the first at the key's position.
+            let position = u32::from_be_bytes(key[key.len() - 4..].try_into().expect("a key"));
+            let row = borsh::to_vec(&vec![(position, Some(forged.clone()))]).expect("borsh");
             history
-                .insert(key.as_slice(), forged.as_slice())
+                .insert(key.as_slice(), row.as_slice())
                 .expect("insert");
         }
     }
