@@ -8,7 +8,11 @@
 //! stateful rules against committed state.
 
 use super::{error::Refusal, BlockError, EntryError, Executor};
-use crate::{keys, records::Signing, store::Store};
+use crate::{
+    keys,
+    records::Signing,
+    store::{Snapshot, Store},
+};
 use vellum_types::{
     hex, Address, ChainLimits, Hash, SignedTransaction, TransactionError, TRANSACTION_BYTES_MAX,
 };
@@ -127,7 +131,22 @@ impl Executor {
         // much fuel, costs no read of the store.
         self.check_static(transaction)?;
         let hash = transaction.hash();
-        let snapshot = store.snapshot()?;
+        let next = self.check_entry_at(&store.snapshot()?, transaction, hash, window)?;
+        Ok((hash, next))
+    }
+
+    /// [`Executor::check_entry`] against `snapshot` (committed state; a pool may reuse one for
+    /// many checks while no commit reaches it) for `transaction`, whose hash is `hash`. Returns
+    /// the sender's next nonce.
+    pub fn check_entry_at(
+        &self,
+        snapshot: &Snapshot,
+        transaction: &SignedTransaction,
+        hash: Hash,
+        window: u64,
+    ) -> Result<u64, EntryError> {
+        debug_assert_eq!(hash, transaction.hash());
+        self.check_static(transaction)?;
         if snapshot.contains_transaction(&hash)? {
             return Err(TransactionError::Duplicate(hex(&hash)).into());
         }
@@ -159,7 +178,7 @@ impl Executor {
             transaction.verify_signature()?;
             self.verified.insert(hash);
         }
-        Ok((hash, next))
+        Ok(next)
     }
 
     /// The validity rules of a sender's transaction: chain, fuel limit, membership (`known`:
