@@ -18,8 +18,9 @@
 //! | `vote/` ‖ number u64 big-endian ‖ organisation | height of the organisation's approval, u64 big-endian |
 //! | `executed/` ‖ number u64 big-endian | height the proposal executed at, u64 big-endian |
 //!
-//! A history key is `len(full key) u32 BE ‖ full key ‖ height u64 BE ‖ position u32 BE`, so all
-//! versions of one key sort together, oldest first.
+//! A history key is `len(full key) u32 BE ‖ full key ‖ height u64 BE ‖ position u32 BE`, the
+//! position of the first transaction whose version the row holds (`crate::store` has the rows),
+//! so all versions of one key sort together, oldest first.
 //!
 //! An event index key is `selector (33) ‖ height u64 BE ‖ transaction u32 BE ‖ event u32 BE`,
 //! where the selector is `0 ‖ contract`, `1 ‖ keccak256(topic)` or

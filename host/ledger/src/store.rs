@@ -103,7 +103,8 @@ const FORMAT: &str = "format";
 pub const FORMAT_VERSION: u64 = 3;
 
 /// The encoded size at which a `history` row is closed: a row holds at most this much plus one
-/// version, so reading a key's history decodes no more than that beyond what it returns.
+/// version, and a read of a key's history decodes at most one row it returns nothing from (the
+/// row that holds its cursor) and the unused part of the last row it returns from.
 pub const HISTORY_ROW_BYTES: usize = 16 * 1024;
 
 /// The `meta` entry that says every committed event is in `events` and `event_index`. A store
@@ -700,18 +701,30 @@ impl Store {
                 }
         };
         // A row is keyed by its first version's position and may hold later ones of the same
-        // block: the scan starts at the first row of its lowest block, and what it reads beyond
-        // the cursor is left out (one block's rows of one key at most).
-        let (mut low, mut high) = (*heights.start(), (*heights.end(), u32::MAX));
-        match (order, cursor) {
-            (Order::Ascending, Some((height, _))) => low = low.max(height),
-            (Order::Descending, Some(cursor)) => high = high.min(cursor),
-            _ => {}
+        // block: descending from a cursor, the scan starts at the row that holds it (the last
+        // row keyed at or below it); ascending, at the row that holds the cursor if its block
+        // is in range, else at the lowest block's first row. Versions read beyond the cursor
+        // (in that one row) are left out.
+        let mut high = (*heights.end(), u32::MAX);
+        if let (Order::Descending, Some(cursor)) = (order, cursor) {
+            high = high.min(cursor);
         }
-        let (lower, upper) = (
-            history_key(&full, low, 0),
-            history_key(&full, high.0, high.1),
-        );
+        let upper = history_key(&full, high.0, high.1);
+        let mut lower = history_key(&full, *heights.start(), 0);
+        if let (Order::Ascending, Some((height, position))) = (order, cursor) {
+            if height >= *heights.start() {
+                let at = history_key(&full, height, position);
+                let first = history_key(&full, height, 0);
+                let bounds = (
+                    Bound::Included(first.as_slice()),
+                    Bound::Included(at.as_slice()),
+                );
+                lower = match history.range::<&[u8]>(bounds)?.next_back() {
+                    Some(row) => row?.0.value().to_vec(),
+                    None => at,
+                };
+            }
+        }
         if lower > upper {
             return Ok(Vec::new());
         }
@@ -1270,9 +1283,14 @@ fn regroup_history(write: &redb::WriteTransaction) -> Result<(), StoreError> {
             None => (Bound::Unbounded, Bound::Unbounded),
             Some(key) => (Bound::Excluded(key.as_slice()), Bound::Unbounded),
         };
-        let mut chunk = Vec::new();
-        for entry in history.range::<&[u8]>(bounds)?.take(10_000) {
+        // At most 10,000 rows and 64 MiB of values in memory at once.
+        let (mut chunk, mut bytes) = (Vec::new(), 0);
+        for entry in history.range::<&[u8]>(bounds)? {
+            if chunk.len() == 10_000 || bytes >= 64 << 20 {
+                break;
+            }
             let (key, value) = entry?;
+            bytes += key.value().len() + value.value().len();
             let version: Option<Vec<u8>> =
                 borsh::from_slice(value.value()).map_err(|e| corrupt("history", e))?;
             let position = key
