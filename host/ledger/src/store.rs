@@ -686,19 +686,20 @@ impl Store {
     ) -> Result<Vec<Version>, StoreError> {
         let full = full_key(namespace, key);
         let prefix = history_prefix(&full);
-        let read = self.db.begin_read()?;
-        let history = read.open_table(HISTORY)?;
         if heights.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
+        let read = self.db.begin_read()?;
+        let history = read.open_table(HISTORY)?;
+        // The scan's bounds keep it within `heights`; the cursor's row may hold versions on
+        // both sides of it.
         let wanted = |version: &Version| {
             let at = (version.height, version.position);
-            heights.contains(&version.height)
-                && match (order, cursor) {
-                    (Order::Ascending, Some(cursor)) => at > cursor,
-                    (Order::Descending, Some(cursor)) => at < cursor,
-                    (_, None) => true,
-                }
+            match (order, cursor) {
+                (Order::Ascending, Some(cursor)) => at > cursor,
+                (Order::Descending, Some(cursor)) => at < cursor,
+                (_, None) => true,
+            }
         };
         // A row is keyed by its first version's position and may hold later ones of the same
         // block: descending from a cursor, the scan starts at the row that holds it (the last

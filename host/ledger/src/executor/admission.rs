@@ -127,9 +127,6 @@ impl Executor {
         transaction: &SignedTransaction,
         window: u64,
     ) -> Result<(Hash, u64), EntryError> {
-        // The rules that need no state first: a transaction for another chain, or asking for too
-        // much fuel, costs no read of the store.
-        self.check_static(transaction)?;
         let hash = transaction.hash();
         let next = self.check_entry_at(&store.snapshot()?, transaction, hash, window)?;
         Ok((hash, next))
@@ -146,6 +143,8 @@ impl Executor {
         window: u64,
     ) -> Result<u64, EntryError> {
         debug_assert_eq!(hash, transaction.hash());
+        // The rules that need no state first: a transaction for another chain, or asking for too
+        // much fuel, costs no read of the snapshot and no signature check.
         self.check_static(transaction)?;
         if snapshot.contains_transaction(&hash)? {
             return Err(TransactionError::Duplicate(hex(&hash)).into());
