@@ -86,6 +86,11 @@ pub fn organisations_key() -> Vec<u8> {
     system(&[b"organisations"])
 }
 
+/// Where the governance rules in force are kept, once a proposal has changed genesis's.
+pub fn rules_key() -> Vec<u8> {
+    system(&[b"rules"])
+}
+
 /// Where the number of the last proposal is kept.
 pub fn proposals_key() -> Vec<u8> {
     system(&[b"proposals"])

@@ -2,7 +2,7 @@
 //! ([`crate::keys`] says where each one lives).
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use vellum_types::{address_of, keccak256, Address, Change, Hash, Policy, PublicKey, Role};
+use vellum_types::{address_of, keccak256, Address, Change, Hash, Policy, PublicKey, Role, Rules};
 
 /// A registered identity.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -104,6 +104,19 @@ pub struct Removal {
     pub successor: String,
 }
 
+/// The governance rules in force, once a proposal has changed genesis's (before, genesis's
+/// rules at sequence 0).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct RulesRecord {
+    /// The rules.
+    pub rules: Rules,
+    /// How many proposals have changed the rules: a proposal to change them executes only at
+    /// the sequence it was made at.
+    pub sequence: u64,
+    /// The height of the last change, 0 for genesis's rules.
+    pub changed_at: u64,
+}
+
 /// A governance proposal.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Proposal {
@@ -121,8 +134,9 @@ pub struct Proposal {
     pub proposed_at: u64,
     /// The last height at which it may execute.
     pub expires_at: u64,
-    /// For a change to a contract, the contract's [`ContractInfo::sequence`] when proposed: the
-    /// change executes only while the contract is still at it.
+    /// For a change to a contract, the contract's [`ContractInfo::sequence`] when proposed; for a
+    /// change of the rules, [`RulesRecord::sequence`]: the change executes only while it is
+    /// still at it.
     pub sequence: Option<u64>,
 }
 

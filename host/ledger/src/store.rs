@@ -49,7 +49,7 @@ use crate::{
         self, event_index_key, event_position, full_key, history_key, history_prefix,
         scoped_bounds, EventPosition, EventSelector,
     },
-    records::{ContractInfo, Member, Organisation, Proposal, Signing},
+    records::{ContractInfo, Member, Organisation, Proposal, RulesRecord, Signing},
 };
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 use std::{
@@ -613,6 +613,11 @@ impl Store {
     pub fn owner_of(&self, owner: &str) -> Result<String, StoreError> {
         let snapshot = self.snapshot()?;
         crate::records::owner_of(owner, |name| snapshot.record(&keys::organisation_key(name)))
+    }
+
+    /// The governance rules proposals have set, if any have: otherwise genesis's are in force.
+    pub fn rules(&self) -> Result<Option<RulesRecord>, StoreError> {
+        self.snapshot()?.record(&keys::rules_key())
     }
 
     /// The number of the last proposal (0 before the first).

@@ -177,6 +177,8 @@ enum Command {
     ///   vellum gov propose --key org-1-admin.key upgrade 0x3f0c...e1 notary_v2.wasm
     ///   vellum gov propose --key org-1-admin.key add-org bank-c --admin 0x02b4...
     ///   vellum gov propose --key org-1-admin.key policy 0x3f0c...e1 m_of_n:2
+    ///   vellum gov propose --key org-1-admin.key rules --membership-policy all
+    ///   vellum gov rules --key org-2-admin.key
     ///   vellum gov approve --key org-2-admin.key 4
     ///   vellum gov withdraw --key org-2-admin.key 4
     ///   vellum gov list --key org-2-admin.key

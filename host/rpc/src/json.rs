@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use vellum_ledger::{store::ProposalStatus, ContractInfo, Version};
 use vellum_types::{
-    hex, keccak256, Action, Address, Block, Change, Hash, LedgerEvent, Receipt, Role,
+    hex, keccak256, Action, Address, Block, Change, Hash, LedgerEvent, Receipt, Role, Rules,
     SignedTransaction, Status,
 };
 
@@ -121,7 +121,21 @@ pub fn change(change: &Change) -> Value {
         Change::RemoveOrganisation { name, successor } => {
             json!({ "kind": kind, "name": name, "successor": successor })
         }
+        Change::SetRules { rules: new } => json!({ "kind": kind, "rules": rules(new) }),
     }
+}
+
+/// Governance rules, each policy as `vellum gov` writes it.
+pub fn rules(rules: &Rules) -> Value {
+    let mut out = serde_json::Map::new();
+    for (name, policy) in rules.policies() {
+        out.insert(name.into(), policy.to_string().into());
+    }
+    out.insert(
+        "proposal_lifetime_blocks".into(),
+        rules.proposal_lifetime_blocks.into(),
+    );
+    Value::Object(out)
 }
 
 /// A proposal with what came of it, and its state after the block at `height`: `open`,

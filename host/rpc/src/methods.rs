@@ -559,6 +559,18 @@ pub(crate) fn register<N: Node>(
         crate::access::storage(state, extensions, &vellum_ledger::SYSTEM)?;
         proposals(state, before, limit)
     })?;
+    module.register_method("vellum_getRules", |_, state, extensions| {
+        crate::access::storage(state, extensions, &vellum_ledger::SYSTEM)?;
+        let (rules, sequence, changed_at) = match state.store.rules().map_err(internal)? {
+            Some(record) => (record.rules, record.sequence, Some(record.changed_at)),
+            None => (state.executor.genesis().rules(), 0, None),
+        };
+        Ok::<Value, ErrorObjectOwned>(json!({
+            "rules": json::rules(&rules),
+            "sequence": sequence,
+            "changed_at": changed_at,
+        }))
+    })?;
     module.register_method("vellum_getOrganisations", |_, state, extensions| {
         crate::access::storage(state, extensions, &vellum_ledger::SYSTEM)?;
         let organisations = state.store.organisations().map_err(internal)?;

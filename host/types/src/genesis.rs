@@ -6,7 +6,7 @@
 //! block's parent, so nodes started from different files can never agree on a block.
 
 use crate::{
-    governance::{Governance, Policy, ORGANISATIONS_MAX},
+    governance::{Governance, Policy, Rules, ORGANISATIONS_MAX},
     hex::{hex, unhex},
     transaction::{keccak256, Hash, PublicKey, Role},
 };
@@ -232,6 +232,22 @@ impl Genesis {
         keccak256(&serde_json::to_vec(self).unwrap_or_default())
     }
 
+    /// The governance rules it sets, in force until a proposal replaces them.
+    pub fn rules(&self) -> Rules {
+        let governance = &self.governance;
+        Rules {
+            deploy_policy: match self.deploy_policy {
+                DeployPolicy::AnyAdmin => Policy::AnyAdmin,
+                DeployPolicy::MajorityOfOrganisations => Policy::Majority,
+            },
+            upgrade_policy: governance.upgrade_policy,
+            upgrade_policy_minimum: governance.upgrade_policy_minimum,
+            membership_policy: governance.membership_policy,
+            rules_policy: governance.rules_policy,
+            proposal_lifetime_blocks: governance.proposal_lifetime_blocks,
+        }
+    }
+
     /// Whether `name` is one of its organisations.
     pub fn has_organisation(&self, name: &str) -> bool {
         self.organisations.iter().any(|o| o.name == name)
@@ -263,33 +279,8 @@ impl Genesis {
                 self.organisations.len()
             ));
         }
-        let governance = &self.governance;
-        if governance.proposal_lifetime_blocks == 0 {
-            return fail("governance: proposal_lifetime_blocks is 0".into());
-        }
-        for (name, policy) in [
-            ("upgrade_policy", governance.upgrade_policy),
-            ("upgrade_policy_minimum", governance.upgrade_policy_minimum),
-            ("membership_policy", governance.membership_policy),
-        ] {
-            if policy == (Policy::MOfN { m: 0 }) {
-                return fail(format!("governance: {name} is m_of_n with m = 0"));
-            }
-        }
-        // Fewer than a majority could let organisations in until they are one, or put others
-        // out and take their contracts.
-        if !matches!(governance.membership_policy, Policy::Majority | Policy::All) {
-            return fail(format!(
-                "governance: membership_policy is {}; it must be majority or all",
-                governance.membership_policy
-            ));
-        }
-        let n = self.organisations.len();
-        if governance.upgrade_policy.required(n) < governance.upgrade_policy_minimum.required(n) {
-            return fail(format!(
-                "governance: upgrade_policy {} is less strict than upgrade_policy_minimum {}",
-                governance.upgrade_policy, governance.upgrade_policy_minimum
-            ));
+        if let Err(rule) = self.rules().check(self.organisations.len()) {
+            return fail(format!("governance: {rule}"));
         }
         let mut names = std::collections::BTreeSet::new();
         let mut keys = std::collections::BTreeSet::new();
@@ -375,6 +366,10 @@ mod tests {
                 r#""upgrade_policy": "owner", "upgrade_policy_minimum": "all""#,
                 "less strict than upgrade_policy_minimum",
             ),
+            (
+                r#""rules_policy": "owner""#,
+                "rules_policy is owner; it must be majority or all",
+            ),
         ] {
             let error = Genesis::from_json(&text(&format!(r#""governance": {{{governance}}},"#)))
                 .expect_err(governance)
@@ -387,5 +382,15 @@ mod tests {
         .expect("valid");
         assert_eq!(strict.governance.membership_policy, Policy::All);
         assert_ne!(strict.hash(), plain.hash());
+        // The rules policy joined the rules later: left at its default it is not written, so
+        // every genesis file written before (whose hash is of what is written) keeps its hash.
+        let written = serde_json::to_string(&strict).expect("JSON");
+        assert!(written.contains("membership_policy") && !written.contains("rules_policy"));
+        let unanimous =
+            Genesis::from_json(&text(r#""governance": {"rules_policy": "all"},"#)).expect("valid");
+        assert_eq!(unanimous.rules().rules_policy, Policy::All);
+        assert!(serde_json::to_string(&unanimous)
+            .expect("JSON")
+            .contains("rules_policy"));
     }
 }

@@ -139,6 +139,12 @@ pub enum Change {
         /// The organisation that takes over its contracts.
         successor: String,
     },
+    /// Replace the network's governance rules, all of them, with `rules`, if the rules in force
+    /// are still those of the proposal's sequence.
+    SetRules {
+        /// The rules from the next transaction on.
+        rules: Rules,
+    },
 }
 
 impl Change {
@@ -151,7 +157,8 @@ impl Change {
             | Change::SetUpgradePolicy { contract, .. } => Some(contract),
             Change::Deploy { .. }
             | Change::AddOrganisation { .. }
-            | Change::RemoveOrganisation { .. } => None,
+            | Change::RemoveOrganisation { .. }
+            | Change::SetRules { .. } => None,
         }
     }
 
@@ -165,6 +172,7 @@ impl Change {
             Change::SetUpgradePolicy { .. } => "set_upgrade_policy",
             Change::AddOrganisation { .. } => "add_organisation",
             Change::RemoveOrganisation { .. } => "remove_organisation",
+            Change::SetRules { .. } => "set_rules",
         }
     }
 }
@@ -176,6 +184,71 @@ pub fn valid_organisation_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+}
+
+/// The governance rules in force: genesis's ([`crate::Genesis::rules`]) until a
+/// [`Change::SetRules`] proposal replaces them.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
+)]
+pub struct Rules {
+    /// Who must approve deploying a new contract; a plain `Deploy` is allowed when one
+    /// organisation meets it.
+    pub deploy_policy: Policy,
+    /// The upgrade policy of a contract deployed without choosing one.
+    pub upgrade_policy: Policy,
+    /// The least strict upgrade policy a contract may be given (counted when it is given).
+    pub upgrade_policy_minimum: Policy,
+    /// Who must approve adding or removing an organisation: `majority` or `all`.
+    pub membership_policy: Policy,
+    /// Who must approve changing these rules: `majority` or `all`.
+    pub rules_policy: Policy,
+    /// Blocks after its proposal's block in which a proposal may still execute.
+    pub proposal_lifetime_blocks: u64,
+}
+
+impl Rules {
+    /// Why these rules cannot govern a network of `organisations` organisations, naming the
+    /// rule, or `Ok` if they can.
+    pub fn check(&self, organisations: usize) -> Result<(), String> {
+        if self.proposal_lifetime_blocks == 0 {
+            return Err("proposal_lifetime_blocks is 0".into());
+        }
+        for (name, policy) in self.policies() {
+            if policy == (Policy::MOfN { m: 0 }) {
+                return Err(format!("{name} is m_of_n with m = 0"));
+            }
+        }
+        // Fewer than a majority could let organisations in until they are one, put others out
+        // and take their contracts, or rewrite the rules that forbid it.
+        for (name, policy) in [
+            ("membership_policy", self.membership_policy),
+            ("rules_policy", self.rules_policy),
+        ] {
+            if !matches!(policy, Policy::Majority | Policy::All) {
+                return Err(format!("{name} is {policy}; it must be majority or all"));
+            }
+        }
+        let n = organisations;
+        if self.upgrade_policy.required(n) < self.upgrade_policy_minimum.required(n) {
+            return Err(format!(
+                "upgrade_policy {} is less strict than upgrade_policy_minimum {}",
+                self.upgrade_policy, self.upgrade_policy_minimum
+            ));
+        }
+        Ok(())
+    }
+
+    /// Each policy with its field's name.
+    pub fn policies(&self) -> [(&'static str, Policy); 5] {
+        [
+            ("deploy_policy", self.deploy_policy),
+            ("upgrade_policy", self.upgrade_policy),
+            ("upgrade_policy_minimum", self.upgrade_policy_minimum),
+            ("membership_policy", self.membership_policy),
+            ("rules_policy", self.rules_policy),
+        ]
+    }
 }
 
 /// The governance rules genesis sets. Fields left out take their defaults; left out of the
@@ -193,6 +266,11 @@ pub struct Governance {
     pub membership_policy: Policy,
     /// Blocks after its proposal's block in which a proposal may still execute.
     pub proposal_lifetime_blocks: u64,
+    /// Who must approve changing these rules (and the deploy policy): `majority` or `all`.
+    /// Left out of the file (and of its hash) when it is the default, `majority`, so that the
+    /// hash of a genesis file written before it existed is unchanged.
+    #[serde(skip_serializing_if = "Governance::is_default_rules_policy")]
+    pub rules_policy: Policy,
 }
 
 impl Default for Governance {
@@ -202,6 +280,7 @@ impl Default for Governance {
             upgrade_policy_minimum: Policy::Owner,
             membership_policy: Policy::Majority,
             proposal_lifetime_blocks: 100_000,
+            rules_policy: Policy::Majority,
         }
     }
 }
@@ -210,6 +289,10 @@ impl Governance {
     /// Whether every field has its default.
     pub fn is_default(&self) -> bool {
         *self == Self::default()
+    }
+
+    fn is_default_rules_policy(policy: &Policy) -> bool {
+        *policy == Self::default().rules_policy
     }
 }
 
@@ -237,6 +320,32 @@ mod tests {
         }
         assert_eq!(Policy::parse("m_of_n:0"), None);
         assert_eq!(Policy::parse("most"), None);
+    }
+
+    /// `SetRules` is encoded as `docs/transactions.md` says: variant 7, then each rule in order.
+    #[test]
+    fn a_change_of_the_rules_is_encoded_as_documented() {
+        let rules = Rules {
+            deploy_policy: Policy::AnyAdmin,
+            upgrade_policy: Policy::MOfN { m: 2 },
+            upgrade_policy_minimum: Policy::Owner,
+            membership_policy: Policy::Majority,
+            rules_policy: Policy::All,
+            proposal_lifetime_blocks: 1_000,
+        };
+        let mut expected = vec![7, 0, 2, 2, 0, 0, 0, 1, 3, 4];
+        expected.extend_from_slice(&1_000u64.to_le_bytes());
+        assert_eq!(
+            borsh::to_vec(&Change::SetRules { rules }).expect("encodes"),
+            expected
+        );
+        assert_eq!(rules.check(3), Ok(()));
+        let loose = Rules {
+            upgrade_policy: Policy::Owner,
+            upgrade_policy_minimum: Policy::All,
+            ..rules
+        };
+        assert!(loose.check(3).unwrap_err().contains("less strict"));
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub mod validators;
 
 pub use block::{merkle_root, Block, Header, LedgerEvent, Receipt, Status};
 pub use genesis::{ChainLimits, DeployPolicy, Genesis, GenesisError, Validator};
-pub use governance::{Change, Governance, Policy};
+pub use governance::{Change, Governance, Policy, Rules};
 pub use hex::{hex, unhex, unhex32};
 pub use transaction::{
     address_of, keccak256, public_key, Action, Address, Hash, PublicKey, Role, SignedTransaction,

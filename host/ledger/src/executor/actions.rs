@@ -355,7 +355,8 @@ impl Executor {
                 "only organisation admins deploy or upgrade contracts",
             )));
         }
-        let policy = self.deploy_policy();
+        let rules = self.rules(call.context)?.rules;
+        let policy = rules.deploy_policy;
         let organisations = self.organisations(call.context)?.len();
         if !policy.met(1, organisations) {
             return Ok(Err(refused(format!(
@@ -364,15 +365,21 @@ impl Executor {
                 policy.required(organisations)
             ))));
         }
-        let upgrade_policy = self.genesis.governance.upgrade_policy;
-        // The default was checked against the minimum for the founding organisations; with
+        let upgrade_policy = rules.upgrade_policy;
+        // The default was checked against the minimum for the organisations of its day; with
         // more, it may need fewer of them than the minimum does.
-        if self.policy_allowed(upgrade_policy, organisations).is_err() {
+        if super::governance::policy_allowed(
+            upgrade_policy,
+            rules.upgrade_policy_minimum,
+            organisations,
+        )
+        .is_err()
+        {
             return Ok(Err(refused(format!(
                 "the network's default upgrade policy {upgrade_policy} is less strict than its \
                  minimum {} with {organisations} organisations: propose the deploy with a \
                  stricter policy (`vellum gov propose deploy --policy`)",
-                self.genesis.governance.upgrade_policy_minimum
+                rules.upgrade_policy_minimum
             ))));
         }
         self.deploy_as(call, code, init_args, upgrade_policy)

@@ -9,12 +9,12 @@ use super::{
 use crate::{
     executed::StateWrite,
     keys,
-    records::{ContractInfo, Member, Organisation, Proposal, Removal},
+    records::{ContractInfo, Member, Organisation, Proposal, Removal, RulesRecord},
 };
 use vellum_types::{
     address_of,
     governance::{valid_organisation_name, JOINING_ADMINS_MAX, ORGANISATIONS_MAX},
-    hex, Change, DeployPolicy, Policy, Role,
+    hex, Change, Policy, Role,
 };
 
 type Outcome = Result<Result<Effects, Failure>, BlockError>;
@@ -26,6 +26,8 @@ struct Requirement {
     owner: Option<String>,
     /// The record of the contract changed, for a change to one.
     contract: Option<ContractInfo>,
+    /// The sequence the change must be made at: the contract's, or the rules'.
+    sequence: Option<u64>,
 }
 
 /// A vote's receipt output.
@@ -46,12 +48,15 @@ struct Vote<'a> {
 }
 
 impl Executor {
-    /// The deploy policy as a governance policy.
-    pub(super) fn deploy_policy(&self) -> Policy {
-        match self.genesis.deploy_policy {
-            DeployPolicy::AnyAdmin => Policy::AnyAdmin,
-            DeployPolicy::MajorityOfOrganisations => Policy::Majority,
-        }
+    /// The governance rules in force: genesis's at sequence 0 until a proposal changes them.
+    pub(super) fn rules(&self, context: &BlockContext) -> Result<RulesRecord, BlockError> {
+        Ok(context
+            .record::<RulesRecord>(&keys::rules_key(), "rules")?
+            .unwrap_or_else(|| RulesRecord {
+                rules: self.genesis.rules(),
+                sequence: 0,
+                changed_at: 0,
+            }))
     }
 
     /// The names of the organisations that have not left, sorted.
@@ -84,6 +89,7 @@ impl Executor {
         };
         let last = crate::store::nonce_of(call.context.read(&keys::proposals_key())?);
         let id = last + 1;
+        let lifetime = self.rules(call.context)?.rules.proposal_lifetime_blocks;
         let proposal = Proposal {
             id,
             proposer: call.sender,
@@ -91,10 +97,7 @@ impl Executor {
             nonce: call.nonce,
             change: change.clone(),
             proposed_at: call.context.height,
-            expires_at: call
-                .context
-                .height
-                .saturating_add(self.genesis.governance.proposal_lifetime_blocks),
+            expires_at: call.context.height.saturating_add(lifetime),
             sequence,
         };
         let writes = vec![
@@ -164,6 +167,12 @@ impl Executor {
                 proposal.expires_at
             ))));
         }
+        if let (Change::SetRules { .. }, Some(sequence)) = (&proposal.change, proposal.sequence) {
+            let current = self.rules(context)?;
+            if current.sequence != sequence {
+                return Ok(Err(stale_rules(&current, &proposal)));
+            }
+        }
         if let (Some(contract), Some(sequence)) = (proposal.change.contract(), proposal.sequence) {
             if let Some(info) =
                 context.record::<ContractInfo>(&keys::contract_key(contract), "contract")?
@@ -188,12 +197,13 @@ impl Executor {
             Ok(requirement) => requirement,
             Err(failure) => return Ok(Err(failure)),
         };
+        let minimum = self.rules(call.context)?.rules.upgrade_policy_minimum;
         let checked = match change {
             Change::Deploy {
                 code,
                 upgrade_policy,
                 ..
-            } => match self.policy_allowed(*upgrade_policy, organisations.len()) {
+            } => match policy_allowed(*upgrade_policy, minimum, organisations.len()) {
                 Ok(()) => self.admit_code(code)?.map(drop),
                 Err(failure) => Err(failure),
             },
@@ -211,7 +221,7 @@ impl Executor {
                 _ => self.admit_code(code)?.map(drop),
             },
             Change::SetUpgradePolicy { policy, .. } => {
-                self.policy_allowed(*policy, organisations.len())
+                policy_allowed(*policy, minimum, organisations.len())
             }
             Change::Freeze { contract } | Change::Unfreeze { contract } => {
                 let freeze = matches!(change, Change::Freeze { .. });
@@ -230,8 +240,15 @@ impl Executor {
             Change::RemoveOrganisation { name, successor } => self
                 .remove_organisation(call, name, successor, organisations)?
                 .map(drop),
+            Change::SetRules { rules } => match rules.check(organisations.len()) {
+                Err(rule) => Err(refused(format!("these rules cannot work: {rule}"))),
+                Ok(()) if *rules == self.rules(call.context)?.rules => {
+                    Err(refused("these are the rules in force already"))
+                }
+                Ok(()) => Ok(()),
+            },
         };
-        Ok(checked.map(|()| requirement.contract.map(|info| info.sequence)))
+        Ok(checked.map(|()| requirement.sequence))
     }
 
     /// Record `call`'s organisation's approval of `proposal` (with `writes` before it), and
@@ -333,17 +350,21 @@ impl Executor {
             return Ok(Ok(Requirement {
                 policy: info.upgrade_policy,
                 owner: Some(self.owner_of(context, &info.owner)?),
+                sequence: Some(info.sequence),
                 contract: Some(info),
             }));
         }
-        let policy = match change {
-            Change::Deploy { .. } => self.deploy_policy(),
-            _ => self.genesis.governance.membership_policy,
+        let current = self.rules(context)?;
+        let (policy, sequence) = match change {
+            Change::Deploy { .. } => (current.rules.deploy_policy, None),
+            Change::SetRules { .. } => (current.rules.rules_policy, Some(current.sequence)),
+            _ => (current.rules.membership_policy, None),
         };
         Ok(Ok(Requirement {
             policy,
             owner: None,
             contract: None,
+            sequence,
         }))
     }
 
@@ -421,13 +442,16 @@ impl Executor {
                 fuel: call.fuel,
             })
         };
+        let current = self.rules(call.context)?;
+        let minimum = current.rules.upgrade_policy_minimum;
         match &proposal.change {
             Change::Deploy {
                 code,
                 init_args,
                 upgrade_policy,
             } => {
-                if let Err(failure) = self.policy_allowed(*upgrade_policy, organisations.len()) {
+                if let Err(failure) = policy_allowed(*upgrade_policy, minimum, organisations.len())
+                {
                     return Ok(Err(failure));
                 }
                 as_proposer(&|proposer| self.deploy_as(proposer, code, init_args, *upgrade_policy))
@@ -455,7 +479,7 @@ impl Executor {
                 Ok(Ok(set_info(contract, info)))
             }
             Change::SetUpgradePolicy { contract, policy } => {
-                if let Err(failure) = self.policy_allowed(*policy, organisations.len()) {
+                if let Err(failure) = policy_allowed(*policy, minimum, organisations.len()) {
                     return Ok(Err(failure));
                 }
                 let mut info = match contract_info(contract)? {
@@ -471,25 +495,22 @@ impl Executor {
             Change::RemoveOrganisation { name, successor } => {
                 self.remove_organisation(call, name, successor, organisations)
             }
+            Change::SetRules { rules } => {
+                // The organisations may have changed since it was proposed.
+                if let Err(rule) = rules.check(organisations.len()) {
+                    return Ok(Err(refused(format!("these rules cannot work: {rule}"))));
+                }
+                let record = RulesRecord {
+                    rules: *rules,
+                    sequence: current.sequence + 1,
+                    changed_at: call.context.height,
+                };
+                Ok(Ok(system_effects(vec![(
+                    keys::rules_key(),
+                    Some(borsh::to_vec(&record).unwrap_or_default()),
+                )])))
+            }
         }
-    }
-
-    /// Whether a contract may have `policy`, with `organisations` organisations.
-    pub(super) fn policy_allowed(
-        &self,
-        policy: Policy,
-        organisations: usize,
-    ) -> Result<(), Failure> {
-        let minimum = self.genesis.governance.upgrade_policy_minimum;
-        if policy == (Policy::MOfN { m: 0 }) {
-            return Err(refused("m_of_n needs m of at least 1"));
-        }
-        if policy.required(organisations) < minimum.required(organisations) {
-            return Err(refused(format!(
-                "upgrade policy {policy} is less strict than the network's minimum {minimum}"
-            )));
-        }
-        Ok(())
     }
 
     fn add_organisation(
@@ -621,6 +642,36 @@ impl Executor {
             ),
         ])))
     }
+}
+
+/// Whether a contract may have `policy`, with `organisations` organisations and the network's
+/// `minimum`.
+pub(super) fn policy_allowed(
+    policy: Policy,
+    minimum: Policy,
+    organisations: usize,
+) -> Result<(), Failure> {
+    if policy == (Policy::MOfN { m: 0 }) {
+        return Err(refused("m_of_n needs m of at least 1"));
+    }
+    if policy.required(organisations) < minimum.required(organisations) {
+        return Err(refused(format!(
+            "upgrade policy {policy} is less strict than the network's minimum {minimum}"
+        )));
+    }
+    Ok(())
+}
+
+/// Why `proposal` can no longer change the rules (record `current`): another change came first.
+fn stale_rules(current: &RulesRecord, proposal: &Proposal) -> Failure {
+    refused(format!(
+        "the rules have had {} changes, the last at height {}; proposal {} was made after {}: \
+         propose the change again",
+        current.sequence,
+        current.changed_at,
+        proposal.id,
+        proposal.sequence.unwrap_or_default()
+    ))
 }
 
 /// Why `proposal` can no longer change `contract` (record `info`): another change came first.

@@ -588,3 +588,132 @@ fn a_change_executes_only_at_the_sequence_it_was_proposed_at() {
     );
     assert_eq!(node.store.last_proposal().unwrap(), 3);
 }
+
+/// The governance rules change by a proposal under the rules policy (this genesis's: all,
+/// where organisations join by a majority), which names every rule; the new rules govern every
+/// vote and deploy from the next transaction, proposals made before included, and a competing
+/// change of the rules made against the old ones no longer executes. Rules that could not work
+/// are refused.
+#[test]
+fn the_rules_change_by_proposal_and_govern_from_the_next_transaction() {
+    let mut network = genesis(DeployPolicy::AnyAdmin);
+    network.governance.rules_policy = Policy::All;
+    let node = Node::new(network);
+    let mut signer = Signer::default();
+    let genesis_rules = node.executor.genesis().rules();
+    assert_eq!(
+        (genesis_rules.rules_policy, genesis_rules.membership_policy),
+        (Policy::All, Policy::Majority)
+    );
+    assert_eq!(node.store.rules().unwrap(), None);
+    // Deploys and joins by all, rules changes by a majority.
+    let strict = vellum_types::Rules {
+        deploy_policy: Policy::All,
+        membership_policy: Policy::All,
+        rules_policy: Policy::Majority,
+        proposal_lifetime_blocks: 5,
+        ..genesis_rules
+    };
+    let looser = vellum_types::Rules {
+        upgrade_policy: Policy::Majority,
+        ..genesis_rules
+    };
+    let set = |rules| Change::SetRules { rules };
+    let join = |name: &str, seed| Change::AddOrganisation {
+        name: name.into(),
+        admins: vec![public_key(&key(seed))],
+    };
+
+    // Rules that cannot work, and rules that change nothing, are refused when proposed.
+    let broken = vellum_types::Rules {
+        rules_policy: Policy::AnyAdmin,
+        ..genesis_rules
+    };
+    let executed = node.block(vec![
+        signer.propose(1, set(broken)),
+        signer.propose(1, set(genesis_rules)),
+    ]);
+    let statuses: Vec<&Status> = executed.receipts.iter().map(|r| &r.status).collect();
+    assert!(
+        refused(
+            statuses[0],
+            "rules_policy is any_admin; it must be majority or all"
+        ),
+        "{statuses:?}"
+    );
+    assert!(refused(statuses[1], "in force already"), "{statuses:?}");
+
+    // 1: bank-d's joining, under genesis's majority; 2: the strict rules; 3: a looser change
+    // of the rules, made against genesis's too. The strict rules need all three.
+    let executed = node.block(vec![
+        signer.propose(1, join("bank-d", 7)),
+        signer.propose(1, set(strict)),
+        signer.propose(2, set(looser)),
+        signer.approve(2, 2),
+    ]);
+    let outcomes: Vec<(u64, bool)> = executed.receipts.iter().map(outcome).collect();
+    assert_eq!(outcomes, [(1, false), (2, false), (3, false), (2, false)]);
+    let executed = node.block(vec![signer.approve(4, 2)]);
+    assert_eq!(outcome(&executed.receipts[0]), (2, true));
+    let height = executed.block.header.height;
+    let record = node.store.rules().unwrap().expect("rules set");
+    assert_eq!(
+        (record.rules, record.sequence, record.changed_at),
+        (strict, 1, height)
+    );
+    assert_eq!(
+        node.store.proposal(2).unwrap().unwrap().proposal.sequence,
+        Some(0)
+    );
+
+    // The competing change was made at sequence 0: it never executes.
+    let executed = node.block(vec![signer.approve(4, 3)]);
+    assert!(
+        refused(&executed.receipts[0].status, "the rules have had 1 changes"),
+        "{:?}",
+        executed.receipts[0]
+    );
+    // bank-d's joining, proposed under a majority, now needs all three.
+    let executed = node.block(vec![signer.approve(2, 1)]);
+    assert_eq!(outcome(&executed.receipts[0]), (1, false));
+    let executed = node.block(vec![signer.approve(4, 1)]);
+    assert_eq!(outcome(&executed.receipts[0]), (1, true));
+    // A plain deploy needs all four organisations now; a proposal lives five blocks.
+    let executed = node.block(vec![
+        signer.sign(
+            1,
+            Action::Deploy {
+                code: artifact("notary"),
+                init_args: "{}".into(),
+            },
+        ),
+        signer.propose(1, join("bank-e", 8)),
+        signer.propose(
+            1,
+            Change::Deploy {
+                code: artifact("notary"),
+                init_args: "{}".into(),
+                upgrade_policy: Policy::Owner,
+            },
+        ),
+    ]);
+    assert!(
+        refused(&executed.receipts[0].status, "the deploy policy is all"),
+        "{:?}",
+        executed.receipts[0]
+    );
+    assert_eq!(outcome(&executed.receipts[2]), (5, false));
+    let proposal = node.store.proposal(4).unwrap().unwrap().proposal;
+    assert_eq!(proposal.expires_at, executed.block.header.height + 5);
+
+    // Changing the rules again needs a majority of the four: three.
+    let executed = node.block(vec![
+        signer.propose(1, set(genesis_rules)),
+        signer.approve(2, 6),
+        signer.approve(4, 6),
+    ]);
+    let outcomes: Vec<(u64, bool)> = executed.receipts.iter().map(outcome).collect();
+    assert_eq!(outcomes, [(6, false), (6, false), (6, true)]);
+    let record = node.store.rules().unwrap().expect("rules set");
+    assert_eq!((record.rules, record.sequence), (genesis_rules, 2));
+}

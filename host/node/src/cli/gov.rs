@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use vellum_client::{parse_address, receipt_failure, Client, Signer};
 use vellum_types::{
     genesis::parse_public_key, hex, transaction::prove_rotation, Action, Address, Change, Policy,
-    Role,
+    Role, Rules,
 };
 
 /// Who signs, and where.
@@ -131,6 +131,12 @@ enum Command {
         /// The proposal's number.
         proposal: u64,
     },
+    /// Show the governance rules in force: each policy, the proposal lifetime, and how many
+    /// times proposals have changed them.
+    Rules {
+        #[command(flatten)]
+        member: Member,
+    },
     /// List proposals, newest first.
     List {
         #[command(flatten)]
@@ -195,6 +201,89 @@ enum Proposed {
         #[arg(long)]
         successor: String,
     },
+    /// Change the network's governance rules (needs the rules policy). Each rule left out keeps
+    /// its value in force; the proposal names them all, and executes only if no other change
+    /// of the rules executes first.
+    Rules(RulesArgs),
+}
+
+/// The rules a `vellum gov propose rules` changes; policies are any_admin, owner, m_of_n:M,
+/// majority or all.
+#[derive(clap::Args)]
+pub struct RulesArgs {
+    /// Who must approve a deploy (a plain deploy is allowed when one organisation meets it).
+    #[arg(long, value_parser = policy)]
+    deploy_policy: Option<Policy>,
+    /// The upgrade policy of a contract deployed without choosing one.
+    #[arg(long, value_parser = policy)]
+    upgrade_policy: Option<Policy>,
+    /// The least strict upgrade policy a contract may be given.
+    #[arg(long, value_parser = policy)]
+    upgrade_policy_minimum: Option<Policy>,
+    /// Who must approve an organisation joining or leaving: majority or all.
+    #[arg(long, value_parser = policy)]
+    membership_policy: Option<Policy>,
+    /// Who must approve changing the rules: majority or all.
+    #[arg(long, value_parser = policy)]
+    rules_policy: Option<Policy>,
+    /// Blocks after its own in which a proposal may still execute.
+    #[arg(long)]
+    proposal_lifetime_blocks: Option<u64>,
+}
+
+impl RulesArgs {
+    /// The rules in force (from the node) with the given ones changed.
+    async fn change(self, client: &Client) -> anyhow::Result<Change> {
+        let mut rules = rules_in_force(client).await?;
+        let before = rules;
+        let policies = [
+            (self.deploy_policy, &mut rules.deploy_policy),
+            (self.upgrade_policy, &mut rules.upgrade_policy),
+            (
+                self.upgrade_policy_minimum,
+                &mut rules.upgrade_policy_minimum,
+            ),
+            (self.membership_policy, &mut rules.membership_policy),
+            (self.rules_policy, &mut rules.rules_policy),
+        ];
+        for (new, rule) in policies {
+            if let Some(new) = new {
+                *rule = new;
+            }
+        }
+        if let Some(blocks) = self.proposal_lifetime_blocks {
+            rules.proposal_lifetime_blocks = blocks;
+        }
+        if rules == before {
+            bail!(
+                "these are the rules in force already (`vellum gov rules`); name a rule to change, \
+                 e.g. --membership-policy all"
+            );
+        }
+        Ok(Change::SetRules { rules })
+    }
+}
+
+/// The governance rules in force, as the node reports them.
+async fn rules_in_force(client: &Client) -> anyhow::Result<Rules> {
+    let answer = client.call("vellum_getRules", rpc_params![]).await?;
+    let rules = &answer["rules"];
+    let policy = |name: &str| {
+        rules[name]
+            .as_str()
+            .and_then(Policy::parse)
+            .ok_or_else(|| anyhow!("the node did not say the rule {name}"))
+    };
+    Ok(Rules {
+        deploy_policy: policy("deploy_policy")?,
+        upgrade_policy: policy("upgrade_policy")?,
+        upgrade_policy_minimum: policy("upgrade_policy_minimum")?,
+        membership_policy: policy("membership_policy")?,
+        rules_policy: policy("rules_policy")?,
+        proposal_lifetime_blocks: rules["proposal_lifetime_blocks"]
+            .as_u64()
+            .ok_or_else(|| anyhow!("the node did not say the proposal lifetime"))?,
+    })
 }
 
 /// What a proposed upgrade names.
@@ -281,6 +370,7 @@ async fn proposed(change: Proposed, client: &Client) -> anyhow::Result<Change> {
                 .collect::<anyhow::Result<_>>()?,
         },
         Proposed::RemoveOrg { name, successor } => Change::RemoveOrganisation { name, successor },
+        Proposed::Rules(rules) => rules.change(client).await?,
     })
 }
 
@@ -314,6 +404,24 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     .call("vellum_getProposal", rpc_params![proposal])
                     .await?,
             );
+            Ok(())
+        }
+        Command::Rules { member } => {
+            let client = member.connect().await?;
+            let answer = client.call("vellum_getRules", rpc_params![]).await?;
+            for (name, value) in answer["rules"].as_object().into_iter().flatten() {
+                let value = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_string);
+                println!("{name:<26} {value}");
+            }
+            match answer["changed_at"].as_u64() {
+                Some(height) => eprintln!(
+                    "changes by proposal: {}, the last at height {height}",
+                    answer["sequence"]
+                ),
+                None => eprintln!("genesis's rules: no proposal has changed them"),
+            }
             Ok(())
         }
         Command::List {

@@ -279,6 +279,53 @@ async fn a_devnet_over_tls_answers_clients_that_trust_its_ca() {
     assert!(status.status.success(), "{table}");
     assert_eq!(table.matches("https://").count(), 4, "{table}");
 
+    // `vellum gov`: org-1 proposes that joins need every organisation, naming that rule alone;
+    // with two organisations that needs org-2 as well, whose approval executes it.
+    // The connection and the key follow `command`, before its subcommand's `rest`.
+    let gov = |key: &str, command: &str, rest: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_vellum"))
+            .args(["gov", command, "--rpc", &url, "--ca"])
+            .arg(&ca)
+            .arg("--key")
+            .arg(net.join(format!("keys/{key}-admin.key")))
+            .args(rest)
+            .output()
+            .expect("vellum gov");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            output.status.success(),
+            "vellum gov {command} {rest:?}: {text}"
+        );
+        text
+    };
+    let rules = gov("org-1", "rules", &[]);
+    assert!(
+        rules.contains("membership_policy          majority"),
+        "{rules}"
+    );
+    assert!(rules.contains("no proposal has changed them"), "{rules}");
+    let proposed = gov("org-1", "propose", &["rules", "--membership-policy", "all"]);
+    assert!(
+        proposed.contains("proposal 1 is open: 1 of the 2 approvals"),
+        "{proposed}"
+    );
+    let approved = gov("org-2", "approve", &["1"]);
+    assert!(approved.contains("proposal 1 executed"), "{approved}");
+    let rules = gov("org-2", "rules", &[]);
+    assert!(rules.contains("membership_policy          all"), "{rules}");
+    assert!(
+        rules.contains("rules_policy               majority"),
+        "{rules}"
+    );
+    assert!(
+        rules.contains("changes by proposal: 1, the last at height"),
+        "{rules}"
+    );
+
     // Python's standard library, trusting the CA, and then the system's roots only.
     let python = |cafile: Option<&std::path::Path>| {
         let script = r#"

@@ -1737,6 +1737,87 @@ fn proposals_are_listed_for_members_and_a_removed_organisation_proves_no_caller(
     assert!(answer.contains("not a member"), "{answer}");
 }
 
+/// The governance rules in force are genesis's until a proposal changes them, then the
+/// proposal's, with how many changes and the last one's height; members only.
+#[test]
+fn the_rules_in_force_are_served_to_members() {
+    use vellum_types::{Change, Policy, Rules};
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let rules = Rules {
+        membership_policy: Policy::All,
+        proposal_lifetime_blocks: 10,
+        ..node.executor.genesis().rules()
+    };
+    let (server, _stalled, _dir) = serve(node, Limits::default());
+    let runtime = clients();
+    let genesis_rules = runtime.block_on(async {
+        let refused = HttpClientBuilder::default()
+            .build(format!("http://{}", server.local_addr()))
+            .expect("client")
+            .request::<Value, _>("vellum_getRules", rpc_params![])
+            .await
+            .expect_err("members only");
+        assert_eq!(error_code(refused), code::READ_REFUSED);
+        let answer: Value = client(&server)
+            .request("vellum_getRules", rpc_params![])
+            .await
+            .expect("rules");
+        answer
+    });
+    assert_eq!(
+        genesis_rules,
+        json!({
+            "rules": {
+                "deploy_policy": "any_admin", "upgrade_policy": "owner",
+                "upgrade_policy_minimum": "owner", "membership_policy": "majority",
+                "rules_policy": "majority", "proposal_lifetime_blocks": 100_000,
+            },
+            "sequence": 0,
+            "changed_at": null,
+        })
+    );
+    drop(server);
+
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let executed = node.block(vec![
+        sign(
+            1,
+            0,
+            Action::Propose {
+                change: Change::SetRules { rules },
+            },
+        ),
+        sign(2, 0, Action::Approve { proposal: 1 }),
+    ]);
+    assert!(executed
+        .receipts
+        .iter()
+        .all(|r| r.status == Status::Success));
+    let height = executed.block.header.height;
+    let (server, _stalled, _dir) = serve(node, Limits::default());
+    runtime.block_on(async {
+        let member = client(&server);
+        let answer: Value = member
+            .request("vellum_getRules", rpc_params![])
+            .await
+            .expect("rules");
+        assert_eq!(answer["rules"]["membership_policy"], "all");
+        assert_eq!(answer["rules"]["proposal_lifetime_blocks"], 10);
+        assert_eq!(
+            (answer["sequence"].as_u64(), answer["changed_at"].as_u64()),
+            (Some(1), Some(height))
+        );
+        let proposal: Value = member
+            .request("vellum_getProposal", rpc_params![1])
+            .await
+            .expect("proposal 1");
+        assert_eq!(proposal["change"]["kind"], "set_rules");
+        assert_eq!(proposal["change"]["rules"], answer["rules"]);
+        assert_eq!(proposal["sequence"], 0);
+        assert_eq!(proposal["state"], "executed");
+    });
+}
+
 /// A query over a WebSocket connection whose token's key stops signing for a member while it
 /// stays open (the member is removed, or rotates to another key) is refused from then on: the
 /// contract never sees a caller that is no longer a member. After a rotation, the new key's
