@@ -136,10 +136,17 @@ fn directory(
         let Some(organisation) = &observer.organisation else {
             continue;
         };
-        if !genesis.has_organisation(organisation) {
+        // An organisation that joined by proposal is in no genesis file, and the ledger may not
+        // have reached its joining yet: any name an organisation could have is taken. Private
+        // data reaches it only in collections naming it, and a collection names only
+        // organisations of the ledger when it is put (`vellum_putPrivate`).
+        if !genesis.has_organisation(organisation)
+            && !vellum_types::governance::valid_organisation_name(organisation)
+        {
             bail!(
-                "observer {} names `{organisation}`, which is not an organisation of the genesis \
-                 file",
+                "observer {} names `{organisation}`, which is neither an organisation of the \
+                 genesis file nor a name one could join with (1 to 64 bytes of a-z, 0-9, -, _ \
+                 and .)",
                 observer.address
             );
         }
@@ -538,6 +545,40 @@ mod tests {
                 "{network:?} {own:?}"
             );
         }
+    }
+
+    /// An observer's entry may name an organisation that joined by proposal (before, only the
+    /// genesis file's were accepted, so a later member could not run a node holding its
+    /// private data); a name no organisation could have is refused.
+    #[test]
+    fn observers_may_belong_to_organisations_that_joined_later() {
+        let genesis = vellum_ledger::testing::genesis(vellum_types::DeployPolicy::AnyAdmin);
+        let key = |seed| commonware_cryptography::ed25519::PrivateKey::from_seed(seed).public_key();
+        let entry = |seed, organisation: &str| {
+            serde_json::json!({"public_key": hex(key(seed).as_ref()), "address": "127.0.0.1:9",
+                   "organisation": organisation})
+        };
+        let config = |organisation: &str| -> NodeConfig {
+            serde_json::from_value(
+                serde_json::json!({"genesis": "g.json", "key": "k", "data_dir": "d",
+                "p2p": "127.0.0.1:1", "rpc": "127.0.0.1:2", "peers": [],
+                "observers": [entry(1, "bank-a"), entry(2, organisation)]}),
+            )
+            .expect("a configuration")
+        };
+        let accepted = directory(&genesis, &config("harbour"), &key(1)).expect("accepted");
+        assert_eq!(accepted.organisation.as_deref(), Some("bank-a"));
+        assert_eq!(
+            accepted.peers.get(&key(2)).map(String::as_str),
+            Some("harbour")
+        );
+        let refused = directory(&genesis, &config("Harbour Ltd"), &key(1))
+            .expect_err("not a name")
+            .to_string();
+        assert!(
+            refused.contains("nor a name one could join with"),
+            "{refused}"
+        );
     }
 
     /// The peer count is the number of connected peers' gauges, as commonware's tracker encodes

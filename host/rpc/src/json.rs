@@ -121,7 +121,10 @@ pub fn change(change: &Change) -> Value {
         Change::RemoveOrganisation { name, successor } => {
             json!({ "kind": kind, "name": name, "successor": successor })
         }
-        Change::SetRules { rules: new } => json!({ "kind": kind, "rules": rules(new) }),
+        Change::SetRules {
+            rules: new,
+            sequence,
+        } => json!({ "kind": kind, "rules": rules(new), "sequence": sequence }),
     }
 }
 

@@ -92,13 +92,19 @@ fn put<N: crate::Node>(
     let (private, member) = entitled(state, extensions)?;
     organisations.sort();
     organisations.dedup();
-    let genesis = state.executor.genesis();
-    if let Some(unknown) = organisations
-        .iter()
-        .find(|name| !genesis.has_organisation(name))
-    {
+    // The organisations of the ledger as it stands: those that joined by proposal are there,
+    // those that left are not.
+    let members: Vec<String> = state
+        .store
+        .organisations()
+        .map_err(internal)?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    if let Some(unknown) = organisations.iter().find(|name| !members.contains(name)) {
         return Err(invalid(format!(
-            "`{unknown}` is not an organisation of this network"
+            "`{unknown}` is not an organisation of this network (`vellum orgs` lists them; one \
+             that left is not)"
         )));
     }
     let payload =

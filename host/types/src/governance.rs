@@ -86,7 +86,7 @@ impl std::fmt::Display for Policy {
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum Change {
     /// Deploy `code` as a new contract owned by the proposer's organisation, with
-    /// `upgrade_policy`, under the genesis deploy policy. Its address is the one a plain deploy
+    /// `upgrade_policy`, under the deploy policy in force. Its address is the one a plain deploy
     /// by the proposer would get with the proposal's transaction nonce.
     Deploy {
         /// The wasm.
@@ -121,7 +121,7 @@ pub enum Change {
     SetUpgradePolicy {
         /// The contract.
         contract: Address,
-        /// The new policy (at least as strict as genesis's minimum).
+        /// The new policy (at least as strict as the minimum in force).
         policy: Policy,
     },
     /// Let organisation `name` join, with `admins` as its first identities (admins).
@@ -140,10 +140,13 @@ pub enum Change {
         successor: String,
     },
     /// Replace the network's governance rules, all of them, with `rules`, if the rules in force
-    /// are still those of the proposal's sequence.
+    /// are still at `sequence`.
     SetRules {
         /// The rules from the next transaction on.
         rules: Rules,
+        /// How many changes the rules the proposer read had had (`vellum_getRules`): the
+        /// proposal is refused, and never executes, at any other.
+        sequence: u64,
     },
 }
 
@@ -322,7 +325,8 @@ mod tests {
         assert_eq!(Policy::parse("most"), None);
     }
 
-    /// `SetRules` is encoded as `docs/transactions.md` says: variant 7, then each rule in order.
+    /// `SetRules` is encoded as `docs/transactions.md` says: variant 7, each rule in order, then
+    /// the sequence.
     #[test]
     fn a_change_of_the_rules_is_encoded_as_documented() {
         let rules = Rules {
@@ -335,8 +339,9 @@ mod tests {
         };
         let mut expected = vec![7, 0, 2, 2, 0, 0, 0, 1, 3, 4];
         expected.extend_from_slice(&1_000u64.to_le_bytes());
+        expected.extend_from_slice(&5u64.to_le_bytes());
         assert_eq!(
-            borsh::to_vec(&Change::SetRules { rules }).expect("encodes"),
+            borsh::to_vec(&Change::SetRules { rules, sequence: 5 }).expect("encodes"),
             expected
         );
         assert_eq!(rules.check(3), Ok(()));

@@ -343,7 +343,7 @@ impl Executor {
     }
 
     /// A plain deploy: allowed when the deploy policy is met by the sender's organisation alone
-    /// (otherwise the deploy needs a proposal), with genesis's default upgrade policy.
+    /// (otherwise the deploy needs a proposal), with the default upgrade policy in force.
     fn deploy(
         &self,
         call: &Caller<'_>,

@@ -240,13 +240,22 @@ impl Executor {
             Change::RemoveOrganisation { name, successor } => self
                 .remove_organisation(call, name, successor, organisations)?
                 .map(drop),
-            Change::SetRules { rules } => match rules.check(organisations.len()) {
-                Err(rule) => Err(refused(format!("these rules cannot work: {rule}"))),
-                Ok(()) if *rules == self.rules(call.context)?.rules => {
+            Change::SetRules { rules, sequence } => {
+                let current = self.rules(call.context)?;
+                if *sequence != current.sequence {
+                    Err(refused(format!(
+                        "the rules have had {} changes, not {sequence}: read them again \
+                         (`vellum gov rules`) and propose against those",
+                        current.sequence
+                    )))
+                } else if let Err(rule) = rules.check(organisations.len()) {
+                    Err(refused(format!("these rules cannot work: {rule}")))
+                } else if *rules == current.rules {
                     Err(refused("these are the rules in force already"))
+                } else {
+                    Ok(())
                 }
-                Ok(()) => Ok(()),
-            },
+            }
         };
         Ok(checked.map(|()| requirement.sequence))
     }
@@ -495,7 +504,10 @@ impl Executor {
             Change::RemoveOrganisation { name, successor } => {
                 self.remove_organisation(call, name, successor, organisations)
             }
-            Change::SetRules { rules } => {
+            Change::SetRules { rules, sequence } => {
+                if *sequence != current.sequence || proposal.sequence != Some(current.sequence) {
+                    return Ok(Err(stale_rules(&current, proposal)));
+                }
                 // The organisations may have changed since it was proposed.
                 if let Err(rule) = rules.check(organisations.len()) {
                     return Ok(Err(refused(format!("these rules cannot work: {rule}"))));

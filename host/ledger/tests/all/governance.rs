@@ -618,7 +618,7 @@ fn the_rules_change_by_proposal_and_govern_from_the_next_transaction() {
         upgrade_policy: Policy::Majority,
         ..genesis_rules
     };
-    let set = |rules| Change::SetRules { rules };
+    let set = |rules, sequence| Change::SetRules { rules, sequence };
     let join = |name: &str, seed| Change::AddOrganisation {
         name: name.into(),
         admins: vec![public_key(&key(seed))],
@@ -630,8 +630,9 @@ fn the_rules_change_by_proposal_and_govern_from_the_next_transaction() {
         ..genesis_rules
     };
     let executed = node.block(vec![
-        signer.propose(1, set(broken)),
-        signer.propose(1, set(genesis_rules)),
+        signer.propose(1, set(broken, 0)),
+        signer.propose(1, set(genesis_rules, 0)),
+        signer.propose(1, set(strict, 1)),
     ]);
     let statuses: Vec<&Status> = executed.receipts.iter().map(|r| &r.status).collect();
     assert!(
@@ -642,13 +643,17 @@ fn the_rules_change_by_proposal_and_govern_from_the_next_transaction() {
         "{statuses:?}"
     );
     assert!(refused(statuses[1], "in force already"), "{statuses:?}");
+    assert!(
+        refused(statuses[2], "the rules have had 0 changes, not 1"),
+        "{statuses:?}"
+    );
 
     // 1: bank-d's joining, under genesis's majority; 2: the strict rules; 3: a looser change
     // of the rules, made against genesis's too. The strict rules need all three.
     let executed = node.block(vec![
         signer.propose(1, join("bank-d", 7)),
-        signer.propose(1, set(strict)),
-        signer.propose(2, set(looser)),
+        signer.propose(1, set(strict, 0)),
+        signer.propose(2, set(looser, 0)),
         signer.approve(2, 2),
     ]);
     let outcomes: Vec<(u64, bool)> = executed.receipts.iter().map(outcome).collect();
@@ -666,12 +671,20 @@ fn the_rules_change_by_proposal_and_govern_from_the_next_transaction() {
         Some(0)
     );
 
-    // The competing change was made at sequence 0: it never executes.
-    let executed = node.block(vec![signer.approve(4, 3)]);
+    // The competing change was made at sequence 0: it never executes, and another made against
+    // the rules read before the change is refused.
+    let executed = node.block(vec![
+        signer.approve(4, 3),
+        signer.propose(4, set(looser, 0)),
+    ]);
+    let statuses: Vec<&Status> = executed.receipts.iter().map(|r| &r.status).collect();
     assert!(
-        refused(&executed.receipts[0].status, "the rules have had 1 changes"),
-        "{:?}",
-        executed.receipts[0]
+        refused(statuses[0], "the rules have had 1 changes"),
+        "{statuses:?}"
+    );
+    assert!(
+        refused(statuses[1], "the rules have had 1 changes, not 0"),
+        "{statuses:?}"
     );
     // bank-d's joining, proposed under a majority, now needs all three.
     let executed = node.block(vec![signer.approve(2, 1)]);
@@ -705,10 +718,13 @@ fn the_rules_change_by_proposal_and_govern_from_the_next_transaction() {
     assert_eq!(outcome(&executed.receipts[2]), (5, false));
     let proposal = node.store.proposal(4).unwrap().unwrap().proposal;
     assert_eq!(proposal.expires_at, executed.block.header.height + 5);
+    // A proposal made before keeps the lifetime of its day.
+    let first = node.store.proposal(1).unwrap().unwrap().proposal;
+    assert_eq!(first.expires_at, first.proposed_at + 100_000);
 
     // Changing the rules again needs a majority of the four: three.
     let executed = node.block(vec![
-        signer.propose(1, set(genesis_rules)),
+        signer.propose(1, set(genesis_rules, 1)),
         signer.approve(2, 6),
         signer.approve(4, 6),
     ]);

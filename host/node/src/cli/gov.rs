@@ -234,7 +234,7 @@ pub struct RulesArgs {
 impl RulesArgs {
     /// The rules in force (from the node) with the given ones changed.
     async fn change(self, client: &Client) -> anyhow::Result<Change> {
-        let mut rules = rules_in_force(client).await?;
+        let (mut rules, sequence) = rules_in_force(client).await?;
         let before = rules;
         let policies = [
             (self.deploy_policy, &mut rules.deploy_policy),
@@ -260,12 +260,12 @@ impl RulesArgs {
                  e.g. --membership-policy all"
             );
         }
-        Ok(Change::SetRules { rules })
+        Ok(Change::SetRules { rules, sequence })
     }
 }
 
-/// The governance rules in force, as the node reports them.
-async fn rules_in_force(client: &Client) -> anyhow::Result<Rules> {
+/// The governance rules in force, as the node reports them, and their sequence.
+async fn rules_in_force(client: &Client) -> anyhow::Result<(Rules, u64)> {
     let answer = client.call("vellum_getRules", rpc_params![]).await?;
     let rules = &answer["rules"];
     let policy = |name: &str| {
@@ -274,7 +274,10 @@ async fn rules_in_force(client: &Client) -> anyhow::Result<Rules> {
             .and_then(Policy::parse)
             .ok_or_else(|| anyhow!("the node did not say the rule {name}"))
     };
-    Ok(Rules {
+    let sequence = answer["sequence"]
+        .as_u64()
+        .ok_or_else(|| anyhow!("the node did not say the rules' sequence"))?;
+    let rules = Rules {
         deploy_policy: policy("deploy_policy")?,
         upgrade_policy: policy("upgrade_policy")?,
         upgrade_policy_minimum: policy("upgrade_policy_minimum")?,
@@ -283,7 +286,8 @@ async fn rules_in_force(client: &Client) -> anyhow::Result<Rules> {
         proposal_lifetime_blocks: rules["proposal_lifetime_blocks"]
             .as_u64()
             .ok_or_else(|| anyhow!("the node did not say the proposal lifetime"))?,
-    })
+    };
+    Ok((rules, sequence))
 }
 
 /// What a proposed upgrade names.

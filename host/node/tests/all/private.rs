@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 use vellum_client::{Client, Signer, Trust};
-use vellum_types::{hex, private::salted_hash, rpc::code, unhex, unhex32, Action};
+use vellum_types::{hex, private::salted_hash, rpc::code, unhex, unhex32, Action, Change};
 
 /// Whether any file under `dir` (recursively) contains `needle`.
 fn on_disk(dir: &Path, needle: &[u8]) -> Option<PathBuf> {
@@ -269,5 +269,64 @@ async fn private_data_reaches_its_collection_only_and_is_purged_everywhere() {
     .await;
     until(&org2, &short_hash, "org-2's node after the expiry", gone).await;
     until(&org1, &short_hash, "org-1's node after the expiry", gone).await;
+
+    // A collection may name an organisation that joined by proposal (before, only those of
+    // the genesis file), and not one that has left (before, a genesis organisation that had
+    // left was still accepted).
+    let mut admins = Vec::new();
+    for o in 1..=3 {
+        let key = net.join(format!("keys/org-{o}-admin.key"));
+        admins.push(Signer::load(&key, &org1).await.expect("admin key"));
+    }
+    let harbour = k256::ecdsa::SigningKey::from_slice(&[7; 32]).expect("a key");
+    let join = Action::Propose {
+        change: Change::AddOrganisation {
+            name: "harbour".into(),
+            admins: vec![vellum_types::public_key(&harbour)],
+        },
+    };
+    let leave = Action::Propose {
+        change: Change::RemoveOrganisation {
+            name: "harbour".into(),
+            successor: "org-1".into(),
+        },
+    };
+    let put_for_harbour = || async {
+        org1.call(
+            "vellum_putPrivate",
+            rpc_params![["org-1", "harbour"], hex(b"manifest")],
+        )
+        .await
+    };
+    let unknown = put_for_harbour()
+        .await
+        .expect_err("harbour is no organisation yet");
+    assert_eq!(unknown.code(), Some(code::INVALID_PARAMS), "{unknown}");
+    // Two of three let harbour in; the other three put it out.
+    for (admin, action) in [(0, join), (1, Action::Approve { proposal: 1 })] {
+        let receipt = org1
+            .submit_and_wait(&admins[admin].sign(action))
+            .await
+            .expect("committed");
+        assert_eq!(vellum_client::receipt_failure(&receipt), None, "{receipt}");
+    }
+    let put = put_for_harbour().await.expect("harbour joined");
+    assert_eq!(
+        put["organisations"],
+        serde_json::json!(["harbour", "org-1"])
+    );
+    for (admin, action) in [
+        (0, leave),
+        (1, Action::Approve { proposal: 2 }),
+        (2, Action::Approve { proposal: 2 }),
+    ] {
+        let receipt = org1
+            .submit_and_wait(&admins[admin].sign(action))
+            .await
+            .expect("committed");
+        assert_eq!(vellum_client::receipt_failure(&receipt), None, "{receipt}");
+    }
+    let left = put_for_harbour().await.expect_err("harbour left");
+    assert!(left.to_string().contains("one that left is not"), "{left}");
     drop(devnet);
 }

@@ -1784,7 +1784,7 @@ fn the_rules_in_force_are_served_to_members() {
             1,
             0,
             Action::Propose {
-                change: Change::SetRules { rules },
+                change: Change::SetRules { rules, sequence: 0 },
             },
         ),
         sign(2, 0, Action::Approve { proposal: 1 }),
