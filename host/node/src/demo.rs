@@ -582,10 +582,10 @@ impl Story<'_> {
         });
         let output = self.send(join, "proposing the new organisation").await?["output"].clone();
         let id = output["proposal"].as_u64().unwrap_or(0);
+        let mut admin2 = Signer::load(&dir.join("keys/org-2-admin.key"), self.client).await?;
         if output["executed"] == json!(true) {
             println!("   org-1 proposes that {name} join (proposal {id}); alone, it is a majority");
         } else {
-            let mut admin2 = Signer::load(&dir.join("keys/org-2-admin.key"), self.client).await?;
             let approve = admin2.sign(Action::Approve { proposal: id });
             let output =
                 self.send(approve, "approving the new organisation").await?["output"].clone();
@@ -617,9 +617,39 @@ impl Story<'_> {
             bail!("a freeze of org-1's notary executed without org-1: {output}");
         }
         println!(
-            "   it proposes to freeze the notary: proposal {} stays open, for the owner org-1 has not approved it\n",
+            "   it proposes to freeze the notary: proposal {} stays open, for the owner org-1 has not approved it",
             output["proposal"]
         );
+
+        // It leaves again, so the network is as the demo found it and the demo can run again
+        // (each newcomer left behind would raise the majority the next one needs).
+        let leave = self.admin.sign(Action::Propose {
+            change: Change::RemoveOrganisation {
+                name: name.clone(),
+                successor: "org-1".into(),
+            },
+        });
+        let output = self
+            .send(leave, "proposing that the newcomer leave")
+            .await?["output"]
+            .clone();
+        let id = output["proposal"].as_u64().unwrap_or(0);
+        if output["executed"] != json!(true) {
+            let approve = admin2.sign(Action::Approve { proposal: id });
+            let output = self.send(approve, "approving the departure").await?["output"].clone();
+            if output["executed"] != json!(true) {
+                bail!("proposal {id} did not execute on org-2's approval: {output}");
+            }
+        }
+        let after = newcomer.sign(Action::Propose {
+            change: Change::Freeze { contract: notary },
+        });
+        // Refused at the door: the node does not take the transaction in.
+        let why = match self.client.submit_and_wait(&after).await {
+            Err(refused) => refused.to_string(),
+            Ok(receipt) => bail!("the departed organisation's admin was answered: {receipt}"),
+        };
+        println!("   org-1 and org-2 agree that {name} leave (proposal {id}); its admin is refused from the next block: {why}\n");
         Ok(())
     }
 }

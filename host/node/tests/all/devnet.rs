@@ -809,6 +809,23 @@ async fn devnet_serves_every_method_and_error_and_resumes() {
     vellum::demo::run(&client, &net)
         .await
         .expect("the demo runs");
+    // It leaves the organisations as it found them, so it can run again: each newcomer left
+    // behind raised the majority the next run's newcomer needed, and the third run failed.
+    let admin = vellum_client::read_member_key(&net.join("keys/org-1-admin.key")).expect("key");
+    let member = Client::connect_as(&url, vellum_client::Trust::System, &admin)
+        .await
+        .expect("connect as the admin");
+    let organisations = member
+        .call("vellum_getOrganisations", rpc_params![])
+        .await
+        .expect("organisations");
+    let names: Vec<&str> = organisations
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert_eq!(names, ["org-1", "org-2"]);
 
     // Every validator recorded the escrow's transactions (each a tree of calls into `points`)
     // alike: the same receipt, fuel included, byte for byte.
