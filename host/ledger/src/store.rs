@@ -110,6 +110,12 @@ pub const HISTORY_ROW_BYTES: usize = 16 * 1024;
 /// The `meta` entry that says every committed event is in `events` and `event_index`. A store
 /// written before the index existed lacks it, and gets its index built when opened.
 const EVENTS_INDEXED: &str = "events_indexed";
+/// The `meta` key of the height below which every block's history is pruned
+/// ([`Store::retain_history`]); absent while none is.
+const HISTORY_PRUNED_BELOW: &str = "history_pruned_below";
+/// Most blocks whose history one commit prunes: a retention set on a long chain is caught up
+/// with over the commits that follow, not in one.
+pub const HISTORY_PRUNE_STEP: u64 = 64;
 
 /// One event read from the index: where it sits, the transaction that emitted it, the event.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -251,6 +257,8 @@ pub struct Store {
     commitment: Commitment,
     /// How many of the newest blocks' undo records it keeps ([`Store::retain_state`]).
     undo_blocks: AtomicU64,
+    /// How many of the newest blocks' history it keeps ([`Store::retain_history`]).
+    history_blocks: AtomicU64,
 }
 
 /// Where the state commitment of the store at `path` lives: a directory beside it.
@@ -351,6 +359,7 @@ impl Store {
                 genesis_hash,
                 commitment,
                 undo_blocks: AtomicU64::new(u64::MAX),
+                history_blocks: AtomicU64::new(u64::MAX),
             };
             let base = store.commitment.opened().root;
             store.commit_on(&base, &genesis_block(genesis, root), None)?;
@@ -362,6 +371,7 @@ impl Store {
             genesis_hash,
             commitment,
             undo_blocks: AtomicU64::new(u64::MAX),
+            history_blocks: AtomicU64::new(u64::MAX),
         };
         let head = store.head()?;
         if store.commitment.opened().root != head.state_root {
@@ -800,14 +810,90 @@ impl Store {
     pub fn retain_state(&self, blocks: u64) -> Result<(), StoreError> {
         self.undo_blocks.store(blocks, Ordering::Relaxed);
         let head = self.height()?;
-        let Some(oldest_kept) = (head + 1).checked_sub(blocks) else {
+        let Some(mut oldest_kept) = (head + 1).checked_sub(blocks) else {
             return Ok(());
         };
+        // The records the history's pruning has still to use stay until it has.
+        if self.history_blocks.load(Ordering::Relaxed) != u64::MAX {
+            oldest_kept = oldest_kept.min(self.history_pruned_below()?);
+        }
         let write = self.db.begin_write()?;
         write
             .open_table(UNDO)?
             .retain_in(..oldest_kept, |_, _| false)?;
         write.commit()?;
+        Ok(())
+    }
+
+    /// Keep the history of the newest `blocks` blocks only (at least 1): as each block commits,
+    /// the versions written by older blocks are deleted, but each key's newest one before them
+    /// (so that its value as of every retained height stays readable), at most
+    /// [`HISTORY_PRUNE_STEP`] blocks' worth per commit. The keys each pruned block wrote are
+    /// read from its undo record, which is kept until then whatever [`Store::retain_state`]
+    /// says (past state stays readable only as far back as it says); the history of a block
+    /// whose undo record was already gone is kept. Without a call every version is kept.
+    pub fn retain_history(&self, blocks: u64) {
+        self.history_blocks.store(blocks.max(1), Ordering::Relaxed);
+    }
+
+    /// The height below which blocks' history has been pruned ([`Store::retain_history`]): of a
+    /// key's versions written below it only the newest is kept (and all of those of blocks
+    /// whose undo record was deleted before the retention was set). 0 while none is.
+    pub fn history_pruned_below(&self) -> Result<u64, StoreError> {
+        let read = self.db.begin_read()?;
+        let meta = read.open_table(META)?;
+        let below = meta.get(HISTORY_PRUNED_BELOW)?;
+        Ok(below.map_or(0, |v| nonce_of(Some(v.value().to_vec()))))
+    }
+
+    /// Delete, in `write` (block `height`'s commit), what the retention settings no longer
+    /// keep: the history of blocks older than the newest `history_blocks` (up to
+    /// [`HISTORY_PRUNE_STEP`] blocks of it), and the undo records that neither past state nor
+    /// that pruning needs any more.
+    fn prune(&self, write: &redb::WriteTransaction, height: u64) -> Result<(), StoreError> {
+        let undo_blocks = self.undo_blocks.load(Ordering::Relaxed);
+        let history_blocks = self.history_blocks.load(Ordering::Relaxed);
+        // Past state is read back `undo_blocks` blocks at most.
+        let state_drops = |p: u64| p.saturating_add(undo_blocks) <= height;
+        let mut records = write.open_table(UNDO)?;
+        if history_blocks == u64::MAX {
+            if let Some(old) = height.checked_sub(undo_blocks) {
+                records.remove(old)?;
+            }
+            return Ok(());
+        }
+        let mut meta = write.open_table(META)?;
+        let mut pruned_below = match meta.get(HISTORY_PRUNED_BELOW)? {
+            Some(v) => nonce_of(Some(v.value().to_vec())),
+            None => 0,
+        };
+        let target = (height + 1).saturating_sub(history_blocks);
+        let until = target.min(pruned_below.saturating_add(HISTORY_PRUNE_STEP));
+        if until > pruned_below {
+            let mut history = write.open_table(HISTORY)?;
+            for p in pruned_below..until {
+                let Some(record) = records.get(p)? else {
+                    continue;
+                };
+                let writes: Vec<StateWrite> =
+                    borsh::from_slice(record.value()).map_err(|e| corrupt("undo", e))?;
+                drop(record);
+                for (key, _) in &writes {
+                    prune_key(&mut history, key, until)?;
+                }
+                if state_drops(p) {
+                    records.remove(p)?;
+                }
+            }
+            pruned_below = until;
+            meta.insert(HISTORY_PRUNED_BELOW, until.to_be_bytes().as_slice())?;
+        }
+        // An undo record past state no longer needs goes, once the history pruning has used it.
+        if let Some(old) = height.checked_sub(undo_blocks) {
+            if old < pruned_below {
+                records.remove(old)?;
+            }
+        }
         Ok(())
     }
 
@@ -822,6 +908,13 @@ impl Store {
         let head = snapshot.head.height;
         if height > head {
             return Err(StoreError::Beyond { height, head });
+        }
+        // Undo records kept for the history's pruning do not widen what past state may be read.
+        if head - height > self.undo_blocks.load(Ordering::Relaxed) {
+            return Err(StoreError::NotRetained {
+                height,
+                missing: height + 1,
+            });
         }
         let header = if height == head {
             snapshot.head.clone()
@@ -984,12 +1077,9 @@ impl Store {
             let encoded = borsh::to_vec(&undo).map_err(|e| corrupt("undo", e))?;
             let mut records = write.open_table(UNDO)?;
             records.insert(height, encoded.as_slice())?;
-            // Past state is read back `undo_blocks` blocks at most: older records go.
-            if let Some(old) = height.checked_sub(self.undo_blocks.load(Ordering::Relaxed)) {
-                records.remove(old)?;
-            }
             drop(records);
             write_history(&write, height, &executed.versions)?;
+            self.prune(&write, height)?;
             let mut hashes = write.open_table(BLOCK_HASHES)?;
             hashes.insert(executed.block.header.hash().as_slice(), height)?;
             if let Some(seal) = seal {
@@ -1256,6 +1346,36 @@ fn write_history(
         }
         insert_row(&mut history, key, height, &mut row)?;
     }
+    Ok(())
+}
+
+/// Delete `full`'s versions written below `retained_from`, but its newest one there: its value
+/// as of any retained height stays readable ([`Store::get_at`], which proofs read).
+fn prune_key(
+    history: &mut redb::Table<&[u8], &[u8]>,
+    full: &[u8],
+    retained_from: u64,
+) -> Result<(), StoreError> {
+    let prefix = history_prefix(full);
+    let horizon = history_key(full, retained_from, 0);
+    let newest = match history
+        .range(prefix.as_slice()..horizon.as_slice())?
+        .next_back()
+    {
+        Some(row) => {
+            let (key, _) = row?;
+            let at = key
+                .value()
+                .get(prefix.len()..prefix.len() + 8)
+                .ok_or_else(|| {
+                    corrupt("history", "a row's key is shorter than its key and height")
+                })?;
+            u64::from_be_bytes(at.try_into().unwrap_or_default())
+        }
+        None => return Ok(()),
+    };
+    let keep = history_key(full, newest, 0);
+    history.retain_in(prefix.as_slice()..keep.as_slice(), |_, _| false)?;
     Ok(())
 }
 

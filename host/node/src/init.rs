@@ -249,6 +249,7 @@ pub fn init(options: &Options) -> anyhow::Result<Network> {
             timeouts: options.timeouts.clone(),
             network,
             state_retention_blocks: None,
+            history_retention_blocks: None,
             rpc_hosts: Vec::new(),
             rpc_plain_http: rpc_tls.is_none() && !options.host.is_loopback(),
             read_policy: None,

@@ -213,6 +213,13 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
         Store::open(&config.data_dir.join("ledger.redb"), &genesis)
             .context("cannot open the ledger store")?,
     );
+    // Before the state's: its records are what the history's pruning reads.
+    if let Some(blocks) = config.history_retention_blocks {
+        if blocks == 0 {
+            bail!("history_retention_blocks is 0; it must be at least 1 (or absent: keep all)");
+        }
+        store.retain_history(blocks);
+    }
     if let Some(blocks) = config.state_retention_blocks {
         store
             .retain_state(blocks)

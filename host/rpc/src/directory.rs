@@ -140,7 +140,8 @@ fn contract_history<N>(state: &State<N>, address: &Address, page: Listing) -> Re
             "owner": info.as_ref().map(|i| i.owner.clone()),
         }));
     }
-    Ok(json!({ "versions": out, "next_cursor": next }))
+    let retained_from = state.store.history_pruned_below().map_err(internal)?;
+    Ok(json!({ "versions": out, "next_cursor": next, "retained_from": retained_from }))
 }
 
 fn contracts<N>(state: &State<N>, page: Listing) -> Reply {

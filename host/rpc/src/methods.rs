@@ -323,9 +323,13 @@ fn history<N>(state: &State<N>, contract: &str, key: &str, page: Option<Page>) -
                 .map(|v| json::version_cursor(v.height, v.position))
         })
         .flatten();
+    // Read after the versions: a block pruned meanwhile is below it, so no version the answer
+    // lacks for pruning lies at or above it.
+    let retained_from = state.store.history_pruned_below().map_err(internal)?;
     Ok(json!({
         "versions": versions[..fits].iter().map(json::version).collect::<Vec<_>>(),
         "next_cursor": next,
+        "retained_from": retained_from,
     }))
 }
 

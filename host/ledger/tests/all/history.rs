@@ -449,3 +449,105 @@ fn reads(cursors: &[Option<(u64, u32)>], head: u64) -> Vec<Read> {
     }
     all
 }
+
+/// A store that keeps the history of its newest three blocks: older versions go as blocks
+/// commit, but each key's newest version before the horizon stays, so its value at every
+/// retained height (which proofs read) is still there; the horizon is reported; and past state
+/// stays bounded by its own retention though the pruning keeps undo records longer.
+#[test]
+fn history_is_pruned_to_its_retention_and_keeps_each_keys_value() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let points = points_with_issuer(&node);
+    node.store.retain_history(3);
+    let often = SdkAddress(address(1));
+    let once = SdkAddress(address(2));
+    let mint = |nonce, to: &SdkAddress, amount: u64| {
+        call(
+            1,
+            nonce,
+            points,
+            "mint",
+            json!({"issuer": "air", "to": to, "amount": amount}),
+        )
+    };
+    let mut heights = Vec::new();
+    for i in 0..7u64 {
+        let mut block = vec![mint(2 + 2 * i, &often, 1)];
+        // The second account's balance is written once, in the first of these blocks.
+        let filler = if i == 0 { &once } else { &often };
+        block.push(mint(3 + 2 * i, filler, if i == 0 { 5 } else { 1 }));
+        let executed = node.block(block);
+        assert!(executed
+            .receipts
+            .iter()
+            .all(|r| r.status == Status::Success));
+        heights.push(executed.block.header.height);
+        // Set once the pruning is under way: it must not take the undo records it still needs.
+        if i == 0 {
+            node.store.retain_state(1).unwrap();
+        }
+    }
+    let head = heights[6];
+    assert_eq!(node.store.history_pruned_below().unwrap(), head - 2);
+
+    // Find the two balance keys by their values now.
+    let stored = |balance: u128| vellum_sdk::storage::encode(&balance);
+    let state = contract_state(&node, &points);
+    let key_holding = |value: Vec<u8>| {
+        state
+            .iter()
+            .find(|(_, v)| *v == value)
+            .map(|(k, _)| k.clone())
+            .expect("a key with that value")
+    };
+    let often_key = key_holding(stored(13));
+    let once_key = key_holding(stored(5));
+
+    // The often-written balance keeps its versions from the horizon on, and the newest before.
+    let versions = node
+        .store
+        .history(&points, &often_key, None, 100, Order::Ascending)
+        .unwrap();
+    let kept: Vec<u64> = versions.iter().map(|v| v.height).collect();
+    assert_eq!(
+        kept,
+        [
+            heights[3], heights[3], heights[4], heights[4], heights[5], heights[5], heights[6],
+            heights[6]
+        ]
+    );
+    // The balance written once keeps that version: it is still the value.
+    let versions = node
+        .store
+        .history(&points, &once_key, None, 100, Order::Ascending)
+        .unwrap();
+    assert_eq!(
+        versions.iter().map(|v| v.height).collect::<Vec<_>>(),
+        [heights[0]]
+    );
+    assert_eq!(
+        node.store.get_at(&points, &once_key, head).unwrap(),
+        Some(stored(5))
+    );
+    assert_eq!(
+        node.store.get_at(&points, &often_key, head - 2).unwrap(),
+        Some(stored(9))
+    );
+    let (_, proved) = node.store.state_proof(&points, &once_key).unwrap();
+    assert_eq!(proved, Some(stored(5)));
+    // The signer's nonce, written by every block since the deploy, is pruned as far back as
+    // the deploy's block.
+    let nonce = keys::nonce_key(&address(1));
+    let versions = node
+        .store
+        .history(&SYSTEM, &nonce[32..], None, 100, Order::Ascending)
+        .unwrap();
+    assert_eq!(versions.first().map(|v| v.height), Some(heights[3]));
+
+    // Past state: one block back, as `retain_state(1)` says, and no further.
+    node.store.past(head - 1).expect("one block back");
+    assert!(matches!(
+        node.store.past(head - 2),
+        Err(vellum_ledger::StoreError::NotRetained { .. })
+    ));
+}

@@ -226,11 +226,13 @@ async fn an_observer_follows_a_devnet_under_load_and_answers_as_a_validator() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let top = height(&validator).await + 5;
-    // It comes back keeping state for its newest 20 blocks only.
+    // It comes back keeping state for its newest 20 blocks only, and keys' histories for its
+    // newest 10.
     let config = net.join("observer-0/node.json");
     let mut settings: Value =
         serde_json::from_str(&std::fs::read_to_string(&config).expect("node.json")).expect("JSON");
     settings["state_retention_blocks"] = json!(20);
+    settings["history_retention_blocks"] = json!(10);
     std::fs::write(&config, settings.to_string()).expect("write node.json");
     let log = std::fs::File::create(net.join("observer-0/restarted.log")).expect("log");
     let _restarted = Node(
@@ -265,4 +267,21 @@ async fn an_observer_follows_a_devnet_under_load_and_answers_as_a_validator() {
         refused.contains("-32602") && refused.contains("not retained"),
         "{refused}"
     );
+    // Its history answers say where they begin; the validator keeps every version.
+    let retained_from = |answer: Value| answer["retained_from"].as_u64().expect("a height");
+    let params = || rpc_params![hex(&points), "issuer/air"];
+    let pruned = observer
+        .call("vellum_getHistory", params())
+        .await
+        .expect("history");
+    let head = height(&observer).await;
+    assert!(
+        (1..=head + 1 - 10).contains(&retained_from(pruned.clone())),
+        "head {head}: {pruned}"
+    );
+    let full = validator
+        .call("vellum_getHistory", params())
+        .await
+        .expect("history");
+    assert_eq!(retained_from(full), 0);
 }
