@@ -176,7 +176,7 @@ pub enum StoreError {
         head: u64,
     },
     /// A read of state at a height whose later blocks' undo records this store does not hold.
-    #[error("state at height {height} is not retained here: block {missing}'s undo record is gone (the node keeps those of its newest blocks only, its `state_retention_blocks`, or wrote none before this version); read a later height, or a key's past values with its history")]
+    #[error("state at height {height} is not retained here: reading it needs block {missing}'s undo record, which this node does not keep for past state (it keeps those of its newest blocks only, its `state_retention_blocks`, and wrote none before this version); read a later height, or a key's past values with its history")]
     NotRetained {
         /// The height asked for.
         height: u64,
@@ -400,11 +400,17 @@ impl Store {
         namespace: &[u8; 32],
         key: &[u8],
     ) -> Result<(Proved, Option<Vec<u8>>), StoreError> {
-        let proved = self.commitment.prove(&full_key(namespace, key))?;
+        let mut proved = self.commitment.prove(&full_key(namespace, key))?;
         for _ in 0..1_000 {
             if self.height()? >= proved.height {
                 let value = self.get_at(namespace, key, proved.height)?;
-                return Ok((proved, value));
+                // The history's pruning may have passed the proof's height meanwhile (a node
+                // catching up commits fast): then the value read may not be the proof's.
+                if self.history_pruned_below()? <= proved.height {
+                    return Ok((proved, value));
+                }
+                proved = self.commitment.prove(&full_key(namespace, key))?;
+                continue;
             }
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
@@ -805,8 +811,9 @@ impl Store {
 
     /// Keep the undo records of the newest `blocks` blocks only, so that state can be read
     /// (by [`Store::past`]) at most `blocks` blocks back, and at most `blocks` records are read
-    /// to do it; older records are deleted now and as each block commits. Without a call every
-    /// record is kept.
+    /// to do it; older records are deleted now and as each block commits, once the history's
+    /// pruning ([`Store::retain_history`]), if any, has read them. Without a call every record
+    /// is kept.
     pub fn retain_state(&self, blocks: u64) -> Result<(), StoreError> {
         self.undo_blocks.store(blocks, Ordering::Relaxed);
         let head = self.height()?;
@@ -826,19 +833,20 @@ impl Store {
     }
 
     /// Keep the history of the newest `blocks` blocks only (at least 1): as each block commits,
-    /// the versions written by older blocks are deleted, but each key's newest one before them
-    /// (so that its value as of every retained height stays readable), at most
+    /// the versions written by older blocks are deleted, but those of each key's newest block
+    /// before them (so that its value as of every retained height stays readable), at most
     /// [`HISTORY_PRUNE_STEP`] blocks' worth per commit. The keys each pruned block wrote are
     /// read from its undo record, which is kept until then whatever [`Store::retain_state`]
-    /// says (past state stays readable only as far back as it says); the history of a block
-    /// whose undo record was already gone is kept. Without a call every version is kept.
+    /// says (past state stays readable only as far back as it says); versions written by
+    /// blocks whose undo record was already gone are kept (but a key's newest of them, once a
+    /// later block's version of the key is pruned). Without a call every version is kept.
     pub fn retain_history(&self, blocks: u64) {
         self.history_blocks.store(blocks.max(1), Ordering::Relaxed);
     }
 
     /// The height below which blocks' history has been pruned ([`Store::retain_history`]): of a
-    /// key's versions written below it only the newest is kept (and all of those of blocks
-    /// whose undo record was deleted before the retention was set). 0 while none is.
+    /// key's versions written below it only those of its newest block there are sure to be
+    /// kept. 0 while none is.
     pub fn history_pruned_below(&self) -> Result<u64, StoreError> {
         let read = self.db.begin_read()?;
         let meta = read.open_table(META)?;
@@ -879,7 +887,7 @@ impl Store {
                     borsh::from_slice(record.value()).map_err(|e| corrupt("undo", e))?;
                 drop(record);
                 for (key, _) in &writes {
-                    prune_key(&mut history, key, until)?;
+                    prune_key(&mut history, key, pruned_below, until)?;
                 }
                 if state_drops(p) {
                     records.remove(p)?;
@@ -1349,33 +1357,46 @@ fn write_history(
     Ok(())
 }
 
-/// Delete `full`'s versions written below `retained_from`, but its newest one there: its value
-/// as of any retained height stays readable ([`Store::get_at`], which proofs read).
+/// Prune `full`'s history as the retained heights move from `from` to `until` (a block in
+/// between wrote it): delete its versions written below `until` but those of its newest block
+/// there, so that its value as of any retained height stays readable ([`Store::get_at`], which
+/// proofs read). Older rows were pruned by earlier calls, except the newest block before `from`,
+/// kept by them and deleted here, and those of blocks that had no undo record to find them by:
+/// those stay, so each call deletes at most the rows of one block before `from` and of the blocks
+/// in between.
 fn prune_key(
     history: &mut redb::Table<&[u8], &[u8]>,
     full: &[u8],
-    retained_from: u64,
+    from: u64,
+    until: u64,
 ) -> Result<(), StoreError> {
     let prefix = history_prefix(full);
-    let horizon = history_key(full, retained_from, 0);
-    let newest = match history
-        .range(prefix.as_slice()..horizon.as_slice())?
-        .next_back()
-    {
-        Some(row) => {
-            let (key, _) = row?;
-            let at = key
-                .value()
-                .get(prefix.len()..prefix.len() + 8)
-                .ok_or_else(|| {
-                    corrupt("history", "a row's key is shorter than its key and height")
-                })?;
-            u64::from_be_bytes(at.try_into().unwrap_or_default())
+    let newest_below = |history: &redb::Table<&[u8], &[u8]>, height: u64| {
+        let bound = history_key(full, height, 0);
+        match history
+            .range(prefix.as_slice()..bound.as_slice())?
+            .next_back()
+        {
+            Some(row) => {
+                let (key, _) = row?;
+                let at = key
+                    .value()
+                    .get(prefix.len()..prefix.len() + 8)
+                    .ok_or_else(|| {
+                        corrupt("history", "a row's key is shorter than its key and height")
+                    })?;
+                Ok(Some(u64::from_be_bytes(at.try_into().unwrap_or_default())))
+            }
+            None => Ok::<_, StoreError>(None),
         }
-        None => return Ok(()),
     };
+    let Some(newest) = newest_below(history, until)? else {
+        return Ok(());
+    };
+    let lowest = newest_below(history, from)?.unwrap_or(from).min(newest);
+    let lower = history_key(full, lowest, 0);
     let keep = history_key(full, newest, 0);
-    history.retain_in(prefix.as_slice()..keep.as_slice(), |_, _| false)?;
+    history.retain_in(lower.as_slice()..keep.as_slice(), |_, _| false)?;
     Ok(())
 }
 

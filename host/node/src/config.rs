@@ -40,13 +40,14 @@ pub struct NodeConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<NetworkProfile>,
     /// How many blocks back state can be read (`vellum_query` at a height): the store keeps the
-    /// undo records of its newest this many blocks and deletes older ones. Absent: all are
-    /// kept. Blocks and receipts are always kept.
+    /// undo records of its newest this many blocks and deletes older ones (once the history's
+    /// pruning has read them, with `history_retention_blocks`). Absent: all are kept. Blocks
+    /// and receipts are always kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_retention_blocks: Option<u64>,
     /// How many blocks back keys' histories reach (`vellum_getHistory`): the versions written by
-    /// older blocks are deleted as blocks commit, but each key's newest before them. Absent:
-    /// all are kept. At least 1.
+    /// older blocks are deleted as blocks commit, but those of each key's newest block before
+    /// them. Absent: all are kept. At least 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history_retention_blocks: Option<u64>,
     /// Host names JSON-RPC requests may be addressed to, beyond IP addresses and `localhost`

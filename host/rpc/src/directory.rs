@@ -115,7 +115,8 @@ fn account_transactions<N>(state: &State<N>, address: &Address, page: Listing) -
             "status": json::status(&receipt.status)["status"],
         }));
     }
-    Ok(json!({ "transactions": out, "next_cursor": next }))
+    let retained_from = state.store.history_pruned_below().map_err(internal)?;
+    Ok(json!({ "transactions": out, "next_cursor": next, "retained_from": retained_from }))
 }
 
 /// Every version of the contract record at `address`, newest first: its deploy and each

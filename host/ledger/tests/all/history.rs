@@ -551,3 +551,52 @@ fn history_is_pruned_to_its_retention_and_keeps_each_keys_value() {
         Err(vellum_ledger::StoreError::NotRetained { .. })
     ));
 }
+
+/// A history retention set on a store whose older undo records are gone (a state retention
+/// ran before it) prunes from the blocks it can read on, a bounded amount per commit: versions
+/// written by the blocks without records stay, instead of every key's whole past being swept in
+/// one commit.
+#[test]
+fn a_history_retention_set_late_prunes_only_what_undo_records_name() {
+    let node = Node::new(genesis(DeployPolicy::AnyAdmin));
+    let points = points_with_issuer(&node);
+    node.store.retain_state(1).unwrap();
+    let operator = SdkAddress(address(1));
+    let mut heights = Vec::new();
+    let mut mint = |nonce| {
+        let executed = node.block(vec![call(
+            1,
+            nonce,
+            points,
+            "mint",
+            json!({"issuer": "air", "to": operator, "amount": 1}),
+        )]);
+        heights.push(executed.block.header.height);
+    };
+    for nonce in 2..7 {
+        mint(nonce);
+    }
+    node.store.retain_history(2);
+    for nonce in 7..11 {
+        mint(nonce);
+    }
+    let nonce = keys::nonce_key(&address(1));
+    let kept: Vec<u64> = node
+        .store
+        .history(&SYSTEM, &nonce[32..], None, 100, Order::Ascending)
+        .unwrap()
+        .iter()
+        .map(|v| v.height)
+        .collect();
+    // Blocks 0-2 of the mints had lost their undo records: their versions stay. From block 3
+    // on the records were kept for the pruning, which leaves the retained two and the newest
+    // before them.
+    for h in &heights[..3] {
+        assert!(kept.contains(h), "{h} in {kept:?}");
+    }
+    assert_eq!(kept[kept.len() - 3..], heights[6..]);
+    for h in &heights[3..6] {
+        assert!(!kept.contains(h), "{h} in {kept:?}");
+    }
+    assert_eq!(node.store.history_pruned_below().unwrap(), heights[8] - 1);
+}
