@@ -86,6 +86,15 @@ async fn put_as(client: &Client, payload: &[u8]) -> Result<Value, vellum_client:
         .await
 }
 
+/// Sign `action` as `signer`, submit it through `client` and wait for it to succeed.
+async fn commit(client: &Client, signer: &mut Signer, action: Action) {
+    let receipt = client
+        .submit_and_wait(&signer.sign(action))
+        .await
+        .expect("committed");
+    assert_eq!(vellum_client::receipt_failure(&receipt), None, "{receipt}");
+}
+
 fn refused(read: Result<Value, vellum_client::Error>) -> String {
     let error = read.expect_err("refused");
     assert_eq!(error.code(), Some(code::PRIVATE_REFUSED), "{error}");
@@ -303,28 +312,24 @@ async fn private_data_reaches_its_collection_only_and_is_purged_everywhere() {
         .expect_err("harbour is no organisation yet");
     assert_eq!(unknown.code(), Some(code::INVALID_PARAMS), "{unknown}");
     // Two of three let harbour in; the other three put it out.
-    for (admin, action) in [(0, join), (1, Action::Approve { proposal: 1 })] {
-        let receipt = org1
-            .submit_and_wait(&admins[admin].sign(action))
-            .await
-            .expect("committed");
-        assert_eq!(vellum_client::receipt_failure(&receipt), None, "{receipt}");
+    let steps = [
+        (0, join),
+        (1, Action::Approve { proposal: 1 }),
+        (0, leave),
+        (1, Action::Approve { proposal: 2 }),
+        (2, Action::Approve { proposal: 2 }),
+    ];
+    let mut steps = steps.into_iter();
+    for (admin, action) in steps.by_ref().take(2) {
+        commit(&org1, &mut admins[admin], action).await;
     }
     let put = put_for_harbour().await.expect("harbour joined");
     assert_eq!(
         put["organisations"],
         serde_json::json!(["harbour", "org-1"])
     );
-    for (admin, action) in [
-        (0, leave),
-        (1, Action::Approve { proposal: 2 }),
-        (2, Action::Approve { proposal: 2 }),
-    ] {
-        let receipt = org1
-            .submit_and_wait(&admins[admin].sign(action))
-            .await
-            .expect("committed");
-        assert_eq!(vellum_client::receipt_failure(&receipt), None, "{receipt}");
+    for (admin, action) in steps {
+        commit(&org1, &mut admins[admin], action).await;
     }
     let left = put_for_harbour().await.expect_err("harbour left");
     assert!(left.to_string().contains("one that left is not"), "{left}");
