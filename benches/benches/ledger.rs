@@ -263,6 +263,27 @@ fn phases(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    // The same on a node that keeps 16 blocks of history (`history_retention_blocks`): each
+    // commit also prunes the block that leaves the window.
+    let ledger = Ledger::new();
+    ledger.store.retain_history(16);
+    group.bench_function(
+        "phase=commit transactions=1000 recipients=40 history_retention=16",
+        |b| {
+            b.iter_batched(
+                || {
+                    let block = ledger.transfers_to(1000, Some(40));
+                    ledger.executor.verify_signatures(&block).expect("valid");
+                    ledger
+                        .executor
+                        .execute(&ledger.store, ledger.proposal(block))
+                        .expect("valid")
+                },
+                |executed| ledger.store.commit(&executed).expect("commit"),
+                BatchSize::PerIteration,
+            )
+        },
+    );
     group.finish();
 }
 
