@@ -247,29 +247,16 @@ fn phases(c: &mut Criterion) {
     });
     // The same with the recipients `vellum bench --accounts 40` has: 40 members, whose
     // balances and histories take the same few pages block after block, where the row above
-    // spreads 1,000 new ones over the tables.
-    let ledger = Ledger::new();
-    group.bench_function("phase=commit transactions=1000 recipients=40", |b| {
-        b.iter_batched(
-            || {
-                let block = ledger.transfers_to(1000, Some(40));
-                ledger.executor.verify_signatures(&block).expect("valid");
-                ledger
-                    .executor
-                    .execute(&ledger.store, ledger.proposal(block))
-                    .expect("valid")
-            },
-            |executed| ledger.store.commit(&executed).expect("commit"),
-            BatchSize::PerIteration,
-        )
-    });
-    // The same on a node that keeps 16 blocks of history (`history_retention_blocks`): each
-    // commit also prunes the block that leaves the window.
-    let ledger = Ledger::new();
-    ledger.store.retain_history(16);
-    group.bench_function(
-        "phase=commit transactions=1000 recipients=40 history_retention=16",
-        |b| {
+    // spreads 1,000 new ones over the tables. Then on a node that keeps 16 blocks of history
+    // (`history_retention_blocks`): each commit also prunes the block that leaves the window.
+    for retention in [None, Some(16)] {
+        let ledger = Ledger::new();
+        let mut name = "phase=commit transactions=1000 recipients=40".to_string();
+        if let Some(blocks) = retention {
+            ledger.store.retain_history(blocks);
+            name.push_str(&format!(" history_retention={blocks}"));
+        }
+        group.bench_function(name, |b| {
             b.iter_batched(
                 || {
                     let block = ledger.transfers_to(1000, Some(40));
@@ -282,8 +269,8 @@ fn phases(c: &mut Criterion) {
                 |executed| ledger.store.commit(&executed).expect("commit"),
                 BatchSize::PerIteration,
             )
-        },
-    );
+        });
+    }
     group.finish();
 }
 

@@ -406,7 +406,9 @@ impl Store {
                 let value = self.get_at(namespace, key, proved.height)?;
                 // The history's pruning may have passed the proof's height meanwhile (a node
                 // catching up commits fast): then the value read may not be the proof's.
-                if self.history_pruned_below()? <= proved.height {
+                if self.history_blocks.load(Ordering::Relaxed) == u64::MAX
+                    || self.history_pruned_below()? <= proved.height
+                {
                     return Ok((proved, value));
                 }
                 proved = self.commitment.prove(&full_key(namespace, key))?;

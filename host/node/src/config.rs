@@ -186,6 +186,17 @@ impl NodeConfig {
         Ok(config)
     }
 
+    /// How many blocks of keys' histories to keep, if not all: `history_retention_blocks`,
+    /// refused at 0 (it would prune the block being committed).
+    pub fn history_retention(&self) -> anyhow::Result<Option<u64>> {
+        match self.history_retention_blocks {
+            Some(0) => {
+                bail!("history_retention_blocks is 0; it must be at least 1 (or absent: keep all)")
+            }
+            blocks => Ok(blocks),
+        }
+    }
+
     /// The URL clients reach this node's JSON-RPC at: `https://` when it serves TLS.
     pub fn rpc_url(&self) -> String {
         match self.rpc_tls {
@@ -237,6 +248,25 @@ mod tests {
             peers.join(",")
         );
         serde_json::from_str(&text).expect("a configuration")
+    }
+
+    /// A history retention of 0 blocks is refused with what to write instead; at least one,
+    /// or none, is taken as written.
+    #[test]
+    fn a_history_retention_of_zero_blocks_is_refused() {
+        let with = |field: &str| {
+            let text = format!(
+                r#"{{"genesis": "g", "key": "k", "data_dir": "d", "p2p": "127.0.0.1:1",
+                    "rpc": "127.0.0.1:2", "peers": [] {field}}}"#
+            );
+            serde_json::from_str::<NodeConfig>(&text)
+                .expect("a configuration")
+                .history_retention()
+        };
+        let refused = with(r#", "history_retention_blocks": 0"#).expect_err("0 blocks");
+        assert!(refused.to_string().contains("at least 1"), "{refused}");
+        assert_eq!(with(r#", "history_retention_blocks": 5"#).unwrap(), Some(5));
+        assert_eq!(with("").unwrap(), None);
     }
 
     /// A configuration written before `network` existed keeps working on a devnet's loopback

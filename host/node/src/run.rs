@@ -214,10 +214,7 @@ pub fn run(config: NodeConfig) -> anyhow::Result<()> {
             .context("cannot open the ledger store")?,
     );
     // Before the state's: its records are what the history's pruning reads.
-    if let Some(blocks) = config.history_retention_blocks {
-        if blocks == 0 {
-            bail!("history_retention_blocks is 0; it must be at least 1 (or absent: keep all)");
-        }
+    if let Some(blocks) = config.history_retention()? {
         store.retain_history(blocks);
     }
     if let Some(blocks) = config.state_retention_blocks {

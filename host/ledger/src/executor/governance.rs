@@ -197,7 +197,8 @@ impl Executor {
             Ok(requirement) => requirement,
             Err(failure) => return Ok(Err(failure)),
         };
-        let minimum = self.rules(call.context)?.rules.upgrade_policy_minimum;
+        let current = self.rules(call.context)?;
+        let minimum = current.rules.upgrade_policy_minimum;
         let checked = match change {
             Change::Deploy {
                 code,
@@ -241,7 +242,6 @@ impl Executor {
                 .remove_organisation(call, name, successor, organisations)?
                 .map(drop),
             Change::SetRules { rules, sequence } => {
-                let current = self.rules(call.context)?;
                 if *sequence != current.sequence {
                     Err(refused(format!(
                         "the rules have had {} changes, not {sequence}: read them again \
